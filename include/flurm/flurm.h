@@ -1,0 +1,7 @@
+/* include/flurm/flurm.h — umbrella header: everything libflurm exports. */
+#ifndef FLURM_FLURM_H
+#define FLURM_FLURM_H
+#include <flurm/common.h>
+#include <flurm/buf.h>
+#include <flurm/log.h>
+#endif
