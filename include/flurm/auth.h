@@ -23,13 +23,16 @@ FLURM_API void flurm_auth_free(flurm_auth_t *a);   /* NULL is fine */
 
 /* A fresh credential for a message of MSG_TYPE with BODY, decodable only by RESTRICT_UID
  * (FLURM_AUTH_UID_ANY = anyone). *CRED is malloc'd ("MUNGE:...:"). FLURM_EAUTH with a logged
- * reason when munged refuses, FLURM_EIO when munged is unreachable. */
+ * reason when munged refuses, FLURM_EIO when munged is unreachable, FLURM_ENOMEM; *CRED is
+ * untouched on failure. */
 FLURM_API int flurm_auth_sign(flurm_auth_t *a, uint16_t msg_type, const void *body, size_t body_len,
                               uid_t restrict_uid, char **cred);
 
 /* Decodes CRED and checks its payload against MSG_TYPE and BODY. On success fills *UID and *GID.
  * Errors: FLURM_EAUTH (invalid, expired, rewound, replayed, wrong hash, unknown hash type;
- * *REASON, when not NULL, points to static text naming which), FLURM_EIO (munged unreachable). */
+ * *REASON, when not NULL, points to static text naming which), FLURM_EIO (munged unreachable;
+ * *REASON is set too), FLURM_EINVAL (CRED NULL, or BODY NULL with BODY_LEN > 0). On failure
+ * *UID and *GID are untouched; on success *REASON is. UID and GID may be NULL. */
 FLURM_API int flurm_auth_verify(flurm_auth_t *a, const char *cred, uint16_t msg_type,
                                 const void *body, size_t body_len, uid_t *uid, gid_t *gid,
                                 const char **reason);
