@@ -5,4 +5,5 @@
 #include <flurm/buf.h>
 #include <flurm/log.h>
 #include <flurm/auth.h>
+#include <flurm/store.h>
 #endif
