@@ -5,4 +5,5 @@
 #include <flurm/buf.h>
 #include <flurm/log.h>
 #include <flurm/hostlist.h>
+#include <flurm/conf.h>
 #endif
