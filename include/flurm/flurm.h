@@ -6,4 +6,6 @@
 #include <flurm/log.h>
 #include <flurm/auth.h>
 #include <flurm/store.h>
+#include <flurm/hostlist.h>
+#include <flurm/conf.h>
 #endif
