@@ -8,4 +8,5 @@
 #include <flurm/store.h>
 #include <flurm/hostlist.h>
 #include <flurm/conf.h>
+#include <flurm/msg_info.h>
 #endif
