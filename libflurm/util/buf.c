@@ -382,7 +382,9 @@ int flurm_unpack_bitmap(flurm_buf_t *b, uint64_t **out, uint32_t *nbits)
         return fail(b, FLURM_EPROTO);
     }
     size_t len = strlen(s);
-    if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
+    /* SLURM always sends ceil(nbits/4) digits. Demanding at least that many bounds the
+     * allocation below by the input's size: a 4-byte count cannot make us allocate 128 MiB. */
+    if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || (len - 2) < ((size_t)n + 3) / 4) {
         free(s);
         return fail(b, FLURM_EPROTO);
     }

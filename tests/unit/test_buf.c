@@ -124,6 +124,19 @@ static void test_bitmap_rejects_bits_beyond_nbits(void **state)
     assert_null(out);
 }
 
+static void test_bitmap_count_beyond_its_digits_is_rejected(void **state)
+{
+    (void)state;
+    /* 2^30 bits claimed, 3 digits given: must fail without allocating 2^27 bytes. */
+    const uint8_t in[] = { 0x40, 0, 0, 0, 0, 0, 0, 6, '0', 'x', '2', '0', '1', 0 };
+    flurm_buf_t r;
+    flurm_buf_view(&r, in, sizeof in);
+    uint64_t *out;
+    uint32_t n;
+    assert_int_equal(flurm_unpack_bitmap(&r, &out, &n), FLURM_EPROTO);
+    assert_null(out);
+}
+
 static void test_truncated_input_is_sticky_and_allocates_nothing(void **state)
 {
     (void)state;
@@ -198,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_double_is_scaled_by_a_million),
         cmocka_unit_test(test_bitmap_hex_matches_slurm_example),
         cmocka_unit_test(test_bitmap_rejects_bits_beyond_nbits),
+        cmocka_unit_test(test_bitmap_count_beyond_its_digits_is_rejected),
         cmocka_unit_test(test_truncated_input_is_sticky_and_allocates_nothing),
         cmocka_unit_test(test_hostile_array_count_is_rejected_before_allocating),
         cmocka_unit_test(test_arrays_round_trip),
