@@ -4,4 +4,5 @@
 #include <flurm/common.h>
 #include <flurm/buf.h>
 #include <flurm/log.h>
+#include <flurm/codec.h>
 #endif
