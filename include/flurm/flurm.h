@@ -5,4 +5,5 @@
 #include <flurm/buf.h>
 #include <flurm/log.h>
 #include <flurm/codec.h>
+#include <flurm/msg.h>
 #endif
