@@ -9,4 +9,6 @@
 #include <flurm/hostlist.h>
 #include <flurm/conf.h>
 #include <flurm/msg_info.h>
+#include <flurm/codec.h>
+#include <flurm/msg.h>
 #endif
