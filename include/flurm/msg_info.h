@@ -19,114 +19,10 @@
 #include <stdint.h>
 #include <time.h>
 #include <flurm/common.h>
+#include <flurm/msg.h>   /* SLURM enums (job/node/partition states, select plugins), flurm_step_id_t */
 
 /* ---- job state (job_state, u32): base state in the low byte, OR-ed with flag bits ---- */
-typedef enum flurm_job_state {
-    FLURM_JOB_PENDING = 0,
-    FLURM_JOB_RUNNING = 1,
-    FLURM_JOB_SUSPENDED = 2,
-    FLURM_JOB_COMPLETE = 3,
-    FLURM_JOB_CANCELLED = 4,
-    FLURM_JOB_FAILED = 5,
-    FLURM_JOB_TIMEOUT = 6,
-    FLURM_JOB_NODE_FAIL = 7,
-    FLURM_JOB_PREEMPTED = 8,
-    FLURM_JOB_BOOT_FAIL = 9,
-    FLURM_JOB_DEADLINE = 10,
-    FLURM_JOB_OOM = 11,
-    FLURM_JOB_END = 12,                  /* number of base states */
-    FLURM_JOB_STATE_BASE = 0xff,         /* mask of the base state */
-    FLURM_JOB_LAUNCH_FAILED = 0x100,
-    FLURM_JOB_UPDATE_DB = 0x200,
-    FLURM_JOB_REQUEUE = 0x400,
-    FLURM_JOB_REQUEUE_HOLD = 0x800,
-    FLURM_JOB_SPECIAL_EXIT = 0x1000,
-    FLURM_JOB_RESIZING = 0x2000,
-    FLURM_JOB_CONFIGURING = 0x4000,
-    FLURM_JOB_COMPLETING = 0x8000,
-    FLURM_JOB_STOPPED = 0x10000,
-    FLURM_JOB_RECONFIG_FAIL = 0x20000,
-    FLURM_JOB_POWER_UP_NODE = 0x40000,
-    FLURM_JOB_REVOKED = 0x80000,
-    FLURM_JOB_REQUEUE_FED = 0x100000,
-    FLURM_JOB_RESV_DEL_HOLD = 0x200000,
-    FLURM_JOB_SIGNALING = 0x400000,
-    FLURM_JOB_STAGE_OUT = 0x800000,
-} flurm_job_state_t;
-#define FLURM_JOB_STATE_FLAGS 0xffffff00u
-
-/* job `shared` (u16); NO_VAL16 = partition default */
-typedef enum flurm_job_shared {
-    FLURM_JOB_SHARED_NONE = 0,
-    FLURM_JOB_SHARED_OK = 1,
-    FLURM_JOB_SHARED_USER = 2,
-    FLURM_JOB_SHARED_MCS = 3,
-} flurm_job_shared_t;
-
-/* job `nice` and `site_factor` are sent as this offset + value */
 #define FLURM_JOB_NICE_OFFSET 0x80000000u
-
-/* ---- node state (node_state, u32): base in the low 4 bits, OR-ed with flag bits ---- */
-typedef enum flurm_node_state {
-    FLURM_NODE_STATE_UNKNOWN = 0,
-    FLURM_NODE_STATE_DOWN = 1,
-    FLURM_NODE_STATE_IDLE = 2,
-    FLURM_NODE_STATE_ALLOCATED = 3,
-    FLURM_NODE_STATE_ERROR = 4,          /* unused by SLURM */
-    FLURM_NODE_STATE_MIXED = 5,
-    FLURM_NODE_STATE_FUTURE = 6,
-    FLURM_NODE_STATE_END = 7,            /* number of base states */
-    FLURM_NODE_STATE_BASE = 0xf,         /* mask of the base state */
-    FLURM_NODE_STATE_NET = 0x10,
-    FLURM_NODE_STATE_RES = 0x20,
-    FLURM_NODE_STATE_UNDRAIN = 0x40,
-    FLURM_NODE_STATE_CLOUD = 0x80,
-    FLURM_NODE_STATE_RESUME = 0x100,     /* SLURM: NODE_RESUME */
-    FLURM_NODE_STATE_DRAIN = 0x200,
-    FLURM_NODE_STATE_COMPLETING = 0x400,
-    FLURM_NODE_STATE_NO_RESPOND = 0x800,
-    FLURM_NODE_STATE_POWERED_DOWN = 0x1000,
-    FLURM_NODE_STATE_FAIL = 0x2000,
-    FLURM_NODE_STATE_POWERING_UP = 0x4000,
-    FLURM_NODE_STATE_MAINT = 0x8000,
-    FLURM_NODE_STATE_REBOOT_REQUESTED = 0x10000,
-    FLURM_NODE_STATE_REBOOT_CANCEL = 0x20000,
-    FLURM_NODE_STATE_POWERING_DOWN = 0x40000,
-    FLURM_NODE_STATE_DYNAMIC_FUTURE = 0x80000,
-    FLURM_NODE_STATE_REBOOT_ISSUED = 0x100000,
-    FLURM_NODE_STATE_PLANNED = 0x200000,
-    FLURM_NODE_STATE_INVALID_REG = 0x400000,
-    FLURM_NODE_STATE_POWER_DOWN = 0x800000,
-    FLURM_NODE_STATE_POWER_UP = 0x1000000,
-    FLURM_NODE_STATE_POWER_DRAIN = 0x2000000,
-    FLURM_NODE_STATE_DYNAMIC_NORM = 0x4000000,
-} flurm_node_state_t;
-#define FLURM_NODE_STATE_FLAGS 0xfffffff0u
-
-/* ---- partitions ---- */
-typedef enum flurm_part_flag {           /* partition `flags` (u16) */
-    FLURM_PART_FLAG_DEFAULT = 0x0001,    /* set by slurmctld on the default partition */
-    FLURM_PART_FLAG_HIDDEN = 0x0002,
-    FLURM_PART_FLAG_NO_ROOT = 0x0004,
-    FLURM_PART_FLAG_ROOT_ONLY = 0x0008,
-    FLURM_PART_FLAG_REQ_RESV = 0x0010,
-    FLURM_PART_FLAG_LLN = 0x0020,
-    FLURM_PART_FLAG_EXCLUSIVE_USER = 0x0040,
-    FLURM_PART_FLAG_DEFAULT_CLR = 0x0100,   /* the *_CLR bits appear only in updates */
-    FLURM_PART_FLAG_HIDDEN_CLR = 0x0200,
-    FLURM_PART_FLAG_NO_ROOT_CLR = 0x0400,
-    FLURM_PART_FLAG_ROOT_ONLY_CLR = 0x0800,
-    FLURM_PART_FLAG_REQ_RESV_CLR = 0x1000,
-    FLURM_PART_FLAG_LLN_CLR = 0x2000,
-    FLURM_PART_FLAG_EXC_USER_CLR = 0x4000,
-} flurm_part_flag_t;
-
-typedef enum flurm_part_state {          /* partition `state_up` (u16): SUBMIT 0x1 | SCHED 0x2 */
-    FLURM_PART_STATE_INACTIVE = 0,
-    FLURM_PART_STATE_DOWN = 1,           /* accepts submissions, schedules nothing */
-    FLURM_PART_STATE_DRAIN = 2,          /* schedules, accepts no submissions */
-    FLURM_PART_STATE_UP = 3,
-} flurm_part_state_t;
 
 #define FLURM_PART_SHARED_FORCE 0x8000u  /* bit in partition `max_share` */
 
@@ -138,11 +34,6 @@ typedef enum flurm_job_def_type {
 
 /* Select plugin ids carried by the select jobinfo / nodeinfo blobs. Only the plugins whose
  * blobs have the layouts below are accepted by the decoder (cons_res, linear, cons_tres). */
-typedef enum flurm_select_plugin {
-    FLURM_SELECT_PLUGIN_CONS_RES = 101,
-    FLURM_SELECT_PLUGIN_LINEAR = 102,
-    FLURM_SELECT_PLUGIN_CONS_TRES = 109,
-} flurm_select_plugin_t;
 
 /* ---- shared sub-records ---- */
 
@@ -774,11 +665,6 @@ typedef struct flurm_stats_info_msg {
 
 /* ---- MESSAGE_NODE_REGISTRATION_STATUS (1002), slurmd -> slurmctld ---- */
 
-typedef struct flurm_step_id {
-    uint32_t job_id;
-    uint32_t step_id;
-    uint32_t step_het_comp;
-} flurm_step_id_t;
 
 typedef struct flurm_node_reg_status_msg {
     time_t timestamp;

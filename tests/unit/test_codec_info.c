@@ -342,7 +342,7 @@ static void check_part_info(const fixture_t *fx, const flurm_part_info_msg_t *m,
     const flurm_part_info_t *p = &m->partition_array[0];
     assert_string_equal(p->name, "debug");
     assert_true(p->flags & FLURM_PART_FLAG_DEFAULT);
-    assert_int_equal(p->state_up, FLURM_PART_STATE_UP);
+    assert_int_equal(p->state_up, FLURM_PARTITION_UP);
     assert_int_equal(p->max_time, FLURM_INFINITE);
     assert_int_equal(p->node_inx_bits, 4);
     for (uint32_t i = 0; i < 4; i++)
@@ -796,7 +796,7 @@ static void test_codec_info_built_response_round_trips(void **state)
         .max_nodes = FLURM_INFINITE, .total_nodes = 3, .total_cpus = 12,
         .max_cpus_per_node = FLURM_INFINITE, .flags = FLURM_PART_FLAG_DEFAULT, .max_share = 1,
         .over_time_limit = FLURM_NO_VAL16, .preempt_mode = FLURM_NO_VAL16,
-        .priority_job_factor = 1, .priority_tier = 1, .state_up = FLURM_PART_STATE_UP,
+        .priority_job_factor = 1, .priority_tier = 1, .state_up = FLURM_PARTITION_UP,
         .resume_timeout = FLURM_NO_VAL16, .suspend_timeout = FLURM_NO_VAL16,
         .suspend_time = FLURM_NO_VAL, .allow_groups = NULL, .nodes = "c[1-3]",
         .node_inx = &pinx, .node_inx_bits = 3, .tres_fmt_str = "cpu=12,mem=24000M,node=3",

@@ -1,0 +1,131 @@
+/* bin/flurmctld/ctl.h — the controller process: one event loop owning all state.
+ *
+ * Life of an RPC (one TCP connection = one request + one reply, as SLURM clients expect):
+ *   accept -> read u32 length + frame (loop) -> decode frame (loop)
+ *   -> munge verify + body hash check (worker thread)
+ *   -> handle (loop): a read is answered from applied state; a write becomes a command
+ *   -> command batch appended + fsync'd to RocksDB (commit thread, one fsync per batch)
+ *   -> command applied to the state machine (loop) -> reply body built
+ *   -> reply credential signed (worker thread) -> write reply, close (loop). */
+#ifndef FLURMCTLD_CTL_H
+#define FLURMCTLD_CTL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <flurm/auth.h>
+#include <flurm/buf.h>
+#include <flurm/codec.h>
+#include <flurm/conf.h>
+#include <flurm/store.h>
+
+#include "pool.h"
+#include "state/state.h"
+
+typedef struct ctl ctl_t;
+
+typedef enum rpc_stage {
+    RPC_READ_LEN, RPC_READ_FRAME, RPC_VERIFY, RPC_HANDLE, RPC_COMMIT, RPC_SIGN, RPC_WRITE
+} rpc_stage_t;
+
+typedef struct rpc {
+    pool_task_t task;          /* worker-thread stage (verify, sign); first member */
+    ctl_t *ctl;
+    int fd;
+    ev_io io;
+    ev_timer timer;
+    rpc_stage_t stage;
+    char peer[64];
+    double t_start;            /* ev_now at accept, for latency statistics */
+
+    uint8_t lenbuf[4];
+    size_t got;
+    uint32_t need;
+    uint8_t *in;               /* the frame after the length prefix */
+    flurm_frame_t frame;
+
+    int auth_rc;               /* FLURM_OK or FLURM_EAUTH/EIO after verify */
+    const char *auth_reason;
+    uid_t uid;
+    gid_t gid;
+
+    bool internal;             /* a command the controller proposed itself: no connection */
+    flurm_buf_t cmd;           /* command to commit (RPC_COMMIT) */
+    uint64_t index;            /* its log index once batched */
+    struct rpc *next_commit;
+
+    uint16_t reply_type;
+    flurm_buf_t reply;         /* reply body */
+    uid_t reply_uid;           /* credential restriction */
+    int sign_rc;
+    flurm_buf_t out;           /* framed reply */
+    size_t out_off;
+} rpc_t;
+
+/* A batch of commands on its way to disk. */
+typedef struct commit_batch {
+    pool_task_t task;
+    ctl_t *ctl;
+    rpc_t *head;               /* the RPCs whose commands it holds, in index order */
+    uint64_t first_index;
+    size_t n;
+    int rc;
+} commit_batch_t;
+
+#define CTL_MAX_LISTENERS 16
+
+typedef struct rpc_stat {
+    uint32_t count;
+    uint64_t total_usec;
+} rpc_stat_t;
+
+struct ctl {
+    struct ev_loop *loop;
+    const char *conf_path;
+    flurm_conf_t *conf;
+    flurm_auth_t *auth;
+    pool_t *workers;
+    pool_t *committer;
+    flurm_store_t *store;
+    flurm_state_t *state;
+
+    ev_io listeners[CTL_MAX_LISTENERS];
+    int nlisteners;
+    ev_check flush;            /* after each loop iteration: ship proposed commands */
+    ev_signal sigterm, sigint, sighup;
+    ev_timer tick;             /* periodic housekeeping (node timeouts, purge, snapshots) */
+
+    rpc_t *pend_head, *pend_tail;   /* proposed, not yet shipped */
+    bool commit_in_flight;
+    uint64_t next_index;            /* log index of the next command to ship */
+    uint64_t snapshot_index;        /* log index covered by the last snapshot */
+    int nconns;
+    time_t start_time;
+    bool shutting_down;
+
+    /* statistics for sdiag and /metrics */
+    rpc_stat_t rpc_by_type[65536];    /* indexed by msg_type */
+    uint64_t rpcs_total, auth_failures, malformed_frames;
+};
+
+/* rpc.c: handle a verified request on the loop thread. Either fills rpc->reply/reply_type and
+ * returns 0 (reply now) or fills rpc->cmd and returns 1 (commit first, then ctl_applied). */
+int rpc_handle(ctl_t *ctl, rpc_t *rpc);
+/* rpc.c: the command of RPC was applied with RESULT; build its reply. */
+void rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
+/* rpc.c: build an RC reply. */
+void rpc_reply_rc(rpc_t *rpc, uint32_t rc);
+
+/* server.c: queue a command the controller itself decided on (timeouts, purges). */
+void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len);
+/* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. */
+int ctl_reconfigure(ctl_t *ctl, char **errmsg);
+
+/* server.c */
+int server_listen(ctl_t *ctl);
+void server_send_reply(ctl_t *ctl, rpc_t *rpc);   /* sign, frame, write, close */
+void server_close_listeners(ctl_t *ctl);
+
+#endif

@@ -1,0 +1,272 @@
+/* bin/flurmctld/main.c — flurmctld: a SLURM 22.05-compatible controller.
+ *
+ *   flurmctld [-D] [-f slurm.conf] [-v...] [-c]
+ *
+ * Start = recover: load the newest snapshot from StateSaveLocation, replay the command log after
+ * it, then serve. Every acknowledged change is in that log (fsync'd) before its reply leaves. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <flurm/log.h>
+
+/* Take a snapshot (and drop the log before it) once this many commands follow the last one. */
+#define SNAPSHOT_EVERY 20000
+#define TICK_S 1.0
+
+static ctl_t g_ctl;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: flurmctld [-D] [-f slurm.conf] [-v...] [-c] [-V]\n"
+               "  -D   run in the foreground (the only mode; accepted for slurmctld compatibility)\n"
+               "  -f   configuration file (default: $SLURM_CONF, else /etc/slurm/slurm.conf)\n"
+               "  -v   more log output (repeat for more)\n"
+               "  -c   clear saved state: start with no jobs (the log and snapshot are deleted)\n"
+               "  -V   print the version and exit\n");
+}
+
+static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
+{
+    ctl_t *ctl = arg;
+    flurm_apply_result_t res;
+    flurm_state_apply(ctl->state, data, len, &res);
+    ctl->next_index = index + 1;
+    return 0;
+}
+
+static int recover(ctl_t *ctl)
+{
+    uint64_t snap_index = 0;
+    void *snap = NULL;
+    size_t snap_len = 0;
+    int rc = flurm_store_load_snapshot(ctl->store, &snap_index, &snap, &snap_len);
+    if (rc == FLURM_OK) {
+        rc = flurm_state_restore(ctl->state, snap, snap_len);
+        free(snap);
+        if (rc != FLURM_OK) {
+            flurm_error("snapshot at index %llu is unreadable: %s", (unsigned long long)snap_index,
+                        flurm_strerror(rc));
+            return rc;
+        }
+    } else if (rc != FLURM_ENOENT) {
+        flurm_error("cannot read the snapshot: %s", flurm_strerror(rc));
+        return rc;
+    }
+    ctl->snapshot_index = snap_index;
+    ctl->next_index = snap_index + 1;
+    rc = flurm_store_read(ctl->store, snap_index + 1, replay_one, ctl);
+    if (rc != FLURM_OK) {
+        flurm_error("cannot replay the command log: %s", flurm_strerror(rc));
+        return rc;
+    }
+    if (flurm_store_last_index(ctl->store) + 1 > ctl->next_index)
+        ctl->next_index = flurm_store_last_index(ctl->store) + 1;
+    flurm_info("recovered %zu job(s) from %s (snapshot index %llu, %llu command(s) replayed); "
+               "next job id %u",
+               flurm_state_job_count(ctl->state), ctl->conf->state_save_location,
+               (unsigned long long)snap_index,
+               (unsigned long long)(ctl->next_index - 1 - snap_index),
+               flurm_state_next_job_id(ctl->state));
+    return FLURM_OK;
+}
+
+/* Snapshots are taken on the loop between batches, so the snapshot index is exact. */
+static void maybe_snapshot(ctl_t *ctl)
+{
+    if (ctl->commit_in_flight || ctl->pend_head ||
+        ctl->next_index - 1 < ctl->snapshot_index + SNAPSHOT_EVERY)
+        return;
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    uint64_t idx = ctl->next_index - 1;
+    int rc = flurm_state_snapshot(ctl->state, &b);
+    if (rc == FLURM_OK)
+        rc = flurm_store_save_snapshot(ctl->store, idx, b.data, b.size);
+    if (rc == FLURM_OK) {
+        ctl->snapshot_index = idx;
+        flurm_verbose("snapshot at index %llu (%zu bytes)", (unsigned long long)idx, b.size);
+    } else {
+        flurm_error("snapshot failed: %s (the log keeps growing; nothing is lost)", flurm_strerror(rc));
+    }
+    flurm_buf_release(&b);
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ctl_t *ctl = w->data;
+    time_t now = (time_t)ev_now(ctl->loop);
+    flurm_state_schedule(ctl->state, now);
+
+    /* Nodes that never registered within SlurmdTimeout are DOWN, "Not responding". */
+    const flurm_conf_t *c = ctl->conf;
+    if (c->slurmd_timeout && now - ctl->start_time >= (time_t)c->slurmd_timeout) {
+        flurm_buf_t ids;
+        flurm_buf_init(&ids);
+        uint32_t n = 0;
+        flurm_pack32(&ids, 0);
+        for (size_t i = 0; i < c->node_count; i++) {
+            const flurm_node_rt_t *nd = flurm_state_node(ctl->state, i);
+            if ((nd->state & FLURM_NODE_STATE_NO_RESPOND) && (nd->state & 0xF) != FLURM_NODE_STATE_DOWN) {
+                flurm_pack32(&ids, (uint32_t)i);
+                n++;
+            }
+        }
+        flurm_pack32_at(&ids, 0, n);
+        if (n && !ids.err)
+            ctl_propose_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size);
+        flurm_buf_release(&ids);
+    }
+
+    /* Finished jobs leave after MinJobAge. */
+    flurm_buf_t ids;
+    flurm_buf_init(&ids);
+    uint32_t n = 0;
+    flurm_pack32(&ids, 0);
+    for (size_t i = 0; i < flurm_state_job_slots(ctl->state) && n < 10000; i++) {
+        const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
+        if (j && (j->job_state & 0xFF) >= FLURM_JOB_COMPLETE &&
+            now - j->end_time >= (time_t)c->min_job_age) {
+            flurm_pack32(&ids, j->job_id);
+            n++;
+        }
+    }
+    flurm_pack32_at(&ids, 0, n);
+    if (n && !ids.err)
+        ctl_propose_internal(ctl, FLURM_CMD_PURGE_JOBS, ids.data, ids.size);
+    flurm_buf_release(&ids);
+
+    maybe_snapshot(ctl);
+}
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    flurm_info("signal %d: shutting down", w->signum);
+    g_ctl.shutting_down = true;
+    server_close_listeners(&g_ctl);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    char *err = NULL;
+    if (ctl_reconfigure(&g_ctl, &err) != 0) {
+        flurm_error("reconfigure failed, keeping the running configuration: %s", err ? err : "?");
+        free(err);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf_path = getenv("SLURM_CONF");
+    int verbose = 0, opt;
+    bool clear = false;
+    while ((opt = getopt(argc, argv, "Df:vcVh")) != -1) {
+        switch (opt) {
+        case 'D': break;
+        case 'f': conf_path = optarg; break;
+        case 'v': verbose++; break;
+        case 'c': clear = true; break;
+        case 'V': printf("flurmctld %s (SLURM 22.05 protocol)\n", flurm_version()); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!conf_path)
+        conf_path = "/etc/slurm/slurm.conf";
+    flurm_log_set_ident("flurmctld");
+    flurm_log_set_level((flurm_log_level_t)(FLURM_LOG_INFO + verbose > FLURM_LOG_TRACE
+                                                ? FLURM_LOG_TRACE : FLURM_LOG_INFO + verbose));
+    signal(SIGPIPE, SIG_IGN);
+
+    ctl_t *ctl = &g_ctl;
+    ctl->conf_path = conf_path;
+    char *err = NULL;
+    if (flurm_conf_load(conf_path, &ctl->conf, &err) != FLURM_OK) {
+        flurm_error("%s", err ? err : "cannot load configuration");
+        return 1;
+    }
+    if (getuid() != ctl->conf->slurm_user_id)
+        flurm_warn("running as uid %u but SlurmUser is uid %u: scontrol ping/shutdown credentials "
+                   "are restricted to SlurmUser and will not decode here",
+                   (unsigned)getuid(), (unsigned)ctl->conf->slurm_user_id);
+    const char *dir = ctl->conf->state_save_location;
+    if (!dir || !*dir) {
+        flurm_error("StateSaveLocation is not set in %s", conf_path);
+        return 1;
+    }
+    if (clear) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "%s/flurmctld.db", dir);
+        flurm_warn("-c: clearing saved state in %s", cmd);
+        char rm[4200];
+        snprintf(rm, sizeof rm, "rm -rf -- '%s'", cmd);
+        if (system(rm) != 0)
+            flurm_warn("could not remove %s", cmd);
+    }
+    char dbdir[4096];
+    snprintf(dbdir, sizeof dbdir, "%s/flurmctld.db", dir);
+    if (flurm_store_open(dbdir, &ctl->store) != FLURM_OK) {
+        flurm_error("cannot open the state store in %s", dbdir);
+        return 1;
+    }
+    ctl->state = flurm_state_new(ctl->conf);
+    if (!ctl->state || recover(ctl) != FLURM_OK)
+        return 1;
+    ctl->auth = flurm_auth_new(ctl->conf->auth_socket, ctl->conf->auth_ttl);
+    if (!ctl->auth)
+        return 1;
+
+    ctl->loop = EV_DEFAULT;
+    ctl->start_time = (time_t)ev_now(ctl->loop);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* munged round trips are latency, not CPU: more threads than cores keeps munged busy. */
+    int nworkers = (int)(ncpu > 0 ? ncpu * 4 : 8);
+    ctl->workers = pool_start(ctl->loop, nworkers);
+    ctl->committer = pool_start(ctl->loop, 1);
+    if (!ctl->workers || !ctl->committer)
+        return 1;
+    if (server_listen(ctl) != 0)
+        return 1;
+
+    ev_signal_init(&ctl->sigterm, on_stop_signal, SIGTERM);
+    ev_signal_init(&ctl->sigint, on_stop_signal, SIGINT);
+    ev_signal_init(&ctl->sighup, on_sighup, SIGHUP);
+    ev_signal_start(ctl->loop, &ctl->sigterm);
+    ev_signal_start(ctl->loop, &ctl->sigint);
+    ev_signal_start(ctl->loop, &ctl->sighup);
+    ev_timer_init(&ctl->tick, on_tick, 0.2, TICK_S);
+    ctl->tick.data = ctl;
+    ev_timer_start(ctl->loop, &ctl->tick);
+
+    flurm_info("flurmctld %s ready: cluster %s, %zu node(s), %zu partition(s), %d worker thread(s)",
+               flurm_version(), ctl->conf->cluster_name, ctl->conf->node_count,
+               ctl->conf->partition_count, nworkers);
+    ev_run(ctl->loop, 0);
+
+    /* Orderly stop: finish what is committing, then flush. */
+    while (ctl->commit_in_flight || ctl->pend_head)
+        ev_run(ctl->loop, EVRUN_ONCE);
+    pool_stop(ctl->workers);
+    pool_stop(ctl->committer);
+    flurm_auth_free(ctl->auth);
+    flurm_state_free(ctl->state);
+    flurm_store_close(ctl->store);
+    flurm_conf_free(ctl->conf);
+    flurm_info("stopped");
+    return 0;
+}

@@ -1,0 +1,876 @@
+/* bin/flurmctld/rpc.c — what flurmctld answers to each SLURM request.
+ *
+ * Reads are answered from applied state on the loop thread. Writes are validated here (so a
+ * rejected request never reaches the log) and then proposed as commands; their reply is built
+ * by rpc_applied() once the command is durable and applied. SLURM semantics follow
+ * src/slurmctld/proc_req.c of 22.05 (return codes, who may do what). */
+#include "ctl.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <flurm/hostlist.h>
+#include <flurm/log.h>
+#include <flurm/msg.h>
+#include <flurm/msg_info.h>
+
+#include "codec/msg_info.h"
+#include "codec/table.h"
+
+#define SLURM_BATCH_SCRIPT 0xFFFFFFFBu
+#define MEM_PER_CPU 0x8000000000000000ull
+
+static bool privileged(const ctl_t *ctl, uid_t uid)
+{
+    return uid == 0 || uid == ctl->conf->slurm_user_id;
+}
+
+void rpc_reply_rc(rpc_t *r, uint32_t rc)
+{
+    r->reply.size = 0;
+    r->reply.err = 0;
+    r->reply_type = FLURM_RESPONSE_SLURM_RC;
+    flurm_pack32(&r->reply, rc);
+}
+
+/* RC_MSG: the client prints TEXT on stderr, then treats it like RESPONSE_SLURM_RC. */
+static void reply_rc_msg(rpc_t *r, uint32_t rc, const char *text)
+{
+    r->reply.size = 0;
+    r->reply.err = 0;
+    r->reply_type = FLURM_RESPONSE_SLURM_RC_MSG;
+    flurm_pack32(&r->reply, rc);
+    flurm_packstr(&r->reply, text);
+}
+
+static void reply_msg(rpc_t *r, uint16_t type, const void *msg)
+{
+    r->reply.size = 0;
+    r->reply.err = 0;
+    r->reply_type = type;
+    flurm_msg_pack(type, msg, &r->reply);
+}
+
+static int decode(rpc_t *r, void **msg)
+{
+    int rc = flurm_msg_unpack(r->frame.hdr.msg_type, r->frame.body, r->frame.hdr.body_length, msg);
+    if (rc != FLURM_OK) {
+        flurm_error("malformed %s body (%u bytes) from %s: %s",
+                    flurm_msg_type_name(r->frame.hdr.msg_type), r->frame.hdr.body_length, r->peer,
+                    flurm_strerror(rc));
+        rpc_reply_rc(r, FLURM_SLURM_COMMUNICATIONS_RECEIVE_ERROR);
+    }
+    return rc;
+}
+
+/* Builds the command for the request in R: the request body, stamped with time and identity. */
+static int propose(ctl_t *ctl, rpc_t *r, uint32_t job_id)
+{
+    r->cmd.size = 0;
+    if (flurm_cmd_build(&r->cmd, r->frame.hdr.msg_type, (time_t)ev_now(ctl->loop), r->uid, r->gid,
+                        job_id, r->frame.body, r->frame.hdr.body_length) != FLURM_OK) {
+        rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
+        return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static const char *part_name(const ctl_t *ctl, const flurm_job_t *j)
+{
+    return j->part_index >= 0 ? ctl->conf->partitions[j->part_index].name
+                              : (j->desc ? j->desc->partition : NULL);
+}
+
+/* "0x..." hex text of a task bitmap, as slurmctld packs array_task_str for a pending meta job. */
+static char *bitmap_hex(const uint64_t *bits, uint32_t nbits)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    uint32_t ndig = (nbits + 3) / 4;
+    char *s = malloc((size_t)ndig + 3);
+    if (!s)
+        return NULL;
+    s[0] = '0';
+    s[1] = 'x';
+    for (uint32_t k = 0; k < ndig; k++) {
+        uint32_t bit = 4 * k;
+        s[2 + ndig - 1 - k] = hex[(bits[bit / 64] >> (bit % 64)) & 0xF];
+    }
+    s[2 + ndig] = '\0';
+    return s;
+}
+
+static uint32_t or_default(uint32_t v, uint32_t dflt) { return v == FLURM_NO_VAL ? dflt : v; }
+static uint16_t or_default16(uint16_t v, uint16_t dflt) { return v == FLURM_NO_VAL16 ? dflt : v; }
+
+/* The job's command as slurmctld shows it: the batch script path with its arguments; NULL for
+ * --wrap (sbatch sends no argv then). */
+static char *job_command(const flurm_job_desc_msg_t *d)
+{
+    if (!d || !d->argc || !d->argv)
+        return NULL;
+    size_t len = 1;
+    for (uint32_t i = 0; i < d->argc; i++)
+        len += (d->argv[i] ? strlen(d->argv[i]) : 0) + 1;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    for (uint32_t i = 0; i < d->argc; i++) {
+        if (i)
+            *p++ = ' ';
+        size_t n = d->argv[i] ? strlen(d->argv[i]) : 0;
+        memcpy(p, d->argv[i] ? d->argv[i] : "", n);
+        p += n;
+    }
+    *p = '\0';
+    return s;
+}
+
+typedef struct job_strings {
+    char *array_task_str, *command, *tres_req;
+} job_strings_t;
+
+/* Fills REC for J with pointers borrowed from J (and from OWN, which the caller frees). */
+static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_flags,
+                       flurm_job_info_t *rec, job_strings_t *own)
+{
+    const flurm_job_desc_msg_t *d = j->desc;
+    static const flurm_job_desc_msg_t empty;
+    if (!d)
+        d = &empty;
+    memset(rec, 0, sizeof *rec);
+    memset(own, 0, sizeof *own);
+    bool pending = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING;
+    uint32_t ncpus = or_default(d->min_cpus, 1);
+    uint32_t nnodes = or_default(d->min_nodes, 1);
+    rec->array_job_id = j->array_job_id;
+    rec->array_task_id = j->array_task_id;
+    if (j->array_job_id && j->array_pending && pending)
+        rec->array_task_str = own->array_task_str = bitmap_hex(j->array_pending, j->array_nbits);
+    rec->array_max_tasks = j->array_max_tasks;
+    rec->delay_boot = or_default(d->delay_boot, 0);
+    rec->job_id = j->job_id;
+    rec->user_id = j->user_id;
+    rec->group_id = j->group_id;
+    rec->job_state = j->job_state;
+    rec->batch_flag = 1;
+    rec->state_reason = j->state_reason;
+    rec->show_flags = show_flags;
+    rec->deadline = d->deadline;
+    rec->alloc_sid = d->alloc_sid;
+    rec->time_limit = j->time_limit;
+    rec->time_min = or_default(d->time_min, 0);
+    rec->nice = or_default(d->nice, FLURM_JOB_NICE_OFFSET);
+    rec->submit_time = j->submit_time;
+    rec->eligible_time = j->priority ? (j->eligible_time ? j->eligible_time : j->submit_time) : 0;
+    rec->start_time = j->start_time;
+    rec->end_time = j->end_time;
+    rec->last_sched_eval = j->last_sched_eval;
+    rec->priority = j->priority;
+    rec->billable_tres = (double)ncpus;
+    rec->cluster = ctl->conf->cluster_name;
+    rec->partition = (char *)part_name(ctl, j);
+    rec->account = d->account;
+    rec->admin_comment = d->admin_comment;
+    rec->site_factor = FLURM_JOB_NICE_OFFSET;
+    rec->network = d->network;
+    rec->comment = d->comment;
+    rec->container = d->container;
+    rec->batch_features = d->batch_features;
+    rec->burst_buffer = d->burst_buffer;
+    rec->qos = d->qos;
+    rec->licenses = d->licenses;
+    rec->resv_name = d->reservation;
+    rec->mcs_label = d->mcs_label;
+    rec->exit_code = j->exit_code;
+    rec->name = d->name;
+    rec->wckey = d->wckey;
+    rec->req_switch = or_default(d->req_switch, 0);
+    rec->wait4switch = or_default(d->wait4switch, 0);
+    rec->alloc_node = j->alloc_node;
+    rec->select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
+    rec->features = d->features;
+    rec->prefer = pending ? d->prefer : NULL;
+    rec->cluster_features = d->cluster_features;
+    rec->work_dir = d->work_dir;
+    rec->dependency = d->dependency;
+    rec->command = own->command = job_command(d);
+    rec->num_cpus = ncpus;
+    rec->max_cpus = or_default(d->max_cpus, 0);
+    rec->num_nodes = nnodes;
+    rec->max_nodes = or_default(d->max_nodes, 0);
+    rec->requeue = or_default16(d->requeue, 1);
+    rec->ntasks_per_node = d->ntasks_per_node;
+    rec->ntasks_per_tres = d->ntasks_per_tres;
+    rec->num_tasks = or_default(d->num_tasks, 1);
+    rec->shared = d->shared;
+    rec->cpu_freq_min = d->cpu_freq_min;
+    rec->cpu_freq_max = d->cpu_freq_max;
+    rec->cpu_freq_gov = d->cpu_freq_gov;
+    rec->contiguous = or_default16(d->contiguous, 0);
+    rec->core_spec = d->core_spec;
+    rec->cpus_per_task = or_default16(d->cpus_per_task, 1);
+    rec->pn_min_cpus = or_default16(d->pn_min_cpus, 1);
+    rec->pn_min_memory = d->pn_min_memory == FLURM_NO_VAL64 ? 0 : d->pn_min_memory;
+    rec->pn_min_tmp_disk = or_default(d->pn_min_tmp_disk, 0);
+    rec->req_nodes = d->req_nodes;
+    rec->exc_nodes = d->exc_nodes;
+    rec->std_err = d->std_err;
+    rec->std_in = d->std_in;
+    rec->std_out = d->std_out;
+    rec->bitflags = d->bitflags;
+    char tres[160];
+    uint64_t mem = rec->pn_min_memory & ~MEM_PER_CPU;
+    if (rec->pn_min_memory & MEM_PER_CPU)
+        mem *= ncpus;
+    if (mem)
+        snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%u,billing=%u", ncpus,
+                 (unsigned long long)mem, nnodes, ncpus);
+    else
+        snprintf(tres, sizeof tres, "cpu=%u,node=%u,billing=%u", ncpus, nnodes, ncpus);
+    rec->tres_req_str = own->tres_req = strdup(tres);
+    rec->start_protocol_ver = FLURM_PROTOCOL_VERSION;
+    rec->cpus_per_tres = d->cpus_per_tres;
+    rec->mem_per_tres = d->mem_per_tres;
+    rec->tres_bind = d->tres_bind;
+    rec->tres_freq = d->tres_freq;
+    rec->tres_per_job = d->tres_per_job;
+    rec->tres_per_node = d->tres_per_node;
+    rec->tres_per_socket = d->tres_per_socket;
+    rec->tres_per_task = d->tres_per_task;
+    rec->mail_type = or_default16(d->mail_type, 0);
+    rec->mail_user = d->mail_user;
+}
+
+static void job_strings_free(job_strings_t *s)
+{
+    free(s->array_task_str);
+    free(s->command);
+    free(s->tres_req);
+}
+
+typedef bool (*job_filter_fn)(const flurm_job_t *j, const void *arg);
+
+static bool filter_uid(const flurm_job_t *j, const void *arg) { return j->user_id == *(const uint32_t *)arg; }
+static bool filter_id(const flurm_job_t *j, const void *arg)
+{
+    uint32_t id = *(const uint32_t *)arg;
+    return j->job_id == id || j->array_job_id == id;
+}
+
+/* RESPONSE_JOB_INFO, packed record by record (no intermediate array for deep queues). */
+static void reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn filter, const void *arg)
+{
+    flurm_buf_t *b = &r->reply;
+    const flurm_table_t *rec_tab = &flurm_job_info_table;
+    r->reply_type = FLURM_RESPONSE_JOB_INFO;
+    b->size = 0;
+    flurm_pack32(b, 0);
+    flurm_pack_time(b, (time_t)ev_now(ctl->loop));
+    flurm_pack_time(b, 0);   /* last_backfill: no backfill cycle has run */
+    uint32_t n = 0;
+    for (size_t i = 0; i < flurm_state_job_slots(ctl->state) && !b->err; i++) {
+        const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
+        if (!j || (filter && !filter(j, arg)))
+            continue;
+        flurm_job_info_t rec;
+        job_strings_t own;
+        job_record(ctl, j, show_flags, &rec, &own);
+        flurm_table_pack(rec_tab, &rec, b);
+        job_strings_free(&own);
+        n++;
+    }
+    flurm_pack32_at(b, 0, n);
+}
+
+static int handle_job_info(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_info_request_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    if (m->last_update && m->last_update - 1 >= flurm_state_jobs_changed(ctl->state) &&
+        flurm_state_jobs_changed(ctl->state))
+        rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
+    else
+        reply_jobs(ctl, r, m->show_flags, NULL, NULL);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+static int handle_job_info_single(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_id_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    if (!flurm_state_find_job(ctl->state, m->job_id))
+        rpc_reply_rc(r, FLURM_ESLURM_INVALID_JOB_ID);
+    else
+        reply_jobs(ctl, r, m->show_flags, filter_id, &m->job_id);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+static int handle_job_user_info(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_user_id_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    reply_jobs(ctl, r, m->show_flags, filter_uid, &m->user_id);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+static int handle_batch_script(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_id_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    const flurm_job_t *j = flurm_state_find_job(ctl->state, m->job_id);
+    if (!j)
+        rpc_reply_rc(r, FLURM_ESLURM_INVALID_JOB_ID);
+    else if (j->user_id != r->uid && !privileged(ctl, r->uid))
+        rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
+    else if (!j->desc || !j->desc->script)
+        rpc_reply_rc(r, FLURM_ESLURM_JOB_SCRIPT_MISSING);
+    else {
+        r->reply_type = FLURM_RESPONSE_BATCH_SCRIPT;
+        r->reply.size = 0;
+        flurm_packstr(&r->reply, j->desc->script);
+    }
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+/* Checks slurmctld makes before accepting a batch job (job_mgr.c _job_create/_valid_job_*). */
+static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, const char **why)
+{
+    *why = NULL;
+    bool admin = privileged(ctl, r->uid);
+    if (d->user_id != FLURM_NO_VAL && d->user_id != r->uid && !admin)
+        return FLURM_ESLURM_USER_ID_MISSING;
+    if (d->group_id != FLURM_NO_VAL && d->group_id != r->gid && !admin)
+        return FLURM_ESLURM_GROUP_ID_MISSING;
+    if (!d->script || !*d->script)
+        return FLURM_ESLURM_JOB_SCRIPT_MISSING;
+    if (!d->env_size || !d->environment)
+        return FLURM_ESLURM_ENVIRONMENT_MISSING;
+    int32_t pi = flurm_state_resolve_partition(ctl->conf, d->partition);
+    if (pi < 0)
+        return d->partition ? FLURM_ESLURM_INVALID_PARTITION_NAME : FLURM_ESLURM_DEFAULT_PARTITION_NOT_SET;
+    const flurm_part_rt_t *p = flurm_state_part(ctl->state, (size_t)pi);
+    if (p->state_up == FLURM_PARTITION_INACTIVE || p->state_up == FLURM_PARTITION_DRAIN)
+        return FLURM_ESLURM_PARTITION_NOT_AVAIL;
+    const flurm_conf_partition_t *cp = &ctl->conf->partitions[pi];
+    if (cp->allow_groups && !admin) {
+        /* AllowGroups: the submitter must be in one of the listed groups. */
+        bool ok = false;
+        struct passwd *pw = getpwuid(r->uid);
+        char list[1024];
+        snprintf(list, sizeof list, "%s", cp->allow_groups);
+        for (char *save = NULL, *g = strtok_r(list, ",", &save); g && !ok; g = strtok_r(NULL, ",", &save)) {
+            struct group *gr = getgrnam(g);
+            if (!gr)
+                continue;
+            if (gr->gr_gid == r->gid)
+                ok = true;
+            for (char **mem = gr->gr_mem; !ok && pw && mem && *mem; mem++)
+                ok = strcmp(*mem, pw->pw_name) == 0;
+        }
+        if (!ok)
+            return FLURM_ESLURM_JOB_MISSING_REQUIRED_PARTITION_GROUP;
+    }
+    uint32_t min_nodes = or_default(d->min_nodes, 1);
+    if (min_nodes > cp->node_count) {
+        *why = "Requested node configuration is not available";
+        return FLURM_ESLURM_REQUESTED_NODE_CONFIG_UNAVAILABLE;
+    }
+    if (cp->max_nodes != FLURM_INFINITE && min_nodes > cp->max_nodes && !admin)
+        return FLURM_ESLURM_INVALID_NODE_COUNT;
+    if (d->array_inx && *d->array_inx) {
+        uint64_t *bits;
+        uint32_t nbits, maxt;
+        if (flurm_parse_array_spec(d->array_inx, &bits, &nbits, &maxt) != FLURM_OK)
+            return FLURM_ESLURM_INVALID_ARRAY;
+        free(bits);
+    }
+    if (d->dependency && *d->dependency) {
+        /* Every job a dependency names must exist (SLURM: "Job dependency problem"). */
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", d->dependency);
+        for (char *save = NULL, *item = strtok_r(buf, ",?", &save); item; item = strtok_r(NULL, ",?", &save)) {
+            if (strcmp(item, "singleton") == 0)
+                continue;
+            char *ids = strchr(item, ':');
+            if (!ids)
+                return FLURM_ESLURM_DEPENDENCY;
+            *ids++ = '\0';
+            if (strcmp(item, "after") && strcmp(item, "afterany") && strcmp(item, "afterok") &&
+                strcmp(item, "afternotok") && strcmp(item, "aftercorr") && strcmp(item, "afterburstbuffer"))
+                return FLURM_ESLURM_DEPENDENCY;
+            for (char *s2 = NULL, *id = strtok_r(ids, ":", &s2); id; id = strtok_r(NULL, ":", &s2)) {
+                char *end;
+                unsigned long v = strtoul(id, &end, 10);
+                if (end == id || (*end && *end != '+' && *end != '_') ||
+                    !flurm_state_find_job(ctl->state, (uint32_t)v))
+                    return FLURM_ESLURM_DEPENDENCY;
+            }
+        }
+    }
+    if (flurm_state_job_count(ctl->state) >= ctl->conf->max_job_count)
+        return 11; /* EAGAIN: sbatch retries with back-off */
+    return 0;
+}
+
+static uint32_t g_reserved_job_id;
+
+static uint32_t reserve_job_id(ctl_t *ctl)
+{
+    uint32_t next = flurm_state_next_job_id(ctl->state);
+    if (g_reserved_job_id < next)
+        g_reserved_job_id = next;
+    return g_reserved_job_id++;
+}
+
+static int handle_submit(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_desc_msg_t *d;
+    if (decode(r, (void **)&d))
+        return 0;
+    const char *why;
+    uint32_t rc = validate_submit(ctl, r, d, &why);
+    flurm_msg_free(r->frame.hdr.msg_type, d);
+    if (rc) {
+        flurm_verbose("submit from uid %u rejected: %u", (unsigned)r->uid, rc);
+        if (why)
+            reply_rc_msg(r, rc, why);
+        else
+            rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, reserve_job_id(ctl));
+}
+
+static int handle_will_run(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_desc_msg_t *d;
+    if (decode(r, (void **)&d))
+        return 0;
+    const char *why;
+    uint32_t rc = validate_submit(ctl, r, d, &why);
+    if (rc == 0)
+        rc = FLURM_ESLURM_REQUESTED_NODE_CONFIG_UNAVAILABLE; /* no node can run a job yet */
+    flurm_msg_free(r->frame.hdr.msg_type, d);
+    rpc_reply_rc(r, rc);
+    return 0;
+}
+
+static int handle_kill(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_step_kill_msg_t *k;
+    if (decode(r, (void **)&k))
+        return 0;
+    uint32_t job_id = k->step_id.job_id, rc = 0;
+    uint64_t *tasks = NULL;
+    uint32_t ntasks;
+    bool all;
+    if (k->sjob_id && flurm_parse_job_id_str(k->sjob_id, &job_id, &tasks, &ntasks, &all))
+        rc = FLURM_ESLURM_INVALID_JOB_ID;
+    free(tasks);
+    const flurm_job_t *j = rc ? NULL : flurm_state_find_job(ctl->state, job_id);
+    if (!rc && !j)
+        rc = FLURM_ESLURM_INVALID_JOB_ID;
+    else if (!rc && j->user_id != r->uid && !privileged(ctl, r->uid))
+        rc = FLURM_ESLURM_ACCESS_DENIED;
+    else if (!rc && (j->job_state & FLURM_JOB_STATE_BASE) >= FLURM_JOB_COMPLETE)
+        rc = FLURM_ESLURM_ALREADY_DONE;
+    flurm_msg_free(r->frame.hdr.msg_type, k);
+    if (rc) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, 0);
+}
+
+static int handle_update_job(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_desc_msg_t *d;
+    if (decode(r, (void **)&d))
+        return 0;
+    uint32_t job_id = d->job_id, rc = 0;
+    uint64_t *tasks = NULL;
+    uint32_t ntasks;
+    bool all;
+    if (d->job_id_str && flurm_parse_job_id_str(d->job_id_str, &job_id, &tasks, &ntasks, &all))
+        rc = FLURM_ESLURM_INVALID_JOB_ID;
+    free(tasks);
+    if (!rc && !flurm_state_find_job(ctl->state, job_id))
+        rc = FLURM_ESLURM_INVALID_JOB_ID;
+    flurm_msg_free(r->frame.hdr.msg_type, d);
+    if (rc) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, 0);
+}
+
+/* ------------------------------------------------------------------ nodes and partitions */
+
+static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
+{
+    const flurm_conf_t *c = ctl->conf;
+    const flurm_table_t *rec_tab = &flurm_node_info_table;
+    flurm_buf_t *b = &r->reply;
+    r->reply_type = FLURM_RESPONSE_NODE_INFO;
+    b->size = 0;
+    ssize_t want = only ? flurm_conf_node_index(c, only) : -1;
+    if (only && want < 0) {
+        rpc_reply_rc(r, FLURM_ESLURM_INVALID_NODE_NAME);
+        return 0;
+    }
+    /* One record per node slot, in index order: bitmaps elsewhere index into it. A single-node
+     * request gets blank records (name NULL) for the others, which clients skip. */
+    flurm_pack32(b, (uint32_t)c->node_count);
+    flurm_pack_time(b, flurm_state_nodes_changed(ctl->state) ? flurm_state_nodes_changed(ctl->state)
+                                                            : ctl->start_time);
+    for (size_t i = 0; i < c->node_count && !b->err; i++) {
+        const flurm_conf_node_t *cn = &c->nodes[i];
+        const flurm_node_rt_t *rt = flurm_state_node(ctl->state, i);
+        flurm_node_info_t n = {0};
+        char tres[128];
+        n.next_state = FLURM_NO_VAL;
+        n.owner = FLURM_NO_VAL;
+        n.cpu_load = FLURM_NO_VAL;
+        n.free_mem = FLURM_NO_VAL64;
+        n.power_cap_watts = FLURM_NO_VAL;
+        n.select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
+        if (want < 0 || (size_t)want == i) {
+            n.name = cn->name;
+            n.node_hostname = cn->hostname;
+            n.node_addr = cn->addr;
+            n.port = cn->port;
+            n.node_state = rt->state;
+            n.cpus = cn->cpus;
+            n.boards = cn->boards;
+            n.sockets = (uint16_t)(cn->boards * cn->sockets);
+            n.cores = cn->cores_per_socket;
+            n.threads = cn->threads_per_core;
+            n.real_memory = cn->real_memory;
+            n.tmp_disk = cn->tmp_disk;
+            n.cpus_efctv = cn->cpus;
+            n.weight = cn->weight;
+            n.reason_uid = rt->reason ? rt->reason_uid : FLURM_NO_VAL;
+            n.reason_time = rt->reason ? rt->reason_time : 0;
+            n.reason = rt->reason;
+            n.boot_time = rt->boot_time;
+            n.slurmd_start_time = rt->slurmd_start_time;
+            n.last_busy = rt->last_busy;
+            n.features = cn->features;
+            n.gres = cn->gres;
+            snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,billing=%u", cn->cpus,
+                     (unsigned long long)cn->real_memory, cn->cpus);
+            n.tres_fmt_str = tres;
+        }
+        flurm_table_pack(rec_tab, &n, b);
+    }
+    return 0;
+}
+
+static int handle_node_info_req(ctl_t *ctl, rpc_t *r)
+{
+    flurm_node_info_request_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    time_t changed = flurm_state_nodes_changed(ctl->state);
+    if (m->last_update && changed && m->last_update - 1 >= changed)
+        rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
+    else
+        handle_node_info(ctl, r, NULL);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+static int handle_node_info_single(ctl_t *ctl, rpc_t *r)
+{
+    flurm_node_info_single_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    handle_node_info(ctl, r, m->node_name);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    return 0;
+}
+
+static int handle_part_info(ctl_t *ctl, rpc_t *r)
+{
+    flurm_part_info_request_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    uint16_t show = m->show_flags;
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    const flurm_conf_t *c = ctl->conf;
+    const flurm_table_t *rec_tab = &flurm_part_info_table;
+    flurm_buf_t *b = &r->reply;
+    r->reply_type = FLURM_RESPONSE_PARTITION_INFO;
+    b->size = 0;
+    size_t count_off = b->size;
+    flurm_pack32(b, 0);
+    flurm_pack_time(b, flurm_state_parts_changed(ctl->state) ? flurm_state_parts_changed(ctl->state)
+                                                            : ctl->start_time);
+    uint32_t nwords = (uint32_t)((c->node_count + 63) / 64), n = 0;
+    uint64_t *inx = calloc(nwords ? nwords : 1, sizeof *inx);
+    for (size_t i = 0; i < c->partition_count && inx && !b->err; i++) {
+        const flurm_conf_partition_t *cp = &c->partitions[i];
+        if (cp->hidden && !(show & FLURM_SHOW_ALL))
+            continue;
+        const flurm_part_rt_t *rt = flurm_state_part(ctl->state, i);
+        memset(inx, 0, nwords * sizeof *inx);
+        uint32_t cpus = 0;
+        uint64_t mem = 0;
+        for (size_t k = 0; k < cp->node_count; k++) {
+            uint32_t ni = cp->node_idx[k];
+            inx[ni / 64] |= 1ull << (ni % 64);
+            cpus += c->nodes[ni].cpus;
+            mem += c->nodes[ni].real_memory;
+        }
+        char tres[160];
+        snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%zu,billing=%u", cpus,
+                 (unsigned long long)mem, cp->node_count, cpus);
+        flurm_part_info_t p = {0};
+        p.name = cp->name;
+        p.max_time = rt->max_time;
+        p.default_time = rt->default_time;
+        p.max_nodes = cp->max_nodes;
+        p.total_nodes = (uint32_t)cp->node_count;
+        p.total_cpus = cpus;
+        p.def_mem_per_cpu = c->def_mem_per_cpu ? (c->def_mem_per_cpu | MEM_PER_CPU) : c->def_mem_per_node;
+        p.max_cpus_per_node = FLURM_INFINITE;
+        p.flags = (uint16_t)((cp->is_default ? FLURM_PART_FLAG_DEFAULT : 0) |
+                             (cp->hidden ? FLURM_PART_FLAG_HIDDEN : 0));
+        p.max_share = cp->max_share;
+        p.over_time_limit = FLURM_NO_VAL16;
+        p.preempt_mode = FLURM_NO_VAL16;
+        p.priority_job_factor = 1;
+        p.priority_tier = cp->priority_tier;
+        p.state_up = rt->state_up;
+        p.resume_timeout = FLURM_NO_VAL16;
+        p.suspend_timeout = FLURM_NO_VAL16;
+        p.suspend_time = FLURM_NO_VAL;
+        p.allow_groups = cp->allow_groups;
+        p.nodes = cp->nodes;
+        p.node_inx = inx;
+        p.node_inx_bits = (uint32_t)c->node_count;
+        p.tres_fmt_str = tres;
+        flurm_table_pack(rec_tab, &p, b);
+        n++;
+    }
+    free(inx);
+    flurm_pack32_at(b, count_off, n);
+    return 0;
+}
+
+static int handle_admin_update(ctl_t *ctl, rpc_t *r)
+{
+    if (!privileged(ctl, r->uid)) {
+        flurm_error("security violation: %s from uid %u", flurm_msg_type_name(r->frame.hdr.msg_type),
+                    (unsigned)r->uid);
+        rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
+        return 0;
+    }
+    void *m;
+    if (decode(r, &m))
+        return 0;
+    uint32_t rc = 0;
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_UPDATE_NODE) {
+        flurm_update_node_msg_t *u = m;
+        flurm_err_t err;
+        flurm_hostlist_t *hl = u->node_names ? flurm_hostlist_parse(u->node_names, &err) : NULL;
+        if (!hl)
+            rc = FLURM_ESLURM_INVALID_NODE_NAME;
+        for (size_t i = 0; hl && i < flurm_hostlist_count(hl) && !rc; i++)
+            if (flurm_conf_node_index(ctl->conf, flurm_hostlist_get(hl, i)) < 0)
+                rc = FLURM_ESLURM_INVALID_NODE_NAME;
+        flurm_hostlist_free(hl);
+    } else {
+        flurm_update_part_msg_t *u = m;
+        if (!u->name || !flurm_conf_partition(ctl->conf, u->name))
+            rc = FLURM_ESLURM_INVALID_PARTITION_NAME;
+    }
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    if (rc) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, 0);
+}
+
+/* ------------------------------------------------------------------ controller */
+
+int ctl_reconfigure(ctl_t *ctl, char **errmsg)
+{
+    flurm_conf_t *nc = NULL;
+    if (flurm_conf_load(ctl->conf_path, &nc, errmsg) != FLURM_OK)
+        return -1;
+    if (nc->slurmctld_port != ctl->conf->slurmctld_port ||
+        nc->slurmctld_port_count != ctl->conf->slurmctld_port_count ||
+        strcmp(nc->state_save_location, ctl->conf->state_save_location) != 0)
+        flurm_warn("reconfigure: SlurmctldPort and StateSaveLocation changes need a restart");
+    if (flurm_state_reconfigure(ctl->state, nc) != FLURM_OK) {
+        flurm_conf_free(nc);
+        *errmsg = strdup("cannot carry state over to the new configuration");
+        return -1;
+    }
+    flurm_conf_t *old = ctl->conf;
+    ctl->conf = nc;
+    flurm_conf_free(old);
+    flurm_info("reconfigured from %s: %zu node(s), %zu partition(s)", ctl->conf_path,
+               nc->node_count, nc->partition_count);
+    return 0;
+}
+
+static int handle_reconfigure(ctl_t *ctl, rpc_t *r)
+{
+    if (!privileged(ctl, r->uid)) {
+        rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
+        return 0;
+    }
+    char *err = NULL;
+    if (ctl_reconfigure(ctl, &err) != 0) {
+        flurm_error("reconfigure failed: %s", err ? err : "?");
+        reply_rc_msg(r, (uint32_t)FLURM_SLURM_ERROR, err ? err : "reconfigure failed");
+        free(err);
+    } else {
+        rpc_reply_rc(r, 0);
+    }
+    return 0;
+}
+
+static int handle_shutdown(ctl_t *ctl, rpc_t *r)
+{
+    if (!privileged(ctl, r->uid)) {
+        rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
+        return 0;
+    }
+    flurm_info("shutdown requested by uid %u", (unsigned)r->uid);
+    rpc_reply_rc(r, 0);
+    ev_feed_signal(SIGTERM);
+    return 0;
+}
+
+void fill_build_info(ctl_t *ctl, flurm_build_info_msg_t *bi);
+
+static int handle_build_info(ctl_t *ctl, rpc_t *r)
+{
+    flurm_build_info_msg_t bi;
+    fill_build_info(ctl, &bi);
+    reply_msg(r, FLURM_RESPONSE_BUILD_INFO, &bi);
+    free(bi.control_machine);
+    free(bi.control_addr);
+    return 0;
+}
+
+static int handle_stats(ctl_t *ctl, rpc_t *r)
+{
+    flurm_state_stats_t s;
+    flurm_state_stats(ctl->state, &s);
+    flurm_stats_info_msg_t m = {0};
+    time_t now = (time_t)ev_now(ctl->loop);
+    uint32_t ntypes = 0;
+    for (size_t t = 0; t < 65536; t++)
+        ntypes += ctl->rpc_by_type[t].count ? 1 : 0;
+    uint16_t *types = calloc(ntypes ? ntypes : 1, sizeof *types);
+    uint32_t *cnt = calloc(ntypes ? ntypes : 1, sizeof *cnt);
+    uint64_t *tim = calloc(ntypes ? ntypes : 1, sizeof *tim);
+    uint32_t k = 0;
+    for (size_t t = 0; t < 65536 && types && cnt && tim; t++) {
+        if (!ctl->rpc_by_type[t].count)
+            continue;
+        types[k] = (uint16_t)t;
+        cnt[k] = ctl->rpc_by_type[t].count;
+        tim[k] = ctl->rpc_by_type[t].total_usec;
+        k++;
+    }
+    m.parts_packed = 1;
+    m.req_time = now;
+    m.req_time_start = ctl->start_time;
+    m.server_thread_count = 1;
+    m.jobs_submitted = s.jobs_submitted;
+    m.jobs_started = s.jobs_started;
+    m.jobs_completed = s.jobs_completed;
+    m.jobs_canceled = s.jobs_canceled;
+    m.jobs_failed = s.jobs_failed;
+    m.jobs_pending = s.jobs_pending;
+    m.jobs_running = s.jobs_running;
+    m.job_states_ts = now;
+    m.rpc_type_size = k;
+    m.rpc_type_id = types;
+    m.rpc_type_cnt = cnt;
+    m.rpc_type_time = tim;
+    reply_msg(r, FLURM_RESPONSE_STATS_INFO, &m);
+    free(types);
+    free(cnt);
+    free(tim);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+int rpc_handle(ctl_t *ctl, rpc_t *r)
+{
+    uint16_t type = r->frame.hdr.msg_type;
+    flurm_debug("%s from uid %u at %s", flurm_msg_type_name(type) ? flurm_msg_type_name(type) : "?",
+                (unsigned)r->uid, r->peer);
+    if (r->frame.hdr.version != FLURM_PROTOCOL_VERSION && !flurm_msg_empty_body(type)) {
+        flurm_error("%s from %s uses protocol version 0x%04x; only 0x%04x (SLURM 22.05) is spoken",
+                    flurm_msg_type_name(type) ? flurm_msg_type_name(type) : "request", r->peer,
+                    r->frame.hdr.version, FLURM_PROTOCOL_VERSION);
+        rpc_reply_rc(r, FLURM_SLURM_PROTOCOL_VERSION_ERROR);
+        return 0;
+    }
+    switch (type) {
+    case FLURM_REQUEST_PING: rpc_reply_rc(r, 0); return 0;
+    case FLURM_REQUEST_FED_INFO: {
+        flurm_fed_info_msg_t fed = { .federated = false };
+        reply_msg(r, FLURM_RESPONSE_FED_INFO, &fed);
+        return 0;
+    }
+    case FLURM_REQUEST_BUILD_INFO: return handle_build_info(ctl, r);
+    case FLURM_REQUEST_JOB_INFO: return handle_job_info(ctl, r);
+    case FLURM_REQUEST_JOB_INFO_SINGLE: return handle_job_info_single(ctl, r);
+    case FLURM_REQUEST_JOB_USER_INFO: return handle_job_user_info(ctl, r);
+    case FLURM_REQUEST_BATCH_SCRIPT: return handle_batch_script(ctl, r);
+    case FLURM_REQUEST_NODE_INFO: return handle_node_info_req(ctl, r);
+    case FLURM_REQUEST_NODE_INFO_SINGLE: return handle_node_info_single(ctl, r);
+    case FLURM_REQUEST_PARTITION_INFO: return handle_part_info(ctl, r);
+    case FLURM_REQUEST_SUBMIT_BATCH_JOB: return handle_submit(ctl, r);
+    case FLURM_REQUEST_JOB_WILL_RUN: return handle_will_run(ctl, r);
+    case FLURM_REQUEST_KILL_JOB: return handle_kill(ctl, r);
+    case FLURM_REQUEST_UPDATE_JOB: return handle_update_job(ctl, r);
+    case FLURM_REQUEST_UPDATE_NODE:
+    case FLURM_REQUEST_UPDATE_PARTITION: return handle_admin_update(ctl, r);
+    case FLURM_REQUEST_RECONFIGURE: return handle_reconfigure(ctl, r);
+    case FLURM_REQUEST_SHUTDOWN: return handle_shutdown(ctl, r);
+    case FLURM_REQUEST_STATS_INFO: return handle_stats(ctl, r);
+    default:
+        flurm_error("unsupported RPC %s (%u) from %s", flurm_msg_type_name(type) ? flurm_msg_type_name(type) : "(unknown type)",
+                    type, r->peer);
+        /* slurmctld answers an RPC it does not handle with EINVAL (proc_req.c). */
+        rpc_reply_rc(r, 22);
+        return 0;
+    }
+}
+
+void rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+{
+    (void)ctl;
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB && res->rc == 0) {
+        flurm_submit_response_msg_t s = { .job_id = res->job_id, .step_id = SLURM_BATCH_SCRIPT };
+        reply_msg(r, FLURM_RESPONSE_SUBMIT_BATCH_JOB, &s);
+        return;
+    }
+    rpc_reply_rc(r, res->rc);
+}

@@ -1,0 +1,454 @@
+/* bin/flurmctld/server.c — sockets, the per-connection state machine and the commit pipeline.
+ * See ctl.h for the life of an RPC. */
+#include "ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <flurm/log.h>
+
+/* Largest request we accept. Batch scripts plus environments fit easily; SLURM's own limit is
+ * 1 GiB, but a controller that buffers whole frames should not let one peer pin that much. */
+#define MAX_REQUEST_BYTES (64u << 20)
+/* A peer has this long to deliver its request (SLURM's default MessageTimeout is 10 s). */
+#define READ_TIMEOUT_S 10.0
+#define WRITE_TIMEOUT_S 10.0
+
+static void queue_commit(ctl_t *ctl, rpc_t *r);
+
+static void rpc_free(ctl_t *ctl, rpc_t *r)
+{
+    if (r->fd >= 0) {
+        ev_io_stop(ctl->loop, &r->io);
+        close(r->fd);
+    }
+    ev_timer_stop(ctl->loop, &r->timer);
+    free(r->in);
+    flurm_buf_release(&r->cmd);
+    flurm_buf_release(&r->reply);
+    flurm_buf_release(&r->out);
+    free(r);
+    ctl->nconns--;
+}
+
+static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rpc_t *r = w->data;
+    /* Only the socket stages own a timer; worker and commit stages always complete. */
+    flurm_warn("connection from %s timed out %s", r->peer,
+               r->stage == RPC_WRITE ? "while we were writing the reply" : "before sending a full request");
+    rpc_free(r->ctl, r);
+}
+
+static void verify_run(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    if (r->frame.auth_plugin != FLURM_AUTH_PLUGIN_MUNGE || !r->frame.cred) {
+        r->auth_rc = FLURM_EAUTH;
+        r->auth_reason = "not a munge credential";
+        return;
+    }
+    r->auth_rc = flurm_auth_verify(r->ctl->auth, r->frame.cred, r->frame.hdr.msg_type,
+                                   r->frame.body, r->frame.hdr.body_length, &r->uid, &r->gid,
+                                   &r->auth_reason);
+}
+
+static void verify_done(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    ctl_t *ctl = r->ctl;
+    if (r->auth_rc != FLURM_OK) {
+        ctl->auth_failures++;
+        flurm_error("authentication failure for %s from %s: %s",
+                    flurm_msg_type_name(r->frame.hdr.msg_type) ? flurm_msg_type_name(r->frame.hdr.msg_type) : "unknown RPC",
+                    r->peer, r->auth_reason ? r->auth_reason : flurm_strerror(r->auth_rc));
+        r->uid = FLURM_AUTH_UID_ANY;
+        rpc_reply_rc(r, r->auth_rc == FLURM_EIO ? 6002 /* ESLURM_AUTH_NET_ERROR */
+                                                 : 6000 /* ESLURM_AUTH_CRED_INVALID */);
+        server_send_reply(ctl, r);
+        return;
+    }
+    r->stage = RPC_HANDLE;
+    r->reply_uid = r->uid;
+    if (rpc_handle(ctl, r) == 0) {
+        server_send_reply(ctl, r);
+        return;
+    }
+    /* A command to commit: queue it; the ev_check watcher ships the batch after this turn. */
+    queue_commit(ctl, r);
+}
+
+static void frame_complete(ctl_t *ctl, rpc_t *r)
+{
+    ev_io_stop(ctl->loop, &r->io);
+    ev_timer_stop(ctl->loop, &r->timer);
+    int rc = flurm_frame_decode(r->in, r->need, &r->frame);
+    if (rc != FLURM_OK) {
+        ctl->malformed_frames++;
+        flurm_error("malformed frame (%u bytes) from %s: %s; closing connection", r->need, r->peer,
+                    flurm_strerror(rc));
+        rpc_free(ctl, r);
+        return;
+    }
+    r->stage = RPC_VERIFY;
+    r->task.run = verify_run;
+    r->task.done = verify_done;
+    pool_submit(ctl->workers, &r->task);
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rpc_t *r = w->data;
+    ctl_t *ctl = r->ctl;
+    for (;;) {
+        uint8_t *dst;
+        size_t want;
+        if (r->stage == RPC_READ_LEN) {
+            dst = r->lenbuf + r->got;
+            want = 4 - r->got;
+        } else {
+            dst = r->in + r->got;
+            want = r->need - r->got;
+        }
+        ssize_t n = read(r->fd, dst, want);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (r->stage != RPC_READ_LEN || r->got)
+                flurm_warn("connection from %s closed after %zu of %u bytes of a request", r->peer,
+                           r->got, r->stage == RPC_READ_LEN ? 4u : r->need);
+            else
+                flurm_debug("connection from %s closed without a request", r->peer);
+            rpc_free(ctl, r);
+            return;
+        }
+        r->got += (size_t)n;
+        if (r->stage == RPC_READ_LEN && r->got == 4) {
+            uint32_t len = flurm_frame_length(r->lenbuf);
+            if (len == 0 || len > MAX_REQUEST_BYTES) {
+                ctl->malformed_frames++;
+                flurm_error("insane message length %u from %s; closing connection",
+                            (unsigned)(((uint32_t)r->lenbuf[0] << 24) | ((uint32_t)r->lenbuf[1] << 16) |
+                                       ((uint32_t)r->lenbuf[2] << 8) | r->lenbuf[3]),
+                            r->peer);
+                rpc_free(ctl, r);
+                return;
+            }
+            r->in = malloc(len);
+            if (!r->in) {
+                flurm_error("out of memory for a %u-byte request from %s", len, r->peer);
+                rpc_free(ctl, r);
+                return;
+            }
+            r->need = len;
+            r->got = 0;
+            r->stage = RPC_READ_FRAME;
+        } else if (r->stage == RPC_READ_FRAME && r->got == r->need) {
+            frame_complete(ctl, r);
+            return;
+        }
+    }
+}
+
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rpc_t *r = w->data;
+    ctl_t *ctl = r->ctl;
+    while (r->out_off < r->out.size) {
+        ssize_t n = write(r->fd, r->out.data + r->out_off, r->out.size - r->out_off);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            flurm_warn("writing reply to %s: %s", r->peer, strerror(errno));
+            rpc_free(ctl, r);
+            return;
+        }
+        r->out_off += (size_t)n;
+    }
+    uint16_t type = r->frame.hdr.msg_type;
+    double usec = (ev_time() - r->t_start) * 1e6;
+    ctl->rpc_by_type[type].count++;
+    ctl->rpc_by_type[type].total_usec += (uint64_t)usec;
+    ctl->rpcs_total++;
+    rpc_free(ctl, r);
+}
+
+static void sign_run(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    char *cred = NULL;
+    r->sign_rc = flurm_auth_sign(r->ctl->auth, r->reply_type, r->reply.data, r->reply.size,
+                                 r->reply_uid, &cred);
+    if (r->sign_rc == FLURM_OK) {
+        uint16_t version = r->frame.hdr.version ? r->frame.hdr.version : FLURM_PROTOCOL_VERSION;
+        if (flurm_frame_encode(&r->out, version, r->frame.hdr.flags, r->reply_type, cred,
+                               r->reply.data, r->reply.size) != FLURM_OK)
+            r->sign_rc = FLURM_ENOMEM;
+    }
+    free(cred);
+}
+
+static void sign_done(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    ctl_t *ctl = r->ctl;
+    if (r->sign_rc != FLURM_OK) {
+        flurm_error("cannot sign reply to %s: %s; closing connection", r->peer,
+                    flurm_strerror(r->sign_rc));
+        rpc_free(ctl, r);
+        return;
+    }
+    r->stage = RPC_WRITE;
+    ev_io_init(&r->io, on_writable, r->fd, EV_WRITE);
+    r->io.data = r;
+    ev_io_start(ctl->loop, &r->io);
+    ev_timer_set(&r->timer, WRITE_TIMEOUT_S, 0.);
+    ev_timer_start(ctl->loop, &r->timer);
+}
+
+void server_send_reply(ctl_t *ctl, rpc_t *r)
+{
+    r->stage = RPC_SIGN;
+    r->task.run = sign_run;
+    r->task.done = sign_done;
+    if (r->reply.err) {
+        flurm_error("cannot build reply to %s: %s", r->peer, flurm_strerror(r->reply.err));
+        rpc_reply_rc(r, 5003 /* ESLURM_PROTOCOL_INCOMPLETE_PACKET: nearest "could not pack" */);
+    }
+    pool_submit(ctl->workers, &r->task);
+}
+
+/* ---- commit pipeline: one batch in flight; everything proposed meanwhile forms the next ---- */
+
+static void ship_batch(ctl_t *ctl);
+
+static void commit_run(pool_task_t *t)
+{
+    commit_batch_t *b = (commit_batch_t *)t;
+    flurm_iov_t *iov = calloc(b->n, sizeof *iov);
+    if (!iov) {
+        b->rc = FLURM_ENOMEM;
+        return;
+    }
+    size_t i = 0;
+    for (rpc_t *r = b->head; r; r = r->next_commit, i++) {
+        iov[i].data = r->cmd.data;
+        iov[i].len = r->cmd.size;
+    }
+    b->rc = flurm_store_append(b->ctl->store, b->first_index, iov, b->n);
+    free(iov);
+}
+
+static void commit_done(pool_task_t *t)
+{
+    commit_batch_t *b = (commit_batch_t *)t;
+    ctl_t *ctl = b->ctl;
+    ctl->commit_in_flight = false;
+    if (b->rc == FLURM_OK)
+        ctl->next_index = b->first_index + b->n;
+    else
+        flurm_error("cannot persist %zu command(s): %s; rejecting them", b->n, flurm_strerror(b->rc));
+    rpc_t *r = b->head;
+    while (r) {
+        rpc_t *next = r->next_commit;
+        if (r->internal) {
+            if (b->rc == FLURM_OK) {
+                flurm_apply_result_t res;
+                flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res);
+            }
+            flurm_buf_release(&r->cmd);
+            free(r);
+            r = next;
+            continue;
+        }
+        if (b->rc == FLURM_OK) {
+            flurm_apply_result_t res;
+            flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res);
+            rpc_applied(ctl, r, &res);
+        } else {
+            rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
+        }
+        server_send_reply(ctl, r);
+        r = next;
+    }
+    free(b);
+    if (ctl->pend_head)
+        ship_batch(ctl);
+}
+
+static void ship_batch(ctl_t *ctl)
+{
+    if (ctl->commit_in_flight || !ctl->pend_head)
+        return;
+    commit_batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return;   /* retried on the next loop turn */
+    b->ctl = ctl;
+    b->head = ctl->pend_head;
+    b->first_index = ctl->next_index;
+    uint64_t idx = b->first_index;
+    for (rpc_t *r = b->head; r; r = r->next_commit) {
+        r->index = idx++;
+        b->n++;
+    }
+    ctl->pend_head = ctl->pend_tail = NULL;
+    ctl->commit_in_flight = true;
+    b->task.run = commit_run;
+    b->task.done = commit_done;
+    pool_submit(ctl->committer, &b->task);
+}
+
+static void queue_commit(ctl_t *ctl, rpc_t *r)
+{
+    r->stage = RPC_COMMIT;
+    r->next_commit = NULL;
+    if (ctl->pend_tail)
+        ctl->pend_tail->next_commit = r;
+    else
+        ctl->pend_head = r;
+    ctl->pend_tail = r;
+}
+
+void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len)
+{
+    rpc_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return;   /* housekeeping retries on the next tick */
+    r->internal = true;
+    r->fd = -1;
+    flurm_buf_init(&r->cmd);
+    if (flurm_cmd_build(&r->cmd, kind, (time_t)ev_now(ctl->loop), (uint32_t)getuid(),
+                        (uint32_t)getgid(), 0, body, len) != FLURM_OK) {
+        flurm_buf_release(&r->cmd);
+        free(r);
+        return;
+    }
+    queue_commit(ctl, r);
+}
+
+static void on_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ship_batch(w->data);
+}
+
+/* ---- listeners ---- */
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    ctl_t *ctl = w->data;
+    for (int burst = 0; burst < 64; burst++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(w->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                flurm_error("accept: %s", strerror(errno));
+            return;
+        }
+        rpc_t *r = calloc(1, sizeof *r);
+        if (!r) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        r->ctl = ctl;
+        r->fd = fd;
+        r->stage = RPC_READ_LEN;
+        r->t_start = ev_time();
+        flurm_buf_init(&r->cmd);
+        flurm_buf_init(&r->reply);
+        flurm_buf_init(&r->out);
+        char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+        snprintf(r->peer, sizeof r->peer, "%s:%s", host, port);
+        ev_io_init(&r->io, on_readable, fd, EV_READ);
+        r->io.data = r;
+        ev_timer_init(&r->timer, on_timeout, READ_TIMEOUT_S, 0.);
+        r->timer.data = r;
+        ev_io_start(loop, &r->io);
+        ev_timer_start(loop, &r->timer);
+        ctl->nconns++;
+    }
+}
+
+static int listen_port(ctl_t *ctl, uint16_t port)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    bool v6 = fd >= 0;
+    if (!v6)
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc;
+    if (v6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any };
+        rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    } else {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
+        rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    }
+    if (rc < 0 || listen(fd, 1024) < 0) {
+        flurm_error("cannot listen on port %u: %s", port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    ev_io *w = &ctl->listeners[ctl->nlisteners++];
+    ev_io_init(w, on_accept, fd, EV_READ);
+    w->data = ctl;
+    ev_io_start(ctl->loop, w);
+    return 0;
+}
+
+int server_listen(ctl_t *ctl)
+{
+    uint32_t count = ctl->conf->slurmctld_port_count ? ctl->conf->slurmctld_port_count : 1;
+    if (count > CTL_MAX_LISTENERS) {
+        flurm_error("SlurmctldPort range of %u ports exceeds the %d supported", count, CTL_MAX_LISTENERS);
+        return -1;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        if (listen_port(ctl, (uint16_t)(ctl->conf->slurmctld_port + i)) < 0)
+            return -1;
+    ev_check_init(&ctl->flush, on_check);
+    ctl->flush.data = ctl;
+    ev_check_start(ctl->loop, &ctl->flush);
+    flurm_info("listening for SLURM clients on port %u%s", ctl->conf->slurmctld_port,
+               count > 1 ? " (and the rest of its range)" : "");
+    return 0;
+}
+
+void server_close_listeners(ctl_t *ctl)
+{
+    for (int i = 0; i < ctl->nlisteners; i++) {
+        ev_io_stop(ctl->loop, &ctl->listeners[i]);
+        close(ctl->listeners[i].fd);
+    }
+    ctl->nlisteners = 0;
+}

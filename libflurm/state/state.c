@@ -1,0 +1,1229 @@
+/* libflurm/state/state.c — see state.h. Pure: no clock, no I/O; time comes in with commands. */
+#include "state/state.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <flurm/hostlist.h>
+#include <flurm/log.h>
+
+#include "codec/msg_registry.h"
+#include "codec/table.h"
+
+#define TOP_PRIORITY 0xFFFF0000u      /* priority/basic: first job gets TOP_PRIORITY - 1 */
+#define ALLOC_SID_ADMIN_HOLD 0x00000001u
+#define ALLOC_SID_USER_HOLD 0x00000002u
+
+/* SLURM return codes used here (slurm_errno.h). */
+enum {
+    RC_OK = 0, RC_ERROR = 1, RC_INVALID_PARTITION = 2000, RC_ACCESS_DENIED = 2002,
+    RC_INVALID_NODE_NAME = 2018, RC_TRANSITION_STATE_NO_UPDATE = 2020, RC_ALREADY_DONE = 2021,
+    RC_INVALID_JOB_ID = 2017, RC_JOB_PENDING = 2024, RC_INVALID_NODE_STATE = 2028,
+    RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
+    RC_INVALID_NICE = 2123,
+};
+
+struct flurm_state {
+    const flurm_conf_t *conf;
+    flurm_job_t **jobs;           /* id order; purged entries are NULL until compaction */
+    size_t njobs, cap, live;
+    uint32_t *hash;               /* open addressing: slot+1 of jobs[], 0 = empty */
+    size_t hcap;
+    uint32_t next_job_id;
+    uint32_t lowest_prio;
+    flurm_node_rt_t *nodes;
+    flurm_part_rt_t *parts;
+    time_t jobs_changed, nodes_changed, parts_changed;
+    flurm_state_stats_t stats;
+};
+
+/* ---------------------------------------------------------------- job table */
+
+static inline size_t hslot(uint32_t id, size_t cap) { return (id * 2654435761u) & (cap - 1); }
+
+static int hash_rebuild(flurm_state_t *st, size_t cap)
+{
+    uint32_t *h = calloc(cap, sizeof *h);
+    if (!h)
+        return FLURM_ENOMEM;
+    for (size_t i = 0; i < st->njobs; i++) {
+        if (!st->jobs[i])
+            continue;
+        size_t s = hslot(st->jobs[i]->job_id, cap);
+        while (h[s])
+            s = (s + 1) & (cap - 1);
+        h[s] = (uint32_t)i + 1;
+    }
+    free(st->hash);
+    st->hash = h;
+    st->hcap = cap;
+    return FLURM_OK;
+}
+
+static void compact(flurm_state_t *st)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i])
+            st->jobs[w++] = st->jobs[i];
+    st->njobs = w;
+    hash_rebuild(st, st->hcap);
+}
+
+flurm_job_t *flurm_state_find_job(const flurm_state_t *st, uint32_t id)
+{
+    if (!st->hcap)
+        return NULL;
+    for (size_t s = hslot(id, st->hcap); st->hash[s]; s = (s + 1) & (st->hcap - 1)) {
+        flurm_job_t *j = st->jobs[st->hash[s] - 1];
+        if (j && j->job_id == id)
+            return j;
+    }
+    return NULL;
+}
+
+static int job_insert(flurm_state_t *st, flurm_job_t *j)
+{
+    if (st->njobs == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        flurm_job_t **p = realloc(st->jobs, cap * sizeof *p);
+        if (!p)
+            return FLURM_ENOMEM;
+        st->jobs = p;
+        st->cap = cap;
+    }
+    if ((st->njobs + 1) * 2 > st->hcap) {
+        st->jobs[st->njobs] = NULL;
+        if (hash_rebuild(st, st->hcap ? st->hcap * 2 : 2048))
+            return FLURM_ENOMEM;
+    }
+    st->jobs[st->njobs] = j;
+    size_t s = hslot(j->job_id, st->hcap);
+    while (st->hash[s])
+        s = (s + 1) & (st->hcap - 1);
+    st->hash[s] = (uint32_t)st->njobs + 1;
+    st->njobs++;
+    st->live++;
+    return FLURM_OK;
+}
+
+static void job_free(flurm_job_t *j)
+{
+    if (!j)
+        return;
+    if (j->desc) {
+        flurm_msg_free(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc);
+    }
+    free(j->array_pending);
+    free(j->alloc_node);
+    free(j);
+}
+
+/* Removes J from the table (purge). Tombstones keep slot numbers stable until compaction. */
+static void job_remove(flurm_state_t *st, flurm_job_t *j)
+{
+    for (size_t s = hslot(j->job_id, st->hcap); st->hash[s]; s = (s + 1) & (st->hcap - 1)) {
+        if (st->jobs[st->hash[s] - 1] == j) {
+            st->jobs[st->hash[s] - 1] = NULL;
+            break;
+        }
+    }
+    st->live--;
+    job_free(j);
+    if (st->njobs > 1024 && st->live < st->njobs / 2)
+        compact(st);
+}
+
+size_t flurm_state_job_count(const flurm_state_t *st) { return st->live; }
+size_t flurm_state_job_slots(const flurm_state_t *st) { return st->njobs; }
+flurm_job_t *flurm_state_job_at(const flurm_state_t *st, size_t i) { return i < st->njobs ? st->jobs[i] : NULL; }
+uint32_t flurm_state_next_job_id(const flurm_state_t *st) { return st->next_job_id; }
+const flurm_conf_t *flurm_state_conf(const flurm_state_t *st) { return st->conf; }
+flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t i) { return i < st->conf->node_count ? &st->nodes[i] : NULL; }
+flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t i) { return i < st->conf->partition_count ? &st->parts[i] : NULL; }
+time_t flurm_state_jobs_changed(const flurm_state_t *st) { return st->jobs_changed; }
+time_t flurm_state_nodes_changed(const flurm_state_t *st) { return st->nodes_changed; }
+time_t flurm_state_parts_changed(const flurm_state_t *st) { return st->parts_changed; }
+
+void flurm_state_stats(const flurm_state_t *st, flurm_state_stats_t *out)
+{
+    *out = st->stats;
+    out->jobs_pending = out->jobs_running = 0;
+    for (size_t i = 0; i < st->njobs; i++) {
+        const flurm_job_t *j = st->jobs[i];
+        if (!j)
+            continue;
+        if ((j->job_state & 0xFF) == FLURM_JOB_PENDING)
+            out->jobs_pending++;
+        else if ((j->job_state & 0xFF) == FLURM_JOB_RUNNING)
+            out->jobs_running++;
+    }
+}
+
+/* ---------------------------------------------------------------- construction */
+
+/* slurm.conf State= to SLURM's node_state (NODE_STATE_* | flags). */
+static uint32_t node_state_from_conf(flurm_conf_node_state_t s)
+{
+    switch (s) {
+    case FLURM_CONF_NODE_DOWN: return FLURM_NODE_STATE_DOWN;
+    case FLURM_CONF_NODE_IDLE: return FLURM_NODE_STATE_IDLE;
+    case FLURM_CONF_NODE_FUTURE: return FLURM_NODE_STATE_FUTURE;
+    case FLURM_CONF_NODE_DRAIN: return FLURM_NODE_STATE_UNKNOWN | FLURM_NODE_STATE_DRAIN;
+    case FLURM_CONF_NODE_FAIL: return FLURM_NODE_STATE_UNKNOWN | FLURM_NODE_STATE_FAIL;
+    case FLURM_CONF_NODE_CLOUD: return FLURM_NODE_STATE_UNKNOWN | FLURM_NODE_STATE_CLOUD;
+    default: return FLURM_NODE_STATE_UNKNOWN;
+    }
+}
+
+static uint16_t part_state_from_conf(flurm_conf_part_state_t s)
+{
+    switch (s) {
+    case FLURM_CONF_PART_DOWN: return FLURM_PARTITION_DOWN;
+    case FLURM_CONF_PART_DRAIN: return FLURM_PARTITION_DRAIN;
+    case FLURM_CONF_PART_INACTIVE: return FLURM_PARTITION_INACTIVE;
+    default: return FLURM_PARTITION_UP;
+    }
+}
+
+static void init_runtime(flurm_state_t *st)
+{
+    const flurm_conf_t *c = st->conf;
+    for (size_t i = 0; i < c->node_count; i++) {
+        /* Never heard from yet: not responding until its node daemon registers. */
+        st->nodes[i] = (flurm_node_rt_t){ .state = node_state_from_conf(c->nodes[i].state) |
+                                                   FLURM_NODE_STATE_NO_RESPOND,
+                                          .reason_uid = FLURM_NO_VAL };
+    }
+    for (size_t i = 0; i < c->partition_count; i++) {
+        st->parts[i] = (flurm_part_rt_t){ .state_up = part_state_from_conf(c->partitions[i].state),
+                                          .max_time = c->partitions[i].max_time,
+                                          .default_time = c->partitions[i].default_time };
+    }
+}
+
+flurm_state_t *flurm_state_new(const flurm_conf_t *conf)
+{
+    flurm_state_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->conf = conf;
+    st->nodes = calloc(conf->node_count ? conf->node_count : 1, sizeof *st->nodes);
+    st->parts = calloc(conf->partition_count ? conf->partition_count : 1, sizeof *st->parts);
+    if (!st->nodes || !st->parts) {
+        flurm_state_free(st);
+        return NULL;
+    }
+    init_runtime(st);
+    st->next_job_id = conf->first_job_id ? conf->first_job_id : 1;
+    st->lowest_prio = TOP_PRIORITY;
+    return st;
+}
+
+static void clear_jobs(flurm_state_t *st)
+{
+    for (size_t i = 0; i < st->njobs; i++)
+        job_free(st->jobs[i]);
+    free(st->jobs);
+    free(st->hash);
+    st->jobs = NULL;
+    st->hash = NULL;
+    st->njobs = st->cap = st->hcap = st->live = 0;
+}
+
+void flurm_state_free(flurm_state_t *st)
+{
+    if (!st)
+        return;
+    clear_jobs(st);
+    if (st->nodes)
+        for (size_t i = 0; i < st->conf->node_count; i++)
+            free(st->nodes[i].reason);
+    free(st->nodes);
+    free(st->parts);
+    free(st);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool privileged(const flurm_state_t *st, uint32_t uid)
+{
+    return uid == 0 || uid == st->conf->slurm_user_id;
+}
+
+static int32_t part_by_name(const flurm_conf_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->partition_count; i++)
+        if (strcmp(c->partitions[i].name, name) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static int32_t default_part(const flurm_conf_t *c)
+{
+    for (size_t i = 0; i < c->partition_count; i++)
+        if (c->partitions[i].is_default)
+            return (int32_t)i;
+    return c->partition_count ? 0 : -1;
+}
+
+int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req)
+{
+    if (!req || !*req)
+        return default_part(c);
+    char buf[256];
+    const char *p = req;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n < sizeof buf) {
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+            int32_t i = part_by_name(c, buf);
+            if (i >= 0)
+                return i;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return -1;
+}
+
+static uint32_t effective_time_limit(const flurm_state_t *st, const flurm_job_t *j)
+{
+    uint32_t req = j->desc ? j->desc->time_limit : FLURM_NO_VAL;
+    if (req != FLURM_NO_VAL)
+        return req;
+    if (j->part_index < 0)
+        return FLURM_INFINITE;
+    const flurm_part_rt_t *p = &st->parts[j->part_index];
+    return p->default_time != FLURM_NO_VAL ? p->default_time : p->max_time;
+}
+
+static inline bool job_finished(const flurm_job_t *j)
+{
+    uint32_t b = j->job_state & 0xFF;
+    return b >= FLURM_JOB_COMPLETE;
+}
+
+/* ---------------------------------------------------------------- id/array expressions */
+
+static int set_bit(uint64_t **bits, uint32_t *nbits, uint32_t i)
+{
+    if (i >= *nbits) {
+        uint32_t n = i + 1;
+        size_t oldw = ((size_t)*nbits + 63) / 64, neww = ((size_t)n + 63) / 64;
+        if (neww != oldw || !*bits) {
+            uint64_t *p = realloc(*bits, neww * sizeof *p);
+            if (!p)
+                return FLURM_ENOMEM;
+            memset(p + oldw, 0, (neww - oldw) * sizeof *p);
+            *bits = p;
+        }
+        *nbits = n;
+    }
+    (*bits)[i / 64] |= 1ull << (i % 64);
+    return FLURM_OK;
+}
+
+static bool test_bit(const uint64_t *bits, uint32_t nbits, uint32_t i)
+{
+    return bits && i < nbits && (bits[i / 64] >> (i % 64) & 1);
+}
+
+static uint32_t count_bits(const uint64_t *bits, uint32_t nbits)
+{
+    uint32_t n = 0;
+    for (size_t w = 0; bits && w < ((size_t)nbits + 63) / 64; w++)
+        n += (uint32_t)__builtin_popcountll(bits[w]);
+    return n;
+}
+
+/* "a-b:s,c" ranges into BITS; MAX_TASKS from "%n". */
+static int parse_ranges(const char *s, uint64_t **bits, uint32_t *nbits, uint32_t *max_tasks)
+{
+    const uint32_t limit = 4000000;   /* SLURM's MaxArraySize ceiling */
+    while (*s) {
+        char *end;
+        unsigned long a = strtoul(s, &end, 10), b, step = 1;
+        if (end == s)
+            return FLURM_EINVAL;
+        b = a;
+        s = end;
+        if (*s == '-') {
+            b = strtoul(++s, &end, 10);
+            if (end == s)
+                return FLURM_EINVAL;
+            s = end;
+            if (*s == ':') {
+                step = strtoul(++s, &end, 10);
+                if (end == s || step == 0)
+                    return FLURM_EINVAL;
+                s = end;
+            }
+        }
+        if (b < a || b >= limit)
+            return FLURM_EINVAL;
+        for (unsigned long i = a; i <= b; i += step)
+            if (set_bit(bits, nbits, (uint32_t)i))
+                return FLURM_ENOMEM;
+        if (*s == '%' && max_tasks) {
+            unsigned long m = strtoul(++s, &end, 10);
+            if (end == s)
+                return FLURM_EINVAL;
+            *max_tasks = (uint32_t)m;
+            s = end;
+        }
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return FLURM_EINVAL;
+    }
+    return FLURM_OK;
+}
+
+int flurm_parse_array_spec(const char *s, uint64_t **bits, uint32_t *nbits, uint32_t *max_tasks)
+{
+    *bits = NULL;
+    *nbits = 0;
+    *max_tasks = 0;
+    int rc = s && *s ? parse_ranges(s, bits, nbits, max_tasks) : FLURM_EINVAL;
+    if (rc || !*nbits) {
+        free(*bits);
+        *bits = NULL;
+        *nbits = 0;
+        return rc ? rc : FLURM_EINVAL;
+    }
+    return FLURM_OK;
+}
+
+int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, uint32_t *ntasks,
+                           bool *all_tasks)
+{
+    char *end;
+    *tasks = NULL;
+    *ntasks = 0;
+    *all_tasks = false;
+    if (!s || *s < '0' || *s > '9')
+        return FLURM_EINVAL;
+    unsigned long id = strtoul(s, &end, 10);
+    if (id == 0 || id > 0xFFFFFFF0ul)
+        return FLURM_EINVAL;
+    *job_id = (uint32_t)id;
+    if (*end == '\0')
+        return FLURM_OK;
+    if (*end != '_')
+        return FLURM_EINVAL;
+    s = end + 1;
+    if (strcmp(s, "*") == 0) {
+        *all_tasks = true;
+        return FLURM_OK;
+    }
+    char buf[4096];
+    size_t n = strlen(s);
+    if (*s == '[') {
+        if (n < 2 || s[n - 1] != ']' || n - 2 >= sizeof buf)
+            return FLURM_EINVAL;
+        memcpy(buf, s + 1, n - 2);
+        buf[n - 2] = '\0';
+    } else {
+        if (n >= sizeof buf)
+            return FLURM_EINVAL;
+        memcpy(buf, s, n + 1);
+    }
+    int rc = parse_ranges(buf, tasks, ntasks, NULL);
+    if (rc) {
+        free(*tasks);
+        *tasks = NULL;
+        *ntasks = 0;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
+                    uint32_t job_id, const void *body, size_t body_len)
+{
+    flurm_pack8(out, FLURM_CMD_VERSION);
+    flurm_pack16(out, kind);
+    flurm_pack_time(out, now);
+    flurm_pack32(out, uid);
+    flurm_pack32(out, gid);
+    flurm_pack32(out, job_id);
+    if (body_len > FLURM_MAX_PACK_LEN)
+        return out->err ? out->err : (out->err = FLURM_ERANGE);
+    flurm_packmem(out, body, (uint32_t)body_len);
+    return out->err;
+}
+
+typedef struct cmd {
+    uint16_t kind;
+    time_t now;
+    uint32_t uid, gid, job_id;
+    const uint8_t *body;
+    uint32_t body_len;
+} cmd_t;
+
+static int cmd_parse(const void *data, size_t len, cmd_t *c)
+{
+    flurm_buf_t b;
+    uint8_t ver;
+    flurm_buf_view(&b, data, len);
+    flurm_unpack8(&b, &ver);
+    flurm_unpack16(&b, &c->kind);
+    flurm_unpack_time(&b, &c->now);
+    flurm_unpack32(&b, &c->uid);
+    flurm_unpack32(&b, &c->gid);
+    flurm_unpack32(&b, &c->job_id);
+    flurm_unpack32(&b, &c->body_len);
+    if (b.err)
+        return b.err;
+    if (ver != FLURM_CMD_VERSION)
+        return FLURM_EPROTO;
+    if (c->body_len > flurm_buf_remaining(&b))
+        return FLURM_ETRUNC;
+    c->body = b.data + b.pos;
+    return FLURM_OK;
+}
+
+static void touch_jobs(flurm_state_t *st, time_t now)
+{
+    if (now > st->jobs_changed)
+        st->jobs_changed = now;
+}
+
+static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_result_t *res)
+{
+    flurm_job_desc_msg_t *d = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_SUBMIT_BATCH_JOB, c->body, c->body_len, (void **)&d))
+        return RC_ERROR;
+    flurm_job_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        flurm_msg_free(FLURM_REQUEST_SUBMIT_BATCH_JOB, d);
+        return RC_ERROR;
+    }
+    j->desc = d;
+    j->job_id = c->job_id;
+    j->user_id = c->uid;
+    j->group_id = c->gid;
+    /* root and SlurmUser may submit on behalf of another user (SLURM's _valid_id()). */
+    if (privileged(st, c->uid) && d->user_id != FLURM_NO_VAL)
+        j->user_id = d->user_id;
+    if (privileged(st, c->uid) && d->group_id != FLURM_NO_VAL)
+        j->group_id = d->group_id;
+    j->job_state = FLURM_JOB_PENDING;
+    j->submit_time = c->now;
+    j->eligible_time = d->begin_time > c->now ? d->begin_time : 0;
+    j->part_index = flurm_state_resolve_partition(st->conf, d->partition);
+    j->array_task_id = FLURM_NO_VAL;
+    j->alloc_node = d->alloc_node ? strdup(d->alloc_node) : NULL;
+    if (d->array_inx && *d->array_inx) {
+        if (flurm_parse_array_spec(d->array_inx, &j->array_pending, &j->array_nbits,
+                                   &j->array_max_tasks) == FLURM_OK)
+            j->array_job_id = j->job_id;
+    }
+    if (d->priority == 0) {
+        j->priority = 0;
+        j->state_reason = FLURM_WAIT_HELD_USER;
+    } else if (d->priority != FLURM_NO_VAL && d->priority != FLURM_INFINITE &&
+               privileged(st, c->uid)) {
+        j->priority = d->priority;
+    } else {
+        j->priority = --st->lowest_prio;
+    }
+    j->time_limit = effective_time_limit(st, j);
+    if (job_insert(st, j)) {
+        job_free(j);
+        return RC_ERROR;
+    }
+    if (j->job_id >= st->next_job_id)
+        st->next_job_id = j->job_id + 1;
+    st->stats.jobs_submitted++;
+    touch_jobs(st, c->now);
+    res->job_id = j->job_id;
+    return RC_OK;
+}
+
+static void finish_job(flurm_state_t *st, flurm_job_t *j, uint32_t base, time_t now)
+{
+    j->job_state = base;
+    j->end_time = now;
+    if (!j->start_time)
+        j->start_time = now;
+    j->state_reason = FLURM_WAIT_NO_REASON;
+    if (base == FLURM_JOB_CANCELLED)
+        st->stats.jobs_canceled++;
+    else if (base == FLURM_JOB_COMPLETE)
+        st->stats.jobs_completed++;
+    else
+        st->stats.jobs_failed++;
+}
+
+static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_job_step_kill_msg_t *k = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_KILL_JOB, c->body, c->body_len, (void **)&k))
+        return RC_ERROR;
+    uint32_t rc = RC_OK, job_id = k->step_id.job_id;
+    uint64_t *tasks = NULL;
+    uint32_t ntasks = 0;
+    bool all_tasks = false;
+    if (k->sjob_id && flurm_parse_job_id_str(k->sjob_id, &job_id, &tasks, &ntasks, &all_tasks)) {
+        rc = RC_INVALID_JOB_ID;
+        goto out;
+    }
+    flurm_job_t *j = flurm_state_find_job(st, job_id);
+    if (!j) {
+        rc = RC_INVALID_JOB_ID;
+        goto out;
+    }
+    if (j->user_id != c->uid && !privileged(st, c->uid)) {
+        rc = RC_ACCESS_DENIED;
+        goto out;
+    }
+    if (job_finished(j)) {
+        rc = RC_ALREADY_DONE;
+        goto out;
+    }
+    if ((j->job_state & 0xFF) == FLURM_JOB_PENDING && k->signal != SIGKILL) {
+        /* SLURM (job_mgr.c job_signal()): only SIGKILL acts on a pending job. */
+        rc = RC_JOB_PENDING;
+        goto out;
+    }
+    if (tasks) {
+        /* Cancel some tasks of a pending array: they leave the pending set. */
+        bool any = false;
+        for (uint32_t t = 0; t < ntasks; t++) {
+            if (test_bit(tasks, ntasks, t) && test_bit(j->array_pending, j->array_nbits, t)) {
+                j->array_pending[t / 64] &= ~(1ull << (t % 64));
+                any = true;
+            }
+        }
+        if (!any) {
+            rc = j->array_job_id ? RC_ALREADY_DONE : RC_INVALID_JOB_ID;
+            goto out;
+        }
+        st->stats.jobs_canceled++;
+        if (count_bits(j->array_pending, j->array_nbits) == 0)
+            finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+    } else {
+        finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+    }
+    touch_jobs(st, c->now);
+out:
+    free(tasks);
+    flurm_msg_free(FLURM_REQUEST_KILL_JOB, k);
+    return rc;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    char *s = src ? strdup(src) : NULL;
+    if (src && !s)
+        return FLURM_ENOMEM;
+    free(*dst);
+    *dst = s;
+    return FLURM_OK;
+}
+
+static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_job_desc_msg_t *u = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_UPDATE_JOB, c->body, c->body_len, (void **)&u))
+        return RC_ERROR;
+    uint32_t rc = RC_OK, job_id = u->job_id;
+    uint64_t *tasks = NULL;
+    uint32_t ntasks = 0;
+    bool all = false;
+    if (u->job_id_str && flurm_parse_job_id_str(u->job_id_str, &job_id, &tasks, &ntasks, &all)) {
+        rc = RC_INVALID_JOB_ID;
+        goto out;
+    }
+    free(tasks);
+    flurm_job_t *j = flurm_state_find_job(st, job_id);
+    if (!j || !j->desc) {
+        rc = RC_INVALID_JOB_ID;
+        goto out;
+    }
+    bool admin = privileged(st, c->uid);
+    if (j->user_id != c->uid && !admin) {
+        rc = RC_ACCESS_DENIED;
+        goto out;
+    }
+    bool pending = (j->job_state & 0xFF) == FLURM_JOB_PENDING;
+    if (job_finished(j)) {
+        rc = RC_ALREADY_DONE;
+        goto out;
+    }
+    /* Check everything first, then change: a rejected update changes nothing. */
+    if (u->time_limit != FLURM_NO_VAL && !admin && u->time_limit > j->time_limit) {
+        rc = RC_ACCESS_DENIED;   /* users may only lower their time limit */
+        goto out;
+    }
+    if (u->priority != FLURM_NO_VAL) {
+        if (u->priority == 0 || u->priority == FLURM_INFINITE) {
+            if (!pending) {
+                rc = RC_JOB_NOT_PENDING;
+                goto out;
+            }
+            if (u->priority == FLURM_INFINITE && j->priority == 0 &&
+                j->state_reason == FLURM_WAIT_HELD && !admin) {
+                rc = RC_ACCESS_DENIED;   /* only an admin releases an admin hold */
+                goto out;
+            }
+        } else if (!admin) {
+            rc = RC_ACCESS_DENIED;
+            goto out;
+        }
+    }
+    int32_t new_part = j->part_index;
+    if (u->partition) {
+        if (!pending) {
+            rc = RC_JOB_NOT_PENDING;
+            goto out;
+        }
+        new_part = flurm_state_resolve_partition(st->conf, u->partition);
+        if (new_part < 0) {
+            rc = RC_INVALID_PARTITION;
+            goto out;
+        }
+    }
+    if (u->nice != FLURM_NO_VAL && u->nice < 0x80000000u && !admin) {
+        rc = RC_INVALID_NICE;   /* a negative nice needs privilege */
+        goto out;
+    }
+
+    flurm_job_desc_msg_t *d = j->desc;
+    if (u->time_limit != FLURM_NO_VAL)
+        d->time_limit = u->time_limit;
+    if (u->priority == 0) {
+        j->priority = 0;
+        j->state_reason = admin && !(u->alloc_sid & ALLOC_SID_USER_HOLD) ? FLURM_WAIT_HELD
+                                                                        : FLURM_WAIT_HELD_USER;
+    } else if (u->priority == FLURM_INFINITE) {
+        if (j->priority == 0) {
+            j->priority = --st->lowest_prio;
+            j->state_reason = FLURM_WAIT_NO_REASON;
+        }
+    } else if (u->priority != FLURM_NO_VAL) {
+        j->priority = u->priority;
+        if (j->state_reason == FLURM_WAIT_HELD || j->state_reason == FLURM_WAIT_HELD_USER)
+            j->state_reason = FLURM_WAIT_NO_REASON;
+    }
+    if (u->nice != FLURM_NO_VAL)
+        d->nice = u->nice;
+    if (u->name)
+        replace_str(&d->name, u->name);
+    if (u->comment)
+        replace_str(&d->comment, u->comment);
+    if (u->dependency)
+        replace_str(&d->dependency, *u->dependency ? u->dependency : NULL);
+    if (u->partition) {
+        replace_str(&d->partition, u->partition);
+        j->part_index = new_part;
+    }
+    j->time_limit = effective_time_limit(st, j);
+    touch_jobs(st, c->now);
+out:
+    flurm_msg_free(FLURM_REQUEST_UPDATE_JOB, u);
+    return rc;
+}
+
+static uint32_t apply_update_node(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_update_node_msg_t *u = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_UPDATE_NODE, c->body, c->body_len, (void **)&u))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_err_t err = FLURM_OK;
+    flurm_hostlist_t *hl = u->node_names ? flurm_hostlist_parse(u->node_names, &err) : NULL;
+    size_t n = hl ? flurm_hostlist_count(hl) : 0;
+    ssize_t *idx = calloc(n ? n : 1, sizeof *idx);
+    if (!hl || !idx) {
+        rc = RC_INVALID_NODE_NAME;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = flurm_conf_node_index(st->conf, flurm_hostlist_get(hl, i));
+        if (idx[i] < 0) {
+            rc = RC_INVALID_NODE_NAME;
+            goto out;
+        }
+    }
+    uint32_t want = u->node_state;
+    if (want != FLURM_NO_VAL && want != FLURM_NODE_STATE_DRAIN && want != FLURM_NODE_RESUME &&
+        want != FLURM_NODE_STATE_UNDRAIN && want != FLURM_NODE_STATE_DOWN &&
+        want != FLURM_NODE_STATE_IDLE && want != FLURM_NODE_STATE_FAIL) {
+        rc = RC_INVALID_NODE_STATE;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        flurm_node_rt_t *nd = &st->nodes[idx[i]];
+        switch (want) {
+        case FLURM_NODE_STATE_DRAIN:
+        case FLURM_NODE_STATE_FAIL:
+            nd->state |= want;
+            break;
+        case FLURM_NODE_STATE_DOWN:
+            nd->state = (nd->state & ~0xFu) | FLURM_NODE_STATE_DOWN;
+            nd->state &= ~(uint32_t)FLURM_NODE_STATE_DRAIN;
+            break;
+        case FLURM_NODE_RESUME:
+        case FLURM_NODE_STATE_IDLE:
+        case FLURM_NODE_STATE_UNDRAIN:
+            nd->state &= ~(uint32_t)(FLURM_NODE_STATE_DRAIN | FLURM_NODE_STATE_FAIL);
+            /* A DOWN node resumes to IDLE; one that never registered stays UNKNOWN. */
+            if (want != FLURM_NODE_STATE_UNDRAIN && (nd->state & 0xF) == FLURM_NODE_STATE_DOWN)
+                nd->state = (nd->state & ~0xFu) |
+                            ((nd->state & FLURM_NODE_STATE_NO_RESPOND) ? FLURM_NODE_STATE_UNKNOWN
+                                                                       : FLURM_NODE_STATE_IDLE);
+            free(nd->reason);
+            nd->reason = NULL;
+            nd->reason_time = 0;
+            nd->reason_uid = FLURM_NO_VAL;
+            break;
+        default:
+            break;
+        }
+        if (u->reason && want != FLURM_NODE_RESUME && want != FLURM_NODE_STATE_IDLE &&
+            want != FLURM_NODE_STATE_UNDRAIN) {
+            replace_str(&nd->reason, u->reason);
+            nd->reason_time = c->now;
+            nd->reason_uid = c->uid;
+        }
+    }
+    if (c->now > st->nodes_changed)
+        st->nodes_changed = c->now;
+out:
+    free(idx);
+    flurm_hostlist_free(hl);
+    flurm_msg_free(FLURM_REQUEST_UPDATE_NODE, u);
+    return rc;
+}
+
+static uint32_t apply_update_part(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_update_part_msg_t *u = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_UPDATE_PARTITION, c->body, c->body_len, (void **)&u))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    int32_t pi = u->name ? part_by_name(st->conf, u->name) : -1;
+    if (pi < 0) {
+        rc = RC_INVALID_PARTITION;
+        goto out;
+    }
+    flurm_part_rt_t *p = &st->parts[pi];
+    if (u->state_up != FLURM_NO_VAL16)
+        p->state_up = u->state_up;
+    if (u->max_time != FLURM_NO_VAL)
+        p->max_time = u->max_time;
+    if (u->default_time != FLURM_NO_VAL)
+        p->default_time = u->default_time;
+    for (size_t i = 0; i < st->njobs; i++) {
+        flurm_job_t *j = st->jobs[i];
+        if (j && j->part_index == pi && (j->job_state & 0xFF) == FLURM_JOB_PENDING)
+            j->time_limit = effective_time_limit(st, j);
+    }
+    if (c->now > st->parts_changed)
+        st->parts_changed = c->now;
+    touch_jobs(st, c->now);
+out:
+    flurm_msg_free(FLURM_REQUEST_UPDATE_PARTITION, u);
+    return rc;
+}
+
+static uint32_t apply_id_list(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_buf_t b;
+    uint32_t n, *ids = NULL;
+    flurm_buf_view(&b, c->body, c->body_len);
+    if (flurm_unpack32_array(&b, &ids, &n))
+        return RC_ERROR;
+    for (uint32_t i = 0; i < n; i++) {
+        if (c->kind == FLURM_CMD_PURGE_JOBS) {
+            flurm_job_t *j = flurm_state_find_job(st, ids[i]);
+            if (j && job_finished(j))
+                job_remove(st, j);
+        } else if (ids[i] < st->conf->node_count) {
+            flurm_node_rt_t *nd = &st->nodes[ids[i]];
+            nd->state = (nd->state & ~0xFu) | FLURM_NODE_STATE_DOWN | FLURM_NODE_STATE_NO_RESPOND;
+            if (!nd->reason) {
+                nd->reason = strdup("Not responding");
+                nd->reason_time = c->now;
+                nd->reason_uid = st->conf->slurm_user_id;
+            }
+        }
+    }
+    free(ids);
+    if (c->kind == FLURM_CMD_PURGE_JOBS)
+        touch_jobs(st, c->now);
+    else if (c->now > st->nodes_changed)
+        st->nodes_changed = c->now;
+    return RC_OK;
+}
+
+void flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_apply_result_t *res)
+{
+    cmd_t c;
+    *res = (flurm_apply_result_t){ .rc = RC_ERROR };
+    if (cmd_parse(data, len, &c) != FLURM_OK) {
+        flurm_error("state: undecodable command of %zu bytes ignored", len);
+        return;
+    }
+    switch (c.kind) {
+    case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
+    case FLURM_REQUEST_KILL_JOB: res->rc = apply_kill(st, &c); break;
+    case FLURM_REQUEST_UPDATE_JOB: res->rc = apply_update_job(st, &c); break;
+    case FLURM_REQUEST_UPDATE_NODE: res->rc = apply_update_node(st, &c); break;
+    case FLURM_REQUEST_UPDATE_PARTITION: res->rc = apply_update_part(st, &c); break;
+    case FLURM_CMD_PURGE_JOBS:
+    case FLURM_CMD_NODES_NOT_RESPONDING: res->rc = apply_id_list(st, &c); break;
+    default:
+        flurm_error("state: command of unknown kind %u ignored", c.kind);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- scheduling (reasons only) */
+
+/* True when dependency expression DEP is satisfied now; *NEVER set when it cannot become so. */
+static bool dependency_met(const flurm_state_t *st, const flurm_job_t *self, const char *dep, bool *never)
+{
+    *never = false;
+    if (!dep || !*dep)
+        return true;
+    bool any_sep = strchr(dep, '?') != NULL;   /* '?' = OR, ',' = AND */
+    bool result = !any_sep, all_never = true;
+    const char *p = dep;
+    while (*p) {
+        size_t n = strcspn(p, any_sep ? "?" : ",");
+        char item[256];
+        if (n >= sizeof item) {
+            *never = true;
+            return false;
+        }
+        memcpy(item, p, n);
+        item[n] = '\0';
+        p += n + (p[n] ? 1 : 0);
+        bool ok = true, imp = false;
+        if (strcmp(item, "singleton") == 0) {
+            for (size_t i = 0; i < st->njobs; i++) {
+                const flurm_job_t *o = st->jobs[i];
+                if (o && o != self && !job_finished(o) && o->user_id == self->user_id &&
+                    o->job_id < self->job_id && o->desc && self->desc && o->desc->name &&
+                    self->desc->name && strcmp(o->desc->name, self->desc->name) == 0)
+                    ok = false;
+            }
+        } else {
+            char *colon = strchr(item, ':');
+            if (!colon) {
+                *never = true;
+                return false;
+            }
+            *colon = '\0';
+            const char *kind = item;
+            for (char *id = colon + 1; id && *id;) {
+                char *next = strchr(id, ':');
+                if (next)
+                    *next++ = '\0';
+                uint32_t jid = (uint32_t)strtoul(id, NULL, 10);
+                const flurm_job_t *o = flurm_state_find_job(st, jid);
+                uint32_t base = o ? o->job_state & 0xFF : FLURM_JOB_COMPLETE;
+                bool done = !o || job_finished(o);
+                if (strcmp(kind, "after") == 0) {
+                    if (o && base == FLURM_JOB_PENDING)
+                        ok = false;
+                } else if (strcmp(kind, "afterany") == 0) {
+                    if (!done)
+                        ok = false;
+                } else if (strcmp(kind, "afterok") == 0 || strcmp(kind, "aftercorr") == 0) {
+                    if (!done)
+                        ok = false;
+                    else if (o && (base != FLURM_JOB_COMPLETE || o->exit_code != 0)) {
+                        ok = false;
+                        imp = true;
+                    }
+                } else if (strcmp(kind, "afternotok") == 0) {
+                    if (!done)
+                        ok = false;
+                    else if (!o || (base == FLURM_JOB_COMPLETE && o->exit_code == 0)) {
+                        ok = false;
+                        imp = true;
+                    }
+                } else {
+                    ok = false;
+                    imp = true;
+                }
+                id = next;
+            }
+        }
+        if (!imp)
+            all_never = false;
+        if (any_sep && ok)
+            return true;
+        if (!any_sep && !ok) {
+            result = false;
+            if (imp) {
+                *never = true;
+                return false;
+            }
+        }
+    }
+    if (any_sep)
+        *never = all_never;
+    return result;
+}
+
+static bool node_usable(const flurm_node_rt_t *n)
+{
+    uint32_t base = n->state & 0xF;
+    if (n->state & (FLURM_NODE_STATE_DRAIN | FLURM_NODE_STATE_FAIL | FLURM_NODE_STATE_NO_RESPOND))
+        return false;
+    return base == FLURM_NODE_STATE_IDLE || base == FLURM_NODE_STATE_MIXED ||
+           base == FLURM_NODE_STATE_ALLOCATED;
+}
+
+void flurm_state_schedule(flurm_state_t *st, time_t now)
+{
+    const flurm_conf_t *c = st->conf;
+    for (size_t i = 0; i < st->njobs; i++) {
+        flurm_job_t *j = st->jobs[i];
+        if (!j || (j->job_state & 0xFF) != FLURM_JOB_PENDING)
+            continue;
+        uint16_t old = j->state_reason;
+        j->last_sched_eval = now;
+        if (j->priority == 0)
+            continue;   /* held: the reason says who held it */
+        bool never;
+        if (!dependency_met(st, j, j->desc ? j->desc->dependency : NULL, &never)) {
+            j->state_reason = never ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
+        } else if (j->part_index < 0) {
+            j->state_reason = FLURM_FAIL_DOWN_PARTITION;
+        } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_DOWN) {
+            j->state_reason = FLURM_WAIT_PART_DOWN;
+        } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_INACTIVE) {
+            j->state_reason = FLURM_WAIT_PART_INACTIVE;
+        } else {
+            const flurm_conf_partition_t *p = &c->partitions[j->part_index];
+            bool usable = false;
+            for (size_t k = 0; k < p->node_count && !usable; k++)
+                usable = node_usable(&st->nodes[p->node_idx[k]]);
+            /* No compute daemon runs jobs yet: with usable nodes a job waits for resources. */
+            j->state_reason = usable ? FLURM_WAIT_RESOURCES : FLURM_WAIT_NODE_NOT_AVAIL;
+        }
+        if (j->state_reason != old)
+            touch_jobs(st, now);
+    }
+}
+
+/* ---------------------------------------------------------------- snapshot */
+
+#define SNAP_VERSION 1
+
+int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
+{
+    const flurm_conf_t *c = st->conf;
+    flurm_pack8(out, SNAP_VERSION);
+    flurm_pack32(out, st->next_job_id);
+    flurm_pack32(out, st->lowest_prio);
+    flurm_pack_time(out, st->jobs_changed);
+    flurm_pack_time(out, st->nodes_changed);
+    flurm_pack_time(out, st->parts_changed);
+    flurm_pack32(out, st->stats.jobs_submitted);
+    flurm_pack32(out, st->stats.jobs_started);
+    flurm_pack32(out, st->stats.jobs_completed);
+    flurm_pack32(out, st->stats.jobs_canceled);
+    flurm_pack32(out, st->stats.jobs_failed);
+    flurm_pack32(out, (uint32_t)st->live);
+    flurm_buf_t desc;
+    flurm_buf_init(&desc);
+    for (size_t i = 0; i < st->njobs && !out->err; i++) {
+        const flurm_job_t *j = st->jobs[i];
+        if (!j)
+            continue;
+        flurm_pack32(out, j->job_id);
+        flurm_pack32(out, j->user_id);
+        flurm_pack32(out, j->group_id);
+        flurm_pack32(out, j->job_state);
+        flurm_pack16(out, j->state_reason);
+        flurm_pack32(out, j->priority);
+        flurm_pack_time(out, j->submit_time);
+        flurm_pack_time(out, j->eligible_time);
+        flurm_pack_time(out, j->start_time);
+        flurm_pack_time(out, j->end_time);
+        flurm_pack32(out, j->exit_code);
+        flurm_packstr(out, j->part_index >= 0 ? c->partitions[j->part_index].name : NULL);
+        flurm_pack32(out, j->array_job_id);
+        flurm_pack32(out, j->array_task_id);
+        flurm_pack32(out, j->array_max_tasks);
+        flurm_pack_bitmap(out, j->array_pending, j->array_nbits);
+        flurm_packstr(out, j->alloc_node);
+        desc.size = 0;
+        if (j->desc)
+            flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc, &desc);
+        if (desc.err) {
+            out->err = desc.err;
+            break;
+        }
+        flurm_packmem(out, desc.data, (uint32_t)desc.size);
+    }
+    flurm_buf_release(&desc);
+    flurm_pack32(out, (uint32_t)c->node_count);
+    for (size_t i = 0; i < c->node_count; i++) {
+        const flurm_node_rt_t *n = &st->nodes[i];
+        flurm_packstr(out, c->nodes[i].name);
+        flurm_pack32(out, n->state);
+        flurm_packstr(out, n->reason);
+        flurm_pack32(out, n->reason_uid);
+        flurm_pack_time(out, n->reason_time);
+    }
+    flurm_pack32(out, (uint32_t)c->partition_count);
+    for (size_t i = 0; i < c->partition_count; i++) {
+        flurm_packstr(out, c->partitions[i].name);
+        flurm_pack16(out, st->parts[i].state_up);
+        flurm_pack32(out, st->parts[i].max_time);
+        flurm_pack32(out, st->parts[i].default_time);
+    }
+    return out->err;
+}
+
+int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
+{
+    const flurm_conf_t *c = st->conf;
+    flurm_buf_t b;
+    uint8_t ver;
+    uint32_t njobs;
+    flurm_buf_view(&b, data, len);
+    flurm_unpack8(&b, &ver);
+    if (!b.err && ver != SNAP_VERSION)
+        return FLURM_EPROTO;
+    /* Build into a fresh state and swap, so a bad snapshot leaves ST untouched. */
+    flurm_state_t *ns = flurm_state_new(c);
+    if (!ns)
+        return FLURM_ENOMEM;
+    flurm_unpack32(&b, &ns->next_job_id);
+    flurm_unpack32(&b, &ns->lowest_prio);
+    flurm_unpack_time(&b, &ns->jobs_changed);
+    flurm_unpack_time(&b, &ns->nodes_changed);
+    flurm_unpack_time(&b, &ns->parts_changed);
+    flurm_unpack32(&b, &ns->stats.jobs_submitted);
+    flurm_unpack32(&b, &ns->stats.jobs_started);
+    flurm_unpack32(&b, &ns->stats.jobs_completed);
+    flurm_unpack32(&b, &ns->stats.jobs_canceled);
+    flurm_unpack32(&b, &ns->stats.jobs_failed);
+    flurm_unpack32(&b, &njobs);
+    for (uint32_t i = 0; i < njobs && !b.err; i++) {
+        flurm_job_t *j = calloc(1, sizeof *j);
+        char *part = NULL;
+        void *desc = NULL;
+        uint32_t dlen = 0;
+        if (!j) {
+            b.err = FLURM_ENOMEM;
+            break;
+        }
+        flurm_unpack32(&b, &j->job_id);
+        flurm_unpack32(&b, &j->user_id);
+        flurm_unpack32(&b, &j->group_id);
+        flurm_unpack32(&b, &j->job_state);
+        flurm_unpack16(&b, &j->state_reason);
+        flurm_unpack32(&b, &j->priority);
+        flurm_unpack_time(&b, &j->submit_time);
+        flurm_unpack_time(&b, &j->eligible_time);
+        flurm_unpack_time(&b, &j->start_time);
+        flurm_unpack_time(&b, &j->end_time);
+        flurm_unpack32(&b, &j->exit_code);
+        flurm_unpackstr(&b, &part);
+        flurm_unpack32(&b, &j->array_job_id);
+        flurm_unpack32(&b, &j->array_task_id);
+        flurm_unpack32(&b, &j->array_max_tasks);
+        flurm_unpack_bitmap(&b, &j->array_pending, &j->array_nbits);
+        flurm_unpackstr(&b, &j->alloc_node);
+        flurm_unpackmem(&b, &desc, &dlen);
+        if (!b.err && dlen &&
+            flurm_msg_unpack(FLURM_REQUEST_SUBMIT_BATCH_JOB, desc, dlen, (void **)&j->desc))
+            b.err = FLURM_EPROTO;
+        j->part_index = part ? flurm_state_resolve_partition(c, part) : -1;
+        free(part);
+        free(desc);
+        if (b.err || job_insert(ns, j)) {
+            job_free(j);
+            if (!b.err)
+                b.err = FLURM_ENOMEM;
+            break;
+        }
+        j->time_limit = effective_time_limit(ns, j);
+    }
+    uint32_t nn = 0, np = 0;
+    flurm_unpack32(&b, &nn);
+    for (uint32_t i = 0; i < nn && !b.err; i++) {
+        char *name = NULL, *reason = NULL;
+        flurm_node_rt_t rt = {0};
+        flurm_unpackstr(&b, &name);
+        flurm_unpack32(&b, &rt.state);
+        flurm_unpackstr(&b, &reason);
+        flurm_unpack32(&b, &rt.reason_uid);
+        flurm_unpack_time(&b, &rt.reason_time);
+        ssize_t idx = name ? flurm_conf_node_index(c, name) : -1;
+        if (!b.err && idx >= 0) {
+            rt.reason = reason;
+            reason = NULL;
+            free(ns->nodes[idx].reason);
+            ns->nodes[idx] = rt;
+        }
+        free(name);
+        free(reason);
+    }
+    flurm_unpack32(&b, &np);
+    for (uint32_t i = 0; i < np && !b.err; i++) {
+        char *name = NULL;
+        flurm_part_rt_t rt;
+        flurm_unpackstr(&b, &name);
+        flurm_unpack16(&b, &rt.state_up);
+        flurm_unpack32(&b, &rt.max_time);
+        flurm_unpack32(&b, &rt.default_time);
+        int32_t pi = name ? part_by_name(c, name) : -1;
+        if (!b.err && pi >= 0)
+            ns->parts[pi] = rt;
+        free(name);
+    }
+    if (b.err) {
+        int err = b.err;
+        flurm_state_free(ns);
+        return err;
+    }
+    /* Swap contents. */
+    flurm_state_t tmp = *st;
+    *st = *ns;
+    *ns = tmp;
+    flurm_state_free(ns);
+    return FLURM_OK;
+}
+
+int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
+{
+    flurm_buf_t snap;
+    flurm_buf_init(&snap);
+    int rc = flurm_state_snapshot(st, &snap);
+    if (rc == FLURM_OK) {
+        const flurm_conf_t *old = st->conf;
+        flurm_state_t *ns = flurm_state_new(conf);
+        if (!ns) {
+            rc = FLURM_ENOMEM;
+        } else if ((rc = flurm_state_restore(ns, snap.data, snap.size)) == FLURM_OK) {
+            /* Partition limits come from the new file; runtime state (UP/DOWN) is kept. */
+            for (size_t i = 0; i < conf->partition_count; i++) {
+                ns->parts[i].max_time = conf->partitions[i].max_time;
+                ns->parts[i].default_time = conf->partitions[i].default_time;
+            }
+            flurm_state_t tmp = *st;
+            *st = *ns;
+            *ns = tmp;
+            (void)old;
+        }
+        flurm_state_free(ns);
+    }
+    flurm_buf_release(&snap);
+    return rc;
+}

@@ -1,0 +1,138 @@
+/* libflurm/state/state.h — the controller's replicated state machine (sans-I/O).
+ *
+ * Everything that changes controller state is a COMMAND: a small header plus the SLURM request
+ * body exactly as the client sent it (a job_desc for a submit, a job_step_kill for scancel...).
+ * flurm_state_apply() is a pure function of (state, command): it reads no clock, no disk and no
+ * environment, so replaying the same log on any controller yields the same state. The proposer
+ * (flurmctld's loop) validates requests, stamps the command with its time and the requester's
+ * munge identity, reserves job ids, and only then hands the command to storage and, once
+ * durable, to apply. This log is exactly what Raft will later replicate.
+ *
+ * Command wire layout (flurm_buf primitives, big-endian):
+ *   u8 version (1) | u16 kind (a SLURM msg_type, or an internal FLURM_CMD_*) | time now |
+ *   u32 uid | u32 gid | u32 job_id (SUBMIT: the reserved id; else 0) | packmem body */
+#ifndef FLURM_STATE_STATE_H
+#define FLURM_STATE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <flurm/buf.h>
+#include <flurm/conf.h>
+#include <flurm/msg.h>
+
+#define FLURM_CMD_VERSION 1
+/* Internal command kinds live above every SLURM message type in use. */
+enum flurm_cmd_kind {
+    FLURM_CMD_PURGE_JOBS = 0xF001,    /* body: u32 count + u32 job ids; drop finished records */
+    FLURM_CMD_NODES_NOT_RESPONDING = 0xF002, /* body: u32 count + u32 node indexes */
+};
+
+/* Pending/failure reasons use SLURM's numbering (enum job_state_reason; they go on the wire). */
+enum flurm_job_wait_reason {
+    FLURM_WAIT_NO_REASON = 0, FLURM_WAIT_PRIORITY = 1, FLURM_WAIT_DEPENDENCY = 2,
+    FLURM_WAIT_RESOURCES = 3, FLURM_WAIT_PART_DOWN = 6, FLURM_WAIT_PART_INACTIVE = 7,
+    FLURM_WAIT_HELD = 8, FLURM_WAIT_NODE_NOT_AVAIL = 15, FLURM_WAIT_HELD_USER = 16,
+    FLURM_FAIL_DOWN_PARTITION = 19,
+    FLURM_WAIT_DEP_INVALID = 39,
+};
+
+typedef struct flurm_job {
+    uint32_t job_id;
+    uint32_t user_id, group_id;
+    uint32_t job_state;          /* base | flags */
+    uint16_t state_reason;
+    uint32_t priority;           /* 0 = held */
+    time_t submit_time, eligible_time, start_time, end_time, last_sched_eval;
+    uint32_t exit_code;
+    uint32_t time_limit;         /* minutes, effective (partition limit applied), INFINITE */
+    int32_t part_index;          /* index into conf->partitions */
+    uint32_t array_job_id;       /* 0 unless an array */
+    uint32_t array_task_id;      /* FLURM_NO_VAL for the meta record / non-arrays */
+    uint32_t array_max_tasks;
+    uint64_t *array_pending;     /* meta record: bitmap of task ids still pending */
+    uint32_t array_nbits;
+    char *alloc_node;            /* host the request came from */
+    flurm_job_desc_msg_t *desc;  /* the description as submitted (and updated); owned */
+    bool purged;
+} flurm_job_t;
+
+typedef struct flurm_node_rt {
+    uint32_t state;              /* SLURM node_state: base | flags */
+    char *reason;
+    uint32_t reason_uid;
+    time_t reason_time;
+    time_t boot_time, slurmd_start_time, last_busy;
+} flurm_node_rt_t;
+
+typedef struct flurm_part_rt {
+    uint16_t state_up;           /* SLURM PARTITION_* value */
+    uint32_t max_time, default_time;
+} flurm_part_rt_t;
+
+typedef struct flurm_state flurm_state_t;
+
+typedef struct flurm_apply_result {
+    uint32_t rc;                 /* SLURM return code; 0 = success */
+    uint32_t job_id;             /* SUBMIT: the new job's id */
+} flurm_apply_result_t;
+
+/* A new state for CONF (borrowed: it must outlive the state). Nodes start UNKNOWN|NO_RESPOND. */
+flurm_state_t *flurm_state_new(const flurm_conf_t *conf);
+void flurm_state_free(flurm_state_t *st);
+
+/* Applies one command. Malformed commands (which a correct proposer never makes) leave the
+ * state untouched and set res->rc to SLURM_ERROR-like 1 with a logged error. */
+void flurm_state_apply(flurm_state_t *st, const void *cmd, size_t len, flurm_apply_result_t *res);
+
+/* Builds a command into OUT (appended). */
+int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
+                    uint32_t job_id, const void *body, size_t body_len);
+
+/* Snapshot of everything apply() depends on; restore replaces ST's contents. */
+int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out);
+int flurm_state_restore(flurm_state_t *st, const void *data, size_t len);
+
+/* Switches to a re-read configuration (scontrol reconfigure): node/partition runtime state is
+ * carried over by name; jobs keep their partition by name. */
+int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf);
+
+/* ---- reads (loop thread) ---- */
+const flurm_conf_t *flurm_state_conf(const flurm_state_t *st);
+flurm_job_t *flurm_state_find_job(const flurm_state_t *st, uint32_t job_id);
+/* Jobs in id order; skips purged ones. */
+size_t flurm_state_job_count(const flurm_state_t *st);
+flurm_job_t *flurm_state_job_at(const flurm_state_t *st, size_t i);   /* NULL if purged */
+size_t flurm_state_job_slots(const flurm_state_t *st);
+uint32_t flurm_state_next_job_id(const flurm_state_t *st);
+flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t index);
+flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t index);
+/* Times of the last change to jobs / nodes / partitions (for last_update and RC 1900). */
+time_t flurm_state_jobs_changed(const flurm_state_t *st);
+time_t flurm_state_nodes_changed(const flurm_state_t *st);
+time_t flurm_state_parts_changed(const flurm_state_t *st);
+/* Counters for sdiag. */
+typedef struct flurm_state_stats {
+    uint32_t jobs_submitted, jobs_started, jobs_completed, jobs_canceled, jobs_failed;
+    uint32_t jobs_pending, jobs_running;
+} flurm_state_stats_t;
+void flurm_state_stats(const flurm_state_t *st, flurm_state_stats_t *out);
+
+/* Recomputes pending jobs' reasons (no nodes can run anything until flurmnd exists).
+ * Deterministic in (state, now); called by the daemon periodically and after changes. */
+void flurm_state_schedule(flurm_state_t *st, time_t now);
+
+/* The partition a job description asks for: the first known name of a comma list, or the
+ * default partition; -1 when none. */
+int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req);
+
+/* Parses a SLURM job id expression ("123", "123_4", "123_[1-3,5]", "123_*") into the job id and
+ * an optional task bitmap. FLURM_EINVAL if malformed. */
+int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, uint32_t *ntasks,
+                           bool *all_tasks);
+/* Parses an --array spec ("1-5%2,7", "0-15:4") into a bitmap and max_tasks. */
+int flurm_parse_array_spec(const char *s, uint64_t **bits, uint32_t *nbits, uint32_t *max_tasks);
+
+#endif
