@@ -13,6 +13,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <flurm/auth.h>
@@ -38,6 +39,9 @@ typedef struct rpc {
     ev_timer timer;
     rpc_stage_t stage;
     char peer[64];
+    struct sockaddr_storage addr;   /* the peer */
+    socklen_t addr_len;
+    char host[256];            /* its name (reverse lookup on a worker), AllocNode of its jobs */
     double t_start;            /* ev_now at accept, for latency statistics */
 
     uint8_t lenbuf[4];

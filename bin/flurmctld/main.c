@@ -38,7 +38,12 @@ static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
 {
     ctl_t *ctl = arg;
     flurm_apply_result_t res;
-    flurm_state_apply(ctl->state, data, len, &res);
+    if (flurm_state_apply(ctl->state, data, len, &res) != FLURM_OK) {
+        flurm_error("command %llu in the log (%zu bytes) is not one this flurmctld can read; "
+                    "refusing to start rather than lose state (flurmctld -c discards it)",
+                    (unsigned long long)index, len);
+        return FLURM_EPROTO;
+    }
     ctl->next_index = index + 1;
     return 0;
 }

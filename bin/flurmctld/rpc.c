@@ -73,7 +73,7 @@ static int propose(ctl_t *ctl, rpc_t *r, uint32_t job_id)
 {
     r->cmd.size = 0;
     if (flurm_cmd_build(&r->cmd, r->frame.hdr.msg_type, (time_t)ev_now(ctl->loop), r->uid, r->gid,
-                        job_id, r->frame.body, r->frame.hdr.body_length) != FLURM_OK) {
+                        job_id, r->host, r->frame.body, r->frame.hdr.body_length) != FLURM_OK) {
         rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
         return 0;
     }
@@ -104,6 +104,25 @@ static char *bitmap_hex(const uint64_t *bits, uint32_t nbits)
     }
     s[2 + ndig] = '\0';
     return s;
+}
+
+/* uid -> user name, cached: squeue over deep queues must not call getpwuid per job. */
+static const char *user_name(uint32_t uid)
+{
+    static struct { uint32_t uid; char name[64]; } cache[64];
+    static unsigned used;
+    for (unsigned i = 0; i < used; i++)
+        if (cache[i].uid == uid)
+            return cache[i].name;
+    unsigned slot = used < 64 ? used++ : uid % 64;
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+    cache[slot].uid = uid;
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res)
+        snprintf(cache[slot].name, sizeof cache[slot].name, "%s", pw.pw_name);
+    else
+        snprintf(cache[slot].name, sizeof cache[slot].name, "%u", uid);
+    return cache[slot].name;
 }
 
 static uint32_t or_default(uint32_t v, uint32_t dflt) { return v == FLURM_NO_VAL ? dflt : v; }
@@ -173,7 +192,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->end_time = j->end_time;
     rec->last_sched_eval = j->last_sched_eval;
     rec->priority = j->priority;
-    rec->billable_tres = (double)ncpus;
+    /* slurmctld leaves billable TRES at (double)NO_VAL until the job is allocated. */
+    rec->billable_tres = pending ? (double)FLURM_NO_VAL : (double)ncpus;
     rec->cluster = ctl->conf->cluster_name;
     rec->partition = (char *)part_name(ctl, j);
     rec->account = d->account;
@@ -206,8 +226,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->num_nodes = nnodes;
     rec->max_nodes = or_default(d->max_nodes, 0);
     rec->requeue = or_default16(d->requeue, 1);
-    rec->ntasks_per_node = d->ntasks_per_node;
-    rec->ntasks_per_tres = d->ntasks_per_tres;
+    rec->ntasks_per_node = or_default16(d->ntasks_per_node, 0);
+    rec->ntasks_per_tres = or_default16(d->ntasks_per_tres, 0);
     rec->num_tasks = or_default(d->num_tasks, 1);
     rec->shared = d->shared;
     rec->cpu_freq_min = d->cpu_freq_min;
@@ -224,11 +244,27 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->std_err = d->std_err;
     rec->std_in = d->std_in;
     rec->std_out = d->std_out;
-    rec->bitflags = d->bitflags;
+    /* The multi-core block is always present for batch jobs; unset members stay NO_VAL16 and
+     * scontrol prints them as '*' (ReqB:S:C:T=0:0:*:*). */
+    rec->multi_core_flag = 0xFF;
+    rec->boards_per_node = or_default16(d->boards_per_node, 0);
+    rec->sockets_per_board = or_default16(d->sockets_per_board, 0);
+    rec->sockets_per_node = d->sockets_per_node;
+    rec->cores_per_socket = d->cores_per_socket;
+    rec->threads_per_core = d->threads_per_core;
+    rec->ntasks_per_board = or_default16(d->ntasks_per_board, 0);
+    rec->ntasks_per_socket = d->ntasks_per_socket;
+    rec->ntasks_per_core = d->ntasks_per_core;
+    rec->plane_size = d->plane_size;
+    rec->bitflags = d->bitflags | (d->partition ? 0 : FLURM_JOB_PART_ASSIGNED);
+    rec->mail_user = d->mail_user ? d->mail_user : (char *)user_name(j->user_id);
     char tres[160];
     uint64_t mem = rec->pn_min_memory & ~MEM_PER_CPU;
     if (rec->pn_min_memory & MEM_PER_CPU)
         mem *= ncpus;
+    else if (!mem && j->part_index >= 0 && ctl->conf->partitions[j->part_index].node_count)
+        /* No memory asked for and no default: the job may use a whole node's memory. */
+        mem = ctl->conf->nodes[ctl->conf->partitions[j->part_index].node_idx[0]].real_memory;
     if (mem)
         snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%u,billing=%u", ncpus,
                  (unsigned long long)mem, nnodes, ncpus);
@@ -245,7 +281,6 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->tres_per_socket = d->tres_per_socket;
     rec->tres_per_task = d->tres_per_task;
     rec->mail_type = or_default16(d->mail_type, 0);
-    rec->mail_user = d->mail_user;
 }
 
 static void job_strings_free(job_strings_t *s)

@@ -54,6 +54,11 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 static void verify_run(pool_task_t *t)
 {
     rpc_t *r = (rpc_t *)t;
+    /* slurmctld names a job's AllocNode after the requester's host; resolving may block, so it
+     * happens here rather than on the loop. */
+    if (getnameinfo((struct sockaddr *)&r->addr, r->addr_len, r->host, sizeof r->host, NULL, 0,
+                    NI_NAMEREQD) != 0)
+        snprintf(r->host, sizeof r->host, "%.*s", (int)strcspn(r->peer, ":"), r->peer);
     if (r->frame.auth_plugin != FLURM_AUTH_PLUGIN_MUNGE || !r->frame.cred) {
         r->auth_rc = FLURM_EAUTH;
         r->auth_reason = "not a munge credential";
@@ -271,10 +276,9 @@ static void commit_done(pool_task_t *t)
     while (r) {
         rpc_t *next = r->next_commit;
         if (r->internal) {
-            if (b->rc == FLURM_OK) {
-                flurm_apply_result_t res;
-                flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res);
-            }
+            flurm_apply_result_t res;
+            if (b->rc == FLURM_OK && flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res))
+                flurm_error("internal command %llu could not be applied", (unsigned long long)r->index);
             flurm_buf_release(&r->cmd);
             free(r);
             r = next;
@@ -282,7 +286,8 @@ static void commit_done(pool_task_t *t)
         }
         if (b->rc == FLURM_OK) {
             flurm_apply_result_t res;
-            flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res);
+            if (flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res))
+                flurm_error("command %llu could not be applied", (unsigned long long)r->index);
             rpc_applied(ctl, r, &res);
         } else {
             rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
@@ -291,6 +296,8 @@ static void commit_done(pool_task_t *t)
         r = next;
     }
     free(b);
+    /* Reasons of new and changed jobs are current before anyone can read them. */
+    flurm_state_schedule(ctl->state, (time_t)ev_now(ctl->loop));
     if (ctl->pend_head)
         ship_batch(ctl);
 }
@@ -337,7 +344,7 @@ void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t le
     r->fd = -1;
     flurm_buf_init(&r->cmd);
     if (flurm_cmd_build(&r->cmd, kind, (time_t)ev_now(ctl->loop), (uint32_t)getuid(),
-                        (uint32_t)getgid(), 0, body, len) != FLURM_OK) {
+                        (uint32_t)getgid(), 0, NULL, body, len) != FLURM_OK) {
         flurm_buf_release(&r->cmd);
         free(r);
         return;
@@ -378,6 +385,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         r->fd = fd;
         r->stage = RPC_READ_LEN;
         r->t_start = ev_time();
+        memcpy(&r->addr, &ss, sl);
+        r->addr_len = sl;
         flurm_buf_init(&r->cmd);
         flurm_buf_init(&r->reply);
         flurm_buf_init(&r->out);

@@ -444,7 +444,7 @@ int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, ui
 /* ---------------------------------------------------------------- commands */
 
 int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
-                    uint32_t job_id, const void *body, size_t body_len)
+                    uint32_t job_id, const char *host, const void *body, size_t body_len)
 {
     flurm_pack8(out, FLURM_CMD_VERSION);
     flurm_pack16(out, kind);
@@ -452,6 +452,7 @@ int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, u
     flurm_pack32(out, uid);
     flurm_pack32(out, gid);
     flurm_pack32(out, job_id);
+    flurm_packstr(out, host);
     if (body_len > FLURM_MAX_PACK_LEN)
         return out->err ? out->err : (out->err = FLURM_ERANGE);
     flurm_packmem(out, body, (uint32_t)body_len);
@@ -462,6 +463,7 @@ typedef struct cmd {
     uint16_t kind;
     time_t now;
     uint32_t uid, gid, job_id;
+    char host[256];
     const uint8_t *body;
     uint32_t body_len;
 } cmd_t;
@@ -477,6 +479,17 @@ static int cmd_parse(const void *data, size_t len, cmd_t *c)
     flurm_unpack32(&b, &c->uid);
     flurm_unpack32(&b, &c->gid);
     flurm_unpack32(&b, &c->job_id);
+    uint32_t hlen = 0;
+    flurm_unpack32(&b, &hlen);
+    c->host[0] = '\0';
+    if (!b.err && hlen) {
+        if (hlen > flurm_buf_remaining(&b))
+            return FLURM_ETRUNC;
+        size_t n = hlen < sizeof c->host ? hlen : sizeof c->host;
+        memcpy(c->host, b.data + b.pos, n);
+        c->host[n - 1] = '\0';
+        flurm_unpack_skip(&b, hlen);
+    }
     flurm_unpack32(&b, &c->body_len);
     if (b.err)
         return b.err;
@@ -518,7 +531,8 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
     j->eligible_time = d->begin_time > c->now ? d->begin_time : 0;
     j->part_index = flurm_state_resolve_partition(st->conf, d->partition);
     j->array_task_id = FLURM_NO_VAL;
-    j->alloc_node = d->alloc_node ? strdup(d->alloc_node) : NULL;
+    j->alloc_node = strdup(c->host[0] ? c->host : (d->alloc_node ? d->alloc_node : "localhost"));
+    j->last_sched_eval = c->now;
     if (d->array_inx && *d->array_inx) {
         if (flurm_parse_array_spec(d->array_inx, &j->array_pending, &j->array_nbits,
                                    &j->array_max_tasks) == FLURM_OK)
@@ -864,14 +878,12 @@ static uint32_t apply_id_list(flurm_state_t *st, const cmd_t *c)
     return RC_OK;
 }
 
-void flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_apply_result_t *res)
+int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_apply_result_t *res)
 {
     cmd_t c;
     *res = (flurm_apply_result_t){ .rc = RC_ERROR };
-    if (cmd_parse(data, len, &c) != FLURM_OK) {
-        flurm_error("state: undecodable command of %zu bytes ignored", len);
-        return;
-    }
+    if (cmd_parse(data, len, &c) != FLURM_OK)
+        return FLURM_EPROTO;
     switch (c.kind) {
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
     case FLURM_REQUEST_KILL_JOB: res->rc = apply_kill(st, &c); break;
@@ -881,9 +893,9 @@ void flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_ap
     case FLURM_CMD_PURGE_JOBS:
     case FLURM_CMD_NODES_NOT_RESPONDING: res->rc = apply_id_list(st, &c); break;
     default:
-        flurm_error("state: command of unknown kind %u ignored", c.kind);
-        break;
+        return FLURM_EPROTO;
     }
+    return FLURM_OK;
 }
 
 /* ---------------------------------------------------------------- scheduling (reasons only) */

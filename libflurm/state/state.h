@@ -10,7 +10,8 @@
  *
  * Command wire layout (flurm_buf primitives, big-endian):
  *   u8 version (1) | u16 kind (a SLURM msg_type, or an internal FLURM_CMD_*) | time now |
- *   u32 uid | u32 gid | u32 job_id (SUBMIT: the reserved id; else 0) | packmem body */
+ *   u32 uid | u32 gid | u32 job_id (SUBMIT: the reserved id; else 0) | string host (the
+ *   requester's host, as slurmctld records AllocNode) | packmem body */
 #ifndef FLURM_STATE_STATE_H
 #define FLURM_STATE_STATE_H
 
@@ -83,13 +84,14 @@ typedef struct flurm_apply_result {
 flurm_state_t *flurm_state_new(const flurm_conf_t *conf);
 void flurm_state_free(flurm_state_t *st);
 
-/* Applies one command. Malformed commands (which a correct proposer never makes) leave the
- * state untouched and set res->rc to SLURM_ERROR-like 1 with a logged error. */
-void flurm_state_apply(flurm_state_t *st, const void *cmd, size_t len, flurm_apply_result_t *res);
+/* Applies one command; res->rc is the SLURM return code for its requester. Returns FLURM_EPROTO
+ * (state untouched, nothing logged) for bytes that are not a command of this version: a log
+ * holding one cannot be replayed faithfully, so recovery must stop there. */
+int flurm_state_apply(flurm_state_t *st, const void *cmd, size_t len, flurm_apply_result_t *res);
 
 /* Builds a command into OUT (appended). */
 int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
-                    uint32_t job_id, const void *body, size_t body_len);
+                    uint32_t job_id, const char *host, const void *body, size_t body_len);
 
 /* Snapshot of everything apply() depends on; restore replaces ST's contents. */
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out);
