@@ -570,12 +570,16 @@ static int node_line(parser_t *p, const pair_t *pairs, size_t n, const char *fil
         goto out;
     }
     size_t cnt = flurm_hostlist_count(names);
-    if (addr_expr && (!(addrs = flurm_hostlist_parse(addr_expr, &e)) || flurm_hostlist_count(addrs) != cnt)) {
+    /* As read_config.c: one address (or host name) may serve every node of the line; otherwise
+     * there must be exactly one per node. */
+    if (addr_expr && (!(addrs = flurm_hostlist_parse(addr_expr, &e)) ||
+                      (flurm_hostlist_count(addrs) != cnt && flurm_hostlist_count(addrs) != 1))) {
         fail(p, FLURM_EINVAL, file, line, "NodeAddr '%s' does not give one address per node of '%s'", addr_expr,
              pairs[0].value);
         goto out;
     }
-    if (host_expr && (!(hosts = flurm_hostlist_parse(host_expr, &e)) || flurm_hostlist_count(hosts) != cnt)) {
+    if (host_expr && (!(hosts = flurm_hostlist_parse(host_expr, &e)) ||
+                      (flurm_hostlist_count(hosts) != cnt && flurm_hostlist_count(hosts) != 1))) {
         fail(p, FLURM_EINVAL, file, line, "NodeHostname '%s' does not give one name per node of '%s'", host_expr,
              pairs[0].value);
         goto out;
@@ -644,9 +648,9 @@ static int node_line(parser_t *p, const pair_t *pairs, size_t n, const char *fil
         };
         const char *g = line_spec.gres ? line_spec.gres : p->node_dflt.gres;
         const char *f = line_spec.features ? line_spec.features : p->node_dflt.features;
-        const char *a = addrs ? flurm_hostlist_get(addrs, i) : nd->name;
+        const char *a = addrs ? flurm_hostlist_get(addrs, flurm_hostlist_count(addrs) == 1 ? 0 : i) : nd->name;
         nd->addr = a ? strdup(a) : NULL;
-        const char *h = hosts ? flurm_hostlist_get(hosts, i) : nd->name;
+        const char *h = hosts ? flurm_hostlist_get(hosts, flurm_hostlist_count(hosts) == 1 ? 0 : i) : nd->name;
         nd->hostname = h ? strdup(h) : NULL;
         nd->gres = g ? strdup(g) : NULL;
         nd->features = f ? strdup(f) : NULL;

@@ -91,6 +91,22 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ---- tests ---- */
 
+/* slurmctld accepts one NodeAddr for a whole NodeName range (every node shares it). */
+static void test_conf_single_node_addr_serves_the_whole_range(void **state)
+{
+    (void)state;
+    flurm_conf_t *c = NULL;
+    char *err = NULL;
+    assert_int_equal(flurm_conf_parse_string(MIN_CONF "NodeName=n[1-3] NodeAddr=127.0.0.1 NodeHostname=h\n",
+                                             "test.conf", &c, &err), FLURM_OK);
+    assert_int_equal(c->node_count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(c->nodes[i].addr, "127.0.0.1");
+        assert_string_equal(c->nodes[i].hostname, "h");
+    }
+    flurm_conf_free(c);
+}
+
 static void test_conf_realistic_cluster_with_include_and_defaults(void **state)
 {
     (void)state;
@@ -446,8 +462,8 @@ static void test_conf_errors_name_file_and_line(void **state)
     parse_err(MIN_CONF "NodeName=n[1-3]\nNodeName=n2\n", FLURM_EINVAL,
               "test.conf:3: duplicate node 'n2' (first defined at test.conf:2)");
     parse_err(MIN_CONF "NodeName=n[3-1]\n", FLURM_EINVAL, "test.conf:2: invalid NodeName 'n[3-1]'");
-    parse_err(MIN_CONF "NodeName=n[1-2] NodeAddr=a1\n", FLURM_EINVAL,
-              "test.conf:2: NodeAddr 'a1' does not give one address per node of 'n[1-2]'");
+    parse_err(MIN_CONF "NodeName=n[1-3] NodeAddr=a[1-2]\n", FLURM_EINVAL,
+              "test.conf:2: NodeAddr 'a[1-2]' does not give one address per node of 'n[1-3]'");
     parse_err(MIN_CONF "NodeName=n1\nPartitionName=p Nodes=n[1-2]\n", FLURM_EINVAL,
               "test.conf:3: partition 'p': unknown node 'n2' in Nodes=");
     parse_err(MIN_CONF "PartitionName=p Default=YES\nPartitionName=q Default=YES\n", FLURM_EINVAL,
@@ -689,6 +705,7 @@ static void test_conf_parses_slurm_peer_generated_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conf_single_node_addr_serves_the_whole_range),
         cmocka_unit_test(test_conf_realistic_cluster_with_include_and_defaults),
         cmocka_unit_test(test_conf_every_global_key_is_read),
         cmocka_unit_test(test_conf_defaults_match_slurm),
