@@ -152,8 +152,42 @@ static char *job_command(const flurm_job_desc_msg_t *d)
 }
 
 typedef struct job_strings {
-    char *array_task_str, *command, *tres_req;
+    char *array_task_str, *command, *tres_req, *dependency, *nodes;
 } job_strings_t;
+
+/* The dependency as slurmctld shows it: one "type:id(status)" per job named, joined by ',' (or
+ * '?' for OR lists); status is unfulfilled or failed. NULL when there is none. */
+static char *render_dependency(const ctl_t *ctl, const char *dep)
+{
+    if (!dep || !*dep)
+        return NULL;
+    bool any = strchr(dep, '?') != NULL;
+    size_t cap = strlen(dep) * 3 + 64, len = 0;
+    char *out = malloc(cap), buf[1024];
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    snprintf(buf, sizeof buf, "%s", dep);
+    for (char *save = NULL, *item = strtok_r(buf, any ? "?" : ",", &save); item;
+         item = strtok_r(NULL, any ? "?" : ",", &save)) {
+        char *ids = strchr(item, ':');
+        if (!ids) {
+            len += (size_t)snprintf(out + len, cap - len, "%s%s(unfulfilled)", len ? (any ? "?" : ",") : "", item);
+            continue;
+        }
+        *ids++ = '\0';
+        for (char *s2 = NULL, *id = strtok_r(ids, ":", &s2); id && len < cap - 64; id = strtok_r(NULL, ":", &s2)) {
+            const flurm_job_t *o = flurm_state_find_job(ctl->state, (uint32_t)strtoul(id, NULL, 10));
+            uint32_t base = o ? o->job_state & FLURM_JOB_STATE_BASE : FLURM_JOB_COMPLETE;
+            bool failed = o && base >= FLURM_JOB_COMPLETE &&
+                          ((strcmp(item, "afterok") == 0 && (base != FLURM_JOB_COMPLETE || o->exit_code)) ||
+                           (strcmp(item, "afternotok") == 0 && base == FLURM_JOB_COMPLETE && !o->exit_code));
+            len += (size_t)snprintf(out + len, cap - len, "%s%s:%s(%s)", len ? (any ? "?" : ",") : "",
+                                    item, id, failed ? "failed" : "unfulfilled");
+        }
+    }
+    return out;
+}
 
 /* Fills REC for J with pointers borrowed from J (and from OWN, which the caller frees). */
 static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_flags,
@@ -180,6 +214,7 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->job_state = j->job_state;
     rec->batch_flag = 1;
     rec->state_reason = j->state_reason;
+    rec->state_desc = (char *)j->state_desc;
     rec->show_flags = show_flags;
     rec->deadline = d->deadline;
     rec->alloc_sid = d->alloc_sid;
@@ -219,7 +254,7 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->prefer = pending ? d->prefer : NULL;
     rec->cluster_features = d->cluster_features;
     rec->work_dir = d->work_dir;
-    rec->dependency = d->dependency;
+    rec->dependency = own->dependency = render_dependency(ctl, d->dependency);
     rec->command = own->command = job_command(d);
     rec->num_cpus = ncpus;
     rec->max_cpus = or_default(d->max_cpus, 0);
@@ -264,7 +299,9 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
         mem *= ncpus;
     else if (!mem && j->part_index >= 0 && ctl->conf->partitions[j->part_index].node_count)
         /* No memory asked for and no default: the job may use a whole node's memory. */
-        mem = ctl->conf->nodes[ctl->conf->partitions[j->part_index].node_idx[0]].real_memory;
+        mem = ctl->conf->nodes[ctl->conf->partitions[j->part_index].node_idx[0]].real_memory * nnodes;
+    else
+        mem *= nnodes;
     if (mem)
         snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%u,billing=%u", ncpus,
                  (unsigned long long)mem, nnodes, ncpus);
@@ -285,6 +322,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
 
 static void job_strings_free(job_strings_t *s)
 {
+    free(s->dependency);
+    free(s->nodes);
     free(s->array_task_str);
     free(s->command);
     free(s->tres_req);
@@ -396,8 +435,14 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
     if (!d->env_size || !d->environment)
         return FLURM_ESLURM_ENVIRONMENT_MISSING;
     int32_t pi = flurm_state_resolve_partition(ctl->conf, d->partition);
+    if (pi < 0 && d->partition) {
+        static __thread char msg[300];
+        snprintf(msg, sizeof msg, "invalid partition specified: %s", d->partition);
+        *why = msg;
+        return FLURM_ESLURM_INVALID_PARTITION_NAME;
+    }
     if (pi < 0)
-        return d->partition ? FLURM_ESLURM_INVALID_PARTITION_NAME : FLURM_ESLURM_DEFAULT_PARTITION_NOT_SET;
+        return FLURM_ESLURM_DEFAULT_PARTITION_NOT_SET;
     const flurm_part_rt_t *p = flurm_state_part(ctl->state, (size_t)pi);
     if (p->state_up == FLURM_PARTITION_INACTIVE || p->state_up == FLURM_PARTITION_DRAIN)
         return FLURM_ESLURM_PARTITION_NOT_AVAIL;
@@ -672,6 +717,12 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
             cpus += c->nodes[ni].cpus;
             mem += c->nodes[ni].real_memory;
         }
+        /* Nodes= as slurmctld shows it: the compressed member list ("ALL" expanded). */
+        flurm_hostlist_t *hl = flurm_hostlist_new();
+        for (size_t k = 0; hl && k < cp->node_count; k++)
+            flurm_hostlist_push_host(hl, c->nodes[cp->node_idx[k]].name);
+        char *nodes_expr = hl ? flurm_hostlist_compress(hl) : NULL;
+        flurm_hostlist_free(hl);
         char tres[160];
         snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%zu,billing=%u", cpus,
                  (unsigned long long)mem, cp->node_count, cpus);
@@ -696,11 +747,12 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
         p.suspend_timeout = FLURM_NO_VAL16;
         p.suspend_time = FLURM_NO_VAL;
         p.allow_groups = cp->allow_groups;
-        p.nodes = cp->nodes;
+        p.nodes = nodes_expr;
         p.node_inx = inx;
         p.node_inx_bits = (uint32_t)c->node_count;
         p.tres_fmt_str = tres;
         flurm_table_pack(rec_tab, &p, b);
+        free(nodes_expr);
         n++;
     }
     free(inx);
@@ -841,7 +893,7 @@ static int handle_stats(ctl_t *ctl, rpc_t *r)
     m.jobs_pending = s.jobs_pending;
     m.jobs_running = s.jobs_running;
     m.job_states_ts = now;
-    m.rpc_type_size = k;
+    m.rpc_type_size = m.rpc_type_id_cnt = m.rpc_type_cnt_cnt = m.rpc_type_time_cnt = k;
     m.rpc_type_id = types;
     m.rpc_type_cnt = cnt;
     m.rpc_type_time = tim;

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <flurm/log.h>
+#include <flurm/msg.h>
 
 /* Largest request we accept. Batch scripts plus environments fit easily; SLURM's own limit is
  * 1 GiB, but a controller that buffers whole frames should not let one peer pin that much. */
@@ -51,14 +53,64 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     rpc_free(r->ctl, r);
 }
 
+/* Peer address -> host name, remembered (found or not) for HOST_CACHE_TTL_S: a resolver that
+ * times out must cost one worker one wait per host, not one per request. */
+#define HOST_CACHE_SIZE 256
+#define HOST_CACHE_TTL_S 300
+static struct host_cache_entry {
+    struct sockaddr_storage addr;
+    socklen_t len;
+    time_t when;
+    char name[256];
+} host_cache[HOST_CACHE_SIZE];
+static pthread_mutex_t host_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void peer_host(rpc_t *r)
+{
+    struct sockaddr_storage a = r->addr;
+    socklen_t len = r->addr_len;
+    /* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; look those up as IPv4 (whose
+     * names /etc/hosts knows) rather than asking DNS about the mapped form. */
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&r->addr;
+    if (a.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = s6->sin6_port };
+        memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+        memset(&a, 0, sizeof a);
+        memcpy(&a, &s4, sizeof s4);
+        len = sizeof s4;
+    }
+    time_t now = time(NULL);
+    unsigned h = 0;
+    for (socklen_t i = 0; i < len; i++)
+        h = h * 31 + ((const uint8_t *)&a)[i];
+    struct host_cache_entry *e = &host_cache[h % HOST_CACHE_SIZE];
+    pthread_mutex_lock(&host_cache_lock);
+    if (e->len == len && memcmp(&e->addr, &a, len) == 0 && now - e->when < HOST_CACHE_TTL_S) {
+        snprintf(r->host, sizeof r->host, "%s", e->name);
+        pthread_mutex_unlock(&host_cache_lock);
+        return;
+    }
+    pthread_mutex_unlock(&host_cache_lock);
+    char name[256];
+    if (getnameinfo((struct sockaddr *)&a, len, name, sizeof name, NULL, 0, NI_NAMEREQD) != 0 &&
+        getnameinfo((struct sockaddr *)&a, len, name, sizeof name, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(name, sizeof name, "unknown");
+    pthread_mutex_lock(&host_cache_lock);
+    e->addr = a;
+    e->len = len;
+    e->when = now;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    pthread_mutex_unlock(&host_cache_lock);
+    snprintf(r->host, sizeof r->host, "%s", name);
+}
+
 static void verify_run(pool_task_t *t)
 {
     rpc_t *r = (rpc_t *)t;
     /* slurmctld names a job's AllocNode after the requester's host; resolving may block, so it
-     * happens here rather than on the loop. */
-    if (getnameinfo((struct sockaddr *)&r->addr, r->addr_len, r->host, sizeof r->host, NULL, 0,
-                    NI_NAMEREQD) != 0)
-        snprintf(r->host, sizeof r->host, "%.*s", (int)strcspn(r->peer, ":"), r->peer);
+     * happens here rather than on the loop. Only requests that create jobs need it. */
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB)
+        peer_host(r);
     if (r->frame.auth_plugin != FLURM_AUTH_PLUGIN_MUNGE || !r->frame.cred) {
         r->auth_rc = FLURM_EAUTH;
         r->auth_reason = "not a munge credential";

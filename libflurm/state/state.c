@@ -602,8 +602,9 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         goto out;
     }
     if ((j->job_state & 0xFF) == FLURM_JOB_PENDING && k->signal != SIGKILL) {
-        /* SLURM (job_mgr.c job_signal()): only SIGKILL acts on a pending job. */
-        rc = RC_JOB_PENDING;
+        /* slurmctld (job_mgr.c job_signal()) answers "try again later" to any other signal for
+         * a pending job; scancel then retries with back-off. */
+        rc = RC_TRANSITION_STATE_NO_UPDATE;
         goto out;
     }
     if (tasks) {
@@ -775,6 +776,10 @@ static uint32_t apply_update_node(flurm_state_t *st, const cmd_t *c)
     }
     for (size_t i = 0; i < n; i++) {
         flurm_node_rt_t *nd = &st->nodes[idx[i]];
+        /* slurmctld (node_mgr.c update_node()) clears the drain of a node in state UNKNOWN but
+         * still answers "Invalid node state specified": mirror both halves. */
+        if (want == FLURM_NODE_RESUME && (nd->state & 0xF) == FLURM_NODE_STATE_UNKNOWN)
+            rc = RC_INVALID_NODE_STATE;
         switch (want) {
         case FLURM_NODE_STATE_DRAIN:
         case FLURM_NODE_STATE_FAIL:
@@ -1005,7 +1010,9 @@ void flurm_state_schedule(flurm_state_t *st, time_t now)
         if (!j || (j->job_state & 0xFF) != FLURM_JOB_PENDING)
             continue;
         uint16_t old = j->state_reason;
+        const char *old_desc = j->state_desc;
         j->last_sched_eval = now;
+        j->state_desc = NULL;
         if (j->priority == 0)
             continue;   /* held: the reason says who held it */
         bool never;
@@ -1019,13 +1026,16 @@ void flurm_state_schedule(flurm_state_t *st, time_t now)
             j->state_reason = FLURM_WAIT_PART_INACTIVE;
         } else {
             const flurm_conf_partition_t *p = &c->partitions[j->part_index];
-            bool usable = false;
-            for (size_t k = 0; k < p->node_count && !usable; k++)
-                usable = node_usable(&st->nodes[p->node_idx[k]]);
-            /* No compute daemon runs jobs yet: with usable nodes a job waits for resources. */
-            j->state_reason = usable ? FLURM_WAIT_RESOURCES : FLURM_WAIT_NODE_NOT_AVAIL;
+            uint32_t usable = 0, need = j->desc && j->desc->min_nodes != FLURM_NO_VAL ? j->desc->min_nodes : 1;
+            for (size_t k = 0; k < p->node_count; k++)
+                usable += node_usable(&st->nodes[p->node_idx[k]]);
+            j->state_reason = FLURM_WAIT_RESOURCES;
+            /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
+            if (usable < need)
+                j->state_desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
+                                "higher priority partitions";
         }
-        if (j->state_reason != old)
+        if (j->state_reason != old || j->state_desc != old_desc)
             touch_jobs(st, now);
     }
 }

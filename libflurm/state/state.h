@@ -56,6 +56,8 @@ typedef struct flurm_job {
     uint64_t *array_pending;     /* meta record: bitmap of task ids still pending */
     uint32_t array_nbits;
     char *alloc_node;            /* host the request came from */
+    const char *state_desc;      /* detail shown instead of the reason (static text; derived by
+                                  * flurm_state_schedule, not replicated) */
     flurm_job_desc_msg_t *desc;  /* the description as submitted (and updated); owned */
     bool purged;
 } flurm_job_t;

@@ -18,6 +18,7 @@ Clients run with SLURM_CONF=DIR/slurm.conf.  Python 3 stdlib only.
 import os
 import shutil
 import signal
+import errno
 import socket
 import struct
 import subprocess
@@ -307,6 +308,11 @@ class Cluster:
                 if close_write:
                     s.shutdown(socket.SHUT_WR)
             except (BrokenPipeError, ConnectionResetError):
+                return b""
+            except OSError as e:
+                # the controller may close before our shutdown(): ENOTCONN means it already did
+                if e.errno != errno.ENOTCONN:
+                    raise
                 return b""
             chunks = []
             s.settimeout(timeout)
