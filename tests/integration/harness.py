@@ -233,15 +233,22 @@ class Cluster:
         if self.dir is None:
             return
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+            # SIGTERM first: flurmctld shuts down cleanly, which is also when LeakSanitizer
+            # reports (sanitizer builds); SIGKILL whatever is still there after 10 s.
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
             self.proc = None
+        sanitizer = self.sanitizer_report()
+        if sanitizer:
+            self.failed = True
         if os.path.isdir(os.path.join(self.dir, "munge")):
             subprocess.run(["bash", MUNGED_SH, "stop", os.path.join(self.dir, "munge")],
                            capture_output=True, timeout=30)
@@ -251,6 +258,23 @@ class Cluster:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
+        if sanitizer:
+            raise HarnessError("sanitizer report in the controller's output:\n" + sanitizer)
+
+    def sanitizer_report(self):
+        """The first AddressSanitizer/LeakSanitizer/UBSan report in the controller's output."""
+        for name in ("ctld.stdout", "ctld.log"):
+            path = os.path.join(self.dir, "log", name)
+            try:
+                with open(path, errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                i = text.find(marker)
+                if i >= 0:
+                    return text[max(0, i - 200):i + 3000]
+        return None
 
     def log_paths(self):
         return "%s/log/ctld.log (stdout: %s/log/ctld.stdout)" % (self.dir, self.dir)
