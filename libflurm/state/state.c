@@ -21,7 +21,7 @@ enum {
     RC_INVALID_NODE_NAME = 2018, RC_TRANSITION_STATE_NO_UPDATE = 2020, RC_ALREADY_DONE = 2021,
     RC_INVALID_JOB_ID = 2017, RC_JOB_PENDING = 2024, RC_INVALID_NODE_STATE = 2028,
     RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
-    RC_INVALID_NICE = 2123,
+    RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_PRIO_RESET_FAIL = 2095,
 };
 
 struct flurm_state {
@@ -689,7 +689,9 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
                 goto out;
             }
         } else if (!admin) {
-            rc = RC_ACCESS_DENIED;
+            /* slurmctld (job_mgr.c _update_job): a user's explicit priority is refused, with the
+             * hold reported first when the job is held. */
+            rc = j->priority == 0 ? RC_JOB_HELD : RC_PRIO_RESET_FAIL;
             goto out;
         }
     }

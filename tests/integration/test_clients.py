@@ -104,6 +104,9 @@ def parse_show(text):
     return records
 
 
+OTHER_USER = "nobody"   # an unprivileged account every Debian system has
+
+
 class ClusterTestCase(unittest.TestCase):
     """One cluster per TestCase class; kept (with its log path printed) if a test failed."""
 
@@ -747,6 +750,47 @@ REQUEST_PING = 1008
 RESPONSE_SLURM_RC = 8001
 
 
+@unittest.skipUnless(os.geteuid() == 0, "needs root to run clients as another user")
+class PermissionTest(ClusterTestCase):
+    """The munge uid decides: users act on their own jobs only; SlurmUser/root on everything."""
+
+    def as_user(self, *argv, check=False):
+        return self.cluster.run("runuser", "-u", OTHER_USER, "--", *argv, check=check, cwd="/tmp")
+
+    def test_user_cannot_cancel_someone_elses_job(self):
+        job = self.cluster.sbatch("--hold", "--wrap", "true")
+        rc, out, err = self.as_user("scancel", "-v", job)
+        self.assertIn("Access/permission denied", err)
+        self.assertEqual(self.show_job(job)["JobState"], "PENDING")
+
+    def test_user_cannot_drain_a_node(self):
+        rc, out, err = self.as_user("scontrol", "update", "NodeName=n1", "State=DRAIN", "Reason=nope")
+        self.assertEqual(rc, 1)
+        self.assertIn("Invalid user id", err)
+        self.assertNotIn("drain", self.cluster.run("sinfo", "-h", "-N", "-n", "n1", "-o", "%T")[1])
+
+    def test_user_manages_own_job_but_not_its_priority(self):
+        rc, out, err = self.as_user("sbatch", "--parsable", "--hold", "--wrap", "true")
+        self.assertEqual(rc, 0, err)
+        job = out.strip()
+        self.assertEqual(self.show_job(job)["UserId"].split("(")[0], OTHER_USER)
+        rc, out, err = self.as_user("squeue", "--me", "-h", "-o", "%i")
+        self.assertEqual(out.split(), [job])
+        # a held job reports its hold first (ESLURM_JOB_HELD) ...
+        rc, out, err = self.as_user("scontrol", "update", "JobId=" + job, "Priority=100")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Job is in held state, pending scheduler release", err)
+        # ... a released one says only an operator's priority sticks (ESLURM_PRIO_RESET_FAIL)
+        rc, out, err = self.as_user("scontrol", "release", job)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.as_user("scontrol", "update", "JobId=" + job, "Priority=100")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Changes to job priority are not persistent, change nice instead", err)
+        rc, out, err = self.as_user("scancel", job)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.show_job(job)["JobState"], "CANCELLED")
+
+
 class RobustnessTest(ClusterTestCase):
     """Hand-made frames (protocol doc section 1); the controller must survive all of them."""
 
@@ -774,6 +818,25 @@ class RobustnessTest(ClusterTestCase):
         parsed = parse_response(reply)
         self.assertIsNotNone(parsed, reply[:64])
         self.assertEqual(parsed, (RESPONSE_SLURM_RC, b"\0\0\0\0"))
+
+    def test_replayed_credential_is_rejected(self):
+        """The same frame twice: munged reports the second decode as a replay."""
+        frame = build_frame(REQUEST_PING, cred=self.cluster.munge_cred())
+        self.assertEqual(parse_response(self.exchange(frame)), (RESPONSE_SLURM_RC, b"\0\0\0\0"))
+        second = self.exchange(frame)
+        if harness.CONTROLLER == "slurm":
+            # Real slurmctld 22.05.8 answers a replayed credential like a fresh one; FLURM
+            # rejects it, as its issue requires (real clients always send fresh credentials).
+            self.assertEqual(parse_response(second), (RESPONSE_SLURM_RC, b"\0\0\0\0"))
+        else:
+            self.assertErrorOrClosed(second)
+        self.assertStillUp()
+
+    def test_body_hash_mismatch_is_rejected(self):
+        """A 22.05 K12 payload (0x02 + 32 bytes) that is not the digest of this body."""
+        cred = self.cluster.munge_cred(payload=b"\x02" + b"\x11" * 32)
+        self.assertErrorOrClosed(self.exchange(build_frame(REQUEST_PING, cred=cred)))
+        self.assertStillUp()
 
     def test_garbage_bytes(self):
         self.assertErrorOrClosed(self.exchange(b"\x00\x00\x00\x10" + b"\xde\xad\xbe\xef" * 4))
