@@ -745,6 +745,42 @@ class DurabilityTest(ClusterTestCase):
         self.assertGreater(new, max(ids))
 
 
+    @unittest.skipIf(harness.CONTROLLER == "slurm",
+                     "slurmctld saves state asynchronously: acknowledged jobs die with it")
+    def test_kill9_during_concurrent_submits_loses_no_acknowledged_job(self):
+        """Eight sbatch loops run while the controller is SIGKILLed: every job id any of them
+        printed ("Submitted batch job N" came back) must exist after the restart."""
+        c = self.cluster
+        loops = []
+        for k in range(8):
+            script = ("for i in $(seq 1 40); do sbatch --parsable -J conc%d --hold --wrap true "
+                      "2>/dev/null || true; done" % k)
+            loops.append(subprocess.Popen(["bash", "-c", script], stdout=subprocess.PIPE,
+                                          text=True, env=c.env(), cwd=os.path.join(c.dir, "work")))
+        # let submissions flow, then kill mid-stream
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            _, out, _ = self.cl("squeue", "-h", "-o", "%i", check=False)
+            if len(out.split()) >= 60:
+                break
+            time.sleep(0.05)
+        c.kill9()
+        before_restart = time.time()
+        c.restart()      # the loops keep going: sbatch retries its connection meanwhile
+        acked = []
+        for p in loops:
+            out, _ = p.communicate(timeout=300)
+            acked += [int(x.split(";")[0]) for x in out.split() if x.strip()]
+        self.assertLess(before_restart, time.time())
+        self.assertGreaterEqual(len(acked), 60, "too few submissions were acknowledged")
+        self.assertEqual(len(acked), len(set(acked)), "a job id was handed out twice")
+        _, out, _ = self.cl("squeue", "-h", "-o", "%i", "-t", "all")
+        listed = set(int(x) for x in out.split())
+        self.assertEqual(set(acked) - listed, set(), "acknowledged jobs lost by kill -9")
+        new = int(c.sbatch())
+        self.assertGreater(new, max(listed))
+
+
 # ====================================================================== robustness (raw frames)
 REQUEST_PING = 1008
 RESPONSE_SLURM_RC = 8001
