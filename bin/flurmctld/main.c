@@ -197,6 +197,8 @@ int main(int argc, char **argv)
     flurm_log_set_level((flurm_log_level_t)(FLURM_LOG_INFO + verbose > FLURM_LOG_TRACE
                                                 ? FLURM_LOG_TRACE : FLURM_LOG_INFO + verbose));
     signal(SIGPIPE, SIG_IGN);
+    /* A write beyond RLIMIT_FSIZE must fail with EFBIG (answered as a storage error), not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
 
     ctl_t *ctl = &g_ctl;
     ctl->conf_path = conf_path;

@@ -736,10 +736,11 @@ class DurabilityTest(ClusterTestCase):
             time.sleep(5)
         c.kill9()
         c.restart()
-        listed = [int(x) for x in self.squeue_ids()]
-        self.assertEqual(sorted(listed), sorted(ids))
-        _, out, _ = self.cl("squeue", "-h", "-o", "%j")
-        self.assertEqual(sorted(out.split()), sorted("dur%d" % i for i in range(20)))
+        _, out, _ = self.cl("squeue", "-h", "-o", "%i %j")
+        mine = dict((int(i), n) for i, n in (l.split() for l in out.splitlines())
+                    if n.startswith("dur"))
+        self.assertEqual(sorted(mine), sorted(ids))
+        self.assertEqual(sorted(mine.values()), sorted("dur%d" % i for i in range(20)))
         self.assertEqual(self.show_job(ids[7])["JobName"], "dur7")
         new = int(c.sbatch())
         self.assertGreater(new, max(ids))
@@ -779,6 +780,32 @@ class DurabilityTest(ClusterTestCase):
         self.assertEqual(set(acked) - listed, set(), "acknowledged jobs lost by kill -9")
         new = int(c.sbatch())
         self.assertGreater(new, max(listed))
+
+
+    @unittest.skipIf(harness.CONTROLLER == "slurm", "FLURM's storage error path")
+    def test_full_disk_refuses_submissions_and_recovers(self):
+        """A write the kernel refuses (RLIMIT_FSIZE on the controller: EFBIG, the same RocksDB
+        error path as ENOSPC) fails that submission with SLURM's storage error; reads go on,
+        and once writes succeed again nothing acknowledged is missing."""
+        c = self.cluster
+        before = int(c.sbatch("-J", "before"))
+        pid = str(c.proc.pid)
+        subprocess.run(["prlimit", "--pid", pid, "--fsize=1:unlimited"], check=True)
+        try:
+            rc, out, err = self.cl("sbatch", "--wrap", "true", check=False)
+            self.assertEqual(rc, 1)
+            self.assertIn("Batch job submission failed: I/O error writing script/environment to file",
+                          err)
+            self.assertIn(str(before), self.squeue_ids())          # reads still answered
+        finally:
+            subprocess.run(["prlimit", "--pid", pid, "--fsize=unlimited:unlimited"], check=True)
+        after = int(c.sbatch("-J", "after"))
+        self.assertGreater(after, before)
+        c.kill9()
+        c.restart()
+        ids = self.squeue_ids()
+        self.assertIn(str(before), ids)
+        self.assertIn(str(after), ids)
 
 
 # ====================================================================== robustness (raw frames)
