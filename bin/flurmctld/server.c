@@ -349,7 +349,7 @@ static void commit_done(pool_task_t *t)
     }
     free(b);
     /* Reasons of new and changed jobs are current before anyone can read them. */
-    flurm_state_schedule(ctl->state, (time_t)ev_now(ctl->loop));
+    flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
     if (ctl->pend_head)
         ship_batch(ctl);
 }

@@ -36,6 +36,8 @@ struct flurm_state {
     flurm_part_rt_t *parts;
     time_t jobs_changed, nodes_changed, parts_changed;
     flurm_state_stats_t stats;
+    uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
+    size_t ndirty, ndirty_cap;
 };
 
 /* ---------------------------------------------------------------- job table */
@@ -217,6 +219,7 @@ flurm_state_t *flurm_state_new(const flurm_conf_t *conf)
     }
     init_runtime(st);
     st->next_job_id = conf->first_job_id ? conf->first_job_id : 1;
+    st->ndirty_cap = sizeof st->dirty / sizeof st->dirty[0];
     st->lowest_prio = TOP_PRIORITY;
     return st;
 }
@@ -501,6 +504,19 @@ static int cmd_parse(const void *data, size_t len, cmd_t *c)
     return FLURM_OK;
 }
 
+/* Remembers that job ID changed, so flurm_state_schedule_changed() looks at it. More changes
+ * than fit mean "everything": the next pass is a full one. */
+static void mark_dirty(flurm_state_t *st, uint32_t id)
+{
+    if (st->ndirty < st->ndirty_cap)
+        st->dirty[st->ndirty] = id;
+    if (st->ndirty <= st->ndirty_cap)
+        st->ndirty++;
+}
+
+/* A change that can move any job's reason (node, partition, a job others may depend on). */
+static void mark_all(flurm_state_t *st) { st->ndirty = st->ndirty_cap + 1; }
+
 static void touch_jobs(flurm_state_t *st, time_t now)
 {
     if (now > st->jobs_changed)
@@ -554,6 +570,7 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
     }
     if (j->job_id >= st->next_job_id)
         st->next_job_id = j->job_id + 1;
+    mark_dirty(st, j->job_id);
     st->stats.jobs_submitted++;
     touch_jobs(st, c->now);
     res->job_id = j->job_id;
@@ -893,12 +910,13 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
         return FLURM_EPROTO;
     switch (c.kind) {
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
-    case FLURM_REQUEST_KILL_JOB: res->rc = apply_kill(st, &c); break;
-    case FLURM_REQUEST_UPDATE_JOB: res->rc = apply_update_job(st, &c); break;
-    case FLURM_REQUEST_UPDATE_NODE: res->rc = apply_update_node(st, &c); break;
-    case FLURM_REQUEST_UPDATE_PARTITION: res->rc = apply_update_part(st, &c); break;
+    /* These can change other jobs' reasons (dependents, whole partitions): full pass next. */
+    case FLURM_REQUEST_KILL_JOB: res->rc = apply_kill(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_UPDATE_JOB: res->rc = apply_update_job(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_UPDATE_NODE: res->rc = apply_update_node(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_UPDATE_PARTITION: res->rc = apply_update_part(st, &c); mark_all(st); break;
     case FLURM_CMD_PURGE_JOBS:
-    case FLURM_CMD_NODES_NOT_RESPONDING: res->rc = apply_id_list(st, &c); break;
+    case FLURM_CMD_NODES_NOT_RESPONDING: res->rc = apply_id_list(st, &c); mark_all(st); break;
     default:
         return FLURM_EPROTO;
     }
@@ -1004,42 +1022,74 @@ static bool node_usable(const flurm_node_rt_t *n)
            base == FLURM_NODE_STATE_ALLOCATED;
 }
 
-void flurm_state_schedule(flurm_state_t *st, time_t now)
+/* Usable node count of every partition: computed once per pass, not once per job. */
+static uint32_t *usable_per_partition(const flurm_state_t *st)
 {
     const flurm_conf_t *c = st->conf;
-    for (size_t i = 0; i < st->njobs; i++) {
-        flurm_job_t *j = st->jobs[i];
-        if (!j || (j->job_state & 0xFF) != FLURM_JOB_PENDING)
-            continue;
-        uint16_t old = j->state_reason;
-        const char *old_desc = j->state_desc;
-        j->last_sched_eval = now;
-        j->state_desc = NULL;
-        if (j->priority == 0)
-            continue;   /* held: the reason says who held it */
-        bool never;
-        if (!dependency_met(st, j, j->desc ? j->desc->dependency : NULL, &never)) {
-            j->state_reason = never ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
-        } else if (j->part_index < 0) {
-            j->state_reason = FLURM_FAIL_DOWN_PARTITION;
-        } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_DOWN) {
-            j->state_reason = FLURM_WAIT_PART_DOWN;
-        } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_INACTIVE) {
-            j->state_reason = FLURM_WAIT_PART_INACTIVE;
-        } else {
-            const flurm_conf_partition_t *p = &c->partitions[j->part_index];
-            uint32_t usable = 0, need = j->desc && j->desc->min_nodes != FLURM_NO_VAL ? j->desc->min_nodes : 1;
-            for (size_t k = 0; k < p->node_count; k++)
-                usable += node_usable(&st->nodes[p->node_idx[k]]);
-            j->state_reason = FLURM_WAIT_RESOURCES;
-            /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
-            if (usable < need)
-                j->state_desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
-                                "higher priority partitions";
-        }
-        if (j->state_reason != old || j->state_desc != old_desc)
-            touch_jobs(st, now);
+    uint32_t *u = calloc(c->partition_count ? c->partition_count : 1, sizeof *u);
+    for (size_t i = 0; u && i < c->partition_count; i++)
+        for (size_t k = 0; k < c->partitions[i].node_count; k++)
+            u[i] += node_usable(&st->nodes[c->partitions[i].node_idx[k]]);
+    return u;
+}
+
+static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usable, time_t now)
+{
+    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING)
+        return;
+    uint16_t old = j->state_reason;
+    const char *old_desc = j->state_desc;
+    j->last_sched_eval = now;
+    j->state_desc = NULL;
+    if (j->priority == 0)
+        return;   /* held: the reason says who held it */
+    bool never;
+    if (!dependency_met(st, j, j->desc ? j->desc->dependency : NULL, &never)) {
+        j->state_reason = never ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
+    } else if (j->part_index < 0) {
+        j->state_reason = FLURM_FAIL_DOWN_PARTITION;
+    } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_DOWN) {
+        j->state_reason = FLURM_WAIT_PART_DOWN;
+    } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_INACTIVE) {
+        j->state_reason = FLURM_WAIT_PART_INACTIVE;
+    } else {
+        uint32_t need = j->desc && j->desc->min_nodes != FLURM_NO_VAL ? j->desc->min_nodes : 1;
+        j->state_reason = FLURM_WAIT_RESOURCES;
+        /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
+        if (!usable || usable[j->part_index] < need)
+            j->state_desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
+                            "higher priority partitions";
     }
+    if (j->state_reason != old || j->state_desc != old_desc)
+        touch_jobs(st, now);
+}
+
+void flurm_state_schedule(flurm_state_t *st, time_t now)
+{
+    uint32_t *usable = usable_per_partition(st);
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i])
+            schedule_job(st, st->jobs[i], usable, now);
+    free(usable);
+    st->ndirty = 0;
+}
+
+void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
+{
+    if (st->ndirty == 0)
+        return;
+    if (st->ndirty >= st->ndirty_cap) {   /* overflowed: everything may have changed */
+        flurm_state_schedule(st, now);
+        return;
+    }
+    uint32_t *usable = usable_per_partition(st);
+    for (size_t i = 0; i < st->ndirty; i++) {
+        flurm_job_t *j = flurm_state_find_job(st, st->dirty[i]);
+        if (j)
+            schedule_job(st, j, usable, now);
+    }
+    free(usable);
+    st->ndirty = 0;
 }
 
 /* ---------------------------------------------------------------- snapshot */

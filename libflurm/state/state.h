@@ -125,8 +125,11 @@ typedef struct flurm_state_stats {
 void flurm_state_stats(const flurm_state_t *st, flurm_state_stats_t *out);
 
 /* Recomputes pending jobs' reasons (no nodes can run anything until flurmnd exists).
- * Deterministic in (state, now); called by the daemon periodically and after changes. */
+ * Deterministic in (state, now). flurm_state_schedule() looks at every job (the daemon's
+ * periodic pass); flurm_state_schedule_changed() only at what applied commands touched since the
+ * last pass (after each batch), falling back to a full pass when a change can affect any job. */
 void flurm_state_schedule(flurm_state_t *st, time_t now);
+void flurm_state_schedule_changed(flurm_state_t *st, time_t now);
 
 /* The partition a job description asks for: the first known name of a comma list, or the
  * default partition; -1 when none. */
