@@ -38,6 +38,8 @@ ClusterName=flurm
 SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
+# FLURM's own options (the SLURM clients ignore this list): where flurmnd finds the controller
+SlurmctldParameters=flurm_node_port=$((port + 2))
 SlurmUser=$user
 AuthType=auth/munge
 AuthInfo=socket=$sock

@@ -56,6 +56,11 @@ typedef struct rpc {
     gid_t gid;
 
     bool internal;             /* a command the controller proposed itself: no connection */
+    /* internal commands: called on the loop once applied (or, with RES NULL, if persisting
+     * failed); ARG is theirs. */
+    void (*on_applied)(ctl_t *ctl, struct rpc *r, const flurm_apply_result_t *res);
+    void *arg;
+    uint32_t job_id;           /* the job a kill/update refers to, for what follows its apply */
     flurm_buf_t cmd;           /* command to commit (RPC_COMMIT) */
     uint64_t index;            /* its log index once batched */
     struct rpc *next_commit;
@@ -106,6 +111,9 @@ struct ctl {
     uint64_t next_index;            /* log index of the next command to ship */
     uint64_t snapshot_index;        /* log index covered by the last snapshot */
     int nconns;
+    struct nodesrv *nodesrv;
+    uint32_t starts_in_flight;      /* JOB_START commands proposed, not yet applied */
+    uint64_t sched_cycles, sched_last_usec, sched_max_usec, sched_sum_usec;
     time_t start_time;
     bool shutting_down;
 
@@ -122,8 +130,23 @@ void rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
 /* rpc.c: build an RC reply. */
 void rpc_reply_rc(rpc_t *rpc, uint32_t rc);
 
-/* server.c: queue a command the controller itself decided on (timeouts, purges). */
+/* server.c: queue a command the controller itself decided on (timeouts, purges, node events,
+ * scheduler decisions). ON_APPLIED (may be NULL) runs once it is applied or failed to persist. */
 void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len);
+void ctl_propose_internal_cb(ctl_t *ctl, uint16_t kind, const void *body, size_t len,
+                             void (*on_applied)(ctl_t *, rpc_t *, const flurm_apply_result_t *),
+                             void *arg);
+
+/* nodesrv.c: the flurmnd side (nng REP on the node port). */
+int nodesrv_start(ctl_t *ctl);
+void nodesrv_stop(ctl_t *ctl);
+void nodesrv_tick(ctl_t *ctl);          /* answer expired polls, detect silent nodes */
+void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j);
+void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j);
+void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig);
+/* sched.c-like entry in nodesrv.c: plan and propose job starts (one round in flight at a time). */
+void ctl_schedule(ctl_t *ctl);
+const char *ctl_user_name(uint32_t uid);
 /* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. */
 int ctl_reconfigure(ctl_t *ctl, char **errmsg);
 

@@ -113,25 +113,10 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     time_t now = (time_t)ev_now(ctl->loop);
     flurm_state_schedule(ctl->state, now);
 
-    /* Nodes that never registered within SlurmdTimeout are DOWN, "Not responding". */
+    /* Node daemons: expired long polls, nodes silent for SlurmdTimeout. */
+    nodesrv_tick(ctl);
+    ctl_schedule(ctl);
     const flurm_conf_t *c = ctl->conf;
-    if (c->slurmd_timeout && now - ctl->start_time >= (time_t)c->slurmd_timeout) {
-        flurm_buf_t ids;
-        flurm_buf_init(&ids);
-        uint32_t n = 0;
-        flurm_pack32(&ids, 0);
-        for (size_t i = 0; i < c->node_count; i++) {
-            const flurm_node_rt_t *nd = flurm_state_node(ctl->state, i);
-            if ((nd->state & FLURM_NODE_STATE_NO_RESPOND) && (nd->state & 0xF) != FLURM_NODE_STATE_DOWN) {
-                flurm_pack32(&ids, (uint32_t)i);
-                n++;
-            }
-        }
-        flurm_pack32_at(&ids, 0, n);
-        if (n && !ids.err)
-            ctl_propose_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size);
-        flurm_buf_release(&ids);
-    }
 
     /* Finished jobs leave after MinJobAge. */
     flurm_buf_t ids;
@@ -140,7 +125,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     flurm_pack32(&ids, 0);
     for (size_t i = 0; i < flurm_state_job_slots(ctl->state) && n < 10000; i++) {
         const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
-        if (j && (j->job_state & 0xFF) >= FLURM_JOB_COMPLETE &&
+        if (j && (j->job_state & 0xFF) >= FLURM_JOB_COMPLETE && !j->nodes &&
             now - j->end_time >= (time_t)c->min_job_age) {
             flurm_pack32(&ids, j->job_id);
             n++;
@@ -247,7 +232,7 @@ int main(int argc, char **argv)
     ctl->committer = pool_start(ctl->loop, 1);
     if (!ctl->workers || !ctl->committer)
         return 1;
-    if (server_listen(ctl) != 0)
+    if (server_listen(ctl) != 0 || nodesrv_start(ctl) != 0)
         return 1;
 
     ev_signal_init(&ctl->sigterm, on_stop_signal, SIGTERM);
@@ -268,6 +253,7 @@ int main(int argc, char **argv)
     /* Orderly stop: finish what is committing, then flush. */
     while (ctl->commit_in_flight || ctl->pend_head)
         ev_run(ctl->loop, EVRUN_ONCE);
+    nodesrv_stop(ctl);
     pool_stop(ctl->workers);
     pool_stop(ctl->committer);
     flurm_auth_free(ctl->auth);

@@ -25,6 +25,9 @@
 #define SLURM_BATCH_SCRIPT 0xFFFFFFFBu
 #define MEM_PER_CPU 0x8000000000000000ull
 
+uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
+uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
+
 static bool privileged(const ctl_t *ctl, uid_t uid)
 {
     return uid == 0 || uid == ctl->conf->slurm_user_id;
@@ -106,8 +109,9 @@ static char *bitmap_hex(const uint64_t *bits, uint32_t nbits)
     return s;
 }
 
-/* uid -> user name, cached: squeue over deep queues must not call getpwuid per job. */
-static const char *user_name(uint32_t uid)
+/* uid -> user name, cached: squeue over deep queues must not call getpwuid per job.
+ * Loop thread only. */
+const char *ctl_user_name(uint32_t uid)
 {
     static struct { uint32_t uid; char name[64]; } cache[64];
     static unsigned used;
@@ -153,6 +157,7 @@ static char *job_command(const flurm_job_desc_msg_t *d)
 
 typedef struct job_strings {
     char *array_task_str, *command, *tres_req, *dependency, *nodes;
+    uint64_t *node_inx;
 } job_strings_t;
 
 /* The dependency as slurmctld shows it: one "type:id(status)" per job named, joined by ',' (or
@@ -200,8 +205,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     memset(rec, 0, sizeof *rec);
     memset(own, 0, sizeof *own);
     bool pending = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING;
-    uint32_t ncpus = or_default(d->min_cpus, 1);
-    uint32_t nnodes = or_default(d->min_nodes, 1);
+    uint32_t ncpus = j->nodes ? j->cpus_per_node * j->nnodes : or_default(d->min_cpus, 1);
+    uint32_t nnodes = j->nodes ? j->nnodes : or_default(d->min_nodes, 1);
     rec->array_job_id = j->array_job_id;
     rec->array_task_id = j->array_task_id;
     if (j->array_job_id && j->array_pending && pending)
@@ -244,12 +249,29 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->resv_name = d->reservation;
     rec->mcs_label = d->mcs_label;
     rec->exit_code = j->exit_code;
+    rec->restart_cnt = j->restart_cnt;
     rec->name = d->name;
     rec->wckey = d->wckey;
     rec->req_switch = or_default(d->req_switch, 0);
     rec->wait4switch = or_default(d->wait4switch, 0);
     rec->alloc_node = j->alloc_node;
     rec->select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
+    if (j->nodes) {
+        flurm_hostlist_t *hl = flurm_hostlist_new();
+        uint32_t nbits = (uint32_t)ctl->conf->node_count;
+        uint64_t *inx = calloc((nbits + 63) / 64 ? (nbits + 63) / 64 : 1, sizeof *inx);
+        for (uint32_t i = 0; i < j->nnodes; i++) {
+            if (hl)
+                flurm_hostlist_push_host(hl, ctl->conf->nodes[j->nodes[i]].name);
+            if (inx)
+                inx[j->nodes[i] / 64] |= 1ull << (j->nodes[i] % 64);
+        }
+        rec->nodes = own->nodes = hl ? flurm_hostlist_compress(hl) : NULL;
+        flurm_hostlist_free(hl);
+        rec->node_inx = own->node_inx = inx;
+        rec->node_inx_bits = inx ? nbits : 0;
+        rec->batch_host = ctl->conf->nodes[j->nodes[0]].name;
+    }
     rec->features = d->features;
     rec->prefer = pending ? d->prefer : NULL;
     rec->cluster_features = d->cluster_features;
@@ -292,7 +314,7 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->ntasks_per_core = d->ntasks_per_core;
     rec->plane_size = d->plane_size;
     rec->bitflags = d->bitflags | (d->partition ? 0 : FLURM_JOB_PART_ASSIGNED);
-    rec->mail_user = d->mail_user ? d->mail_user : (char *)user_name(j->user_id);
+    rec->mail_user = d->mail_user ? d->mail_user : (char *)ctl_user_name(j->user_id);
     char tres[160];
     uint64_t mem = rec->pn_min_memory & ~MEM_PER_CPU;
     if (rec->pn_min_memory & MEM_PER_CPU)
@@ -324,6 +346,7 @@ static void job_strings_free(job_strings_t *s)
 {
     free(s->dependency);
     free(s->nodes);
+    free(s->node_inx);
     free(s->array_task_str);
     free(s->command);
     free(s->tres_req);
@@ -569,11 +592,20 @@ static int handle_kill(ctl_t *ctl, rpc_t *r)
         rc = FLURM_ESLURM_ACCESS_DENIED;
     else if (!rc && (j->job_state & FLURM_JOB_STATE_BASE) >= FLURM_JOB_COMPLETE)
         rc = FLURM_ESLURM_ALREADY_DONE;
+    uint16_t sig = k->signal;
     flurm_msg_free(r->frame.hdr.msg_type, k);
     if (rc) {
         rpc_reply_rc(r, rc);
         return 0;
     }
+    if (j->nodes && sig != SIGKILL) {
+        /* A signal for a running job changes no state: the node delivers it to the job's
+         * process group. */
+        nodesrv_signal(ctl, j, sig);
+        rpc_reply_rc(r, 0);
+        return 0;
+    }
+    r->job_id = j->job_id;
     return propose(ctl, r, 0);
 }
 
@@ -652,6 +684,13 @@ static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
             n.last_busy = rt->last_busy;
             n.features = cn->features;
             n.gres = cn->gres;
+            n.alloc_cpus = (uint16_t)rt->alloc_cpus;
+            n.alloc_memory = rt->alloc_mem;
+            n.cpu_load = nodesrv_cpu_load(ctl, i);
+            n.free_mem = nodesrv_free_mem(ctl, i);
+            n.version = rt->version;
+            n.arch = rt->arch;
+            n.os = rt->os;
             snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,billing=%u", cn->cpus,
                      (unsigned long long)cn->real_memory, cn->cpus);
             n.tres_fmt_str = tres;
@@ -893,6 +932,11 @@ static int handle_stats(ctl_t *ctl, rpc_t *r)
     m.jobs_pending = s.jobs_pending;
     m.jobs_running = s.jobs_running;
     m.job_states_ts = now;
+    m.schedule_cycle_counter = (uint32_t)ctl->sched_cycles;
+    m.schedule_cycle_last = (uint32_t)ctl->sched_last_usec;
+    m.schedule_cycle_max = (uint32_t)ctl->sched_max_usec;
+    m.schedule_cycle_sum = (uint32_t)ctl->sched_sum_usec;
+    m.schedule_queue_len = s.jobs_pending;
     m.rpc_type_size = m.rpc_type_id_cnt = m.rpc_type_cnt_cnt = m.rpc_type_time_cnt = k;
     m.rpc_type_id = types;
     m.rpc_type_cnt = cnt;
@@ -953,7 +997,11 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
 
 void rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
 {
-    (void)ctl;
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_KILL_JOB && res->rc == 0 && r->job_id) {
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, r->job_id);
+        if (j && j->nodes && (j->job_state & FLURM_JOB_COMPLETING))
+            nodesrv_kill(ctl, j);
+    }
     if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB && res->rc == 0) {
         flurm_submit_response_msg_t s = { .job_id = res->job_id, .step_id = SLURM_BATCH_SCRIPT };
         reply_msg(r, FLURM_RESPONSE_SUBMIT_BATCH_JOB, &s);

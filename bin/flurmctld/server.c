@@ -329,8 +329,13 @@ static void commit_done(pool_task_t *t)
         rpc_t *next = r->next_commit;
         if (r->internal) {
             flurm_apply_result_t res;
-            if (b->rc == FLURM_OK && flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res))
+            bool applied = b->rc == FLURM_OK;
+            if (applied && flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res)) {
                 flurm_error("internal command %llu could not be applied", (unsigned long long)r->index);
+                applied = false;
+            }
+            if (r->on_applied)
+                r->on_applied(ctl, r, applied ? &res : NULL);
             flurm_buf_release(&r->cmd);
             free(r);
             r = next;
@@ -347,9 +352,13 @@ static void commit_done(pool_task_t *t)
         server_send_reply(ctl, r);
         r = next;
     }
+    bool persisted = b->rc == FLURM_OK;
     free(b);
-    /* Reasons of new and changed jobs are current before anyone can read them. */
+    /* Reasons of new and changed jobs are current before anyone can read them; then see
+     * whether what changed lets jobs start. */
     flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
+    if (persisted)
+        ctl_schedule(ctl);
     if (ctl->pend_head)
         ship_batch(ctl);
 }
@@ -389,15 +398,31 @@ static void queue_commit(ctl_t *ctl, rpc_t *r)
 
 void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len)
 {
+    ctl_propose_internal_cb(ctl, kind, body, len, NULL, NULL);
+}
+
+void ctl_propose_internal_cb(ctl_t *ctl, uint16_t kind, const void *body, size_t len,
+                             void (*on_applied)(ctl_t *, rpc_t *, const flurm_apply_result_t *),
+                             void *arg)
+{
     rpc_t *r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        if (on_applied) {
+            rpc_t tmp = { .arg = arg, .internal = true };
+            on_applied(ctl, &tmp, NULL);
+        }
         return;   /* housekeeping retries on the next tick */
+    }
+    r->on_applied = on_applied;
+    r->arg = arg;
     r->internal = true;
     r->fd = -1;
     flurm_buf_init(&r->cmd);
     if (flurm_cmd_build(&r->cmd, kind, (time_t)ev_now(ctl->loop), (uint32_t)getuid(),
                         (uint32_t)getgid(), 0, NULL, body, len) != FLURM_OK) {
         flurm_buf_release(&r->cmd);
+        if (on_applied)
+            on_applied(ctl, r, NULL);
         free(r);
         return;
     }

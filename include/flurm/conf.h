@@ -176,6 +176,12 @@ FLURM_API const char *flurm_conf_get(const flurm_conf_t *conf, const char *key);
 /* SLURM time string to minutes (src/common/parse_time.c time_str2mins): "INFINITE",
  * "UNLIMITED" and "-1" give FLURM_INFINITE; "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S";
  * seconds round up to the next minute. FLURM_EINVAL for anything else (*MINS untouched). */
+/* FLURM's own settings travel inside SlurmctldParameters (a comma list the real SLURM clients
+ * accept whatever it holds; they reject unknown top-level keys): "flurm_node_port=6819,...".
+ * Copies the value of option NAME into BUF and returns FLURM_OK; FLURM_ENOENT when absent (BUF
+ * untouched), FLURM_ENOSPC when BUF is too small. An option without "=" has the value "". */
+FLURM_API int flurm_conf_ctld_param(const flurm_conf_t *conf, const char *name, char *buf, size_t size);
+
 FLURM_API int flurm_time_str2mins(const char *s, uint32_t *mins);
 
 #endif

@@ -1318,3 +1318,25 @@ const char *flurm_conf_get(const flurm_conf_t *c, const char *key)
             return c->kv[i - 1].value;
     return NULL;
 }
+
+int flurm_conf_ctld_param(const flurm_conf_t *conf, const char *name, char *buf, size_t size)
+{
+    const char *list = flurm_conf_get(conf, "SlurmctldParameters");
+    size_t nlen = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len >= nlen && strncasecmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '=')) {
+            const char *v = len == nlen ? p + len : p + nlen + 1;
+            size_t vlen = (size_t)(p + len - v);
+            if (vlen + 1 > size)
+                return FLURM_ENOSPC;
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+            return FLURM_OK;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return FLURM_ENOENT;
+}

@@ -40,6 +40,13 @@ struct flurm_state {
     size_t ndirty, ndirty_cap;
 };
 
+/* Defined further down, used by the appliers above them. */
+static bool job_on_node(const flurm_job_t *j, uint32_t node);
+static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
+static bool node_usable(const flurm_node_rt_t *n);
+static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
+static bool dependency_met(const flurm_state_t *st, const flurm_job_t *self, const char *dep, bool *never);
+
 /* ---------------------------------------------------------------- job table */
 
 static inline size_t hslot(uint32_t id, size_t cap) { return (id * 2654435761u) & (cap - 1); }
@@ -119,6 +126,7 @@ static void job_free(flurm_job_t *j)
     }
     free(j->array_pending);
     free(j->alloc_node);
+    free(j->nodes);
     free(j);
 }
 
@@ -241,8 +249,12 @@ void flurm_state_free(flurm_state_t *st)
         return;
     clear_jobs(st);
     if (st->nodes)
-        for (size_t i = 0; i < st->conf->node_count; i++)
+        for (size_t i = 0; i < st->conf->node_count; i++) {
             free(st->nodes[i].reason);
+            free(st->nodes[i].version);
+            free(st->nodes[i].arch);
+            free(st->nodes[i].os);
+        }
     free(st->nodes);
     free(st->parts);
     free(st);
@@ -583,7 +595,9 @@ static void finish_job(flurm_state_t *st, flurm_job_t *j, uint32_t base, time_t 
     j->end_time = now;
     if (!j->start_time)
         j->start_time = now;
-    j->state_reason = FLURM_WAIT_NO_REASON;
+    /* A cancelled job keeps the reason it last waited for (slurmctld does). */
+    if (base != FLURM_JOB_CANCELLED)
+        j->state_reason = FLURM_WAIT_NO_REASON;
     if (base == FLURM_JOB_CANCELLED)
         st->stats.jobs_canceled++;
     else if (base == FLURM_JOB_COMPLETE)
@@ -640,6 +654,13 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         st->stats.jobs_canceled++;
         if (count_bits(j->array_pending, j->array_nbits) == 0)
             finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+    } else if (j->nodes && k->signal != SIGKILL) {
+        /* a signal for a running job: the node delivers it; the state does not change */
+    } else if (j->nodes) {
+        /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
+         * that the processes are gone. */
+        finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+        j->job_state |= FLURM_JOB_COMPLETING;
     } else {
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
     }
@@ -882,9 +903,14 @@ static uint32_t apply_id_list(flurm_state_t *st, const cmd_t *c)
     for (uint32_t i = 0; i < n; i++) {
         if (c->kind == FLURM_CMD_PURGE_JOBS) {
             flurm_job_t *j = flurm_state_find_job(st, ids[i]);
-            if (j && job_finished(j))
+            if (j && job_finished(j) && !j->nodes)
                 job_remove(st, j);
         } else if (ids[i] < st->conf->node_count) {
+            for (size_t k = 0; k < st->njobs; k++) {
+                flurm_job_t *j = st->jobs[k];
+                if (j && j->nodes && job_on_node(j, ids[i]))
+                    job_lost(st, j, c->now);
+            }
             flurm_node_rt_t *nd = &st->nodes[ids[i]];
             nd->state = (nd->state & ~0xFu) | FLURM_NODE_STATE_DOWN | FLURM_NODE_STATE_NO_RESPOND;
             if (!nd->reason) {
@@ -902,6 +928,435 @@ static uint32_t apply_id_list(flurm_state_t *st, const cmd_t *c)
     return RC_OK;
 }
 
+
+/* ---------------------------------------------------------------- node and job lifecycle */
+
+static const flurm_field_t end_fields[] = {
+    FLD_U32(flurm_cmd_end_t, job_id), FLD_U32(flurm_cmd_end_t, node), FLD_U8(flurm_cmd_end_t, state),
+    FLD_U32(flurm_cmd_end_t, wait_status), FLD_TIME(flurm_cmd_end_t, start_time),
+    FLD_TIME(flurm_cmd_end_t, end_time), FLD_U64(flurm_cmd_end_t, max_rss_kb),
+};
+static FLURM_TABLE(end_table, flurm_cmd_end_t, end_fields);
+
+static const flurm_field_t register_fields[] = {
+    FLD_U32(flurm_cmd_register_t, node), FLD_U64(flurm_cmd_register_t, boot_id),
+    FLD_TIME(flurm_cmd_register_t, boot_time), FLD_TIME(flurm_cmd_register_t, start_time),
+    FLD_STR(flurm_cmd_register_t, version), FLD_STR(flurm_cmd_register_t, arch),
+    FLD_STR(flurm_cmd_register_t, os),
+    FLD_U32_ARRAY(flurm_cmd_register_t, running, nrunning),
+    FLD_LIST(flurm_cmd_register_t, ended, nended, end_table),
+};
+static FLURM_TABLE(register_table, flurm_cmd_register_t, register_fields);
+
+static const flurm_field_t start_fields[] = {
+    FLD_U32(flurm_cmd_start_t, job_id), FLD_U32(flurm_cmd_start_t, array_task_id),
+    FLD_U32(flurm_cmd_start_t, cpus_per_node), FLD_U64(flurm_cmd_start_t, mem_per_node),
+    FLD_U32_ARRAY(flurm_cmd_start_t, nodes, nnodes),
+};
+static FLURM_TABLE(start_table, flurm_cmd_start_t, start_fields);
+
+int flurm_cmd_register_pack(const flurm_cmd_register_t *m, flurm_buf_t *out) { return flurm_table_pack(&register_table, m, out); }
+int flurm_cmd_start_pack(const flurm_cmd_start_t *m, flurm_buf_t *out) { return flurm_table_pack(&start_table, m, out); }
+int flurm_cmd_end_pack(const flurm_cmd_end_t *m, flurm_buf_t *out) { return flurm_table_pack(&end_table, m, out); }
+
+static int unpack_body(const flurm_table_t *t, const cmd_t *c, void *out)
+{
+    flurm_buf_t b;
+    flurm_buf_view(&b, c->body, c->body_len);
+    return flurm_table_unpack(t, out, &b);
+}
+
+/* A node's base state follows from what it holds: ALLOCATED with jobs, IDLE without (clients
+ * derive "mixed" from alloc_cpus, "draining"/"drained" from the DRAIN flag on top). */
+static void node_settle(flurm_node_rt_t *n, time_t now)
+{
+    uint32_t base = n->state & 0xF;
+    if (base != FLURM_NODE_STATE_IDLE && base != FLURM_NODE_STATE_ALLOCATED &&
+        base != FLURM_NODE_STATE_MIXED)
+        return;
+    n->state = (n->state & ~0xFu) | (n->njobs ? FLURM_NODE_STATE_ALLOCATED : FLURM_NODE_STATE_IDLE);
+    if (!n->njobs)
+        n->last_busy = now;
+}
+
+static void job_release(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    for (uint32_t i = 0; j->nodes && i < j->nnodes; i++) {
+        flurm_node_rt_t *n = &st->nodes[j->nodes[i]];
+        n->alloc_cpus -= j->cpus_per_node <= n->alloc_cpus ? j->cpus_per_node : n->alloc_cpus;
+        n->alloc_mem -= j->mem_per_node <= n->alloc_mem ? j->mem_per_node : n->alloc_mem;
+        if (n->njobs)
+            n->njobs--;
+        node_settle(n, now);
+    }
+    j->job_state &= ~(uint32_t)FLURM_JOB_COMPLETING;
+    if (j->nodes && now > st->nodes_changed)
+        st->nodes_changed = now;
+}
+
+static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    for (uint32_t i = 0; i < j->nnodes; i++) {
+        flurm_node_rt_t *n = &st->nodes[j->nodes[i]];
+        n->alloc_cpus += j->cpus_per_node;
+        n->alloc_mem += j->mem_per_node;
+        n->njobs++;
+        node_settle(n, now);
+    }
+    if (now > st->nodes_changed)
+        st->nodes_changed = now;
+}
+
+static bool job_on_node(const flurm_job_t *j, uint32_t node)
+{
+    for (uint32_t i = 0; j->nodes && i < j->nnodes; i++)
+        if (j->nodes[i] == node)
+            return true;
+    return false;
+}
+
+/* Requeue (back to PENDING, restart count up) or NODE_FAIL a job whose node died, as
+ * slurmctld does per the job's --requeue (JobRequeue default 1). */
+static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    bool cancelled = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_CANCELLED;
+    job_release(st, j, now);
+    free(j->nodes);
+    j->nodes = NULL;
+    j->nnodes = 0;
+    if (cancelled)
+        return;   /* it was already on its way out */
+    uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
+    if (rq != 0) {
+        j->job_state = FLURM_JOB_PENDING;
+        j->restart_cnt++;
+        j->start_time = j->end_time = 0;
+        j->state_reason = FLURM_WAIT_NO_REASON;
+    } else {
+        finish_job(st, j, FLURM_JOB_NODE_FAIL, now);
+        j->state_reason = 20; /* FAIL_DOWN_NODE */
+    }
+}
+
+static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now)
+{
+    flurm_job_t *j = flurm_state_find_job(st, e->job_id);
+    if (!j || !j->nodes || !job_on_node(j, e->node))
+        return;   /* a late or duplicate report: the first one counted */
+    uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+    j->exit_code = e->wait_status;
+    j->max_rss_kb = e->max_rss_kb;
+    time_t end = e->end_time ? e->end_time : now;
+    job_release(st, j, now);
+    if (base == FLURM_JOB_CANCELLED) {
+        j->end_time = end;
+    } else {
+        uint32_t fin = e->state == FLURM_END_COMPLETED ? FLURM_JOB_COMPLETE
+                     : e->state == FLURM_END_CANCELLED ? FLURM_JOB_CANCELLED
+                     : e->state == FLURM_END_TIMEOUT ? FLURM_JOB_TIMEOUT
+                     : e->state == FLURM_END_NODE_FAIL ? FLURM_JOB_NODE_FAIL : FLURM_JOB_FAILED;
+        finish_job(st, j, fin, end);
+        if (fin == FLURM_JOB_TIMEOUT)
+            j->state_reason = 25; /* FAIL_TIMEOUT */
+        else if (fin == FLURM_JOB_FAILED)
+            j->state_reason = 24; /* FAIL_EXIT_CODE */
+    }
+    touch_jobs(st, now);
+}
+
+static uint32_t apply_job_end(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_cmd_end_t e;
+    if (unpack_body(&end_table, c, &e))
+        return RC_ERROR;
+    end_job(st, &e, c->now);
+    return RC_OK;
+}
+
+static int replace_str(char **dst, const char *src);
+
+static uint32_t apply_register(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_cmd_register_t m;
+    if (unpack_body(&register_table, c, &m))
+        return RC_ERROR;
+    if (m.node >= st->conf->node_count) {
+        flurm_table_free(&register_table, &m);
+        return RC_INVALID_NODE_NAME;
+    }
+    flurm_node_rt_t *n = &st->nodes[m.node];
+    uint32_t base = n->state & 0xF;
+    bool was_not_responding = n->reason && strcmp(n->reason, "Not responding") == 0;
+    n->state &= ~(uint32_t)FLURM_NODE_STATE_NO_RESPOND;
+    /* ReturnToService: 0 = a DOWN node stays down; 1 = back if it was down only for not
+     * responding; 2 = back whatever made it DOWN. UNKNOWN (first contact) always comes up. */
+    uint16_t rts = st->conf->return_to_service;
+    if (base == FLURM_NODE_STATE_UNKNOWN ||
+        (base == FLURM_NODE_STATE_DOWN && (rts == 2 || (rts == 1 && was_not_responding)))) {
+        n->state = (n->state & ~0xFu) | FLURM_NODE_STATE_IDLE;
+        if (base == FLURM_NODE_STATE_DOWN || was_not_responding) {
+            free(n->reason);
+            n->reason = NULL;
+            n->reason_time = 0;
+            n->reason_uid = FLURM_NO_VAL;
+        }
+    }
+    node_settle(n, c->now);
+    n->boot_id = m.boot_id;
+    n->boot_time = m.boot_time;
+    n->slurmd_start_time = m.start_time;
+    replace_str(&n->version, m.version);
+    replace_str(&n->arch, m.arch);
+    replace_str(&n->os, m.os);
+    for (uint32_t i = 0; i < m.nended; i++) {
+        m.ended[i].node = m.node;
+        end_job(st, &m.ended[i], c->now);
+    }
+    if (c->now > st->nodes_changed)
+        st->nodes_changed = c->now;
+    flurm_table_free(&register_table, &m);
+    return RC_OK;
+}
+
+/* A copy of array meta job M as task T with id ID (SLURM splits tasks off as they start). */
+static flurm_job_t *split_task(flurm_state_t *st, flurm_job_t *m, uint32_t t, uint32_t id)
+{
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    flurm_job_t *j = calloc(1, sizeof *j);
+    if (!j || flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, m->desc, &b) ||
+        flurm_msg_unpack(FLURM_REQUEST_SUBMIT_BATCH_JOB, b.data, b.size, (void **)&j->desc)) {
+        flurm_buf_release(&b);
+        free(j);
+        return NULL;
+    }
+    flurm_buf_release(&b);
+    j->job_id = id;
+    j->user_id = m->user_id;
+    j->group_id = m->group_id;
+    j->job_state = FLURM_JOB_PENDING;
+    j->priority = m->priority;
+    j->submit_time = m->submit_time;
+    j->eligible_time = m->eligible_time;
+    j->part_index = m->part_index;
+    j->time_limit = m->time_limit;
+    j->array_job_id = m->array_job_id;
+    j->array_task_id = t;
+    j->alloc_node = m->alloc_node ? strdup(m->alloc_node) : NULL;
+    if (job_insert(st, j)) {
+        job_free(j);
+        return NULL;
+    }
+    if (id >= st->next_job_id)
+        st->next_job_id = id + 1;
+    return j;
+}
+
+static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_cmd_start_t m;
+    if (unpack_body(&start_table, c, &m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_job_t *j = flurm_state_find_job(st, m.job_id);
+    bool ok = j && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING && j->priority &&
+              m.nnodes && m.nnodes <= FLURM_START_MAX_NODES;
+    for (uint32_t i = 0; ok && i < m.nnodes; i++)
+        ok = m.nodes[i] < st->conf->node_count;
+    if (!ok) {
+        rc = RC_TRANSITION_STATE_NO_UPDATE;   /* changed since the decision: nothing to do */
+        goto out;
+    }
+    if (m.array_task_id != FLURM_NO_VAL) {
+        if (!test_bit(j->array_pending, j->array_nbits, m.array_task_id)) {
+            rc = RC_TRANSITION_STATE_NO_UPDATE;
+            goto out;
+        }
+        j->array_pending[m.array_task_id / 64] &= ~(1ull << (m.array_task_id % 64));
+        if (count_bits(j->array_pending, j->array_nbits) == 0) {
+            /* the last task keeps the array's own id, as in SLURM */
+            free(j->array_pending);
+            j->array_pending = NULL;
+            j->array_nbits = 0;
+            j->array_task_id = m.array_task_id;
+        } else {
+            j = split_task(st, j, m.array_task_id, st->next_job_id);
+            if (!j) {
+                rc = RC_ERROR;
+                goto out;
+            }
+        }
+    }
+    j->job_state = FLURM_JOB_RUNNING;
+    j->state_reason = FLURM_WAIT_NO_REASON;
+    j->state_desc = NULL;
+    j->start_time = c->now;
+    j->end_time = j->time_limit == FLURM_INFINITE ? 0 : c->now + (time_t)j->time_limit * 60;
+    j->nodes = m.nodes;
+    m.nodes = NULL;
+    j->nnodes = m.nnodes;
+    j->cpus_per_node = m.cpus_per_node;
+    j->mem_per_node = m.mem_per_node;
+    job_hold_nodes(st, j, c->now);
+    st->stats.jobs_started++;
+    touch_jobs(st, c->now);
+out:
+    flurm_table_free(&start_table, &m);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the planner */
+
+typedef struct plan_node { uint32_t free_cpus; uint64_t free_mem; } plan_node_t;
+
+static int cmp_prio(const void *a, const void *b)
+{
+    const flurm_job_t *x = *(flurm_job_t *const *)a, *y = *(flurm_job_t *const *)b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+}
+
+/* What one node must give JOB: CPUs and MiB (0 = memory not tracked). */
+static void job_need(const flurm_state_t *st, const flurm_job_t *j, uint32_t nnodes,
+                     uint32_t *cpus, uint64_t *mem)
+{
+    const flurm_job_desc_msg_t *d = j->desc;
+    uint32_t tasks = d->num_tasks != FLURM_NO_VAL ? d->num_tasks : 1;
+    uint32_t cpt = d->cpus_per_task != FLURM_NO_VAL16 && d->cpus_per_task ? d->cpus_per_task : 1;
+    uint32_t total = tasks * cpt;
+    if (d->min_cpus != FLURM_NO_VAL && d->min_cpus > total)
+        total = d->min_cpus;
+    *cpus = (total + nnodes - 1) / nnodes;
+    if (!*cpus)
+        *cpus = 1;
+    uint64_t m = d->pn_min_memory;
+    if (m == FLURM_NO_VAL64 || m == 0)
+        m = st->conf->def_mem_per_cpu ? (st->conf->def_mem_per_cpu | FLURM_MEM_PER_CPU)
+                                       : st->conf->def_mem_per_node;
+    *mem = (m & FLURM_MEM_PER_CPU) ? (m & ~FLURM_MEM_PER_CPU) * *cpus : m;
+}
+
+static uint32_t first_task(const flurm_job_t *j)
+{
+    for (uint32_t w = 0; w < (j->array_nbits + 63) / 64; w++)
+        if (j->array_pending[w])
+            return w * 64 + (uint32_t)__builtin_ctzll(j->array_pending[w]);
+    return FLURM_NO_VAL;
+}
+
+static uint32_t running_tasks(const flurm_state_t *st, uint32_t array_id)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < st->njobs; i++) {
+        const flurm_job_t *j = st->jobs[i];
+        if (j && j->array_job_id == array_id && j->nodes)
+            n++;
+    }
+    return n;
+}
+
+size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
+{
+    const flurm_conf_t *c = st->conf;
+    size_t nstart = 0, ncand = 0;
+    plan_node_t *pn = calloc(c->node_count ? c->node_count : 1, sizeof *pn);
+    flurm_job_t **cand = calloc(st->njobs ? st->njobs : 1, sizeof *cand);
+    bool *blocked = calloc(c->partition_count ? c->partition_count : 1, sizeof *blocked);
+    uint32_t *pick = calloc(c->node_count ? c->node_count : 1, sizeof *pick);
+    if (!pn || !cand || !blocked || !pick)
+        goto out;
+    for (size_t i = 0; i < c->node_count; i++) {
+        const flurm_node_rt_t *n = &st->nodes[i];
+        bool up = node_usable(n);
+        pn[i].free_cpus = up && c->nodes[i].cpus > n->alloc_cpus ? c->nodes[i].cpus - n->alloc_cpus : 0;
+        pn[i].free_mem = up && c->nodes[i].real_memory > n->alloc_mem ? c->nodes[i].real_memory - n->alloc_mem : 0;
+    }
+    for (size_t i = 0; i < st->njobs; i++) {
+        flurm_job_t *j = st->jobs[i];
+        if (j && j->desc && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING &&
+            j->priority && j->part_index >= 0 && (!j->array_job_id || j->array_pending) &&
+            (!j->eligible_time || j->eligible_time <= now))
+            cand[ncand++] = j;
+    }
+    qsort(cand, ncand, sizeof *cand, cmp_prio);
+    for (size_t k = 0; k < ncand && nstart < max; k++) {
+        flurm_job_t *j = cand[k];
+        const flurm_part_rt_t *prt = &st->parts[j->part_index];
+        bool never;
+        if (prt->state_up != FLURM_PARTITION_UP && prt->state_up != FLURM_PARTITION_DRAIN)
+            continue;
+        if (!dependency_met(st, j, j->desc->dependency, &never))
+            continue;
+        if (blocked[j->part_index]) {
+            j->state_reason = FLURM_WAIT_PRIORITY;
+            j->state_desc = NULL;
+            continue;
+        }
+        if (j->array_job_id && j->array_max_tasks &&
+            running_tasks(st, j->array_job_id) >= j->array_max_tasks)
+            continue;
+        const flurm_conf_partition_t *p = &c->partitions[j->part_index];
+        uint32_t want = j->desc->min_nodes != FLURM_NO_VAL && j->desc->min_nodes ? j->desc->min_nodes : 1;
+        if (want > FLURM_START_MAX_NODES || want > p->node_count)
+            continue;
+        uint32_t cpus;
+        uint64_t mem;
+        job_need(st, j, want, &cpus, &mem);
+        bool exclusive = j->desc->shared == 0;
+        uint32_t got = 0;
+        for (size_t i = 0; i < p->node_count && got < want; i++) {
+            uint32_t ni = p->node_idx[i];
+            const flurm_conf_node_t *cn = &c->nodes[ni];
+            if (exclusive ? pn[ni].free_cpus == cn->cpus && st->nodes[ni].njobs == 0
+                          : pn[ni].free_cpus >= cpus && (!mem || pn[ni].free_mem >= mem))
+                pick[got++] = ni;
+        }
+        if (got < want) {
+            /* Enough usable nodes, only busy: it waits for Resources and nothing of lower
+             * priority may pass it (FIFO). Too few usable nodes at all: it keeps the
+             * DOWN/DRAINED reason and blocks no one, as in slurmctld. */
+            uint32_t usable = 0;
+            for (size_t i = 0; i < p->node_count; i++)
+                usable += node_usable(&st->nodes[p->node_idx[i]]);
+            if (usable >= want) {
+                blocked[j->part_index] = true;
+                j->state_reason = FLURM_WAIT_RESOURCES;
+                j->state_desc = NULL;
+            }
+            continue;
+        }
+        flurm_cmd_start_t *s = &starts[nstart];
+        s->job_id = j->job_id;
+        s->array_task_id = j->array_job_id ? first_task(j) : FLURM_NO_VAL;
+        s->nnodes = want;
+        s->nodes = malloc(want * sizeof *s->nodes);
+        if (!s->nodes)
+            break;
+        memcpy(s->nodes, pick, want * sizeof *pick);
+        s->cpus_per_node = exclusive ? c->nodes[pick[0]].cpus : cpus;
+        s->mem_per_node = mem;
+        for (uint32_t i = 0; i < want; i++) {
+            pn[pick[i]].free_cpus -= exclusive ? pn[pick[i]].free_cpus : cpus;
+            pn[pick[i]].free_mem -= mem <= pn[pick[i]].free_mem ? mem : pn[pick[i]].free_mem;
+        }
+        nstart++;
+        /* one task of an array per pass; the next pass starts the next one */
+    }
+out:
+    free(pn);
+    free(cand);
+    free(blocked);
+    free(pick);
+    return nstart;
+}
+
+void flurm_state_starts_free(flurm_cmd_start_t *starts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(starts[i].nodes);
+}
+
 int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_apply_result_t *res)
 {
     cmd_t c;
@@ -917,6 +1372,9 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     case FLURM_REQUEST_UPDATE_PARTITION: res->rc = apply_update_part(st, &c); mark_all(st); break;
     case FLURM_CMD_PURGE_JOBS:
     case FLURM_CMD_NODES_NOT_RESPONDING: res->rc = apply_id_list(st, &c); mark_all(st); break;
+    case FLURM_CMD_NODE_REGISTER: res->rc = apply_register(st, &c); mark_all(st); break;
+    case FLURM_CMD_JOB_START: res->rc = apply_job_start(st, &c); mark_all(st); break;
+    case FLURM_CMD_JOB_END: res->rc = apply_job_end(st, &c); mark_all(st); break;
     default:
         return FLURM_EPROTO;
     }
@@ -1094,7 +1552,7 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
 
 /* ---------------------------------------------------------------- snapshot */
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
 {
@@ -1134,6 +1592,11 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack32(out, j->array_max_tasks);
         flurm_pack_bitmap(out, j->array_pending, j->array_nbits);
         flurm_packstr(out, j->alloc_node);
+        flurm_pack32_array(out, j->nodes, j->nodes ? j->nnodes : 0);
+        flurm_pack32(out, j->cpus_per_node);
+        flurm_pack64(out, j->mem_per_node);
+        flurm_pack16(out, j->restart_cnt);
+        flurm_pack64(out, j->max_rss_kb);
         desc.size = 0;
         if (j->desc)
             flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc, &desc);
@@ -1152,6 +1615,13 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_packstr(out, n->reason);
         flurm_pack32(out, n->reason_uid);
         flurm_pack_time(out, n->reason_time);
+        flurm_pack64(out, n->boot_id);
+        flurm_pack_time(out, n->boot_time);
+        flurm_pack_time(out, n->slurmd_start_time);
+        flurm_pack_time(out, n->last_busy);
+        flurm_packstr(out, n->version);
+        flurm_packstr(out, n->arch);
+        flurm_packstr(out, n->os);
     }
     flurm_pack32(out, (uint32_t)c->partition_count);
     for (size_t i = 0; i < c->partition_count; i++) {
@@ -1214,6 +1684,14 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_unpack32(&b, &j->array_max_tasks);
         flurm_unpack_bitmap(&b, &j->array_pending, &j->array_nbits);
         flurm_unpackstr(&b, &j->alloc_node);
+        flurm_unpack32_array(&b, &j->nodes, &j->nnodes);
+        flurm_unpack32(&b, &j->cpus_per_node);
+        flurm_unpack64(&b, &j->mem_per_node);
+        flurm_unpack16(&b, &j->restart_cnt);
+        flurm_unpack64(&b, &j->max_rss_kb);
+        for (uint32_t k = 0; !b.err && k < j->nnodes; k++)
+            if (j->nodes[k] >= c->node_count)
+                b.err = FLURM_EPROTO;   /* the configuration lost a node this job runs on */
         flurm_unpackmem(&b, &desc, &dlen);
         if (!b.err && dlen &&
             flurm_msg_unpack(FLURM_REQUEST_SUBMIT_BATCH_JOB, desc, dlen, (void **)&j->desc))
@@ -1239,12 +1717,27 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_unpackstr(&b, &reason);
         flurm_unpack32(&b, &rt.reason_uid);
         flurm_unpack_time(&b, &rt.reason_time);
+        flurm_unpack64(&b, &rt.boot_id);
+        flurm_unpack_time(&b, &rt.boot_time);
+        flurm_unpack_time(&b, &rt.slurmd_start_time);
+        flurm_unpack_time(&b, &rt.last_busy);
+        flurm_unpackstr(&b, &rt.version);
+        flurm_unpackstr(&b, &rt.arch);
+        flurm_unpackstr(&b, &rt.os);
         ssize_t idx = name ? flurm_conf_node_index(c, name) : -1;
         if (!b.err && idx >= 0) {
+            flurm_node_rt_t *dst = &ns->nodes[idx];
             rt.reason = reason;
             reason = NULL;
-            free(ns->nodes[idx].reason);
-            ns->nodes[idx] = rt;
+            free(dst->reason);
+            free(dst->version);
+            free(dst->arch);
+            free(dst->os);
+            *dst = rt;
+        } else {
+            free(rt.version);
+            free(rt.arch);
+            free(rt.os);
         }
         free(name);
         free(reason);
@@ -1267,6 +1760,15 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_state_free(ns);
         return err;
     }
+    /* Node allocations are derived from the jobs holding them, never stored twice. */
+    for (size_t i = 0; i < ns->conf->node_count; i++) {
+        ns->nodes[i].alloc_cpus = 0;
+        ns->nodes[i].alloc_mem = 0;
+        ns->nodes[i].njobs = 0;
+    }
+    for (size_t i = 0; i < ns->njobs; i++)
+        if (ns->jobs[i] && ns->jobs[i]->nodes)
+            job_hold_nodes(ns, ns->jobs[i], ns->nodes_changed);
     /* Swap contents. */
     flurm_state_t tmp = *st;
     *st = *ns;

@@ -29,7 +29,50 @@
 enum flurm_cmd_kind {
     FLURM_CMD_PURGE_JOBS = 0xF001,    /* body: u32 count + u32 job ids; drop finished records */
     FLURM_CMD_NODES_NOT_RESPONDING = 0xF002, /* body: u32 count + u32 node indexes */
+    FLURM_CMD_NODE_REGISTER = 0xF003,  /* body: flurm_cmd_register_t (a node daemon (re)joined) */
+    FLURM_CMD_JOB_START = 0xF004,      /* body: flurm_cmd_start_t (the scheduler's decision) */
+    FLURM_CMD_JOB_END = 0xF005,        /* body: flurm_cmd_end_t (a node reported a job's end) */
 };
+
+/* How a job ended on its node (proto JobEndState). */
+enum flurm_job_end_state {
+    FLURM_END_COMPLETED = 1, FLURM_END_FAILED = 2, FLURM_END_CANCELLED = 3, FLURM_END_TIMEOUT = 4,
+    FLURM_END_NODE_FAIL = 5,
+};
+
+typedef struct flurm_cmd_end {
+    uint32_t job_id;
+    uint32_t node;                /* node index that reported it */
+    uint8_t state;                /* enum flurm_job_end_state */
+    uint32_t wait_status;         /* waitpid() status */
+    time_t start_time, end_time;
+    uint64_t max_rss_kb;
+} flurm_cmd_end_t;
+
+typedef struct flurm_cmd_register {
+    uint32_t node;                /* node index */
+    uint64_t boot_id;
+    time_t boot_time, start_time;
+    char *version, *arch, *os;
+    uint32_t *running;            /* job ids the node still runs */
+    uint32_t nrunning;
+    flurm_cmd_end_t *ended;       /* jobs that ended while it was away */
+    uint32_t nended;
+} flurm_cmd_register_t;
+
+#define FLURM_START_MAX_NODES 1024
+typedef struct flurm_cmd_start {
+    uint32_t job_id;
+    uint32_t array_task_id;       /* the task to start of a pending array, else NO_VAL */
+    uint32_t cpus_per_node;
+    uint64_t mem_per_node;        /* MiB, 0 = not tracked */
+    uint32_t *nodes;              /* node indexes, first = batch host */
+    uint32_t nnodes;
+} flurm_cmd_start_t;
+
+int flurm_cmd_register_pack(const flurm_cmd_register_t *m, flurm_buf_t *out);
+int flurm_cmd_start_pack(const flurm_cmd_start_t *m, flurm_buf_t *out);
+int flurm_cmd_end_pack(const flurm_cmd_end_t *m, flurm_buf_t *out);
 
 /* Pending/failure reasons use SLURM's numbering (enum job_state_reason; they go on the wire). */
 enum flurm_job_wait_reason {
@@ -60,6 +103,13 @@ typedef struct flurm_job {
                                   * flurm_state_schedule, not replicated) */
     flurm_job_desc_msg_t *desc;  /* the description as submitted (and updated); owned */
     bool purged;
+    /* allocation (running or completing); NULL while pending */
+    uint32_t *nodes;             /* node indexes, [0] = batch host */
+    uint32_t nnodes;
+    uint32_t cpus_per_node;
+    uint64_t mem_per_node;
+    uint16_t restart_cnt;
+    uint64_t max_rss_kb;
 } flurm_job_t;
 
 typedef struct flurm_node_rt {
@@ -68,6 +118,11 @@ typedef struct flurm_node_rt {
     uint32_t reason_uid;
     time_t reason_time;
     time_t boot_time, slurmd_start_time, last_busy;
+    uint32_t alloc_cpus;         /* CPUs held by running/completing jobs */
+    uint64_t alloc_mem;          /* MiB held */
+    uint32_t njobs;              /* jobs holding resources here */
+    uint64_t boot_id;            /* of the registered node daemon, 0 = never registered */
+    char *version, *arch, *os;
 } flurm_node_rt_t;
 
 typedef struct flurm_part_rt {
@@ -134,6 +189,14 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now);
 /* The partition a job description asks for: the first known name of a comma list, or the
  * default partition; -1 when none. */
 int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req);
+
+/* The scheduler: pending jobs in priority order (FIFO within a priority), first fit on free
+ * CPUs and memory of usable nodes in their partition; a job that does not fit blocks the lower
+ * priority jobs of its partition (reason Priority) until it starts. Fills STARTS (at most MAX)
+ * with decisions for the daemon to propose as FLURM_CMD_JOB_START; each start's nodes array is
+ * malloc'd (free with flurm_state_starts_free). Deterministic in (state, now). */
+size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max);
+void flurm_state_starts_free(flurm_cmd_start_t *starts, size_t n);
 
 /* Parses a SLURM job id expression ("123", "123_4", "123_[1-3,5]", "123_*") into the job id and
  * an optional task bitmap. FLURM_EINVAL if malformed. */

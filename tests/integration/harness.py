@@ -155,6 +155,12 @@ class Cluster:
             "ReturnToService=2",
             "MinJobAge=300",
             "MessageTimeout=5",
+        ]
+        if CONTROLLER == "flurm":
+            # FLURM's own options ride in SlurmctldParameters (clients reject unknown keys)
+            self.node_port = free_port()
+            lines.append("SlurmctldParameters=flurm_node_port=%d" % self.node_port)
+        lines += [
             "NodeName=n[1-%d] NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN" % self.nodes,
             "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
             "PartitionName=long Nodes=n[3-%d] MaxTime=2-00:00:00 State=UP" % self.nodes,

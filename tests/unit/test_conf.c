@@ -91,6 +91,22 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ---- tests ---- */
 
+static void test_conf_ctld_param_reads_flurm_options_from_slurmctld_parameters(void **state)
+{
+    (void)state;
+    flurm_conf_t *c = NULL;
+    char *err = NULL, buf[16];
+    assert_int_equal(flurm_conf_parse_string(MIN_CONF "SlurmctldParameters=enable_configless,flurm_node_port=7001,x\n",
+                                             "test.conf", &c, &err), FLURM_OK);
+    assert_int_equal(flurm_conf_ctld_param(c, "flurm_node_port", buf, sizeof buf), FLURM_OK);
+    assert_string_equal(buf, "7001");
+    assert_int_equal(flurm_conf_ctld_param(c, "x", buf, sizeof buf), FLURM_OK);
+    assert_string_equal(buf, "");
+    assert_int_equal(flurm_conf_ctld_param(c, "flurm_node", buf, sizeof buf), FLURM_ENOENT);
+    assert_int_equal(flurm_conf_ctld_param(c, "flurm_node_port", buf, 3), FLURM_ENOSPC);
+    flurm_conf_free(c);
+}
+
 /* slurmctld accepts one NodeAddr for a whole NodeName range (every node shares it). */
 static void test_conf_single_node_addr_serves_the_whole_range(void **state)
 {
@@ -706,6 +722,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conf_single_node_addr_serves_the_whole_range),
+        cmocka_unit_test(test_conf_ctld_param_reads_flurm_options_from_slurmctld_parameters),
         cmocka_unit_test(test_conf_realistic_cluster_with_include_and_defaults),
         cmocka_unit_test(test_conf_every_global_key_is_read),
         cmocka_unit_test(test_conf_defaults_match_slurm),

@@ -1,0 +1,669 @@
+/* bin/flurmctld/nodesrv.c — the controller's side of proto/node.proto.
+ *
+ * flurmnd dials us (nng REQ/REP). Each nng context receives on an nng thread, decodes the
+ * protobuf request there, and hands it to the loop thread through one ev_async; only the loop
+ * touches state. Replies go back through the same context, which then receives again.
+ *
+ * Per node (not replicated: rebuilt as nodes register): the registered daemon instance
+ * (boot_id), when we last heard from it, a parked long-poll and the commands waiting for it.
+ * What changes state (registration, a job's start or end) is a command in the log; its reply
+ * (Ack) leaves only once the command is durable, so a node never forgets a job end the
+ * controller has not recorded. */
+#include "ctl.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include <flurm/hostlist.h>
+#include <flurm/log.h>
+#include <flurm/msg.h>
+
+#include "node.pb-c.h"
+
+#define DEFAULT_NODE_PORT 6819
+#define POLL_WAIT_MS 5000          /* how long a node's long poll is held */
+#define SPARE_CONTEXTS 16          /* beyond one per node, for registrations and events */
+
+typedef Flurm__Node__NodeRequest node_req_t;
+typedef Flurm__Node__NodeReply node_reply_t;
+
+typedef struct nctx {
+    struct nodesrv *srv;
+    nng_ctx ctx;
+    nng_aio *aio;
+    bool sending;
+    node_req_t *req;               /* decoded request (NULL if undecodable) */
+    struct nctx *next;             /* loop inbox */
+} nctx_t;
+
+typedef struct node_link {
+    uint64_t boot_id;              /* registered instance; 0 = must (re)register */
+    double last_seen;
+    nctx_t *parked;                /* its long poll, if we hold one */
+    double parked_until;
+    flurm_buf_t *cmds;             /* packed Command messages waiting for the node */
+    size_t ncmds, cap;
+    uint32_t cpu_load;
+    uint64_t free_mem;
+} node_link_t;
+
+struct nodesrv {
+    ctl_t *ctl;
+    nng_socket sock;
+    nctx_t *ctxs;
+    size_t nctx;
+    node_link_t *links;
+    size_t nlinks;
+    pthread_mutex_t lock;
+    nctx_t *inbox;
+    ev_async wake;
+    bool warned_version;
+};
+
+/* ------------------------------------------------------------------ nng side (its threads) */
+
+static void nctx_cb(void *arg)
+{
+    nctx_t *c = arg;
+    struct nodesrv *s = c->srv;
+    int rv = nng_aio_result(c->aio);
+    if (c->sending) {
+        c->sending = false;
+        if (rv != 0)
+            nng_msg_free(nng_aio_get_msg(c->aio));
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+        return;
+    if (rv != 0) {
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    nng_msg *m = nng_aio_get_msg(c->aio);
+    c->req = flurm__node__node_request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    pthread_mutex_lock(&s->lock);
+    c->next = s->inbox;
+    s->inbox = c;
+    pthread_mutex_unlock(&s->lock);
+    ev_async_send(s->ctl->loop, &s->wake);
+}
+
+/* ------------------------------------------------------------------ replies (loop thread) */
+
+static void reply(nctx_t *c, node_reply_t *r)
+{
+    r->version = FLURM__NODE__VERSION__PROTOCOL_VERSION;
+    size_t len = flurm__node__node_reply__get_packed_size(r);
+    nng_msg *m;
+    if (c->req) {
+        flurm__node__node_request__free_unpacked(c->req, NULL);
+        c->req = NULL;
+    }
+    if (nng_msg_alloc(&m, len) != 0) {
+        nng_ctx_recv(c->ctx, c->aio);   /* the node's request times out and is resent */
+        return;
+    }
+    flurm__node__node_reply__pack(r, nng_msg_body(m));
+    c->sending = true;
+    nng_aio_set_msg(c->aio, m);
+    nng_ctx_send(c->ctx, c->aio);
+}
+
+static void reply_error(nctx_t *c, Flurm__Node__ErrorCode code, const char *text)
+{
+    node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
+    r.error = code;
+    r.error_text = (char *)text;
+    reply(c, &r);
+}
+
+static void reply_ack(nctx_t *c, uint32_t *unknown, size_t n)
+{
+    node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
+    Flurm__Node__Ack ack = FLURM__NODE__ACK__INIT;
+    ack.unknown_jobs = unknown;
+    ack.n_unknown_jobs = n;
+    r.ack = &ack;
+    r.poll_wait_ms = POLL_WAIT_MS;
+    reply(c, &r);
+}
+
+/* Answers the node's parked poll with everything queued for it (possibly nothing). */
+static void flush_link(node_link_t *l)
+{
+    nctx_t *c = l->parked;
+    if (!c)
+        return;
+    l->parked = NULL;
+    node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
+    Flurm__Node__Command **cmds = l->ncmds ? calloc(l->ncmds, sizeof *cmds) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; cmds && i < l->ncmds; i++) {
+        cmds[n] = flurm__node__command__unpack(NULL, l->cmds[i].size, l->cmds[i].data);
+        if (cmds[n])
+            n++;
+    }
+    r.commands = cmds;
+    r.n_commands = n;
+    r.poll_wait_ms = POLL_WAIT_MS;
+    reply(c, &r);
+    for (size_t i = 0; i < n; i++)
+        flurm__node__command__free_unpacked(cmds[i], NULL);
+    free(cmds);
+    for (size_t i = 0; i < l->ncmds; i++)
+        flurm_buf_release(&l->cmds[i]);
+    l->ncmds = 0;
+}
+
+static void queue_cmd(struct nodesrv *s, uint32_t node, const Flurm__Node__Command *cmd)
+{
+    if (node >= s->nlinks)
+        return;
+    node_link_t *l = &s->links[node];
+    if (l->ncmds == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        flurm_buf_t *p = realloc(l->cmds, cap * sizeof *p);
+        if (!p)
+            return;
+        l->cmds = p;
+        l->cap = cap;
+    }
+    flurm_buf_t *b = &l->cmds[l->ncmds];
+    flurm_buf_init(b);
+    size_t len = flurm__node__command__get_packed_size(cmd);
+    if (flurm_buf_reserve(b, len) != FLURM_OK)
+        return;
+    flurm__node__command__pack(cmd, b->data);
+    b->size = len;
+    l->ncmds++;
+    flush_link(l);
+}
+
+/* ------------------------------------------------------------------ commands to nodes */
+
+static char *env_value(const flurm_job_desc_msg_t *d, const char *name)
+{
+    size_t n = strlen(name);
+    for (uint32_t i = 0; d->environment && i < d->env_size; i++)
+        if (d->environment[i] && strncmp(d->environment[i], name, n) == 0 && d->environment[i][n] == '=')
+            return d->environment[i] + n + 1;
+    return NULL;
+}
+
+void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    const flurm_job_desc_msg_t *d = j->desc;
+    if (!s || !j->nodes || !d)
+        return;
+    flurm_hostlist_t *hl = flurm_hostlist_new();
+    for (uint32_t i = 0; hl && i < j->nnodes; i++)
+        flurm_hostlist_push_host(hl, ctl->conf->nodes[j->nodes[i]].name);
+    char *nodelist = hl ? flurm_hostlist_compress(hl) : NULL;
+    flurm_hostlist_free(hl);
+
+    Flurm__Node__LaunchJob l = FLURM__NODE__LAUNCH_JOB__INIT;
+    l.job_id = j->job_id;
+    l.uid = j->user_id;
+    l.gid = j->group_id;
+    l.user_name = (char *)ctl_user_name(j->user_id);
+    l.script = d->script;
+    l.argv = d->argc > 1 ? d->argv + 1 : NULL;   /* argv[0] is the script itself */
+    l.n_argv = d->argc > 1 ? d->argc - 1 : 0;
+    l.env = d->environment;
+    l.n_env = d->env_size;
+    l.work_dir = d->work_dir;
+    l.std_out = d->std_out;
+    l.std_err = d->std_err;
+    l.std_in = d->std_in;
+    l.job_name = d->name;
+    l.partition = j->part_index >= 0 ? ctl->conf->partitions[j->part_index].name : NULL;
+    l.nodelist = nodelist;
+    l.num_nodes = j->nnodes;
+    l.ntasks = d->num_tasks != FLURM_NO_VAL ? d->num_tasks : 1;
+    l.cpus_on_node = j->cpus_per_node;
+    l.array_job_id = j->array_job_id;
+    l.array_task_id = j->array_job_id ? j->array_task_id : FLURM_NO_VAL;
+    l.time_limit_min = j->time_limit;
+    l.kill_wait_s = ctl->conf->kill_wait;
+    l.cluster_name = ctl->conf->cluster_name;
+    l.submit_dir = env_value(d, "SLURM_SUBMIT_DIR") ? env_value(d, "SLURM_SUBMIT_DIR") : d->work_dir;
+    l.submit_host = env_value(d, "SLURM_SUBMIT_HOST") ? env_value(d, "SLURM_SUBMIT_HOST") : j->alloc_node;
+    l.mem_mb = (uint32_t)j->mem_per_node;
+    l.open_append = d->open_mode == 1;
+    l.start_time = j->start_time;
+    Flurm__Node__Command cmd = FLURM__NODE__COMMAND__INIT;
+    cmd.cmd_case = FLURM__NODE__COMMAND__CMD_LAUNCH;
+    cmd.launch = &l;
+    queue_cmd(s, j->nodes[0], &cmd);
+    free(nodelist);
+}
+
+void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s || !j->nodes)
+        return;
+    Flurm__Node__KillJob k = FLURM__NODE__KILL_JOB__INIT;
+    k.job_id = j->job_id;
+    k.kill_wait_s = ctl->conf->kill_wait;
+    Flurm__Node__Command cmd = FLURM__NODE__COMMAND__INIT;
+    cmd.cmd_case = FLURM__NODE__COMMAND__CMD_KILL;
+    cmd.kill = &k;
+    queue_cmd(s, j->nodes[0], &cmd);
+}
+
+void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s || !j->nodes)
+        return;
+    Flurm__Node__SignalJob sj = FLURM__NODE__SIGNAL_JOB__INIT;
+    sj.job_id = j->job_id;
+    sj.signal = sig;
+    Flurm__Node__Command cmd = FLURM__NODE__COMMAND__INIT;
+    cmd.cmd_case = FLURM__NODE__COMMAND__CMD_SIGNAL;
+    cmd.signal = &sj;
+    queue_cmd(s, j->nodes[0], &cmd);
+}
+
+/* ------------------------------------------------------------------ scheduling */
+
+static void start_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+{
+    if (ctl->starts_in_flight)
+        ctl->starts_in_flight--;
+    if (res && res->rc == 0) {
+        /* the started job is the one named, or (array) the task split off from it */
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, (uint32_t)(uintptr_t)r->arg);
+        if (j && !j->nodes) {
+            /* an array task was split off: find the newest running task of that array */
+            const flurm_job_t *best = NULL;
+            for (size_t i = flurm_state_job_slots(ctl->state); i-- > 0;) {
+                const flurm_job_t *t = flurm_state_job_at(ctl->state, i);
+                if (t && t->array_job_id == j->job_id && t->nodes) {
+                    best = t;
+                    break;
+                }
+            }
+            j = best;
+        }
+        if (j && j->nodes)
+            nodesrv_launch(ctl, j);
+    }
+    if (!ctl->starts_in_flight)
+        ctl_schedule(ctl);   /* one round at a time: the next may see what this one freed */
+}
+
+void ctl_schedule(ctl_t *ctl)
+{
+    if (ctl->starts_in_flight || !ctl->nodesrv)
+        return;
+    enum { MAX_STARTS = 256 };
+    flurm_cmd_start_t starts[MAX_STARTS];
+    double t0 = ev_time();
+    size_t n = flurm_state_plan(ctl->state, (time_t)ev_now(ctl->loop), starts, MAX_STARTS);
+    uint64_t usec = (uint64_t)((ev_time() - t0) * 1e6);
+    ctl->sched_cycles++;
+    ctl->sched_last_usec = usec;
+    ctl->sched_sum_usec += usec;
+    if (usec > ctl->sched_max_usec)
+        ctl->sched_max_usec = usec;
+    for (size_t i = 0; i < n; i++) {
+        flurm_buf_t body;
+        flurm_buf_init(&body);
+        if (flurm_cmd_start_pack(&starts[i], &body) == FLURM_OK) {
+            ctl->starts_in_flight++;
+            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_START, body.data, body.size, start_applied,
+                                    (void *)(uintptr_t)starts[i].job_id);
+        }
+        flurm_buf_release(&body);
+    }
+    flurm_state_starts_free(starts, n);
+}
+
+/* ------------------------------------------------------------------ requests (loop thread) */
+
+static bool job_on(const flurm_job_t *j, uint32_t node)
+{
+    for (uint32_t i = 0; j->nodes && i < j->nnodes; i++)
+        if (j->nodes[i] == node)
+            return true;
+    return false;
+}
+
+typedef struct reg_ctx {
+    nctx_t *c;
+    uint32_t node;
+    uint64_t boot_id;
+} reg_ctx_t;
+
+static void register_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+{
+    reg_ctx_t *rc = r->arg;
+    struct nodesrv *s = ctl->nodesrv;
+    nctx_t *c = rc->c;
+    node_req_t *req = c->req;
+    if (!res || res->rc != 0) {
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "registration could not be recorded");
+        free(rc);
+        return;
+    }
+    node_link_t *l = &s->links[rc->node];
+    l->boot_id = rc->boot_id;
+    l->last_seen = ev_now(ctl->loop);
+    /* Jobs the node runs that we do not place there: it must kill them. */
+    Flurm__Node__Register *reg = req->register_;
+    uint32_t *unknown = calloc(reg->n_running ? reg->n_running : 1, sizeof *unknown);
+    size_t nu = 0;
+    for (size_t i = 0; unknown && i < reg->n_running; i++) {
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, reg->running[i]->job_id);
+        if (!j || !j->nodes || !job_on(j, rc->node) || j->nodes[0] != rc->node)
+            unknown[nu++] = reg->running[i]->job_id;
+    }
+    /* Jobs we placed there that it neither runs nor reported ended: the launch never reached it
+     * (we may have crashed between the start decision and the delivery): send it again. A
+     * cancelled one is over. */
+    for (size_t i = 0; i < flurm_state_job_slots(ctl->state); i++) {
+        const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
+        if (!j || !j->nodes || j->nodes[0] != rc->node)
+            continue;
+        bool known = false;
+        for (size_t k = 0; k < reg->n_running && !known; k++)
+            known = reg->running[k]->job_id == j->job_id;
+        for (size_t k = 0; k < reg->n_ended && !known; k++)
+            known = reg->ended[k]->job_id == j->job_id;
+        if (known)
+            continue;
+        if ((j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_RUNNING) {
+            flurm_info("node %s does not know job %u: sending its launch again",
+                       ctl->conf->nodes[rc->node].name, j->job_id);
+            nodesrv_launch(ctl, j);
+        } else {
+            flurm_cmd_end_t e = { .job_id = j->job_id, .node = rc->node, .state = FLURM_END_CANCELLED,
+                                  .end_time = (time_t)ev_now(ctl->loop) };
+            flurm_buf_t body;
+            flurm_buf_init(&body);
+            if (flurm_cmd_end_pack(&e, &body) == FLURM_OK)
+                ctl_propose_internal(ctl, FLURM_CMD_JOB_END, body.data, body.size);
+            flurm_buf_release(&body);
+        }
+    }
+    flurm_info("node %s registered (%zu running, %zu ended while away)",
+               ctl->conf->nodes[rc->node].name, reg->n_running, reg->n_ended);
+    reply_ack(c, unknown, nu);
+    free(unknown);
+    free(rc);
+}
+
+static void end_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+{
+    (void)ctl;
+    nctx_t *c = r->arg;
+    if (!res)
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "job end could not be recorded");
+    else
+        reply_ack(c, NULL, 0);   /* durable: the node may forget it */
+}
+
+static flurm_cmd_end_t end_from_proto(const Flurm__Node__JobEnd *e, uint32_t node)
+{
+    return (flurm_cmd_end_t){ .job_id = e->job_id, .node = node, .state = (uint8_t)e->state,
+                              .wait_status = (uint32_t)e->wait_status, .start_time = e->start_time,
+                              .end_time = e->end_time, .max_rss_kb = e->max_rss_kb };
+}
+
+static void handle(struct nodesrv *s, nctx_t *c)
+{
+    ctl_t *ctl = s->ctl;
+    node_req_t *req = c->req;
+    if (!req) {
+        flurm_error("undecodable request from a node daemon");
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "undecodable request");
+        return;
+    }
+    if (req->version != FLURM__NODE__VERSION__PROTOCOL_VERSION) {
+        char text[128];
+        snprintf(text, sizeof text, "node protocol version %u is not this controller's %u",
+                 req->version, FLURM__NODE__VERSION__PROTOCOL_VERSION);
+        if (!s->warned_version) {
+            flurm_error("%s (node %s)", text, req->node_name ? req->node_name : "?");
+            s->warned_version = true;
+        }
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_VERSION, text);
+        return;
+    }
+    ssize_t idx = req->node_name ? flurm_conf_node_index(ctl->conf, req->node_name) : -1;
+    if (idx < 0) {
+        flurm_error("node daemon for unknown node '%s'", req->node_name ? req->node_name : "");
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_UNKNOWN_NODE, "node is not in slurm.conf");
+        return;
+    }
+    node_link_t *l = &s->links[idx];
+    double now = ev_now(ctl->loop);
+    l->last_seen = now;
+    if (req->body_case == FLURM__NODE__NODE_REQUEST__BODY_REGISTER) {
+        Flurm__Node__Register *g = req->register_;
+        flurm_cmd_register_t m = { .node = (uint32_t)idx, .boot_id = req->boot_id,
+                                   .boot_time = g->boot_time, .start_time = g->start_time,
+                                   .version = g->version, .arch = g->arch, .os = g->os };
+        uint32_t *running = calloc(g->n_running ? g->n_running : 1, sizeof *running);
+        flurm_cmd_end_t *ended = calloc(g->n_ended ? g->n_ended : 1, sizeof *ended);
+        reg_ctx_t *rc = calloc(1, sizeof *rc);
+        flurm_buf_t body;
+        flurm_buf_init(&body);
+        if (!running || !ended || !rc) {
+            free(running);
+            free(ended);
+            free(rc);
+            reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "out of memory");
+            return;
+        }
+        for (size_t i = 0; i < g->n_running; i++)
+            running[i] = g->running[i]->job_id;
+        for (size_t i = 0; i < g->n_ended; i++)
+            ended[i] = end_from_proto(g->ended[i], (uint32_t)idx);
+        m.running = running;
+        m.nrunning = (uint32_t)g->n_running;
+        m.ended = ended;
+        m.nended = (uint32_t)g->n_ended;
+        flurm_cmd_register_pack(&m, &body);
+        free(running);
+        free(ended);
+        *rc = (reg_ctx_t){ .c = c, .node = (uint32_t)idx, .boot_id = req->boot_id };
+        if (l->parked) {           /* a poll of the previous instance */
+            nctx_t *old = l->parked;
+            l->parked = NULL;
+            reply_error(old, FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED, "re-registering");
+        }
+        l->boot_id = 0;
+        ctl_propose_internal_cb(ctl, FLURM_CMD_NODE_REGISTER, body.data, body.size,
+                                register_applied, rc);
+        flurm_buf_release(&body);
+        return;
+    }
+    if (l->boot_id == 0 || l->boot_id != req->boot_id) {
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED, "register first");
+        return;
+    }
+    if (req->body_case == FLURM__NODE__NODE_REQUEST__BODY_POLL) {
+        l->cpu_load = req->poll->cpu_load;
+        l->free_mem = req->poll->free_mem_mb;
+        if (l->parked) {
+            nctx_t *old = l->parked;
+            l->parked = NULL;
+            node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
+            r.poll_wait_ms = POLL_WAIT_MS;
+            reply(old, &r);
+        }
+        uint32_t wait = req->poll->wait_ms ? req->poll->wait_ms : POLL_WAIT_MS;
+        l->parked = c;
+        l->parked_until = now + (wait > 60000 ? 60000 : wait) / 1000.0;
+        if (l->ncmds)
+            flush_link(l);
+        return;
+    }
+    if (req->body_case == FLURM__NODE__NODE_REQUEST__BODY_JOB_EVENT && req->job_event) {
+        Flurm__Node__JobEvent *ev = req->job_event;
+        if (ev->event_case == FLURM__NODE__JOB_EVENT__EVENT_ENDED && ev->ended) {
+            flurm_cmd_end_t e = end_from_proto(ev->ended, (uint32_t)idx);
+            flurm_buf_t body;
+            flurm_buf_init(&body);
+            flurm_cmd_end_pack(&e, &body);
+            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_END, body.data, body.size, end_applied, c);
+            flurm_buf_release(&body);
+            return;
+        }
+        reply_ack(c, NULL, 0);   /* started: the start was recorded when it was decided */
+        return;
+    }
+    reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "unknown request");
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct nodesrv *s = w->data;
+    pthread_mutex_lock(&s->lock);
+    nctx_t *c = s->inbox;
+    s->inbox = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (c) {
+        nctx_t *next = c->next;
+        handle(s, c);
+        c = next;
+    }
+}
+
+void nodesrv_tick(ctl_t *ctl)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s)
+        return;
+    double now = ev_now(ctl->loop);
+    const flurm_conf_t *conf = ctl->conf;
+    flurm_buf_t ids;
+    flurm_buf_init(&ids);
+    uint32_t n = 0;
+    flurm_pack32(&ids, 0);
+    for (size_t i = 0; i < s->nlinks && i < conf->node_count; i++) {
+        node_link_t *l = &s->links[i];
+        if (l->parked && now >= l->parked_until)
+            flush_link(l);
+        /* Silent for SlurmdTimeout (or never heard from since we started): not responding. */
+        const flurm_node_rt_t *nd = flurm_state_node(ctl->state, i);
+        bool already = (nd->state & FLURM_NODE_STATE_NO_RESPOND) &&
+                       (nd->state & FLURM_NODE_STATE_BASE) == FLURM_NODE_STATE_DOWN;
+        if (!already && conf->slurmd_timeout && now - l->last_seen > conf->slurmd_timeout) {
+            flurm_pack32(&ids, (uint32_t)i);
+            n++;
+            if (l->boot_id)
+                flurm_warn("node %s not responding for %us: DOWN", conf->nodes[i].name,
+                           (unsigned)conf->slurmd_timeout);
+            l->boot_id = 0;
+            l->last_seen = now;   /* propose once per timeout period */
+        }
+    }
+    flurm_pack32_at(&ids, 0, n);
+    if (n && !ids.err)
+        ctl_propose_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size);
+    flurm_buf_release(&ids);
+}
+
+uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
+uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    return s && node < s->nlinks && s->links[node].boot_id ? s->links[node].cpu_load : FLURM_NO_VAL;
+}
+
+uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
+uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    return s && node < s->nlinks && s->links[node].boot_id ? s->links[node].free_mem : FLURM_NO_VAL64;
+}
+
+/* ------------------------------------------------------------------ start / stop */
+
+int nodesrv_start(ctl_t *ctl)
+{
+    char p[16];
+    unsigned port = flurm_conf_ctld_param(ctl->conf, "flurm_node_port", p, sizeof p) == FLURM_OK
+                        ? (unsigned)strtoul(p, NULL, 10) : DEFAULT_NODE_PORT;
+    struct nodesrv *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->ctl = ctl;
+    pthread_mutex_init(&s->lock, NULL);
+    s->nlinks = ctl->conf->node_count;
+    s->links = calloc(s->nlinks ? s->nlinks : 1, sizeof *s->links);
+    s->nctx = s->nlinks + SPARE_CONTEXTS;
+    s->ctxs = calloc(s->nctx, sizeof *s->ctxs);
+    char url[64];
+    snprintf(url, sizeof url, "tcp://0.0.0.0:%u", port);
+    int rv;
+    if (!s->links || !s->ctxs || (rv = nng_rep0_open(&s->sock)) != 0 ||
+        (rv = nng_listen(s->sock, url, NULL, 0)) != 0) {
+        flurm_error("cannot listen for node daemons on port %u: %s", port,
+                    s->ctxs && s->links ? nng_strerror(rv) : "out of memory");
+        free(s->links);
+        free(s->ctxs);
+        free(s);
+        return -1;
+    }
+    for (size_t i = 0; i < s->nlinks; i++)
+        s->links[i].last_seen = ev_now(ctl->loop);   /* a grace period from our start */
+    ev_async_init(&s->wake, on_wake);
+    s->wake.data = s;
+    ev_async_start(ctl->loop, &s->wake);
+    ctl->nodesrv = s;
+    for (size_t i = 0; i < s->nctx; i++) {
+        nctx_t *c = &s->ctxs[i];
+        c->srv = s;
+        if (nng_ctx_open(&c->ctx, s->sock) != 0 || nng_aio_alloc(&c->aio, nctx_cb, c) != 0) {
+            flurm_error("cannot set up node context %zu", i);
+            break;
+        }
+        nng_ctx_recv(c->ctx, c->aio);
+    }
+    flurm_info("listening for node daemons on port %u", port);
+    return 0;
+}
+
+void nodesrv_stop(ctl_t *ctl)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nctx; i++)
+        if (s->ctxs[i].aio)
+            nng_aio_stop(s->ctxs[i].aio);
+    nng_close(s->sock);
+    for (size_t i = 0; i < s->nctx; i++) {
+        if (s->ctxs[i].aio)
+            nng_aio_free(s->ctxs[i].aio);
+        if (s->ctxs[i].req)
+            flurm__node__node_request__free_unpacked(s->ctxs[i].req, NULL);
+    }
+    for (size_t i = 0; i < s->nlinks; i++) {
+        for (size_t k = 0; k < s->links[i].ncmds; k++)
+            flurm_buf_release(&s->links[i].cmds[k]);
+        free(s->links[i].cmds);
+    }
+    ev_async_stop(ctl->loop, &s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s->links);
+    free(s->ctxs);
+    free(s);
+    ctl->nodesrv = NULL;
+}
