@@ -67,6 +67,8 @@ typedef struct rpc {
 
     uint16_t reply_type;
     flurm_buf_t reply;         /* reply body */
+    bool reply_digest_valid;   /* reply_digest is K12(reply) (a cached body's) */
+    uint8_t reply_digest[32];
     uid_t reply_uid;           /* credential restriction */
     int sign_rc;
     flurm_buf_t out;           /* framed reply */
@@ -127,6 +129,8 @@ struct ctl {
 int rpc_handle(ctl_t *ctl, rpc_t *rpc);
 /* rpc.c: the command of RPC was applied with RESULT; build its reply. */
 void rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
+/* rpc.c: release reply caches (at shutdown). */
+void rpc_cleanup(void);
 /* rpc.c: build an RC reply. */
 void rpc_reply_rc(rpc_t *rpc, uint32_t rc);
 

@@ -254,6 +254,7 @@ int main(int argc, char **argv)
     while (ctl->commit_in_flight || ctl->pend_head)
         ev_run(ctl->loop, EVRUN_ONCE);
     nodesrv_stop(ctl);
+    rpc_cleanup();
     pool_stop(ctl->workers);
     pool_stop(ctl->committer);
     flurm_auth_free(ctl->auth);

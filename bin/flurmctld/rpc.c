@@ -35,6 +35,7 @@ static bool privileged(const ctl_t *ctl, uid_t uid)
 
 void rpc_reply_rc(rpc_t *r, uint32_t rc)
 {
+    r->reply_digest_valid = false;
     r->reply.size = 0;
     r->reply.err = 0;
     r->reply_type = FLURM_RESPONSE_SLURM_RC;
@@ -44,6 +45,7 @@ void rpc_reply_rc(rpc_t *r, uint32_t rc)
 /* RC_MSG: the client prints TEXT on stderr, then treats it like RESPONSE_SLURM_RC. */
 static void reply_rc_msg(rpc_t *r, uint32_t rc, const char *text)
 {
+    r->reply_digest_valid = false;
     r->reply.size = 0;
     r->reply.err = 0;
     r->reply_type = FLURM_RESPONSE_SLURM_RC_MSG;
@@ -53,6 +55,7 @@ static void reply_rc_msg(rpc_t *r, uint32_t rc, const char *text)
 
 static void reply_msg(rpc_t *r, uint16_t type, const void *msg)
 {
+    r->reply_digest_valid = false;
     r->reply.size = 0;
     r->reply.err = 0;
     r->reply_type = type;
@@ -386,17 +389,60 @@ static void reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn 
     flurm_pack32_at(b, 0, n);
 }
 
+/* The last full RESPONSE_JOB_INFO body and its digest: squeue over a deep queue, asked again
+ * before any job changed, costs a copy and one munge round trip, not a re-pack and re-hash. */
+static struct job_info_cache {
+    bool valid;
+    uint64_t gen;
+    uint16_t show_flags;
+    flurm_buf_t body;
+    uint8_t digest[32];
+} jcache;
+
+void rpc_cleanup(void)
+{
+    flurm_buf_release(&jcache.body);
+    jcache.valid = false;
+}
+
 static int handle_job_info(ctl_t *ctl, rpc_t *r)
 {
     flurm_job_info_request_msg_t *m;
     if (decode(r, (void **)&m))
         return 0;
-    if (m->last_update && m->last_update - 1 >= flurm_state_jobs_changed(ctl->state) &&
-        flurm_state_jobs_changed(ctl->state))
-        rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
-    else
-        reply_jobs(ctl, r, m->show_flags, NULL, NULL);
+    uint16_t show = m->show_flags;
+    bool unchanged = m->last_update && flurm_state_jobs_changed(ctl->state) &&
+                     m->last_update - 1 >= flurm_state_jobs_changed(ctl->state);
     flurm_msg_free(r->frame.hdr.msg_type, m);
+    if (unchanged) {
+        rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
+        return 0;
+    }
+    uint64_t gen = flurm_state_jobs_gen(ctl->state);
+    if (!jcache.valid || jcache.gen != gen || jcache.show_flags != show) {
+        reply_jobs(ctl, r, show, NULL, NULL);
+        if (r->reply.err)
+            return 0;
+        jcache.valid = false;
+        jcache.body.size = 0;
+        jcache.body.err = 0;
+        if (flurm_pack_raw(&jcache.body, r->reply.data, r->reply.size) == FLURM_OK) {
+            flurm_auth_digest(FLURM_RESPONSE_JOB_INFO, jcache.body.data, jcache.body.size,
+                              jcache.digest);
+            jcache.gen = gen;
+            jcache.show_flags = show;
+            jcache.valid = true;
+        }
+    } else {
+        r->reply_type = FLURM_RESPONSE_JOB_INFO;
+        r->reply.size = 0;
+        r->reply.err = 0;
+        flurm_pack_raw(&r->reply, jcache.body.data, jcache.body.size);
+    }
+    if (jcache.valid && !r->reply.err) {
+        memcpy(r->reply_digest, jcache.digest, sizeof r->reply_digest);
+        r->reply_digest_valid = true;
+    }
     return 0;
 }
 

@@ -253,8 +253,10 @@ static void sign_run(pool_task_t *t)
 {
     rpc_t *r = (rpc_t *)t;
     char *cred = NULL;
-    r->sign_rc = flurm_auth_sign(r->ctl->auth, r->reply_type, r->reply.data, r->reply.size,
-                                 r->reply_uid, &cred);
+    r->sign_rc = r->reply_digest_valid
+                     ? flurm_auth_sign_digest(r->ctl->auth, r->reply_digest, r->reply_uid, &cred)
+                     : flurm_auth_sign(r->ctl->auth, r->reply_type, r->reply.data, r->reply.size,
+                                       r->reply_uid, &cred);
     if (r->sign_rc == FLURM_OK) {
         uint16_t version = r->frame.hdr.version ? r->frame.hdr.version : FLURM_PROTOCOL_VERSION;
         if (flurm_frame_encode(&r->out, version, r->frame.hdr.flags, r->reply_type, cred,

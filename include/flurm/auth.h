@@ -37,6 +37,13 @@ FLURM_API int flurm_auth_verify(flurm_auth_t *a, const char *cred, uint16_t msg_
                                 const void *body, size_t body_len, uid_t *uid, gid_t *gid,
                                 const char **reason);
 
+/* The 32-byte body digest a credential for MSG_TYPE + BODY carries (K12, customization =
+ * msg_type big-endian). With flurm_auth_sign_digest() a body signed many times (a cached reply)
+ * is hashed once: flurm_auth_sign() == flurm_auth_sign_digest(flurm_auth_digest(...)). */
+FLURM_API void flurm_auth_digest(uint16_t msg_type, const void *body, size_t body_len, uint8_t digest[32]);
+FLURM_API int flurm_auth_sign_digest(flurm_auth_t *a, const uint8_t digest[32], uid_t restrict_uid,
+                                     char **cred);
+
 /* KangarooTwelve (RFC 9861) of IN with customization CUSTOM, OUT_LEN bytes into OUT. */
 FLURM_API void flurm_k12(const void *in, size_t in_len, const void *custom, size_t custom_len,
                          uint8_t *out, size_t out_len);

@@ -108,14 +108,28 @@ static void auth_digest(uint16_t msg_type, const void *body, size_t body_len,
     flurm_k12(body_len ? body : NULL, body_len, custom, sizeof custom, out, AUTH_DIGEST_LEN);
 }
 
+void flurm_auth_digest(uint16_t msg_type, const void *body, size_t body_len, uint8_t digest[32])
+{
+    auth_digest(msg_type, body, body_len, digest);
+}
+
 int flurm_auth_sign(flurm_auth_t *a, uint16_t msg_type, const void *body, size_t body_len,
                     uid_t restrict_uid, char **cred)
 {
     if (!a || !cred || (body_len && !body))
         return FLURM_EINVAL;
+    uint8_t digest[AUTH_DIGEST_LEN];
+    auth_digest(msg_type, body, body_len, digest);
+    return flurm_auth_sign_digest(a, digest, restrict_uid, cred);
+}
+
+int flurm_auth_sign_digest(flurm_auth_t *a, const uint8_t digest[32], uid_t restrict_uid, char **cred)
+{
+    if (!a || !cred || !digest)
+        return FLURM_EINVAL;
     uint8_t payload[1 + AUTH_DIGEST_LEN];
     payload[0] = AUTH_HASH_K12;
-    auth_digest(msg_type, body, body_len, payload + 1);
+    memcpy(payload + 1, digest, AUTH_DIGEST_LEN);
 
     munge_ctx_t ctx = auth_ctx(a, true);
     if (!ctx)

@@ -35,6 +35,7 @@ struct flurm_state {
     flurm_node_rt_t *nodes;
     flurm_part_rt_t *parts;
     time_t jobs_changed, nodes_changed, parts_changed;
+    uint64_t jobs_gen;            /* bumped by every change to any job record */
     flurm_state_stats_t stats;
     uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
     size_t ndirty, ndirty_cap;
@@ -153,6 +154,7 @@ const flurm_conf_t *flurm_state_conf(const flurm_state_t *st) { return st->conf;
 flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t i) { return i < st->conf->node_count ? &st->nodes[i] : NULL; }
 flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t i) { return i < st->conf->partition_count ? &st->parts[i] : NULL; }
 time_t flurm_state_jobs_changed(const flurm_state_t *st) { return st->jobs_changed; }
+uint64_t flurm_state_jobs_gen(const flurm_state_t *st) { return st->jobs_gen; }
 time_t flurm_state_nodes_changed(const flurm_state_t *st) { return st->nodes_changed; }
 time_t flurm_state_parts_changed(const flurm_state_t *st) { return st->parts_changed; }
 
@@ -531,6 +533,7 @@ static void mark_all(flurm_state_t *st) { st->ndirty = st->ndirty_cap + 1; }
 
 static void touch_jobs(flurm_state_t *st, time_t now)
 {
+    st->jobs_gen++;
     if (now > st->jobs_changed)
         st->jobs_changed = now;
 }
@@ -921,9 +924,8 @@ static uint32_t apply_id_list(flurm_state_t *st, const cmd_t *c)
         }
     }
     free(ids);
-    if (c->kind == FLURM_CMD_PURGE_JOBS)
-        touch_jobs(st, c->now);
-    else if (c->now > st->nodes_changed)
+    touch_jobs(st, c->now);   /* purged records, or jobs requeued/failed with their nodes */
+    if (c->kind != FLURM_CMD_PURGE_JOBS && c->now > st->nodes_changed)
         st->nodes_changed = c->now;
     return RC_OK;
 }
@@ -1770,9 +1772,11 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         if (ns->jobs[i] && ns->jobs[i]->nodes)
             job_hold_nodes(ns, ns->jobs[i], ns->nodes_changed);
     /* Swap contents. */
+    uint64_t gen = st->jobs_gen;
     flurm_state_t tmp = *st;
     *st = *ns;
     *ns = tmp;
+    st->jobs_gen = gen + 1;
     flurm_state_free(ns);
     return FLURM_OK;
 }
@@ -1793,9 +1797,11 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
                 ns->parts[i].max_time = conf->partitions[i].max_time;
                 ns->parts[i].default_time = conf->partitions[i].default_time;
             }
+            uint64_t gen = st->jobs_gen;
             flurm_state_t tmp = *st;
             *st = *ns;
             *ns = tmp;
+            st->jobs_gen = gen + 1;
             (void)old;
         }
         flurm_state_free(ns);

@@ -170,6 +170,8 @@ flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t index);
 flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t index);
 /* Times of the last change to jobs / nodes / partitions (for last_update and RC 1900). */
 time_t flurm_state_jobs_changed(const flurm_state_t *st);
+/* Changes with every change to any job record (for caches of packed job lists). */
+uint64_t flurm_state_jobs_gen(const flurm_state_t *st);
 time_t flurm_state_nodes_changed(const flurm_state_t *st);
 time_t flurm_state_parts_changed(const flurm_state_t *st);
 /* Counters for sdiag. */

@@ -75,6 +75,26 @@ static int verify(flurm_auth_t *a, const char *cred, uint16_t type, const char *
     return flurm_auth_verify(a, cred, type, body, body ? strlen(body) : 0, &u, &g, reason);
 }
 
+static void test_auth_sign_digest_equals_sign_of_the_body(void **state)
+{
+    (void)state;
+    static const char body[] = "a cached reply body";
+    flurm_auth_t *g_auth = auth_new();
+    uint8_t digest[32];
+    char *cred = NULL;
+    uid_t uid;
+    gid_t gid;
+    flurm_auth_digest(2004, body, sizeof body, digest);
+    assert_int_equal(flurm_auth_sign_digest(g_auth, digest, FLURM_AUTH_UID_ANY, &cred), FLURM_OK);
+    assert_int_equal(flurm_auth_verify(g_auth, cred, 2004, body, sizeof body, &uid, &gid, NULL), FLURM_OK);
+    free(cred);
+    assert_int_equal(flurm_auth_sign_digest(g_auth, digest, FLURM_AUTH_UID_ANY, &cred), FLURM_OK);
+    const char *why = NULL;
+    assert_int_equal(flurm_auth_verify(g_auth, cred, 2004, "other", 6, &uid, &gid, &why), FLURM_EAUTH);
+    free(cred);
+    flurm_auth_free(g_auth);
+}
+
 static void test_auth_round_trip_yields_caller_uid_and_gid(void **state)
 {
     (void)state;
@@ -401,6 +421,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth_round_trip_yields_caller_uid_and_gid),
+        cmocka_unit_test(test_auth_sign_digest_equals_sign_of_the_body),
         cmocka_unit_test(test_auth_empty_body_round_trips),
         cmocka_unit_test(test_auth_payload_is_k12_digest_of_body_with_be_type),
         cmocka_unit_test(test_auth_second_verify_is_replayed),
