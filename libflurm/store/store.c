@@ -204,6 +204,10 @@ int flurm_store_open(const char *dir, flurm_store_t **out)
     rocksdb_options_set_keep_log_file_num(s->opts, 4);
     rocksdb_options_set_max_log_file_size(s->opts, 4 << 20);
     rocksdb_options_set_info_log_level(s->opts, ROCKSDB_LOG_HEADER_ONLY);
+    /* The log is write-mostly and read back only at recovery: a small memtable keeps the
+     * controller's memory bounded instead of holding up to 64 MiB of recent commands. */
+    rocksdb_options_set_write_buffer_size(s->opts, 8 << 20);
+    rocksdb_options_set_max_write_buffer_number(s->opts, 2);
     s->wsync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wsync, 1);
     s->ropts = rocksdb_readoptions_create();
