@@ -21,7 +21,7 @@ enum {
     RC_INVALID_NODE_NAME = 2018, RC_TRANSITION_STATE_NO_UPDATE = 2020, RC_ALREADY_DONE = 2021,
     RC_INVALID_JOB_ID = 2017, RC_JOB_PENDING = 2024, RC_INVALID_NODE_STATE = 2028,
     RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
-    RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_PRIO_RESET_FAIL = 2095,
+    RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_JOB_FINISHED = 2084, RC_PRIO_RESET_FAIL = 2095,
 };
 
 struct flurm_state {
@@ -450,6 +450,10 @@ int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, ui
         memcpy(buf, s, n + 1);
     }
     int rc = parse_ranges(buf, tasks, ntasks, NULL);
+    /* "123_" and "123_[]" name no task: slurmctld (job_mgr.c job_str_signal) answers
+     * ESLURM_INVALID_JOB_ID for an empty task set; they never mean the whole job. */
+    if (!rc && !*ntasks)
+        rc = FLURM_EINVAL;
     if (rc) {
         free(*tasks);
         *tasks = NULL;
@@ -703,16 +707,18 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         rc = RC_INVALID_JOB_ID;
         goto out;
     }
+    /* slurmctld (job_mgr.c _update_job) refuses any update of a finished job with
+     * ESLURM_JOB_FINISHED, before it looks at who asks. */
+    if (job_finished(j)) {
+        rc = RC_JOB_FINISHED;
+        goto out;
+    }
     bool admin = privileged(st, c->uid);
     if (j->user_id != c->uid && !admin) {
         rc = RC_ACCESS_DENIED;
         goto out;
     }
     bool pending = (j->job_state & 0xFF) == FLURM_JOB_PENDING;
-    if (job_finished(j)) {
-        rc = RC_ALREADY_DONE;
-        goto out;
-    }
     /* Check everything first, then change: a rejected update changes nothing. */
     if (u->time_limit != FLURM_NO_VAL && !admin && u->time_limit > j->time_limit) {
         rc = RC_ACCESS_DENIED;   /* users may only lower their time limit */
@@ -757,9 +763,16 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
     if (u->time_limit != FLURM_NO_VAL)
         d->time_limit = u->time_limit;
     if (u->priority == 0) {
-        j->priority = 0;
-        j->state_reason = admin && !(u->alloc_sid & ALLOC_SID_USER_HOLD) ? FLURM_WAIT_HELD
-                                                                        : FLURM_WAIT_HELD_USER;
+        /* slurmctld (job_mgr.c _update_job): an operator's hold is an admin hold unless
+         * alloc_sid is exactly ALLOC_SID_USER_HOLD (scontrol uhold; scontrol hold sends
+         * ALLOC_SID_ADMIN_HOLD and "update priority=0" leaves NO_VAL, whose bits include the
+         * user-hold bit). Holding an already held job only lets an operator switch the kind:
+         * a user's hold must not turn an admin hold into one the user may release. */
+        if (j->priority != 0 || admin) {
+            j->priority = 0;
+            j->state_reason = admin && u->alloc_sid != ALLOC_SID_USER_HOLD ? FLURM_WAIT_HELD
+                                                                           : FLURM_WAIT_HELD_USER;
+        }
     } else if (u->priority == FLURM_INFINITE) {
         if (j->priority == 0) {
             j->priority = --st->lowest_prio;
@@ -1707,7 +1720,6 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
                 b.err = FLURM_ENOMEM;
             break;
         }
-        j->time_limit = effective_time_limit(ns, j);
     }
     uint32_t nn = 0, np = 0;
     flurm_unpack32(&b, &nn);
@@ -1771,6 +1783,10 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
     for (size_t i = 0; i < ns->njobs; i++)
         if (ns->jobs[i] && ns->jobs[i]->nodes)
             job_hold_nodes(ns, ns->jobs[i], ns->nodes_changed);
+    /* Effective time limits depend on the partitions' runtime limits (scontrol update
+     * MaxTime=...), which come after the jobs in the snapshot: derive them only now. */
+    for (size_t i = 0; i < ns->njobs; i++)
+        ns->jobs[i]->time_limit = effective_time_limit(ns, ns->jobs[i]);
     /* Swap contents. */
     uint64_t gen = st->jobs_gen;
     flurm_state_t tmp = *st;
@@ -1797,6 +1813,8 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
                 ns->parts[i].max_time = conf->partitions[i].max_time;
                 ns->parts[i].default_time = conf->partitions[i].default_time;
             }
+            for (size_t i = 0; i < ns->njobs; i++)
+                ns->jobs[i]->time_limit = effective_time_limit(ns, ns->jobs[i]);
             uint64_t gen = st->jobs_gen;
             flurm_state_t tmp = *st;
             *st = *ns;
