@@ -77,9 +77,11 @@ def controller_command(conf):
 class Cluster:
     """One controller + munged in a temp dir.  Use start()/stop() (or `with Cluster() as c`)."""
 
-    def __init__(self, name="itest", nodes=4):
+    def __init__(self, name="itest", nodes=4, extra_conf=()):
         self.name = name
         self.nodes = nodes
+        self.extra_conf = list(extra_conf)
+        self.node_procs = {}   # node name -> Popen of its flurmnd
         self.dir = None
         self.conf = None
         self.port = None
@@ -160,6 +162,7 @@ class Cluster:
             # FLURM's own options ride in SlurmctldParameters (clients reject unknown keys)
             self.node_port = free_port()
             lines.append("SlurmctldParameters=flurm_node_port=%d" % self.node_port)
+        lines += self.extra_conf
         lines += [
             "NodeName=n[1-%d] NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN" % self.nodes,
             "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
@@ -235,9 +238,57 @@ class Cluster:
         self._spawn()
         self.wait_up()
 
+    # ------------------------------------------------------------ node daemons (flurmnd)
+    def start_node(self, name, env=None):
+        """Start flurmnd -N NAME (FLURMND = path of the built binary)."""
+        exe = os.environ.get("FLURMND", "")
+        if not exe or not os.access(exe, os.X_OK):
+            raise HarnessError("flurmnd binary not found (FLURMND=%r)" % exe)
+        e = self.env()
+        e.update(env or {})
+        log = open(os.path.join(self.dir, "log", "flurmnd-%s.log" % name), "ab")
+        with log:
+            self.node_procs[name] = subprocess.Popen(
+                [exe, "-D", "-f", self.conf, "-N", name], stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, env=e, start_new_session=True)
+
+    def kill9_node(self, name):
+        """SIGKILL flurmnd NAME only (its jobs' supervisors live in their own sessions)."""
+        p = self.node_procs.pop(name, None)
+        if p is not None:
+            try:
+                p.kill()
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=10)
+
+    def stop_nodes(self):
+        for name, p in list(self.node_procs.items()):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.node_procs.clear()
+
+    def wait_for(self, what, fn, timeout=30, interval=0.2):
+        """Poll FN until it returns a true value; return it, or raise naming WHAT."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            last = fn()
+            if last:
+                return last
+            time.sleep(interval)
+        raise HarnessError("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
+
     def stop(self):
         if self.dir is None:
             return
+        self.stop_nodes()
         if self.proc is not None:
             # SIGTERM first: flurmctld shuts down cleanly, which is also when LeakSanitizer
             # reports (sanitizer builds); SIGKILL whatever is still there after 10 s.

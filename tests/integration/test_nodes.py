@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Issue 3 end to end: flurmctld + several flurmnd + the real SLURM clients.
+
+Jobs really run: their output files, environment, exit codes, signals, time limits, cancellation
+of whole process groups, node failure, daemon restarts on both sides.
+
+FLURMND_TIME_SCALE (a flurmnd test knob) makes one minute of time limit last 2 s, so the
+TIMEOUT case takes seconds, not minutes.
+"""
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Cluster, HarnessError  # noqa: E402
+
+TIME_SCALE = {"FLURMND_TIME_SCALE": "2"}
+
+
+def parse_kv(text):
+    out = {}
+    for tok in text.split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            out.setdefault(k, v)
+    return out
+
+
+class NodeTestCase(unittest.TestCase):
+    NODES = ("n1", "n2", "n3", "n4")
+    EXTRA = ("KillWait=2",)
+
+    @classmethod
+    def setUpClass(cls):
+        if harness.CONTROLLER != "flurm":
+            raise unittest.SkipTest("runs FLURM's own node daemon")
+        cls.cluster = Cluster(nodes=4, extra_conf=cls.EXTRA)
+        cls.cluster.start()
+        try:
+            for n in cls.NODES:
+                cls.cluster.start_node(n, env=TIME_SCALE)
+            cls.cluster.wait_for("%d idle nodes" % len(cls.NODES),
+                                 lambda: cls.idle_count() >= len(cls.NODES), timeout=30)
+        except Exception:
+            cls.cluster.failed = True
+            cls.cluster.stop()
+            raise
+
+    @classmethod
+    def idle_count(cls):
+        _, out, _ = cls.cluster.run("sinfo", "-h", "-N", "-p", "debug", "-o", "%N %t", check=False)
+        return sum(1 for l in out.splitlines() if l.split()[1:] == ["idle"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.stop()
+
+    def run(self, result=None):
+        before = (len(result.failures), len(result.errors)) if result is not None else None
+        res = super().run(result)
+        if result is not None and (len(result.failures), len(result.errors)) != before:
+            self.cluster.failed = True
+        return res
+
+    # helpers
+    def cl(self, *argv, **kw):
+        return self.cluster.run(*argv, **kw)
+
+    def work(self, name):
+        return os.path.join(self.cluster.dir, "work", name)
+
+    def job(self, jid):
+        rc, out, _ = self.cl("scontrol", "show", "job", str(jid), check=False)
+        return parse_kv(out) if rc == 0 else {}
+
+    def wait_state(self, jid, states, timeout=30):
+        states = (states,) if isinstance(states, str) else states
+        return self.cluster.wait_for("job %s in %s" % (jid, states),
+                                     lambda: self.job(jid).get("JobState") in states and self.job(jid),
+                                     timeout=timeout)
+
+    def submit(self, *args):
+        return self.cluster.sbatch(*args)
+
+    def node_of(self, jid):
+        return self.wait_state(jid, "RUNNING")["NodeList"]
+
+
+class JobRunTest(NodeTestCase):
+
+    def test_nodes_register_and_are_idle(self):
+        _, out, _ = self.cl("sinfo", "-h", "-p", "debug", "-o", "%D %t")
+        self.assertEqual(out.split(), ["4", "idle"])
+        rec = parse_kv(self.cl("scontrol", "show", "node", "n1")[1])
+        self.assertEqual(rec["State"], "IDLE")
+        self.assertEqual(rec["CPUTot"], "2")
+
+    def test_job_runs_writes_output_and_environment(self):
+        script = self.cluster.write_file("envjob.sh", "#!/bin/sh\necho hello from $(hostname)\n"
+                                         "env | grep '^SLURM' | sort\n")
+        jid = self.submit("-J", "envjob", script=script)
+        rec = self.wait_state(jid, "COMPLETED")
+        self.assertEqual(rec["ExitCode"], "0:0")
+        with open(self.work("slurm-%s.out" % jid)) as f:
+            out = f.read()
+        self.assertIn("hello from", out)
+        node = rec["NodeList"]
+        for want in ("SLURM_JOB_ID=%s" % jid, "SLURM_JOB_NAME=envjob", "SLURM_JOB_NODELIST=%s" % node,
+                     "SLURM_JOB_NUM_NODES=1", "SLURM_NTASKS=1", "SLURM_CPUS_ON_NODE=1",
+                     "SLURM_JOB_PARTITION=debug", "SLURM_CLUSTER_NAME=itest",
+                     "SLURM_SUBMIT_DIR=%s" % self.work("").rstrip("/")):
+            self.assertIn(want + "\n", out)
+
+    def test_exit_code_3_fails(self):
+        jid = self.submit("--wrap", "exit 3")
+        rec = self.wait_state(jid, "FAILED")
+        self.assertEqual(rec["ExitCode"], "3:0")
+        self.assertEqual(rec["Reason"], "NonZeroExitCode")
+
+    def test_signal_death_fails_with_the_signal(self):
+        jid = self.submit("--wrap", "kill -SEGV $$")
+        rec = self.wait_state(jid, "FAILED")
+        self.assertEqual(rec["ExitCode"], "0:11")
+
+    def test_time_limit_ends_in_timeout(self):
+        jid = self.submit("-t", "1", "--wrap", "sleep 100")
+        rec = self.wait_state(jid, "TIMEOUT", timeout=40)
+        self.assertEqual(rec["Reason"], "TimeLimit")
+
+    def test_output_patterns_and_array_tasks(self):
+        jid = self.submit("-J", "pat", "-o", "out.%x.%j", "--wrap", "echo patterned")
+        self.wait_state(jid, "COMPLETED")
+        with open(self.work("out.pat.%s" % jid)) as f:
+            self.assertEqual(f.read(), "patterned\n")
+        aid = self.submit("--array=1-3", "--wrap", "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID")
+        for t in (1, 2, 3):
+            path = self.work("slurm-%s_%d.out" % (aid, t))
+            self.cluster.wait_for("array task %d output" % t,
+                                  lambda: os.path.exists(path) and open(path).read(), timeout=30)
+            with open(path) as f:
+                self.assertEqual(f.read(), "task %d of %s\n" % (t, aid))
+
+    def test_scancel_running_job_kills_its_children(self):
+        pidfile = self.work("child.pid")
+        jid = self.submit("--wrap", "sleep 1000 & echo $! > %s; wait" % pidfile)
+        self.wait_state(jid, "RUNNING")
+        pid = int(self.cluster.wait_for("child pid", lambda: os.path.exists(pidfile) and
+                                        open(pidfile).read().strip()))
+        self.assertTrue(os.path.exists("/proc/%d" % pid))
+        self.cl("scancel", jid)
+        rec = self.wait_state(jid, "CANCELLED")
+        self.cluster.wait_for("the job's background child to die",
+                              lambda: not os.path.exists("/proc/%d" % pid), timeout=15)
+        self.assertNotIn("COMPLETING", rec.get("JobState", ""))
+
+    def test_scancel_signal_reaches_the_job(self):
+        marker = self.work("got-usr1")
+        jid = self.submit("--wrap", "trap 'touch %s; exit 0' USR1; while :; do sleep 0.2; done" % marker)
+        self.wait_state(jid, "RUNNING")
+        time.sleep(0.5)   # let the trap be installed
+        self.cl("scancel", "-s", "USR1", jid)
+        self.wait_state(jid, "COMPLETED")
+        self.assertTrue(os.path.exists(marker))
+
+    def test_drain_busy_node_drains_after_its_job(self):
+        jid = self.submit("--wrap", "sleep 3")
+        node = self.node_of(jid)
+        self.cl("scontrol", "update", "NodeName=" + node, "State=DRAIN", "Reason=maint")
+        _, out, _ = self.cl("sinfo", "-h", "-n", node, "-o", "%t")
+        self.assertEqual(out.split()[0], "drng")
+        self.wait_state(jid, "COMPLETED")
+        self.cluster.wait_for("node %s drained" % node, lambda: self.cl(
+            "sinfo", "-h", "-n", node, "-o", "%t")[1].split()[0] == "drain")
+        self.cl("scontrol", "update", "NodeName=" + node, "State=RESUME")
+        self.cluster.wait_for("node %s idle again" % node, lambda: self.cl(
+            "sinfo", "-h", "-n", node, "-o", "%t")[1].split()[0] == "idle")
+
+
+class FailureTest(NodeTestCase):
+    EXTRA = ("KillWait=2", "SlurmdTimeout=4")
+
+    def test_flurmnd_restart_reattaches_to_a_running_job(self):
+        jid = self.submit("--wrap", "sleep 4; echo survived")
+        node = self.node_of(jid)
+        self.cluster.kill9_node(node)
+        time.sleep(1)
+        self.cluster.start_node(node, env=TIME_SCALE)
+        rec = self.wait_state(jid, "COMPLETED", timeout=30)
+        self.assertEqual(rec["NodeList"], node)
+        with open(self.work("slurm-%s.out" % jid)) as f:
+            self.assertEqual(f.read(), "survived\n")
+
+    def test_job_ending_while_flurmnd_is_down_is_reported(self):
+        jid = self.submit("--wrap", "sleep 1; exit 7")
+        node = self.node_of(jid)
+        self.cluster.kill9_node(node)
+        time.sleep(2.5)   # the job ends meanwhile; less than SlurmdTimeout
+        self.cluster.start_node(node, env=TIME_SCALE)
+        rec = self.wait_state(jid, "FAILED", timeout=30)
+        self.assertEqual(rec["ExitCode"], "7:0")
+
+    def test_flurmctld_kill9_while_jobs_run(self):
+        jid = self.submit("--wrap", "sleep 5; echo finished")
+        self.node_of(jid)
+        self.cluster.kill9()
+        self.cluster.restart()
+        self.assertEqual(self.job(jid)["JobState"], "RUNNING")
+        rec = self.wait_state(jid, "COMPLETED", timeout=30)
+        self.assertEqual(rec["ExitCode"], "0:0")
+        with open(self.work("slurm-%s.out" % jid)) as f:
+            self.assertEqual(f.read(), "finished\n")
+
+    def test_z_dead_node_goes_down_and_its_jobs_are_requeued_or_failed(self):
+        requeued = self.submit("--wrap", "sleep 300")
+        node = self.node_of(requeued)
+        # a second job on the same node that must not come back
+        doomed = self.submit("--no-requeue", "--wrap", "sleep 300")
+        self.cluster.kill9_node(node)
+        self.cluster.wait_for("node %s down" % node, lambda: self.cl(
+            "sinfo", "-h", "-n", node, "-o", "%t")[1].split()[0] == "down*", timeout=30)
+        rec = parse_kv(self.cl("scontrol", "show", "node", node)[1])
+        self.assertEqual(rec.get("Reason"), "Not")   # "Not responding" cut at the space
+        r = self.cluster.wait_for("job %s requeued" % requeued,
+                                  lambda: self.job(requeued).get("Restarts") == "1" and self.job(requeued))
+        self.assertIn(r["JobState"], ("PENDING", "RUNNING"))
+        self.assertNotEqual(r.get("NodeList"), node)
+        if self.job(doomed)["NodeList"] == node:
+            self.assertEqual(self.wait_state(doomed, "NODE_FAIL")["JobState"], "NODE_FAIL")
+        # the node comes back: its orphaned job processes are killed, the node returns
+        self.cluster.start_node(node, env=TIME_SCALE)
+        self.cluster.wait_for("node %s back" % node, lambda: self.cl(
+            "sinfo", "-h", "-n", node, "-o", "%t")[1].split()[0] in ("idle", "mix", "alloc"))
+        for j in (requeued, doomed):
+            self.cl("scancel", j, check=False)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
