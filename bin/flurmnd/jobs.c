@@ -258,7 +258,10 @@ static void watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
     nd_job_t *job = w->data;
     if (!job->has_started)
         job_running(job);
-    if (!nd_proc_alive(job->st.sup_pid, job->st.sup_start))
+    /* `exit` is the supervisor's last word: the job is over even if the process lingers */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/exit", job->dir);
+    if (access(path, F_OK) == 0 || !nd_proc_alive(job->st.sup_pid, job->st.sup_start))
         job_ended(job);
 }
 
@@ -423,7 +426,8 @@ static void recover_one(nd_t *nd, uint32_t id)
     }
     job->has_started = nd_spool_read_started(job->dir, &job->started) == FLURM_OK;
     job->phase = job->has_started ? ND_JOB_RUNNING : ND_JOB_LAUNCHING;
-    if (job->st.sup_pid > 0 && nd_proc_alive(job->st.sup_pid, job->st.sup_start)) {
+    bool have_exit = nd_spool_read_exit(job->dir, &(nd_exit_t){ 0 }) == FLURM_OK;
+    if (!have_exit && job->st.sup_pid > 0 && nd_proc_alive(job->st.sup_pid, job->st.sup_start)) {
         flurm_info("job %u: re-attached (supervisor %ld%s)", id, (long)job->st.sup_pid,
                    job->has_started ? "" : ", not started yet");
         ev_timer_start(nd->loop, &job->watch_w);
@@ -431,7 +435,7 @@ static void recover_one(nd_t *nd, uint32_t id)
         apply_cause(job);
         return;
     }
-    if (job->st.sup_pid <= 0 && nd_spool_read_exit(job->dir, &(nd_exit_t){ 0 }) != FLURM_OK) {
+    if (job->st.sup_pid <= 0 && !have_exit) {
         job_fail_early(job, "flurmnd restarted while launching the job");
         return;
     }

@@ -122,7 +122,8 @@ int nd_spool_remove_tree(const char *path);
 /* Start time of process PID from /proc/PID/stat (field 22), 0 if it does not exist. A pid whose
  * start time differs from the recorded one has been recycled. */
 unsigned long long nd_proc_start_time(pid_t pid);
-/* PID exists (zombies included) and started at START. */
+/* PID exists, is not a zombie (an exited process nobody reaped: flurmnd's orphans go to an init
+ * that may be slow to reap) and started at START. */
 bool nd_proc_alive(pid_t pid, unsigned long long start);
 
 /* ------------------------------------------------------------------ hw.c */

@@ -298,35 +298,46 @@ int nd_spool_remove_tree(const char *path)
     return rc;
 }
 
-unsigned long long nd_proc_start_time(pid_t pid)
+/* Start time (field 22) and state letter (field 3) of PID; false if it does not exist. */
+static bool proc_stat(pid_t pid, unsigned long long *start, char *state)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return false;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return false;
     buf[n] = '\0';
     /* comm (field 2) may hold spaces and parentheses: fields restart after the last ')'. */
     char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
+    if (!p || p[1] != ' ' || !p[2])
+        return false;
+    *state = p[2];
     p++;
     for (int field = 3; field < 22; field++) {
         p = strchr(p + 1, ' ');
         if (!p)
-            return 0;
+            return false;
     }
-    return strtoull(p + 1, NULL, 10);
+    *start = strtoull(p + 1, NULL, 10);
+    return true;
+}
+
+unsigned long long nd_proc_start_time(pid_t pid)
+{
+    unsigned long long start;
+    char state;
+    return pid > 0 && proc_stat(pid, &start, &state) ? start : 0;
 }
 
 bool nd_proc_alive(pid_t pid, unsigned long long start)
 {
-    if (pid <= 0)
+    unsigned long long s;
+    char state;
+    if (pid <= 0 || !proc_stat(pid, &s, &state))
         return false;
-    unsigned long long s = nd_proc_start_time(pid);
-    return s != 0 && s == start;
+    return s == start && state != 'Z' && state != 'X';
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -206,6 +207,20 @@ static int run_hook(const nd_sup_args_t *a, const char *path)
     return status;
 }
 
+/* Reap what the job left (killed above, or escaped into its own group); give up after ~1 s on
+ * those still running: they are no longer the job's. */
+static void reap_orphans(void)
+{
+    for (int i = 0; i < 100; i++) {
+        pid_t r;
+        while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (r < 0 && errno == ECHILD)
+            return;
+        usleep(10 * 1000);
+    }
+}
+
 static _Noreturn void finish(const nd_sup_args_t *a, nd_exit_t *ex)
 {
     if (a->epilog)
@@ -221,6 +236,9 @@ _Noreturn void nd_supervisor_main(const nd_sup_args_t *a)
 {
     setsid();
     reset_signals();
+    /* The job's orphans become our children, so they are reaped here and never linger as
+     * zombies in the job's session (an init may be slow to reap). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     /* Only SIGKILL ends the supervisor: the job's outcome must reach the exit file. */
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
@@ -314,6 +332,7 @@ _Noreturn void nd_supervisor_main(const nd_sup_args_t *a)
         }
     }
     kill(-pid, SIGKILL);   /* what the script left behind in its process group */
+    reap_orphans();
     ex.wait_status = status;
     ex.end_time = time(NULL);
     ex.max_rss_kb = (uint64_t)ru.ru_maxrss;
