@@ -251,6 +251,9 @@ class FlurmndTest(unittest.TestCase):
         self.ctld.close()
         time.sleep(0.2)
         reap_orphans()
+        for n in self.nodes:   # a sanitizer build reports into the daemon's log
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                self.assertNotIn(bad, n.log(), "sanitizer report in %s" % n.logpath)
         if not os.environ.get("FLURMND_TEST_KEEP"):   # set it to keep logs and spools
             shutil.rmtree(self.dir, ignore_errors=True)
 
