@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    umask(022);   /* spool directories must let a job's user reach its script */
     flurm_log_set_ident("flurmnd");
     flurm_log_set_level(verbose >= 3 ? FLURM_LOG_TRACE : (flurm_log_level_t)(FLURM_LOG_INFO + verbose));
 

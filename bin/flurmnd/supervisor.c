@@ -134,6 +134,15 @@ static _Noreturn void run_script(const nd_sup_args_t *a, int err_fd)
         errno = ENOMEM;
         child_fail(err_fd, "out of memory", NULL);
     }
+    /* sbatch exports the submitter's umask as SLURM_UMASK; slurmstepd applies it (SLURM
+     * src/slurmd/slurmstepd/mgr.c); output files are created under it. */
+    const char *um = nd_env_get(env, "SLURM_UMASK");
+    if (um && um[0]) {
+        char *end;
+        unsigned long m = strtoul(um, &end, 8);
+        if (!*end && m <= 0777)
+            umask((mode_t)m);
+    }
     int wflags = O_WRONLY | O_CREAT | (l->open_append ? O_APPEND : O_TRUNC);
     if (open_std(in, O_RDONLY, 0) != 0)
         child_fail(err_fd, "could not open stdin", in);

@@ -335,7 +335,10 @@ class FlurmndTest(unittest.TestCase):
                      "SLURM_SUBMIT_DIR=%s" % self.work, "SLURM_SUBMIT_HOST=submithost"):
             self.assertIn(want + "\n", out)
         self.assertNotIn("SLURM_ARRAY_TASK_ID", out)
-        self.assertEqual(os.stat(os.path.join(self.work, "slurm-11.out")).st_uid, 0)
+        # uid 0 as root; not root, flurmnd runs every job as itself
+        self.assertEqual(os.stat(os.path.join(self.work, "slurm-11.out")).st_uid, os.geteuid())
+        if not IS_ROOT:
+            self.assertEqual(self.n1.log().count("not running as root"), 1)
         # acknowledged: the job's spool directory is gone
         wait_for(lambda: not os.path.exists(os.path.join(self.spool, "n1", "job11")), 5, "spool cleanup")
 
@@ -371,6 +374,9 @@ class FlurmndTest(unittest.TestCase):
         self.ctld.launch(job=43, workdir=self.work, out="app.out", script="#!/bin/sh\necho fresh\n")
         self.ctld.expect("ENDED", job=43, state="COMPLETED")
         self.assertEqual(self.out("app.out"), "fresh\n")   # truncated without open_append
+        self.ctld.launch(job=44, workdir=self.work, env="SLURM_UMASK=0077", script="#!/bin/sh\ntrue\n")
+        self.ctld.expect("ENDED", job=44, state="COMPLETED")
+        self.assertEqual(os.stat(os.path.join(self.work, "slurm-44.out")).st_mode & 0o777, 0o600)
 
     def test_exit_code_3_is_failed_status_768(self):
         self.ctld.launch(job=13, workdir=self.work, script="#!/bin/sh\nexit 3\n")
