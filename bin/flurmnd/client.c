@@ -1,0 +1,516 @@
+/* bin/flurmnd/client.c — the controller link (proto/node.proto).
+ *
+ * One nng REQ socket dials the controller (nng redials forever with backoff). Two contexts:
+ *   poll   a long Poll always in flight once registered; its replies carry the commands
+ *   event  Register, then JobStarted/JobEnd one at a time
+ * nng completes each send/recv on its own threads; the callback only records the outcome and
+ * wakes the loop (ev_async), so every protocol decision is taken on the loop thread.
+ *
+ * Registration is the recovery path for everything: after a controller restart
+ * (ERROR_NOT_REGISTERED) or any failed exchange (timeout: the controller is gone) flurmnd sends
+ * Register again with its running jobs and every JobEnd not yet acknowledged. */
+#include "flurmnd.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include <flurm/log.h>
+
+#define SEND_TIMEOUT_MS 10000
+#define REPLY_TIMEOUT_MS 10000    /* Register/JobEvent; a Poll gets its wait on top */
+#define RETRY_DELAY_S 2.0         /* after a refused Register */
+
+typedef enum chan_phase { CH_IDLE = 0, CH_SEND, CH_RECV, CH_DONE } chan_phase_t;
+typedef enum req_kind { RQ_REGISTER = 0, RQ_POLL, RQ_STARTED, RQ_ENDED } req_kind_t;
+
+typedef struct chan {
+    nd_client_t *cl;
+    nng_ctx ctx;
+    nng_aio *aio;
+    chan_phase_t phase;       /* written by the nng thread only between send and done */
+    int result;
+    nng_msg *reply;
+    atomic_bool done;
+    nng_duration recv_timeout;
+    req_kind_t kind;
+    uint32_t job_id;
+    uint64_t reg_gen;         /* registration the request belonged to */
+} chan_t;
+
+struct nd_client {
+    nd_t *nd;
+    nng_socket sock;
+    nng_dialer dialer;
+    chan_t poll, event;
+    ev_async wake;
+    ev_timer retry;
+    bool registered;
+    bool retry_pending;
+    uint64_t reg_gen;         /* bumped at every successful Register */
+    uint32_t poll_wait_ms;
+    bool said_unreachable;
+    char last_refusal[256];
+};
+
+static void chan_cb(void *arg)
+{
+    chan_t *c = arg;
+    int rv = nng_aio_result(c->aio);
+    if (c->phase == CH_SEND) {
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(c->aio));
+            c->result = rv;
+            c->reply = NULL;
+            goto done;
+        }
+        c->phase = CH_RECV;
+        nng_aio_set_timeout(c->aio, c->recv_timeout);
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    c->result = rv;
+    c->reply = rv == 0 ? nng_aio_get_msg(c->aio) : NULL;
+done:
+    c->phase = CH_DONE;
+    atomic_store(&c->done, true);
+    ev_async_send(c->cl->nd->loop, &c->cl->wake);
+}
+
+/* Pack REQ and start the exchange on C. false if it could not be started. */
+static bool chan_start(chan_t *c, Flurm__Node__NodeRequest *req, req_kind_t kind, uint32_t job_id,
+                       nng_duration recv_timeout)
+{
+    nd_client_t *cl = c->cl;
+    req->version = FLURM__NODE__VERSION__PROTOCOL_VERSION;
+    req->node_name = (char *)cl->nd->node_name;
+    req->boot_id = cl->nd->boot_id;
+    size_t len = flurm__node__node_request__get_packed_size(req);
+    nng_msg *m;
+    if (nng_msg_alloc(&m, len) != 0) {
+        flurm_error("out of memory for a %zu-byte request", len);
+        return false;
+    }
+    flurm__node__node_request__pack(req, nng_msg_body(m));
+    c->kind = kind;
+    c->job_id = job_id;
+    c->reg_gen = cl->reg_gen;
+    c->recv_timeout = recv_timeout;
+    c->phase = CH_SEND;
+    nng_aio_set_msg(c->aio, m);
+    nng_aio_set_timeout(c->aio, SEND_TIMEOUT_MS);
+    nng_ctx_send(c->ctx, c->aio);
+    return true;
+}
+
+static int64_t rj_start(const nd_job_t *j)
+{
+    return j->has_started ? j->started.start_time : j->st.ctld_start_time;
+}
+
+static void fill_end(Flurm__Node__JobEnd *e, const nd_job_t *j)
+{
+    e->job_id = j->id;
+    e->state = j->end_state;
+    e->wait_status = j->end_status;
+    e->start_time = j->end_start_time;
+    e->end_time = j->end_time;
+    e->max_rss_kb = j->end_rss_kb;
+    e->reason = (char *)j->end_reason;
+}
+
+static void send_register(nd_client_t *cl)
+{
+    nd_t *nd = cl->nd;
+    const nd_hw_t *hw = &nd->hw;
+    Flurm__Node__Register r = FLURM__NODE__REGISTER__INIT;
+    r.cpus = hw->cpus;
+    r.boards = hw->boards;
+    r.sockets = hw->sockets;
+    r.cores_per_socket = hw->cores_per_socket;
+    r.threads_per_core = hw->threads_per_core;
+    r.real_memory_mb = hw->real_memory_mb;
+    r.tmp_disk_mb = hw->tmp_disk_mb;
+    r.gres = (char *)hw->gres;
+    r.features = (char *)hw->features;
+    r.boot_time = hw->boot_time;
+    r.start_time = nd->start_time;
+    r.version = (char *)FLURM_VERSION_STRING;
+    r.hostname = (char *)hw->hostname;
+    r.arch = (char *)hw->arch;
+    r.os = (char *)hw->os;
+
+    size_t n = 0;
+    for (nd_job_t *j = nd->jobs; j; j = j->next)
+        n++;
+    Flurm__Node__RunningJob *run = calloc(n ? n : 1, sizeof *run);
+    Flurm__Node__RunningJob **runp = calloc(n ? n : 1, sizeof *runp);
+    Flurm__Node__JobEnd *end = calloc(n ? n : 1, sizeof *end);
+    Flurm__Node__JobEnd **endp = calloc(n ? n : 1, sizeof *endp);
+    if (!run || !runp || !end || !endp) {
+        flurm_error("out of memory building Register");
+        goto out;
+    }
+    for (nd_job_t *j = nd->jobs; j; j = j->next) {
+        j->in_register = true;
+        if (j->phase == ND_JOB_ENDED) {
+            flurm__node__job_end__init(&end[r.n_ended]);
+            fill_end(&end[r.n_ended], j);
+            endp[r.n_ended] = &end[r.n_ended];
+            r.n_ended++;
+        } else {
+            flurm__node__running_job__init(&run[r.n_running]);
+            run[r.n_running].job_id = j->id;
+            run[r.n_running].start_time = rj_start(j);
+            runp[r.n_running] = &run[r.n_running];
+            r.n_running++;
+        }
+    }
+    r.running = runp;
+    r.ended = endp;
+    Flurm__Node__NodeRequest req = FLURM__NODE__NODE_REQUEST__INIT;
+    req.body_case = FLURM__NODE__NODE_REQUEST__BODY_REGISTER;
+    req.register_ = &r;
+    flurm_verbose("registering with %s: %zu running, %zu ended job(s)", nd->url, r.n_running, r.n_ended);
+    if (!chan_start(&cl->event, &req, RQ_REGISTER, 0, REPLY_TIMEOUT_MS))
+        for (nd_job_t *j = nd->jobs; j; j = j->next)
+            j->in_register = false;
+out:
+    free(run);
+    free(runp);
+    free(end);
+    free(endp);
+}
+
+static void send_poll(nd_client_t *cl)
+{
+    Flurm__Node__Poll p = FLURM__NODE__POLL__INIT;
+    p.wait_ms = cl->poll_wait_ms;
+    nd_hw_load(&p.cpu_load, &p.free_mem_mb);
+    Flurm__Node__NodeRequest req = FLURM__NODE__NODE_REQUEST__INIT;
+    req.body_case = FLURM__NODE__NODE_REQUEST__BODY_POLL;
+    req.poll = &p;
+    chan_start(&cl->poll, &req, RQ_POLL, 0, (nng_duration)(cl->poll_wait_ms + REPLY_TIMEOUT_MS));
+}
+
+/* The next JobStarted/JobEnd due, oldest job first; false if none. */
+static bool send_next_event(nd_client_t *cl)
+{
+    nd_job_t *pick = NULL;
+    bool started = false;
+    for (nd_job_t *j = cl->nd->jobs; j; j = j->next) {
+        if (j->has_started && !j->start_reported) {
+            pick = j;
+            started = true;
+        } else if (j->phase == ND_JOB_ENDED) {
+            pick = j;
+            started = false;
+        }
+    }
+    if (!pick)
+        return false;
+    Flurm__Node__JobEvent ev = FLURM__NODE__JOB_EVENT__INIT;
+    Flurm__Node__JobStarted js = FLURM__NODE__JOB_STARTED__INIT;
+    Flurm__Node__JobEnd je = FLURM__NODE__JOB_END__INIT;
+    if (started) {
+        js.job_id = pick->id;
+        js.start_time = pick->started.start_time;
+        js.pid = (uint32_t)pick->started.pid;
+        ev.event_case = FLURM__NODE__JOB_EVENT__EVENT_STARTED;
+        ev.started = &js;
+    } else {
+        fill_end(&je, pick);
+        ev.event_case = FLURM__NODE__JOB_EVENT__EVENT_ENDED;
+        ev.ended = &je;
+    }
+    Flurm__Node__NodeRequest req = FLURM__NODE__NODE_REQUEST__INIT;
+    req.body_case = FLURM__NODE__NODE_REQUEST__BODY_JOB_EVENT;
+    req.job_event = &ev;
+    return chan_start(&cl->event, &req, started ? RQ_STARTED : RQ_ENDED, pick->id, REPLY_TIMEOUT_MS);
+}
+
+void nd_client_kick(nd_t *nd)
+{
+    nd_client_t *cl = nd->client;
+    if (!cl)
+        return;
+    if (cl->event.phase == CH_IDLE && !cl->retry_pending) {
+        if (!cl->registered)
+            send_register(cl);
+        else
+            send_next_event(cl);
+    }
+    if (cl->registered && cl->poll.phase == CH_IDLE)
+        send_poll(cl);
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    nd_client_t *cl = w->data;
+    cl->retry_pending = false;
+    nd_client_kick(cl->nd);
+}
+
+static void retry_later(nd_client_t *cl)
+{
+    if (cl->retry_pending)
+        return;
+    cl->retry_pending = true;
+    ev_timer_set(&cl->retry, RETRY_DELAY_S, 0);
+    ev_timer_start(cl->nd->loop, &cl->retry);
+}
+
+/* A request of registration REG_GEN failed: register again (once per registration). */
+static void lose_registration(nd_client_t *cl, uint64_t reg_gen)
+{
+    if (reg_gen == cl->reg_gen && cl->registered) {
+        cl->registered = false;
+        flurm_verbose("registration with %s lost; registering again", cl->nd->url);
+    }
+}
+
+static void handle_commands(nd_client_t *cl, const Flurm__Node__NodeReply *r)
+{
+    nd_t *nd = cl->nd;
+    for (size_t i = 0; i < r->n_commands; i++) {
+        const Flurm__Node__Command *c = r->commands[i];
+        switch (c->cmd_case) {
+        case FLURM__NODE__COMMAND__CMD_LAUNCH:
+            nd_jobs_launch(nd, c->launch);
+            break;
+        case FLURM__NODE__COMMAND__CMD_SIGNAL:
+            nd_jobs_signal(nd, c->signal->job_id, c->signal->signal);
+            break;
+        case FLURM__NODE__COMMAND__CMD_KILL:
+            nd_jobs_terminate(nd, c->kill->job_id, ND_CAUSE_CANCEL, c->kill->kill_wait_s);
+            break;
+        default:
+            flurm_warn("ignoring an empty or unknown command from the controller");
+            break;
+        }
+    }
+}
+
+static void refusal(nd_client_t *cl, const Flurm__Node__NodeReply *r)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%s: %s",
+             protobuf_c_enum_descriptor_get_value(&flurm__node__error_code__descriptor, r->error)
+                 ? protobuf_c_enum_descriptor_get_value(&flurm__node__error_code__descriptor, r->error)->name
+                 : "error",
+             r->error_text);
+    if (strcmp(text, cl->last_refusal) != 0) {
+        flurm_error("controller %s refused node %s: %s", cl->nd->url, cl->nd->node_name, text);
+        snprintf(cl->last_refusal, sizeof cl->last_refusal, "%s", text);
+    }
+}
+
+static void on_register(nd_client_t *cl, const Flurm__Node__NodeReply *r)
+{
+    nd_t *nd = cl->nd;
+    if (r->error != FLURM__NODE__ERROR_CODE__OK) {
+        for (nd_job_t *j = nd->jobs; j; j = j->next)
+            j->in_register = false;
+        refusal(cl, r);
+        retry_later(cl);
+        return;
+    }
+    cl->registered = true;
+    cl->reg_gen++;
+    cl->last_refusal[0] = '\0';
+    if (cl->said_unreachable || flurm_log_get_level() >= FLURM_LOG_VERBOSE)
+        flurm_info("registered with controller %s", nd->url);
+    cl->said_unreachable = false;
+    for (nd_job_t *j = nd->jobs, *next; j; j = next) {
+        next = j->next;
+        if (!j->in_register)
+            continue;
+        j->in_register = false;
+        if (j->phase == ND_JOB_ENDED)
+            nd_jobs_forget(nd, j);
+        else if (j->has_started)
+            j->start_reported = true;
+    }
+    if (r->ack)
+        for (size_t i = 0; i < r->ack->n_unknown_jobs; i++)
+            nd_jobs_terminate(nd, r->ack->unknown_jobs[i], ND_CAUSE_ORPHAN, nd->kill_wait);
+}
+
+static void on_event(nd_client_t *cl, const chan_t *c, const Flurm__Node__NodeReply *r)
+{
+    if (r->error == FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED) {
+        lose_registration(cl, c->reg_gen);
+        return;
+    }
+    if (r->error != FLURM__NODE__ERROR_CODE__OK) {
+        refusal(cl, r);
+        lose_registration(cl, c->reg_gen);
+        retry_later(cl);
+        return;
+    }
+    nd_job_t *job = nd_jobs_find(cl->nd, c->job_id);
+    if (!job)
+        return;
+    if (c->kind == RQ_STARTED)
+        job->start_reported = true;
+    else if (job->phase == ND_JOB_ENDED)
+        nd_jobs_forget(cl->nd, job);
+}
+
+static void on_poll(nd_client_t *cl, const chan_t *c, const Flurm__Node__NodeReply *r)
+{
+    if (r->error == FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED) {
+        lose_registration(cl, c->reg_gen);
+        return;
+    }
+    if (r->error != FLURM__NODE__ERROR_CODE__OK) {
+        refusal(cl, r);
+        lose_registration(cl, c->reg_gen);
+        retry_later(cl);
+        return;
+    }
+    if (r->poll_wait_ms)
+        cl->poll_wait_ms = r->poll_wait_ms;
+    handle_commands(cl, r);
+}
+
+static void chan_complete(nd_client_t *cl, chan_t *c)
+{
+    nd_t *nd = cl->nd;
+    int result = c->result;
+    nng_msg *m = c->reply;
+    c->reply = NULL;
+    c->phase = CH_IDLE;
+    if (result != 0) {
+        if (result == NNG_ECLOSED || result == NNG_ECANCELED)
+            return;
+        if (!cl->said_unreachable) {
+            flurm_warn("controller %s not answering (%s); retrying", nd->url, nng_strerror(result));
+            cl->said_unreachable = true;
+        }
+        if (c->kind == RQ_REGISTER) {
+            for (nd_job_t *j = nd->jobs; j; j = j->next)
+                j->in_register = false;
+            if (result != NNG_ETIMEDOUT)
+                retry_later(cl);
+        } else {
+            lose_registration(cl, c->reg_gen);
+        }
+        return;
+    }
+    Flurm__Node__NodeReply *r =
+        flurm__node__node_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    if (!r) {
+        flurm_warn("unreadable reply from the controller; registering again");
+        if (c->kind == RQ_REGISTER) {
+            for (nd_job_t *j = nd->jobs; j; j = j->next)
+                j->in_register = false;
+            retry_later(cl);
+        }
+        lose_registration(cl, c->reg_gen);
+        return;
+    }
+    if (r->version != FLURM__NODE__VERSION__PROTOCOL_VERSION ||
+        r->error == FLURM__NODE__ERROR_CODE__ERROR_VERSION) {
+        flurm_error("controller %s speaks node protocol version %u, this flurmnd speaks %u%s%s: stopping",
+                    nd->url, r->version, (unsigned)FLURM__NODE__VERSION__PROTOCOL_VERSION,
+                    r->error_text[0] ? ": " : "", r->error_text);
+        flurm__node__node_reply__free_unpacked(r, NULL);
+        nd_client_stop(nd);
+        exit(1);
+    }
+    switch (c->kind) {
+    case RQ_REGISTER: on_register(cl, r); break;
+    case RQ_POLL: on_poll(cl, c, r); break;
+    case RQ_STARTED:
+    case RQ_ENDED: on_event(cl, c, r); break;
+    }
+    flurm__node__node_reply__free_unpacked(r, NULL);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    nd_client_t *cl = w->data;
+    if (atomic_exchange(&cl->event.done, false))
+        chan_complete(cl, &cl->event);
+    if (atomic_exchange(&cl->poll.done, false))
+        chan_complete(cl, &cl->poll);
+    nd_client_kick(cl->nd);
+}
+
+static int chan_open(nd_client_t *cl, chan_t *c)
+{
+    c->cl = cl;
+    atomic_init(&c->done, false);
+    int rv = nng_ctx_open(&c->ctx, cl->sock);
+    if (rv == 0)
+        rv = nng_aio_alloc(&c->aio, chan_cb, c);
+    return rv;
+}
+
+int nd_client_start(nd_t *nd)
+{
+    nd_client_t *cl = calloc(1, sizeof *cl);
+    if (!cl)
+        return FLURM_ENOMEM;
+    cl->nd = nd;
+    cl->poll_wait_ms = ND_DEFAULT_POLL_MS;
+    int rv = nng_req0_open(&cl->sock);
+    if (rv == 0)
+        rv = chan_open(cl, &cl->poll);
+    if (rv == 0)
+        rv = chan_open(cl, &cl->event);
+    if (rv == 0)
+        rv = nng_dialer_create(&cl->dialer, cl->sock, nd->url);
+    if (rv == 0) {
+        nng_dialer_set_ms(cl->dialer, NNG_OPT_RECONNMINT, 100);
+        nng_dialer_set_ms(cl->dialer, NNG_OPT_RECONNMAXT, 5000);
+        rv = nng_dialer_start(cl->dialer, NNG_FLAG_NONBLOCK);
+    }
+    if (rv != 0) {
+        flurm_error("cannot dial the controller at %s: %s", nd->url, nng_strerror(rv));
+        nng_aio_free(cl->poll.aio);
+        nng_aio_free(cl->event.aio);
+        nng_close(cl->sock);
+        free(cl);
+        return FLURM_EIO;
+    }
+    ev_async_init(&cl->wake, wake_cb);
+    cl->wake.data = cl;
+    ev_async_start(nd->loop, &cl->wake);
+    ev_timer_init(&cl->retry, retry_cb, 0, 0);
+    cl->retry.data = cl;
+    nd->client = cl;
+    nd_client_kick(nd);
+    return FLURM_OK;
+}
+
+void nd_client_stop(nd_t *nd)
+{
+    nd_client_t *cl = nd->client;
+    if (!cl)
+        return;
+    nd->client = NULL;
+    nng_aio_stop(cl->poll.aio);
+    nng_aio_stop(cl->event.aio);
+    if (cl->poll.reply)
+        nng_msg_free(cl->poll.reply);
+    if (cl->event.reply)
+        nng_msg_free(cl->event.reply);
+    nng_aio_free(cl->poll.aio);
+    nng_aio_free(cl->event.aio);
+    nng_close(cl->sock);
+    ev_async_stop(nd->loop, &cl->wake);
+    ev_timer_stop(nd->loop, &cl->retry);
+    free(cl);
+}
