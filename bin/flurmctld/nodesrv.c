@@ -27,7 +27,7 @@
 #include "node.pb-c.h"
 
 #define DEFAULT_NODE_PORT 6819
-#define POLL_WAIT_MS 5000          /* how long a node's long poll is held */
+#define POLL_WAIT_MS 5000          /* how long a node's long poll is held, at most */
 #define SPARE_CONTEXTS 16          /* beyond one per node, for registrations and events */
 
 typedef Flurm__Node__NodeRequest node_req_t;
@@ -96,6 +96,15 @@ static void nctx_cb(void *arg)
     ev_async_send(s->ctl->loop, &s->wake);
 }
 
+/* How long a poll may be held: a node is heard from at least three times per SlurmdTimeout, so
+ * a live node is never taken for a silent one. */
+static uint32_t poll_wait_ms(const struct nodesrv *s)
+{
+    uint32_t t = s->ctl->conf->slurmd_timeout;
+    uint32_t w = t ? t * 1000u / 3 : POLL_WAIT_MS;
+    return w < POLL_WAIT_MS ? (w ? w : 1) : POLL_WAIT_MS;
+}
+
 /* ------------------------------------------------------------------ replies (loop thread) */
 
 static void reply(nctx_t *c, node_reply_t *r)
@@ -132,7 +141,7 @@ static void reply_ack(nctx_t *c, uint32_t *unknown, size_t n)
     ack.unknown_jobs = unknown;
     ack.n_unknown_jobs = n;
     r.ack = &ack;
-    r.poll_wait_ms = POLL_WAIT_MS;
+    r.poll_wait_ms = poll_wait_ms(c->srv);
     reply(c, &r);
 }
 
@@ -153,7 +162,7 @@ static void flush_link(node_link_t *l)
     }
     r.commands = cmds;
     r.n_commands = n;
-    r.poll_wait_ms = POLL_WAIT_MS;
+    r.poll_wait_ms = poll_wait_ms(c->srv);
     reply(c, &r);
     for (size_t i = 0; i < n; i++)
         flurm__node__command__free_unpacked(cmds[i], NULL);
@@ -501,12 +510,14 @@ static void handle(struct nodesrv *s, nctx_t *c)
             nctx_t *old = l->parked;
             l->parked = NULL;
             node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
-            r.poll_wait_ms = POLL_WAIT_MS;
+            r.poll_wait_ms = poll_wait_ms(c->srv);
             reply(old, &r);
         }
         uint32_t wait = req->poll->wait_ms ? req->poll->wait_ms : POLL_WAIT_MS;
+        if (wait > poll_wait_ms(s))
+            wait = poll_wait_ms(s);
         l->parked = c;
-        l->parked_until = now + (wait > 60000 ? 60000 : wait) / 1000.0;
+        l->parked_until = now + wait / 1000.0;
         if (l->ncmds)
             flush_link(l);
         return;

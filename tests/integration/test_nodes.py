@@ -82,8 +82,8 @@ class NodeTestCase(unittest.TestCase):
                                      lambda: self.job(jid).get("JobState") in states and self.job(jid),
                                      timeout=timeout)
 
-    def submit(self, *args):
-        return self.cluster.sbatch(*args)
+    def submit(self, *args, script=None):
+        return self.cluster.sbatch(*args, script=script)
 
     def node_of(self, jid):
         return self.wait_state(jid, "RUNNING")["NodeList"]
