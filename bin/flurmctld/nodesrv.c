@@ -611,7 +611,7 @@ int nodesrv_start(ctl_t *ctl)
     s->ctxs = calloc(s->nctx, sizeof *s->ctxs);
     char url[64];
     snprintf(url, sizeof url, "tcp://0.0.0.0:%u", port);
-    int rv;
+    int rv = 0;   /* set before use; gcc -fsanitize cannot see it and -Werror stops the build */
     if (!s->links || !s->ctxs || (rv = nng_rep0_open(&s->sock)) != 0 ||
         (rv = nng_listen(s->sock, url, NULL, 0)) != 0) {
         flurm_error("cannot listen for node daemons on port %u: %s", port,
