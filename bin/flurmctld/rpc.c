@@ -208,8 +208,9 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     memset(rec, 0, sizeof *rec);
     memset(own, 0, sizeof *own);
     bool pending = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING;
-    uint32_t ncpus = j->nodes ? j->cpus_per_node * j->nnodes : or_default(d->min_cpus, 1);
-    uint32_t nnodes = j->nodes ? j->nnodes : or_default(d->min_nodes, 1);
+    uint32_t ncpus = j->nodes ? j->cpus_per_node * j->nnodes
+                   : j->ran_on ? j->cpus_per_node * j->nran_on : or_default(d->min_cpus, 1);
+    uint32_t nnodes = j->nodes ? j->nnodes : j->ran_on ? j->nran_on : or_default(d->min_nodes, 1);
     rec->array_job_id = j->array_job_id;
     rec->array_task_id = j->array_task_id;
     if (j->array_job_id && j->array_pending && pending)
@@ -259,21 +260,23 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->wait4switch = or_default(d->wait4switch, 0);
     rec->alloc_node = j->alloc_node;
     rec->select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
-    if (j->nodes) {
+    const uint32_t *on = j->nodes ? j->nodes : j->ran_on;
+    uint32_t non = j->nodes ? j->nnodes : j->nran_on;
+    if (on && non) {
         flurm_hostlist_t *hl = flurm_hostlist_new();
         uint32_t nbits = (uint32_t)ctl->conf->node_count;
         uint64_t *inx = calloc((nbits + 63) / 64 ? (nbits + 63) / 64 : 1, sizeof *inx);
-        for (uint32_t i = 0; i < j->nnodes; i++) {
+        for (uint32_t i = 0; i < non; i++) {
             if (hl)
-                flurm_hostlist_push_host(hl, ctl->conf->nodes[j->nodes[i]].name);
+                flurm_hostlist_push_host(hl, ctl->conf->nodes[on[i]].name);
             if (inx)
-                inx[j->nodes[i] / 64] |= 1ull << (j->nodes[i] % 64);
+                inx[on[i] / 64] |= 1ull << (on[i] % 64);
         }
         rec->nodes = own->nodes = hl ? flurm_hostlist_compress(hl) : NULL;
         flurm_hostlist_free(hl);
         rec->node_inx = own->node_inx = inx;
         rec->node_inx_bits = inx ? nbits : 0;
-        rec->batch_host = ctl->conf->nodes[j->nodes[0]].name;
+        rec->batch_host = ctl->conf->nodes[on[0]].name;
     }
     rec->features = d->features;
     rec->prefer = pending ? d->prefer : NULL;

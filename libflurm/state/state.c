@@ -128,6 +128,7 @@ static void job_free(flurm_job_t *j)
     free(j->array_pending);
     free(j->alloc_node);
     free(j->nodes);
+    free(j->ran_on);
     free(j);
 }
 
@@ -554,6 +555,12 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
     }
     j->desc = d;
     j->job_id = c->job_id;
+    /* The proposer reserves the id from next_job_id before the command is applied; an array
+     * task split off by a JOB_START applied in between may have taken it. The submit then gets
+     * the next free id (res->job_id tells the requester), never a second record with the same
+     * id. next_job_id is above every id in use. */
+    if (flurm_state_find_job(st, j->job_id))
+        j->job_id = st->next_job_id;
     j->user_id = c->uid;
     j->group_id = c->gid;
     /* root and SlurmUser may submit on behalf of another user (SLURM's _valid_id()). */
@@ -662,7 +669,9 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         if (count_bits(j->array_pending, j->array_nbits) == 0)
             finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
     } else if (j->nodes && k->signal != SIGKILL) {
-        /* a signal for a running job: the node delivers it; the state does not change */
+        /* A signal for a running job: the node delivers it; no job record changes, so neither
+         * does the time clients compare their last_update with. */
+        goto out;
     } else if (j->nodes) {
         /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
          * that the processes are gone. */
@@ -1062,7 +1071,16 @@ static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now)
     j->exit_code = e->wait_status;
     j->max_rss_kb = e->max_rss_kb;
     time_t end = e->end_time ? e->end_time : now;
+    /* An ended job holds nothing: j->nodes is the allocation (running or completing), so it
+     * goes with the end. Kept, a repeated report would release the nodes twice (another job's
+     * share), purge would skip the record forever, array throttles would count it as running
+     * and restore would hold its nodes again. */
     job_release(st, j, now);
+    free(j->ran_on);
+    j->ran_on = j->nodes;          /* shown as NodeList until the record is purged */
+    j->nran_on = j->nnodes;
+    j->nodes = NULL;
+    j->nnodes = 0;
     if (base == FLURM_JOB_CANCELLED) {
         j->end_time = end;
     } else {
@@ -1271,6 +1289,16 @@ static uint32_t running_tasks(const flurm_state_t *st, uint32_t array_id)
     return n;
 }
 
+/* Sets a reason the planner found; a change is a change to the job record, which readers
+ * caching the job list (flurm_state_jobs_gen) must see, as with flurm_state_schedule. */
+static void plan_reason(flurm_state_t *st, flurm_job_t *j, uint16_t reason, time_t now)
+{
+    if (j->state_reason != reason || j->state_desc)
+        touch_jobs(st, now);
+    j->state_reason = reason;
+    j->state_desc = NULL;
+}
+
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
 {
     const flurm_conf_t *c = st->conf;
@@ -1290,7 +1318,7 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
     for (size_t i = 0; i < st->njobs; i++) {
         flurm_job_t *j = st->jobs[i];
         if (j && j->desc && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING &&
-            j->priority && j->part_index >= 0 && (!j->array_job_id || j->array_pending) &&
+            j->priority && j->part_index >= 0 &&
             (!j->eligible_time || j->eligible_time <= now))
             cand[ncand++] = j;
     }
@@ -1304,8 +1332,7 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
         if (!dependency_met(st, j, j->desc->dependency, &never))
             continue;
         if (blocked[j->part_index]) {
-            j->state_reason = FLURM_WAIT_PRIORITY;
-            j->state_desc = NULL;
+            plan_reason(st, j, FLURM_WAIT_PRIORITY, now);
             continue;
         }
         if (j->array_job_id && j->array_max_tasks &&
@@ -1336,14 +1363,16 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
                 usable += node_usable(&st->nodes[p->node_idx[i]]);
             if (usable >= want) {
                 blocked[j->part_index] = true;
-                j->state_reason = FLURM_WAIT_RESOURCES;
-                j->state_desc = NULL;
+                plan_reason(st, j, FLURM_WAIT_RESOURCES, now);
             }
             continue;
         }
         flurm_cmd_start_t *s = &starts[nstart];
         s->job_id = j->job_id;
-        s->array_task_id = j->array_job_id ? first_task(j) : FLURM_NO_VAL;
+        /* Only the meta record (pending tasks left) splits; a task already split off, or the
+         * last one holding the array's id, is a job of its own (pending again after a
+         * requeue) and starts whole. */
+        s->array_task_id = j->array_pending ? first_task(j) : FLURM_NO_VAL;
         s->nnodes = want;
         s->nodes = malloc(want * sizeof *s->nodes);
         if (!s->nodes)
@@ -1612,6 +1641,7 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack64(out, j->mem_per_node);
         flurm_pack16(out, j->restart_cnt);
         flurm_pack64(out, j->max_rss_kb);
+        flurm_pack32_array(out, j->ran_on, j->ran_on ? j->nran_on : 0);
         desc.size = 0;
         if (j->desc)
             flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc, &desc);
@@ -1704,6 +1734,10 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_unpack64(&b, &j->mem_per_node);
         flurm_unpack16(&b, &j->restart_cnt);
         flurm_unpack64(&b, &j->max_rss_kb);
+        flurm_unpack32_array(&b, &j->ran_on, &j->nran_on);
+        for (uint32_t k = 0; !b.err && k < j->nran_on; k++)
+            if (j->ran_on[k] >= c->node_count)
+                b.err = FLURM_EPROTO;
         for (uint32_t k = 0; !b.err && k < j->nnodes; k++)
             if (j->nodes[k] >= c->node_count)
                 b.err = FLURM_EPROTO;   /* the configuration lost a node this job runs on */

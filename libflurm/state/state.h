@@ -110,6 +110,8 @@ typedef struct flurm_job {
     uint64_t mem_per_node;
     uint16_t restart_cnt;
     uint64_t max_rss_kb;
+    uint32_t *ran_on;            /* where a finished job ran (display only: holds nothing) */
+    uint32_t nran_on;
 } flurm_job_t;
 
 typedef struct flurm_node_rt {
