@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a working single-node FLURM cluster:
-# installs the Debian packages, builds, starts a private munged and flurmctld (and flurmnd once it
-# exists) with all state under ./.flurm, and prints how to point the real SLURM clients at it.
+# installs the Debian packages, builds, starts a private munged, flurmctld and one flurmnd (this
+# machine as the compute node) with all state under ./.flurm, and prints how to point the real
+# SLURM clients at it.
 # Re-running restarts the daemons and keeps the jobs. `scripts/quickstart.sh stop` stops them.
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -58,11 +59,16 @@ echo $! > "$dir/run/flurmctld.pid"
 export SLURM_CONF="$conf"
 for _ in $(seq 1 50); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.1; done
 scontrol ping
+# the compute node: this machine, under its short host name (the NodeName above)
+nohup build/bin/flurmnd/flurmnd -D -f "$conf" >"$dir/log/flurmnd.log" 2>&1 &
+echo $! > "$dir/run/flurmnd.pid"
+for _ in $(seq 1 50); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.1; done
+sinfo
 cat <<MSG
 
 FLURM is running (state, logs and munged under $dir).
 Use the real SLURM clients against it:
     export SLURM_CONF=$conf
-    sbatch --wrap 'hostname'; squeue; sinfo; scontrol show job
+    sbatch --wrap 'hostname'; squeue; sinfo; scontrol show job; cat slurm-*.out
 Stop it with: scripts/quickstart.sh stop
 MSG
