@@ -615,10 +615,33 @@ static int handle_will_run(ctl_t *ctl, rpc_t *r)
         return 0;
     const char *why;
     uint32_t rc = validate_submit(ctl, r, d, &why);
-    if (rc == 0)
-        rc = FLURM_ESLURM_REQUESTED_NODE_CONFIG_UNAVAILABLE; /* no node can run a job yet */
+    uint32_t *nodes = NULL, nnodes = 0, cpus = 0;
+    int32_t pi = flurm_state_resolve_partition(ctl->conf, d->partition);
+    int fit = rc ? FLURM_EINVAL : flurm_state_fit_now(ctl->state, d, pi, &nodes, &nnodes, &cpus);
     flurm_msg_free(r->frame.hdr.msg_type, d);
-    rpc_reply_rc(r, rc);
+    if (rc) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    if (fit != FLURM_OK) {
+        /* sbatch prints these as "allocation failure: ..." like slurmctld's answers */
+        rpc_reply_rc(r, fit == FLURM_EAGAIN ? FLURM_ESLURM_NODES_BUSY
+                                            : FLURM_ESLURM_REQUESTED_NODE_CONFIG_UNAVAILABLE);
+        return 0;
+    }
+    flurm_hostlist_t *hl = flurm_hostlist_new();
+    for (uint32_t i = 0; hl && i < nnodes; i++)
+        flurm_hostlist_push_host(hl, ctl->conf->nodes[nodes[i]].name);
+    char *list = hl ? flurm_hostlist_compress(hl) : NULL;
+    flurm_hostlist_free(hl);
+    flurm_will_run_response_msg_t w = {
+        .job_id = flurm_state_next_job_id(ctl->state), .node_list = list,
+        .part_name = ctl->conf->partitions[pi].name, .proc_cnt = cpus * nnodes,
+        .start_time = (time_t)ev_now(ctl->loop),
+    };
+    reply_msg(r, FLURM_RESPONSE_JOB_WILL_RUN, &w);
+    free(list);
+    free(nodes);
     return 0;
 }
 

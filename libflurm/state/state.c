@@ -1251,10 +1251,9 @@ static int cmp_prio(const void *a, const void *b)
 }
 
 /* What one node must give JOB: CPUs and MiB (0 = memory not tracked). */
-static void job_need(const flurm_state_t *st, const flurm_job_t *j, uint32_t nnodes,
+static void job_need(const flurm_state_t *st, const flurm_job_desc_msg_t *d, uint32_t nnodes,
                      uint32_t *cpus, uint64_t *mem)
 {
-    const flurm_job_desc_msg_t *d = j->desc;
     uint32_t tasks = d->num_tasks != FLURM_NO_VAL ? d->num_tasks : 1;
     uint32_t cpt = d->cpus_per_task != FLURM_NO_VAL16 && d->cpus_per_task ? d->cpus_per_task : 1;
     uint32_t total = tasks * cpt;
@@ -1299,22 +1298,84 @@ static void plan_reason(flurm_state_t *st, flurm_job_t *j, uint16_t reason, time
     j->state_desc = NULL;
 }
 
-size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
+/* First fit for a job described by D in partition P: fills PICK with up to WANT nodes whose free
+ * resources (PN) can take it and returns how many it found; *CPUS and *MEM are what each gives. */
+static uint32_t fit_nodes(const flurm_state_t *st, const flurm_job_desc_msg_t *d,
+                          const flurm_conf_partition_t *p, const plan_node_t *pn, uint32_t want,
+                          uint32_t *pick, uint32_t *cpus, uint64_t *mem)
 {
     const flurm_conf_t *c = st->conf;
-    size_t nstart = 0, ncand = 0;
+    bool exclusive = d->shared == 0;
+    uint32_t got = 0;
+    job_need(st, d, want, cpus, mem);
+    for (size_t i = 0; i < p->node_count && got < want; i++) {
+        uint32_t ni = p->node_idx[i];
+        const flurm_conf_node_t *cn = &c->nodes[ni];
+        if (exclusive ? pn[ni].free_cpus == cn->cpus && st->nodes[ni].njobs == 0
+                      : pn[ni].free_cpus >= *cpus && (!*mem || pn[ni].free_mem >= *mem))
+            pick[got++] = ni;
+    }
+    return got;
+}
+
+/* Free CPUs and memory of every node as the planner sees them (unusable nodes have none). */
+static plan_node_t *plan_free(const flurm_state_t *st)
+{
+    const flurm_conf_t *c = st->conf;
     plan_node_t *pn = calloc(c->node_count ? c->node_count : 1, sizeof *pn);
-    flurm_job_t **cand = calloc(st->njobs ? st->njobs : 1, sizeof *cand);
-    bool *blocked = calloc(c->partition_count ? c->partition_count : 1, sizeof *blocked);
-    uint32_t *pick = calloc(c->node_count ? c->node_count : 1, sizeof *pick);
-    if (!pn || !cand || !blocked || !pick)
-        goto out;
-    for (size_t i = 0; i < c->node_count; i++) {
+    for (size_t i = 0; pn && i < c->node_count; i++) {
         const flurm_node_rt_t *n = &st->nodes[i];
         bool up = node_usable(n);
         pn[i].free_cpus = up && c->nodes[i].cpus > n->alloc_cpus ? c->nodes[i].cpus - n->alloc_cpus : 0;
         pn[i].free_mem = up && c->nodes[i].real_memory > n->alloc_mem ? c->nodes[i].real_memory - n->alloc_mem : 0;
     }
+    return pn;
+}
+
+int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, int32_t part,
+                        uint32_t **nodes, uint32_t *nnodes, uint32_t *cpus_per_node)
+{
+    const flurm_conf_t *c = st->conf;
+    if (part < 0 || (size_t)part >= c->partition_count)
+        return FLURM_EINVAL;
+    const flurm_conf_partition_t *p = &c->partitions[part];
+    uint32_t want = d->min_nodes != FLURM_NO_VAL && d->min_nodes ? d->min_nodes : 1;
+    if (want > p->node_count)
+        return FLURM_ENOENT;
+    plan_node_t *pn = plan_free(st);
+    uint32_t *pick = malloc(want * sizeof *pick);
+    uint32_t cpus = 0;
+    uint64_t mem = 0;
+    int rc = FLURM_ENOMEM;
+    if (pn && pick) {
+        if (fit_nodes(st, d, p, pn, want, pick, &cpus, &mem) == want) {
+            *nodes = pick;
+            pick = NULL;
+            *nnodes = want;
+            *cpus_per_node = d->shared == 0 ? c->nodes[(*nodes)[0]].cpus : cpus;
+            rc = FLURM_OK;
+        } else {
+            uint32_t usable = 0;
+            for (size_t i = 0; i < p->node_count; i++)
+                usable += node_usable(&st->nodes[p->node_idx[i]]);
+            rc = usable >= want ? FLURM_EAGAIN : FLURM_ENOENT;
+        }
+    }
+    free(pn);
+    free(pick);
+    return rc;
+}
+
+size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
+{
+    const flurm_conf_t *c = st->conf;
+    size_t nstart = 0, ncand = 0;
+    plan_node_t *pn = plan_free(st);
+    flurm_job_t **cand = calloc(st->njobs ? st->njobs : 1, sizeof *cand);
+    bool *blocked = calloc(c->partition_count ? c->partition_count : 1, sizeof *blocked);
+    uint32_t *pick = calloc(c->node_count ? c->node_count : 1, sizeof *pick);
+    if (!pn || !cand || !blocked || !pick)
+        goto out;
     for (size_t i = 0; i < st->njobs; i++) {
         flurm_job_t *j = st->jobs[i];
         if (j && j->desc && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING &&
@@ -1344,16 +1405,8 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
             continue;
         uint32_t cpus;
         uint64_t mem;
-        job_need(st, j, want, &cpus, &mem);
         bool exclusive = j->desc->shared == 0;
-        uint32_t got = 0;
-        for (size_t i = 0; i < p->node_count && got < want; i++) {
-            uint32_t ni = p->node_idx[i];
-            const flurm_conf_node_t *cn = &c->nodes[ni];
-            if (exclusive ? pn[ni].free_cpus == cn->cpus && st->nodes[ni].njobs == 0
-                          : pn[ni].free_cpus >= cpus && (!mem || pn[ni].free_mem >= mem))
-                pick[got++] = ni;
-        }
+        uint32_t got = fit_nodes(st, j->desc, p, pn, want, pick, &cpus, &mem);
         if (got < want) {
             /* Enough usable nodes, only busy: it waits for Resources and nothing of lower
              * priority may pass it (FIFO). Too few usable nodes at all: it keeps the

@@ -202,6 +202,12 @@ int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req);
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max);
 void flurm_state_starts_free(flurm_cmd_start_t *starts, size_t n);
 
+/* Could a job described by D start now in partition PART on free resources (ignoring the queue,
+ * as `sbatch --test-only` asks)? FLURM_OK with *NODES (malloc'd), *NNODES and *CPUS_PER_NODE;
+ * FLURM_EAGAIN when usable nodes are only busy; FLURM_ENOENT when too few are usable. */
+int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, int32_t part,
+                        uint32_t **nodes, uint32_t *nnodes, uint32_t *cpus_per_node);
+
 /* Parses a SLURM job id expression ("123", "123_4", "123_[1-3,5]", "123_*") into the job id and
  * an optional task bitmap. FLURM_EINVAL if malformed. */
 int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, uint32_t *ntasks,

@@ -114,6 +114,15 @@ class JobRunTest(NodeTestCase):
                      "SLURM_SUBMIT_DIR=%s" % self.work("").rstrip("/")):
             self.assertIn(want + "\n", out)
 
+    def test_test_only_names_nodes_that_could_run_the_job_now(self):
+        rc, out, err = self.cl("sbatch", "--test-only", "-N", "2", "--wrap", "true")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, r"sbatch: Job \d+ to start at \S+ using 2 processors on nodes "
+                              r"(n\[\d+-\d+\]|n\d+,n\d+) in partition debug")
+        rc, out, err = self.cl("sbatch", "--test-only", "-N", "5", "--wrap", "true", check=False)
+        self.assertEqual(rc, 1)
+        self.assertIn("Requested node configuration is not available", err)
+
     def test_exit_code_3_fails(self):
         jid = self.submit("--wrap", "exit 3")
         rec = self.wait_state(jid, "FAILED")
