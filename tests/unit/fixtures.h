@@ -137,8 +137,28 @@ static void fixtures_free(fixture_set_t *s)
     memset(s, 0, sizeof *s);
 }
 
-/* The fixture whose path ends with SUFFIX ("sbatch/request.bin"), or NULL. */
-static const fixture_t *fixture_find(const fixture_set_t *s, const char *suffix)
+/* The one set a test file shares, for files that run their tests as one cmocka group:
+ * fixtures_group_setup() loads it (failing the group when FIXTURES_DIR holds none) and
+ * fixtures_group_teardown() frees it. (Marked unused: not every includer shares one.) */
+__attribute__((unused)) static fixture_set_t fixtures_all;
+
+__attribute__((unused)) static int fixtures_group_setup(void **state)
+{
+    (void)state;
+    fixtures_load(&fixtures_all);
+    return fixtures_all.n > 0 ? 0 : -1;
+}
+
+__attribute__((unused)) static int fixtures_group_teardown(void **state)
+{
+    (void)state;
+    fixtures_free(&fixtures_all);
+    return 0;
+}
+
+/* The fixture whose path ends with SUFFIX ("sbatch/request.bin"), or NULL. (Marked unused:
+ * not every includer looks one up.) */
+__attribute__((unused)) static const fixture_t *fixture_find(const fixture_set_t *s, const char *suffix)
 {
     size_t sl = strlen(suffix);
     for (size_t i = 0; i < s->n; i++) {

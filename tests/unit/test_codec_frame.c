@@ -12,22 +12,6 @@
 
 #include "fixtures.h"
 
-static fixture_set_t fx;
-
-static int setup(void **state)
-{
-    (void)state;
-    fixtures_load(&fx);
-    return fx.n > 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fixtures_free(&fx);
-    return 0;
-}
-
 /* Decodes the single frame of a fixture file from an exactly-sized copy, so that a read past
  * the end is caught by the sanitizers. */
 static int decode_copy(const uint8_t *p, size_t n, flurm_frame_t *f, uint8_t **copy)
@@ -55,8 +39,8 @@ static void test_frame_every_fixture_decodes_with_summary_header(void **state)
 {
     (void)state;
     size_t decoded = 0, rejected_ret = 0;
-    for (size_t i = 0; i < fx.n; i++) {
-        const fixture_t *x = &fx.v[i];
+    for (size_t i = 0; i < fixtures_all.n; i++) {
+        const fixture_t *x = &fixtures_all.v[i];
         if (!fixture_is_rpc(x))
             continue;
         uint32_t n = flurm_frame_length(x->data);
@@ -116,7 +100,7 @@ static void test_frame_spot_checks_match_meta(void **state)
         { "srun/04-response.bin", FLURM_RESPONSE_SLURM_RC_MSG, 8, 0, 2, 22 + 196 },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        const fixture_t *x = fixture_find(&fx, want[i].file);
+        const fixture_t *x = fixture_find(&fixtures_all, want[i].file);
         assert_non_null(x);
         flurm_frame_t f;
         assert_int_equal(flurm_frame_decode(x->data + 4, x->size - 4, &f), FLURM_OK);
@@ -127,7 +111,7 @@ static void test_frame_spot_checks_match_meta(void **state)
         assert_int_equal(f.body - (x->data + 4), want[i].header_and_auth);
     }
     /* squeue's REQUEST_JOB_INFO body, protocol doc 1.8. */
-    const fixture_t *sq = fixture_find(&fx, "squeue/01-request.bin");
+    const fixture_t *sq = fixture_find(&fixtures_all, "squeue/01-request.bin");
     const uint8_t body[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x10, 0xFF, 0xFF, 0xFF, 0xFE };
     assert_memory_equal(sq->data + 4 + 212, body, sizeof body);
 }
@@ -135,8 +119,8 @@ static void test_frame_spot_checks_match_meta(void **state)
 static void test_frame_every_truncation_is_an_error(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < fx.n; i++) {
-        const fixture_t *x = &fx.v[i];
+    for (size_t i = 0; i < fixtures_all.n; i++) {
+        const fixture_t *x = &fixtures_all.v[i];
         if (x->size < 4)
             continue;
         /* The I/O stream's files are several frames; take the bytes as they come. */
@@ -163,7 +147,7 @@ static void test_frame_length_limits(void **state)
     assert_int_equal(flurm_frame_length(huge), 0);
     assert_int_equal(flurm_frame_length(tiny), 0);
     assert_int_equal(flurm_frame_length(min), 24);
-    const fixture_t *x = fixture_find(&fx, "sbatch/request.bin");
+    const fixture_t *x = fixture_find(&fixtures_all, "sbatch/request.bin");
     assert_int_equal(flurm_frame_length(x->data), 2875);
 }
 
@@ -296,11 +280,11 @@ static void test_frame_random_byte_flips_never_crash(void **state)
     print_message("byte-flip seed %u\n", seed);
     srand(seed);
     size_t rpc[512], nrpc = 0;
-    for (size_t i = 0; i < fx.n && nrpc < 512; i++)
-        if (fixture_is_rpc(&fx.v[i]))
+    for (size_t i = 0; i < fixtures_all.n && nrpc < 512; i++)
+        if (fixture_is_rpc(&fixtures_all.v[i]))
             rpc[nrpc++] = i;
     for (int m = 0; m < 200; m++) {
-        const fixture_t *x = &fx.v[rpc[(size_t)rand() % nrpc]];
+        const fixture_t *x = &fixtures_all.v[rpc[(size_t)rand() % nrpc]];
         size_t n = x->size - 4;
         uint8_t *copy = malloc(n);
         memcpy(copy, x->data + 4, n);
@@ -370,5 +354,5 @@ int main(void)
         cmocka_unit_test(test_frame_random_byte_flips_never_crash),
         cmocka_unit_test(test_frame_msg_type_names_cover_the_table),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixtures_group_setup, fixtures_group_teardown);
 }

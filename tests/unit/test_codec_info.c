@@ -5,7 +5,6 @@
  * Then every truncated prefix and a few hundred random mutations of each body must fail
  * cleanly or decode to something that re-packs stably (run under ASan for the leak/crash
  * half of the claim). */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <flurm/buf.h>
+#include <flurm/codec.h>
 #include <flurm/msg_info.h>
 #include "codec/msg_info.h"
+#include "fixtures.h"
 
 /* Message type codes (SLURM slurm_protocol_defs.h; the named enum lives in flurm/msg.h). */
 enum {
@@ -33,50 +33,21 @@ enum {
 
 /* ---- fixture access ---- */
 
-typedef struct fixture {
-    char path[1024];
-    char dir[1024];
+/* A captured frame of a modelled type (fixtures.h holds the bytes), its body located by
+ * flurm_frame_decode. */
+typedef struct info_fixture {
+    const char *path;   /* the .bin file (borrowed from the fixture set) */
+    char dir[1024];     /* its case directory, where cmd.stdout lives */
     uint16_t msg_type;
-    uint8_t *frame;
-    size_t frame_len;
     const uint8_t *body;
     size_t body_len;
-} fixture_t;
+} info_fixture_t;
 
-typedef struct fixture_set {
-    fixture_t *v;
+typedef struct info_set {
+    fixture_set_t all;   /* every captured file; owns the bytes */
+    info_fixture_t *v;   /* the frames of modelled types, in path order */
     size_t n;
-} fixture_set_t;
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (n > 0 && fread(d, 1, (size_t)n, f) != (size_t)n) {
-        free(d);
-        fclose(f);
-        return NULL;
-    }
-    d[n > 0 ? n : 0] = 0;
-    fclose(f);
-    *len = (size_t)(n > 0 ? n : 0);
-    return d;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
+} info_set_t;
 
 static bool modelled(uint16_t type, bool is_request)
 {
@@ -86,104 +57,69 @@ static bool modelled(uint16_t type, bool is_request)
            type == T_NODE_INFO || type == T_PART_INFO || type == T_STATS_INFO;
 }
 
-static bool ends_with(const char *s, const char *suffix)
+/* Locates FX's body with flurm_frame_decode and checks what every such real capture shares:
+ * the u32 prefix is the frame length, a 22.05 header of 16 bytes (no forwarding, no ret list,
+ * AF_UNSPEC origin), auth/munge (u32 plugin id + packstr credential), then exactly body_length
+ * bytes of body to the end of the frame. */
+static void locate_body(info_fixture_t *ix, const fixture_t *fx)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
+    assert_true(fx->size >= 4 + 16 + 8);
+    const uint8_t *d = fx->data + 4;
+    size_t n = fx->size - 4;
+    assert_int_equal(flurm_frame_length(fx->data), n);
+    flurm_frame_t f;
+    assert_int_equal(flurm_frame_decode(d, n, &f), FLURM_OK);
+    assert_int_equal(f.hdr.version, 0x2600);
+    assert_int_equal(f.hdr.msg_type, ix->msg_type);
+    assert_int_equal(f.hdr.forward_cnt, 0);
+    assert_int_equal(f.hdr.ret_cnt, 0);
+    assert_int_equal(f.hdr.addr_family, 0);   /* AF_UNSPEC */
+    assert_int_equal(f.auth_plugin, 101);     /* auth/munge */
+    /* The auth section starts 16 bytes in: after plugin id and credential length come the
+     * credential's bytes, or with none the body. */
+    assert_ptr_equal(f.cred ? (const uint8_t *)f.cred : f.body, d + 16 + 8);
+    assert_ptr_equal(f.body + f.hdr.body_length, d + n);
+    ix->body = f.body;
+    ix->body_len = f.hdr.body_length;
 }
 
-/* Minimal frame walk (the real frame decoder lives in codec/frame.c): u32 length prefix,
- * 16-byte header (no forwarding, no ret list, AF_UNSPEC origin), auth = u32 plugin id +
- * packstr credential, then exactly body_length bytes of body. */
-static void locate_body(fixture_t *fx)
-{
-    const uint8_t *d = fx->frame;
-    size_t n = fx->frame_len;
-    assert_true(n >= 4 + 16 + 8);
-    assert_int_equal(be32(d), n - 4);
-    assert_int_equal(be16(d + 4), 0x2600);
-    uint32_t body_len = be32(d + 10);
-    assert_int_equal(be16(d + 14), 0);   /* forward.cnt */
-    assert_int_equal(be16(d + 16), 0);   /* ret_cnt */
-    assert_int_equal(be16(d + 18), 0);   /* orig_addr.family = AF_UNSPEC */
-    size_t off = 20;
-    assert_int_equal(be32(d + off), 101);   /* auth/munge */
-    off += 4;
-    uint32_t cred_len = be32(d + off);
-    off += 4;
-    assert_true(off + cred_len <= n);
-    off += cred_len;
-    assert_int_equal(n - off, body_len);
-    fx->body = d + off;
-    fx->body_len = body_len;
-}
-
-static void collect(fixture_set_t *set, const char *dir)
-{
-    DIR *dp = opendir(dir);
-    assert_non_null(dp);
-    struct dirent *e;
-    while ((e = readdir(dp))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            collect(set, path);
-            continue;
-        }
-        bool is_req = ends_with(e->d_name, "request.bin");
-        if (!is_req && !ends_with(e->d_name, "response.bin"))
-            continue;
-        size_t len = 0;
-        uint8_t *d = read_file(path, &len);
-        assert_non_null(d);
-        /* Skip empty files and non-RPC streams (srun I/O); keep frames of modelled types. */
-        if (len < 20 || be32(d) != len - 4 || be16(d + 4) != 0x2600 ||
-            !modelled(be16(d + 8), is_req)) {
-            free(d);
-            continue;
-        }
-        set->v = realloc(set->v, (set->n + 1) * sizeof *set->v);
-        fixture_t *fx = &set->v[set->n++];
-        memset(fx, 0, sizeof *fx);
-        snprintf(fx->path, sizeof fx->path, "%s", path);
-        snprintf(fx->dir, sizeof fx->dir, "%s", dir);
-        fx->msg_type = be16(d + 8);
-        fx->frame = d;
-        fx->frame_len = len;
-        locate_body(fx);
-    }
-    closedir(dp);
-}
-
+/* The RPC frames whose type summary.txt names and codec/msg_info.c models. */
 static int setup_fixtures(void **state)
 {
-    fixture_set_t *set = calloc(1, sizeof *set);
-    collect(set, FIXTURES_DIR);
+    info_set_t *set = calloc(1, sizeof *set);
+    assert_non_null(set);
+    fixtures_load(&set->all);
+    set->v = calloc(set->all.n ? set->all.n : 1, sizeof *set->v);
+    assert_non_null(set->v);
+    for (size_t i = 0; i < set->all.n; i++) {
+        const fixture_t *fx = &set->all.v[i];
+        if (!fixture_is_rpc(fx) || fx->expect_type < 0 ||
+            !modelled((uint16_t)fx->expect_type, fx->is_request))
+            continue;
+        info_fixture_t *ix = &set->v[set->n++];
+        ix->path = fx->path;
+        snprintf(ix->dir, sizeof ix->dir, "%.*s", (int)(strrchr(fx->path, '/') - fx->path), fx->path);
+        ix->msg_type = (uint16_t)fx->expect_type;
+        locate_body(ix, fx);
+    }
     *state = set;
     return 0;
 }
 
 static int teardown_fixtures(void **state)
 {
-    fixture_set_t *set = *state;
-    for (size_t i = 0; i < set->n; i++)
-        free(set->v[i].frame);
+    info_set_t *set = *state;
+    fixtures_free(&set->all);
     free(set->v);
     free(set);
     return 0;
 }
 
-static char *case_stdout(const fixture_t *fx)
+static char *case_stdout(const info_fixture_t *fx)
 {
     char p[1100];
-    size_t n;
     snprintf(p, sizeof p, "%s/cmd.stdout", fx->dir);
-    return (char *)read_file(p, &n);
+    return fixture_read_text(p);
 }
 
 static void *decode(const flurm_table_t *t, const uint8_t *body, size_t len, int *err)
@@ -235,7 +171,7 @@ static const char *squeue_state(uint32_t st)
     return base < FLURM_JOB_END ? codes[base] : "?";
 }
 
-static void check_job_info(const fixture_t *fx, const flurm_job_info_msg_t *m, const char *out)
+static void check_job_info(const info_fixture_t *fx, const flurm_job_info_msg_t *m, const char *out)
 {
     assert_true(m->last_update > 0);
     for (uint32_t i = 0; i < m->record_count; i++) {
@@ -304,7 +240,7 @@ static void check_job_info(const fixture_t *fx, const flurm_job_info_msg_t *m, c
     }
 }
 
-static void check_node_info(const fixture_t *fx, const flurm_node_info_msg_t *m, const char *out)
+static void check_node_info(const info_fixture_t *fx, const flurm_node_info_msg_t *m, const char *out)
 {
     assert_int_equal(m->record_count, 4);
     for (uint32_t i = 0; i < m->record_count; i++) {
@@ -336,7 +272,7 @@ static void check_node_info(const fixture_t *fx, const flurm_node_info_msg_t *m,
         EXPECTF(out, "%6u   idle n[1-4]", m->record_count);
 }
 
-static void check_part_info(const fixture_t *fx, const flurm_part_info_msg_t *m, const char *out)
+static void check_part_info(const info_fixture_t *fx, const flurm_part_info_msg_t *m, const char *out)
 {
     assert_int_equal(m->record_count, 1);
     const flurm_part_info_t *p = &m->partition_array[0];
@@ -460,12 +396,12 @@ static void check_node_reg_resp(const flurm_node_reg_resp_msg_t *m)
 
 static void test_codec_info_fixtures_decode_repack_identical_and_match_client_output(void **state)
 {
-    fixture_set_t *set = *state;
+    info_set_t *set = *state;
     unsigned seen[7] = { 0 };
     const uint16_t types[7] = { T_NODE_REG_STATUS, T_NODE_REG_RESP, T_BUILD_INFO, T_JOB_INFO,
                                 T_NODE_INFO, T_PART_INFO, T_STATS_INFO };
     for (size_t i = 0; i < set->n; i++) {
-        fixture_t *fx = &set->v[i];
+        info_fixture_t *fx = &set->v[i];
         const flurm_table_t *t = flurm_msg_info_table(fx->msg_type);
         assert_non_null(t);
         int err;
@@ -503,10 +439,10 @@ static void test_codec_info_fixtures_decode_repack_identical_and_match_client_ou
 
 static void test_codec_info_squeue_fixture_has_held_and_running_job(void **state)
 {
-    fixture_set_t *set = *state;
+    info_set_t *set = *state;
     bool found = false;
     for (size_t i = 0; i < set->n; i++) {
-        fixture_t *fx = &set->v[i];
+        info_fixture_t *fx = &set->v[i];
         if (fx->msg_type != T_JOB_INFO || !strstr(fx->dir, "/squeue") ||
             strstr(fx->dir, "squeue-empty"))
             continue;
@@ -553,9 +489,9 @@ static bool all_zero(const void *p, size_t n)
 
 static void test_codec_info_every_truncated_body_fails_and_leaves_nothing(void **state)
 {
-    fixture_set_t *set = *state;
+    info_set_t *set = *state;
     for (size_t i = 0; i < set->n; i++) {
-        fixture_t *fx = &set->v[i];
+        info_fixture_t *fx = &set->v[i];
         const flurm_table_t *t = flurm_msg_info_table(fx->msg_type);
         void *obj = malloc(t->size);
         for (size_t len = 0; len < fx->body_len; len++) {
@@ -581,10 +517,10 @@ static uint64_t rng_next(uint64_t *s)
 
 static void test_codec_info_random_mutations_fail_cleanly_or_repack_stably(void **state)
 {
-    fixture_set_t *set = *state;
+    info_set_t *set = *state;
     uint64_t seed = 0x5eed1234abcdull;
     for (size_t i = 0; i < set->n; i++) {
-        fixture_t *fx = &set->v[i];
+        info_fixture_t *fx = &set->v[i];
         const flurm_table_t *t = flurm_msg_info_table(fx->msg_type);
         uint8_t *m = malloc(fx->body_len);
         for (int round = 0; round < 200; round++) {

@@ -14,22 +14,6 @@
 #include "codec/msg_registry.h"
 #include "fixtures.h"
 
-static fixture_set_t fx;
-
-static int setup(void **state)
-{
-    (void)state;
-    fixtures_load(&fx);
-    return fx.n > 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fixtures_free(&fx);
-    return 0;
-}
-
 /* The decoded frame of an RPC fixture (asserts it decodes). */
 static flurm_frame_t frame_of(const fixture_t *x)
 {
@@ -87,8 +71,8 @@ static void test_req_every_fixture_body_decodes_and_repacks(void **state)
     (void)state;
     bool seen[65536] = { false };
     size_t modelled = 0, unsupported = 0;
-    for (size_t i = 0; i < fx.n; i++) {
-        const fixture_t *x = &fx.v[i];
+    for (size_t i = 0; i < fixtures_all.n; i++) {
+        const fixture_t *x = &fixtures_all.v[i];
         if (!fixture_is_rpc(x) || frame_has_ret_list(x))
             continue;
         flurm_frame_t f = frame_of(x);
@@ -139,8 +123,8 @@ static void test_req_every_fixture_body_decodes_and_repacks(void **state)
 static void test_req_every_body_truncation_is_an_error(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < fx.n; i++) {
-        const fixture_t *x = &fx.v[i];
+    for (size_t i = 0; i < fixtures_all.n; i++) {
+        const fixture_t *x = &fixtures_all.v[i];
         if (!fixture_is_rpc(x) || frame_has_ret_list(x))
             continue;
         flurm_frame_t f = frame_of(x);
@@ -165,8 +149,8 @@ static void test_req_random_byte_flips_never_crash(void **state)
     print_message("byte-flip seed %u\n", seed);
     srand(seed);
     size_t idx[512], n = 0;
-    for (size_t i = 0; i < fx.n && n < 512; i++) {
-        const fixture_t *x = &fx.v[i];
+    for (size_t i = 0; i < fixtures_all.n && n < 512; i++) {
+        const fixture_t *x = &fixtures_all.v[i];
         if (!fixture_is_rpc(x) || frame_has_ret_list(x))
             continue;
         flurm_frame_t f = frame_of(x);
@@ -176,7 +160,7 @@ static void test_req_random_byte_flips_never_crash(void **state)
     assert_true(n > 0);
     size_t ok = 0;
     for (int m = 0; m < 200; m++) {
-        const fixture_t *x = &fx.v[idx[(size_t)rand() % n]];
+        const fixture_t *x = &fixtures_all.v[idx[(size_t)rand() % n]];
         flurm_frame_t f = frame_of(x);
         size_t len = f.hdr.body_length;
         uint8_t *body = malloc(len);
@@ -234,7 +218,7 @@ static flurm_job_desc_msg_t *job_desc_of(const fixture_t *x)
 /* The job_desc sbatch sent matches its command line (command.txt). */
 static void check_sbatch_case(const char *request, const char *command_txt)
 {
-    const fixture_t *x = fixture_find(&fx, request);
+    const fixture_t *x = fixture_find(&fixtures_all, request);
     assert_non_null(x);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, command_txt);
@@ -291,7 +275,7 @@ static void test_req_sbatch_job_desc_matches_command(void **state)
 static void test_req_srun_allocation_request_fields(void **state)
 {
     (void)state;
-    const fixture_t *x = fixture_find(&fx, "srun-2nodes/01-request.bin");
+    const fixture_t *x = fixture_find(&fixtures_all, "srun-2nodes/01-request.bin");
     assert_non_null(x);
     flurm_frame_t f = frame_of(x);
     assert_int_equal(f.hdr.msg_type, FLURM_REQUEST_RESOURCE_ALLOCATION);
@@ -315,7 +299,7 @@ static void test_req_small_request_fixtures_have_expected_fields(void **state)
     flurm_frame_t f;
 
     /* scancel 9892 */
-    f = frame_of(fixture_find(&fx, "scancel/request.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "scancel/request.bin"));
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     flurm_job_step_kill_msg_t *k = msg;
     assert_int_equal(f.hdr.msg_type, FLURM_REQUEST_KILL_JOB);
@@ -329,7 +313,7 @@ static void test_req_small_request_fixtures_have_expected_fields(void **state)
     flurm_msg_free(f.hdr.msg_type, msg);
 
     /* scontrol update NodeName=n2 State=DRAIN Reason=fixture */
-    f = frame_of(fixture_find(&fx, "scontrol-update-drain/request.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "scontrol-update-drain/request.bin"));
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     flurm_update_node_msg_t *u = msg;
     assert_int_equal(f.hdr.msg_type, FLURM_REQUEST_UPDATE_NODE);
@@ -340,7 +324,7 @@ static void test_req_small_request_fixtures_have_expected_fields(void **state)
     flurm_msg_free(f.hdr.msg_type, msg);
 
     /* squeue: REQUEST_JOB_INFO {0, SHOW_LOCAL, no id list} */
-    f = frame_of(fixture_find(&fx, "squeue/01-request.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "squeue/01-request.bin"));
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     flurm_job_info_request_msg_t *ji = msg;
     assert_int_equal(ji->last_update, 0);
@@ -349,7 +333,7 @@ static void test_req_small_request_fixtures_have_expected_fields(void **state)
     flurm_msg_free(f.hdr.msg_type, msg);
 
     /* scontrol show job 9892: REQUEST_JOB_INFO_SINGLE {9892, SHOW_LOCAL} */
-    f = frame_of(fixture_find(&fx, "scontrol-show-job/02-request.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "scontrol-show-job/02-request.bin"));
     assert_int_equal(f.hdr.msg_type, FLURM_REQUEST_JOB_INFO_SINGLE);
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_int_equal(((flurm_job_id_msg_t *)msg)->job_id, 9892);
@@ -357,7 +341,7 @@ static void test_req_small_request_fixtures_have_expected_fields(void **state)
     flurm_msg_free(f.hdr.msg_type, msg);
 
     /* sdiag: REQUEST_STATS_INFO {STAT_COMMAND_GET} */
-    f = frame_of(fixture_find(&fx, "sdiag/request.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "sdiag/request.bin"));
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_int_equal(((flurm_stats_info_request_msg_t *)msg)->command_id, FLURM_STAT_COMMAND_GET);
     flurm_msg_free(f.hdr.msg_type, msg);
@@ -369,7 +353,7 @@ static void test_req_reply_fixtures_have_expected_fields(void **state)
     void *msg;
     flurm_frame_t f;
 
-    f = frame_of(fixture_find(&fx, "sbatch/response.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "sbatch/response.bin"));
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     flurm_submit_response_msg_t *s = msg;
     assert_true(s->job_id > 0 && s->job_id < FLURM_MAX_JOB_ID);
@@ -378,27 +362,27 @@ static void test_req_reply_fixtures_have_expected_fields(void **state)
     assert_null(s->job_submit_user_msg);
     flurm_msg_free(f.hdr.msg_type, msg);
 
-    f = frame_of(fixture_find(&fx, "scontrol-show-job-invalid/02-response.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "scontrol-show-job-invalid/02-response.bin"));
     assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_SLURM_RC);
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_int_equal(((flurm_return_code_msg_t *)msg)->return_code, FLURM_ESLURM_INVALID_JOB_ID);
     flurm_msg_free(f.hdr.msg_type, msg);
 
-    f = frame_of(fixture_find(&fx, "scontrol-show-job/01-response.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "scontrol-show-job/01-response.bin"));
     assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_FED_INFO);
     assert_int_equal(f.hdr.body_length, 1);
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_false(((flurm_fed_info_msg_t *)msg)->federated);
     flurm_msg_free(f.hdr.msg_type, msg);
 
-    f = frame_of(fixture_find(&fx, "srun/02-response.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "srun/02-response.bin"));
     assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_JOB_READY);
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_int_equal(((flurm_return_code_msg_t *)msg)->return_code,
                      FLURM_READY_NODE_STATE | FLURM_READY_JOB_STATE | FLURM_READY_PROLOG_STATE);
     flurm_msg_free(f.hdr.msg_type, msg);
 
-    f = frame_of(fixture_find(&fx, "srun/04-response.bin"));
+    f = frame_of(fixture_find(&fixtures_all, "srun/04-response.bin"));
     assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_SLURM_RC_MSG);
     assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
     assert_int_equal(((flurm_return_code2_msg_t *)msg)->return_code, 0);
@@ -700,7 +684,7 @@ static void test_req_encode_frames_a_message(void **state)
     flurm_msg_free(f.hdr.msg_type, msg);
 
     /* The real sbatch reply's body, re-framed, is the captured body. */
-    const fixture_t *x = fixture_find(&fx, "sbatch/response.bin");
+    const fixture_t *x = fixture_find(&fixtures_all, "sbatch/response.bin");
     flurm_frame_t orig = frame_of(x);
     assert_int_equal(flurm_msg_unpack(orig.hdr.msg_type, orig.body, orig.hdr.body_length, &msg), FLURM_OK);
     size_t start = b.size;
@@ -732,5 +716,5 @@ int main(void)
         cmocka_unit_test(test_req_registry_classifies_types),
         cmocka_unit_test(test_req_encode_frames_a_message),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, fixtures_group_setup, fixtures_group_teardown);
 }

@@ -3,32 +3,13 @@
  * JOB_START decisions it yields, job ends, kills of running jobs, draining busy nodes, dead nodes
  * (requeue / NODE_FAIL), array task splitting and throttling, snapshot/restore of allocations,
  * and determinism of a log mixing all of these. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <cmocka.h>
 
-#include <flurm/buf.h>
-#include <flurm/conf.h>
-#include <flurm/msg.h>
-
-#include "state/state.h"
+#include "state_fixtures.h"
 
 /* ------------------------------------------------------------------ fixtures */
 
-#define T0 ((time_t)1700000000)
-#define UID_ALICE 1000u
-#define UID_BOB 1001u
-
-/* SLURM codes (slurm_errno.h, enum job_state_reason). */
-enum { RC_TRANSITION_STATE = 2020, RC_INVALID_NODE_NAME = 2018 };
+/* SLURM job state reasons (enum job_state_reason in slurm.h). */
 enum { FAIL_DOWN_NODE = 20, FAIL_EXIT_CODE = 24, FAIL_TIMEOUT = 25 };
 
 /* Four 2-CPU, 1000 MB nodes; "long" has the last two. */
@@ -39,25 +20,10 @@ enum { FAIL_DOWN_NODE = 20, FAIL_EXIT_CODE = 24, FAIL_TIMEOUT = 25 };
     "PartitionName=debug Nodes=n[1-4] Default=YES\n"                               \
     "PartitionName=long Nodes=n[3-4] MaxTime=2-00:00:00\n"
 
-enum { PART_DEBUG = 0, PART_LONG = 1 };
 enum { N1 = 0, N2 = 1, N3 = 2, N4 = 3 };
 
 static const char DOWN_DESC[] =
     "Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions";
-
-static flurm_conf_t *conf;
-
-static flurm_conf_t *parse_conf(const char *text)
-{
-    flurm_conf_t *c = NULL;
-    char *err = NULL;
-    if (flurm_conf_parse_string(text, "test.conf", &c, &err) != FLURM_OK) {
-        fprintf(stderr, "conf: %s\n", err ? err : "?");
-        free(err);
-        return NULL;
-    }
-    return c;
-}
 
 static int conf_setup(void **state)
 {
@@ -66,115 +32,7 @@ static int conf_setup(void **state)
     return conf ? 0 : -1;
 }
 
-static int conf_teardown(void **state)
-{
-    (void)state;
-    flurm_conf_free(conf);
-    conf = NULL;
-    return 0;
-}
-
-static flurm_state_t *new_state(void)
-{
-    flurm_state_t *st = flurm_state_new(conf);
-    assert_non_null(st);
-    return st;
-}
-
 /* ------------------------------------------------------------------ message helpers */
-
-/* A job description with SLURM's defaults for every unset field (slurm_init_job_desc_msg). */
-static void job_desc_init(flurm_job_desc_msg_t *d)
-{
-    memset(d, 0, sizeof *d);
-    d->alloc_sid = FLURM_NO_VAL;
-    d->contiguous = FLURM_NO_VAL16;
-    d->core_spec = FLURM_NO_VAL16;
-    d->cores_per_socket = FLURM_NO_VAL16;
-    d->cpu_bind_type = FLURM_NO_VAL16;
-    d->cpu_freq_min = FLURM_NO_VAL;
-    d->cpu_freq_max = FLURM_NO_VAL;
-    d->cpu_freq_gov = FLURM_NO_VAL;
-    d->cpus_per_task = FLURM_NO_VAL16;
-    d->delay_boot = FLURM_NO_VAL;
-    d->group_id = FLURM_NO_VAL;
-    d->job_id = FLURM_NO_VAL;
-    d->kill_on_node_fail = FLURM_NO_VAL16;
-    d->max_cpus = FLURM_NO_VAL;
-    d->max_nodes = FLURM_NO_VAL;
-    d->mem_bind_type = FLURM_NO_VAL16;
-    d->mail_type = FLURM_NO_VAL16;
-    d->min_cpus = FLURM_NO_VAL;
-    d->min_nodes = FLURM_NO_VAL;
-    d->nice = FLURM_NO_VAL;
-    d->ntasks_per_core = FLURM_NO_VAL16;
-    d->ntasks_per_tres = FLURM_NO_VAL16;
-    d->ntasks_per_node = FLURM_NO_VAL16;
-    d->ntasks_per_socket = FLURM_NO_VAL16;
-    d->num_tasks = FLURM_NO_VAL;
-    d->overcommit = FLURM_NO_VAL8;
-    d->plane_size = FLURM_NO_VAL16;
-    d->pn_min_cpus = FLURM_NO_VAL16;
-    d->pn_min_memory = FLURM_NO_VAL64;
-    d->pn_min_tmp_disk = FLURM_NO_VAL;
-    d->priority = FLURM_NO_VAL;
-    d->reboot = FLURM_NO_VAL16;
-    d->requeue = FLURM_NO_VAL16;
-    d->req_switch = FLURM_NO_VAL;
-    d->shared = FLURM_NO_VAL16;
-    d->site_factor = FLURM_NO_VAL;
-    d->sockets_per_node = FLURM_NO_VAL16;
-    d->task_dist = FLURM_NO_VAL;
-    d->threads_per_core = FLURM_NO_VAL16;
-    d->time_limit = FLURM_NO_VAL;
-    d->time_min = FLURM_NO_VAL;
-    d->user_id = FLURM_NO_VAL;
-    d->wait_all_nodes = FLURM_NO_VAL16;
-    d->wait4switch = FLURM_NO_VAL;
-    d->select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
-}
-
-static char env_path[] = "PATH=/usr/bin:/bin";
-static char *env_vec[] = { env_path };
-static char script_text[] = "#!/bin/sh\ntrue\n";
-
-/* What sbatch sends for a plain script run by UID (all pointers borrowed). */
-static void batch_desc(flurm_job_desc_msg_t *d, uint32_t uid)
-{
-    job_desc_init(d);
-    d->name = "job.sh";
-    d->script = script_text;
-    d->environment = env_vec;
-    d->env_size = 1;
-    d->work_dir = "/tmp";
-    d->user_id = uid;
-    d->group_id = uid;
-    d->min_cpus = 1;
-    d->contiguous = 0;
-    d->mail_type = 0;
-    d->task_dist = FLURM_SLURM_DIST_UNKNOWN;
-}
-
-static void cmd_msg(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t job_id,
-                    const void *msg)
-{
-    flurm_buf_t body;
-    flurm_buf_init(&body);
-    assert_int_equal(flurm_msg_pack(kind, msg, &body), FLURM_OK);
-    assert_int_equal(flurm_cmd_build(out, kind, now, uid, uid, job_id, "login1", body.data, body.size),
-                     FLURM_OK);
-    flurm_buf_release(&body);
-}
-
-static void cmd_ids(flurm_buf_t *out, uint16_t kind, time_t now, const uint32_t *ids, uint32_t n)
-{
-    flurm_buf_t body;
-    flurm_buf_init(&body);
-    flurm_pack32_array(&body, ids, n);
-    assert_int_equal(body.err, FLURM_OK);
-    assert_int_equal(flurm_cmd_build(out, kind, now, 0, 0, 0, NULL, body.data, body.size), FLURM_OK);
-    flurm_buf_release(&body);
-}
 
 /* Internal lifecycle commands: the daemon proposes them as SlurmUser (root here), no host. */
 static void cmd_register(flurm_buf_t *out, time_t now, const flurm_cmd_register_t *m)
@@ -205,116 +63,6 @@ static void cmd_end(flurm_buf_t *out, time_t now, const flurm_cmd_end_t *m)
     assert_int_equal(flurm_cmd_build(out, FLURM_CMD_JOB_END, now, 0, 0, 0, NULL, body.data,
                                      body.size), FLURM_OK);
     flurm_buf_release(&body);
-}
-
-static uint32_t apply_buf(flurm_state_t *st, const flurm_buf_t *cmd, uint32_t *job_id)
-{
-    flurm_apply_result_t res;
-    assert_int_equal(flurm_state_apply(st, cmd->data, cmd->size, &res), FLURM_OK);
-    if (job_id)
-        *job_id = res.job_id;
-    return res.rc;
-}
-
-static uint32_t apply_msg(flurm_state_t *st, uint16_t kind, time_t now, uint32_t uid,
-                          uint32_t job_id, const void *msg, uint32_t *out_id)
-{
-    flurm_buf_t cmd;
-    flurm_buf_init(&cmd);
-    cmd_msg(&cmd, kind, now, uid, job_id, msg);
-    uint32_t rc = apply_buf(st, &cmd, out_id);
-    flurm_buf_release(&cmd);
-    return rc;
-}
-
-static flurm_job_t *submit(flurm_state_t *st, time_t now, uint32_t uid, const flurm_job_desc_msg_t *d)
-{
-    uint32_t reserved = flurm_state_next_job_id(st), got = 0;
-    assert_int_equal(apply_msg(st, FLURM_REQUEST_SUBMIT_BATCH_JOB, now, uid, reserved, d, &got), 0);
-    assert_int_equal(got, reserved);
-    flurm_job_t *j = flurm_state_find_job(st, got);
-    assert_non_null(j);
-    return j;
-}
-
-static uint32_t submit_plain(flurm_state_t *st, time_t now, uint32_t uid)
-{
-    flurm_job_desc_msg_t d;
-    batch_desc(&d, uid);
-    return submit(st, now, uid, &d)->job_id;
-}
-
-static uint32_t kill_id(flurm_state_t *st, time_t now, uint32_t uid, uint32_t job_id, uint16_t sig)
-{
-    char s[16];
-    snprintf(s, sizeof s, "%u", job_id);
-    flurm_job_step_kill_msg_t k = { .step_id = { FLURM_NO_VAL, FLURM_NO_VAL, FLURM_NO_VAL },
-                                    .sjob_id = s, .signal = sig };
-    return apply_msg(st, FLURM_REQUEST_KILL_JOB, now, uid, 0, &k, NULL);
-}
-
-static void node_msg_init(flurm_update_node_msg_t *m)
-{
-    memset(m, 0, sizeof *m);   /* slurm_init_update_node_msg */
-    m->node_state = FLURM_NO_VAL;
-    m->weight = FLURM_NO_VAL;
-}
-
-static uint32_t update_node(flurm_state_t *st, time_t now, uint32_t uid, const char *names,
-                            uint32_t node_state, const char *reason)
-{
-    flurm_update_node_msg_t m;
-    char nbuf[64], rbuf[64];
-    node_msg_init(&m);
-    snprintf(nbuf, sizeof nbuf, "%s", names);
-    m.node_names = nbuf;
-    m.node_state = node_state;
-    if (reason) {
-        snprintf(rbuf, sizeof rbuf, "%s", reason);
-        m.reason = rbuf;
-        m.reason_uid = uid;
-    }
-    return apply_msg(st, FLURM_REQUEST_UPDATE_NODE, now, uid, 0, &m, NULL);
-}
-
-static void part_msg_init(flurm_update_part_msg_t *m)
-{
-    memset(m, 0, sizeof *m);   /* slurm_init_part_desc_msg */
-    m->default_time = FLURM_NO_VAL;
-    m->def_mem_per_cpu = FLURM_NO_VAL64;
-    m->grace_time = FLURM_NO_VAL;
-    m->max_cpus_per_node = FLURM_NO_VAL;
-    m->max_mem_per_cpu = FLURM_NO_VAL64;
-    m->max_nodes = FLURM_NO_VAL;
-    m->max_share = FLURM_NO_VAL16;
-    m->min_nodes = FLURM_NO_VAL;
-    m->max_time = FLURM_NO_VAL;
-    m->over_time_limit = FLURM_NO_VAL16;
-    m->preempt_mode = FLURM_NO_VAL16;
-    m->priority_job_factor = FLURM_NO_VAL16;
-    m->priority_tier = FLURM_NO_VAL16;
-    m->state_up = FLURM_NO_VAL16;
-}
-
-static uint32_t update_part_state(flurm_state_t *st, time_t now, const char *name, uint16_t state_up)
-{
-    flurm_update_part_msg_t m;
-    char nbuf[64];
-    part_msg_init(&m);
-    snprintf(nbuf, sizeof nbuf, "%s", name);
-    m.name = nbuf;
-    m.state_up = state_up;
-    return apply_msg(st, FLURM_REQUEST_UPDATE_PARTITION, now, 0, 0, &m, NULL);
-}
-
-static uint32_t apply_ids(flurm_state_t *st, uint16_t kind, time_t now, const uint32_t *ids, uint32_t n)
-{
-    flurm_buf_t cmd;
-    flurm_buf_init(&cmd);
-    cmd_ids(&cmd, kind, now, ids, n);
-    uint32_t rc = apply_buf(st, &cmd, NULL);
-    flurm_buf_release(&cmd);
-    return rc;
 }
 
 static uint32_t node_not_responding(flurm_state_t *st, time_t now, uint32_t node)
@@ -407,18 +155,6 @@ static const flurm_job_t *job(const flurm_state_t *st, uint32_t id)
     if (!j)
         fail_msg("job %u not found", id);
     return j;
-}
-
-static void snap(const flurm_state_t *st, flurm_buf_t *out)
-{
-    flurm_buf_init(out);
-    assert_int_equal(flurm_state_snapshot(st, out), FLURM_OK);
-    assert_true(out->size > 0);
-}
-
-static bool snap_equal(const flurm_buf_t *a, const flurm_buf_t *b)
-{
-    return a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
 }
 
 #define IDLE FLURM_NODE_STATE_IDLE
@@ -565,9 +301,9 @@ static void test_lifecycle_register_applies_ended_jobs(void **s)
     (void)s;
     flurm_state_t *st = new_state();
     register_all(st, T0);
-    uint32_t a = submit_plain(st, T0 + 1, UID_ALICE);
-    uint32_t b = submit_plain(st, T0 + 1, UID_ALICE);
-    uint32_t c = submit_plain(st, T0 + 1, UID_ALICE);
+    uint32_t a = submit_plain(st, T0 + 1, UID_ALICE)->job_id;
+    uint32_t b = submit_plain(st, T0 + 1, UID_ALICE)->job_id;
+    uint32_t c = submit_plain(st, T0 + 1, UID_ALICE)->job_id;
     assert_int_equal(plan_apply(st, T0 + 2), 3);
     /* a and b share n1 (2 CPUs), c is on n2. */
     assert_int_equal(job(st, a)->nodes[0], N1);
@@ -649,7 +385,7 @@ static void test_lifecycle_start_without_time_limit_has_no_end_time(void **s)
     (void)s;
     flurm_state_t *st = new_state();
     register_all(st, T0);
-    uint32_t id = submit_plain(st, T0, UID_ALICE);   /* debug has no MaxTime: INFINITE */
+    uint32_t id = submit_plain(st, T0, UID_ALICE)->job_id;   /* debug has no MaxTime: INFINITE */
     assert_int_equal(job(st, id)->time_limit, FLURM_INFINITE);
     assert_int_equal(plan_apply(st, T0 + 1), 1);
     assert_int_equal(job(st, id)->start_time, T0 + 1);
@@ -693,9 +429,9 @@ static void test_lifecycle_plan_packs_cpus_first_fit(void **s)
     (void)s;
     flurm_state_t *st = new_state();
     register_all(st, T0);
-    uint32_t a = submit_plain(st, T0, UID_ALICE);
-    uint32_t b = submit_plain(st, T0, UID_ALICE);
-    uint32_t c = submit_plain(st, T0, UID_ALICE);
+    uint32_t a = submit_plain(st, T0, UID_ALICE)->job_id;
+    uint32_t b = submit_plain(st, T0, UID_ALICE)->job_id;
+    uint32_t c = submit_plain(st, T0, UID_ALICE)->job_id;
     /* One pass places all three, counting what it already gave away. */
     assert_int_equal(plan_apply(st, T0 + 1), 3);
     assert_int_equal(job(st, a)->nodes[0], N1);
@@ -756,7 +492,7 @@ static void test_lifecycle_plan_def_mem_per_cpu_applies_without_mem(void **s)
     flurm_state_t *st = flurm_state_new(c);
     assert_non_null(st);
     register_all(st, T0);
-    uint32_t a = submit_plain(st, T0, UID_ALICE);
+    uint32_t a = submit_plain(st, T0, UID_ALICE)->job_id;
     flurm_job_desc_msg_t d;
     batch_desc(&d, UID_ALICE);
     d.cpus_per_task = 2;
@@ -827,7 +563,7 @@ static void test_lifecycle_plan_skips_held_dependent_and_part_down_jobs(void **s
     batch_desc(&d, UID_ALICE);
     d.begin_time = T0 + 1000;   /* --begin in the future */
     uint32_t later = submit(st, T0, UID_ALICE, &d)->job_id;
-    uint32_t plain = submit_plain(st, T0, UID_ALICE);
+    uint32_t plain = submit_plain(st, T0, UID_ALICE)->job_id;
 
     flurm_cmd_start_t starts[8];
     size_t n = flurm_state_plan(st, T0 + 2, starts, 8);
@@ -863,7 +599,7 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
     batch_desc(&d, UID_ALICE);
     d.min_nodes = 2;
     uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
-    uint32_t small = submit_plain(st, T0 + 3, UID_BOB);
+    uint32_t small = submit_plain(st, T0 + 3, UID_BOB)->job_id;
     batch_desc(&d, UID_BOB);
     d.partition = "long";
     uint32_t other = submit(st, T0 + 3, UID_BOB, &d)->job_id;
@@ -911,7 +647,7 @@ static void test_lifecycle_plan_too_few_usable_nodes_blocks_no_one(void **s)
     batch_desc(&d, UID_ALICE);
     d.min_nodes = 2;
     uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
-    uint32_t small = submit_plain(st, T0 + 2, UID_ALICE);
+    uint32_t small = submit_plain(st, T0 + 2, UID_ALICE)->job_id;
     flurm_state_schedule(st, T0 + 3);
     assert_int_equal(job(st, big)->state_reason, FLURM_WAIT_RESOURCES);
     assert_string_equal(job(st, big)->state_desc, DOWN_DESC);
@@ -932,7 +668,7 @@ static void test_lifecycle_start_of_changed_job_is_transition_state(void **s)
     (void)s;
     flurm_state_t *st = new_state();
     register_all(st, T0);
-    uint32_t id = submit_plain(st, T0, UID_ALICE);
+    uint32_t id = submit_plain(st, T0, UID_ALICE)->job_id;
     flurm_cmd_start_t starts[8];
     size_t n = flurm_state_plan(st, T0 + 1, starts, 8);
     assert_int_equal(n, 1);
@@ -950,7 +686,7 @@ static void test_lifecycle_start_of_changed_job_is_transition_state(void **s)
     flurm_state_stats(st, &stats);
     assert_int_equal(stats.jobs_started, 0);
     /* The same decision twice: the second finds the job running. */
-    uint32_t id2 = submit_plain(st, T0 + 4, UID_ALICE);
+    uint32_t id2 = submit_plain(st, T0 + 4, UID_ALICE)->job_id;
     starts[0].job_id = id2;
     assert_int_equal(apply_start(st, T0 + 5, &starts[0]), 0);
     assert_int_equal(apply_start(st, T0 + 6, &starts[0]), RC_TRANSITION_STATE);
@@ -958,7 +694,7 @@ static void test_lifecycle_start_of_changed_job_is_transition_state(void **s)
     /* An unknown job, an unknown node, no nodes at all. */
     starts[0].job_id = 999;
     assert_int_equal(apply_start(st, T0 + 7, &starts[0]), RC_TRANSITION_STATE);
-    uint32_t id3 = submit_plain(st, T0 + 8, UID_ALICE);
+    uint32_t id3 = submit_plain(st, T0 + 8, UID_ALICE)->job_id;
     starts[0].job_id = id3;
     starts[0].nodes[0] = 4;
     assert_int_equal(apply_start(st, T0 + 9, &starts[0]), RC_TRANSITION_STATE);
@@ -1062,7 +798,7 @@ static void test_lifecycle_end_duplicate_or_foreign_report_is_ignored(void **s)
     /* The real end, then another job takes the node; a repeat of the first report (a resent
      * message, a registration listing it again) must not touch the new job's allocation. */
     assert_int_equal(apply_end(st, T0 + 100, id, N1, FLURM_END_COMPLETED, 0), 0);
-    uint32_t next = submit_plain(st, T0 + 101, UID_BOB);
+    uint32_t next = submit_plain(st, T0 + 101, UID_BOB)->job_id;
     assert_int_equal(plan_apply(st, T0 + 102), 1);
     assert_int_equal(job(st, next)->nodes[0], N1);
     snap(st, &before);
@@ -1136,7 +872,7 @@ static void test_lifecycle_purge_skips_jobs_holding_nodes(void **s)
     assert_null(flurm_state_find_job(st, id));
     assert_node(st, N1, IDLE, 0, 0, 0);
     /* A job that ended normally is purged too. */
-    uint32_t b = submit_plain(st, T0 + 10, UID_ALICE);
+    uint32_t b = submit_plain(st, T0 + 10, UID_ALICE)->job_id;
     assert_int_equal(plan_apply(st, T0 + 11), 1);
     assert_int_equal(apply_end(st, T0 + 12, b, N1, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(purge(st, T0 + 13, b), 0);
@@ -1157,7 +893,7 @@ static void test_lifecycle_drain_busy_node_is_draining_then_drained(void **s)
     assert_node(st, N1, ALLOC | DRAIN, 1, 100, 1);
     assert_int_equal(job(st, id)->job_state, FLURM_JOB_RUNNING);
     /* No new work goes there although a CPU is free. */
-    uint32_t b = submit_plain(st, T0 + 6, UID_ALICE);
+    uint32_t b = submit_plain(st, T0 + 6, UID_ALICE)->job_id;
     assert_int_equal(plan_apply(st, T0 + 7), 1);
     assert_int_equal(job(st, b)->nodes[0], N2);
     /* IDLE|DRAIN once the job is gone: "drained". */
@@ -1429,8 +1165,8 @@ static void test_lifecycle_snapshot_restore_recomputes_allocations(void **s)
     batch_desc(&d, UID_ALICE);
     d.shared = 0;
     uint32_t excl = submit(st, T0, UID_ALICE, &d)->job_id;         /* all of n3 */
-    uint32_t done = submit_plain(st, T0, UID_BOB);                  /* n1, ends */
-    uint32_t cancelled = submit_plain(st, T0, UID_BOB);             /* n2, completing */
+    uint32_t done = submit_plain(st, T0, UID_BOB)->job_id;          /* n1, ends */
+    uint32_t cancelled = submit_plain(st, T0, UID_BOB)->job_id;     /* n2, completing */
     batch_desc(&d, UID_BOB);
     d.array_inx = "0-5%3";
     uint32_t arr = submit(st, T0, UID_BOB, &d)->job_id;             /* task 0 on n4 */
@@ -1439,7 +1175,7 @@ static void test_lifecycle_snapshot_restore_recomputes_allocations(void **s)
     assert_int_equal(apply_end(st, T0 + 3, done, N1, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(kill_id(st, T0 + 4, 0, cancelled, SIGKILL), 0);
     assert_int_equal(update_node(st, T0 + 5, 0, "n2", FLURM_NODE_STATE_DRAIN, "soon"), 0);
-    uint32_t pending = submit_plain(st, T0 + 6, UID_ALICE);
+    uint32_t pending = submit_plain(st, T0 + 6, UID_ALICE)->job_id;
     assert_int_equal(job(st, cancelled)->job_state, FLURM_JOB_CANCELLED | FLURM_JOB_COMPLETING);
     assert_int_equal(job(st, arr)->job_state, FLURM_JOB_PENDING);
     assert_node(st, N1, ALLOC, 1, 300, 1);
@@ -1506,18 +1242,6 @@ static void test_lifecycle_snapshot_restore_recomputes_allocations(void **s)
 }
 
 /* ------------------------------------------------------------------ determinism */
-
-static uint64_t rng_next(uint64_t *s)   /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint64_t *s, uint32_t n) { return (uint32_t)(rng_next(s) % n); }
-
-#define PICK(rng, arr) ((arr)[rng_below((rng), sizeof(arr) / sizeof((arr)[0]))])
 
 typedef struct cmd_list {
     flurm_buf_t *cmds;
@@ -1830,14 +1554,6 @@ static void check_lifecycle_determinism(uint64_t seed)
         flurm_buf_release(&l.cmds[i]);
     free(l.cmds);
     free(l.rcs);
-}
-
-static uint64_t test_seed(void)
-{
-    const char *e = getenv("FLURM_TEST_SEED");
-    if (e && *e)
-        return strtoull(e, NULL, 0);
-    return (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 }
 
 static void test_lifecycle_apply_is_deterministic_and_recoverable(void **s)
