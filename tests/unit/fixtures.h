@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct fixture {
     char *path;          /* absolute path of the .bin file */
@@ -48,12 +49,16 @@ static uint8_t *fixture_read(const char *path, size_t *size)
 /* Text of the whole file, NUL-terminated (NULL if unreadable). */
 static char *fixture_read_text(const char *path)
 {
+    if (access(path, R_OK) != 0)
+        return NULL;
     size_t n = 0;
     uint8_t *p = fixture_read(path, &n);
     char *s = malloc(n + 1);
-    if (n)
-        memcpy(s, p, n);
-    s[n] = '\0';
+    if (s) {
+        if (n)
+            memcpy(s, p, n);
+        s[n] = '\0';
+    }
     free(p);
     return s;
 }
