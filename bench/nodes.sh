@@ -57,7 +57,7 @@ NODEGROUP="$ROOT/bench/nodegroup.py"
 # ---------------------------------------------------------------- temp dir, cleanup
 TMP="$(mktemp -d /tmp/flurm-nodes.XXXXXX)"
 chmod 0755 "$TMP"          # munged (user munge) must reach its directory below
-CTLD_PID="" NG_PID="" CONF=""
+CTLD_PID="" NG_PID="" CONF="" BENCH_PID=""
 stop_nodes() {   # SIGTERM to nodegroup: it stops the daemons, then kills their leftovers
     [ -n "$NG_PID" ] || return 0
     kill -TERM "$NG_PID" 2>/dev/null
@@ -80,6 +80,7 @@ cancel_all() {   # jobs still queued or running on the controller under test
 }
 cleanup() {
     set +e
+    if [ -n "$BENCH_PID" ]; then kill -TERM "$BENCH_PID" 2>/dev/null; wait "$BENCH_PID" 2>/dev/null; fi
     cancel_all
     stop_nodes
     stop_ctld
@@ -257,8 +258,13 @@ run_side() {   # run_side flurm|slurm
     ndall0="$(cpu_s all "${npids[@]}")"
     log_mark "$d"
     log "$side: $JOBS jobs from $CONC submitters"
+    # in the background: `wait` returns at once on Ctrl-C / SIGTERM, so the trap cleans up now
     SLURM_CONF="$CONF" "$BENCH" -f "$CONF" --label "$side" --submit-wrap "$JOBS" -c "$CONC" \
-        --out-dir "$d/out" --poll "$POLL" --wait-max "$WAIT_MAX" --raw "$d/jobs.txt" | tee -a "$RAW" >&2 || rc=$?
+        --out-dir "$d/out" --poll "$POLL" --wait-max "$WAIT_MAX" --raw "$d/jobs.txt" > "$d/bench.out" &
+    BENCH_PID=$!
+    wait "$BENCH_PID" || rc=$?
+    BENCH_PID=""
+    tee -a "$RAW" < "$d/bench.out" >&2
     ctld1="$(cpu_s all "$CTLD_PID")"; nd1="$(cpu_s self "${npids[@]}")"; mu1="$(cpu_s all "$MUNGED_PID")"
 
     local ctld_alive=1 nd_alive=0
