@@ -29,6 +29,8 @@
 #include <flurm/buf.h>
 #include <flurm/codec.h>
 #include <flurm/conf.h>
+#include <flurm/msg.h>
+#include <flurm/msg_info.h>
 #include <flurm/msg_types.h>
 
 #ifndef SOURCE_ROOT
@@ -702,6 +704,408 @@ static int run_deep(bench_t *b, const unsigned *depths, int ndepths, unsigned sa
     return failed;
 }
 
+
+/* ---------------------------------------------------------------- --submit-wrap: real jobs */
+
+/* The job submitted by --submit-wrap: the captured sbatch job description with priority NO_VAL
+ * (not held), script = what `sbatch --wrap 'date +%s.%N'` writes, the job's output in
+ * OUT_DIR/%j.out and OUT_DIR as its working directory. The job's only output line is the
+ * wall-clock instant it started running. */
+static int build_wrap_body(flurm_buf_t *body, const char *fixture, const char *out_dir)
+{
+    flurm_buf_t raw;
+    flurm_buf_init(&raw);
+    if (load_submit_body(&raw, fixture) != 0)
+        return -1;
+    flurm_job_desc_msg_t *desc = NULL;
+    int e = flurm_msg_unpack(MSG_REQUEST_SUBMIT_BATCH_JOB, raw.data, raw.size, (void **)&desc);
+    flurm_buf_release(&raw);
+    if (e != FLURM_OK || !desc) {
+        fprintf(stderr, "flurm-bench: %s: job description: %s\n", fixture, flurm_strerror(e));
+        return -1;
+    }
+    char out[4200];
+    snprintf(out, sizeof(out), "%s/%%j.out", out_dir);
+    char *name = strdup("bench-wrap");
+    char *script = strdup("#!/bin/sh\n# This script was created by sbatch --wrap.\n\ndate +%s.%N\n");
+    char *std_out = strdup(out), *work_dir = strdup(out_dir);
+    int rc = -1;
+    if (name && script && std_out && work_dir) {
+        free(desc->name);
+        free(desc->script);
+        free(desc->std_out);
+        free(desc->work_dir);
+        desc->name = name;
+        desc->script = script;
+        desc->std_out = std_out;
+        desc->work_dir = work_dir;
+        name = script = std_out = work_dir = NULL;
+        desc->priority = FLURM_NO_VAL;   /* the capture is --hold (priority 0) */
+        rc = flurm_msg_pack(MSG_REQUEST_SUBMIT_BATCH_JOB, desc, body) == FLURM_OK ? 0 : -1;
+    }
+    free(name);
+    free(script);
+    free(std_out);
+    free(work_dir);
+    flurm_msg_free(MSG_REQUEST_SUBMIT_BATCH_JOB, desc);
+    return rc;
+}
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One submitted job, in submit order. Times are CLOCK_REALTIME seconds (comparable with the
+ * job's `date +%s.%N`), 0 = unknown. */
+typedef struct wrap_job {
+    uint32_t id;                 /* 0: the submit failed */
+    double t_send;               /* just before the credential is made: the user's submit instant */
+    double t_reply;              /* the job id is known */
+    double t_start;              /* first line of the job's output */
+} wrap_job_t;
+
+/* What the poller saw of one job id (open addressing on job id; id 0 = empty slot). */
+typedef struct wrap_seen {
+    uint32_t id;
+    uint32_t state;              /* last job_state polled */
+    uint16_t reason;             /* last state_reason polled */
+    double t_end;                /* send instant of the first poll that saw it finished */
+} wrap_seen_t;
+
+typedef struct wrap_run {
+    bench_t *b;
+    unsigned n;
+    wrap_job_t *jobs;
+    atomic_uint next;
+    atomic_ulong errors;
+    atomic_bool submit_done;
+    wrap_seen_t *seen;
+    size_t seen_cap;             /* power of two, >= 4 n */
+    double poll_s, wait_max_s;
+    unsigned polls, poll_errors;
+} wrap_run_t;
+
+static wrap_seen_t *seen_slot(wrap_run_t *w, uint32_t id)
+{
+    size_t i = (size_t)id * 2654435761u & (w->seen_cap - 1);
+    while (w->seen[i].id && w->seen[i].id != id)
+        i = (i + 1) & (w->seen_cap - 1);
+    return &w->seen[i];
+}
+
+static bool state_finished(uint32_t st)
+{
+    return (st & FLURM_JOB_STATE_BASE) >= FLURM_JOB_COMPLETE && !(st & FLURM_JOB_COMPLETING);
+}
+
+typedef struct wrap_worker {
+    pthread_t tid;
+    wrap_run_t *w;
+    lat_vec_t lat;
+} wrap_worker_t;
+
+static void *wrap_submit_main(void *arg)
+{
+    wrap_worker_t *ww = arg;
+    wrap_run_t *w = ww->w;
+    char err[200];
+    for (;;) {
+        unsigned slot = atomic_fetch_add(&w->next, 1);
+        if (slot >= w->n)
+            break;
+        rpc_result_t res = {0};
+        wrap_job_t *j = &w->jobs[slot];
+        uint64_t t0 = now_ns();
+        j->t_send = now_wall();
+        if (rpc_once(w->b, RPC_SUBMIT, &res, err, sizeof(err)) != 0) {
+            atomic_fetch_add(&w->errors, 1);
+            err_note(err);
+            continue;
+        }
+        j->t_reply = now_wall();
+        j->id = res.job_id;
+        lat_push(&ww->lat, now_ns() - t0);
+    }
+    return NULL;
+}
+
+/* One REQUEST_JOB_INFO; records every job's state into w->seen. Returns the number of
+ * submitted jobs not yet finished (only meaningful once submitting is over), -1 on error. */
+static long wrap_poll(wrap_run_t *w, unsigned counts[FLURM_JOB_END + 1])
+{
+    /* rpc_once without the reply credential check, keeping the reply to decode its records */
+    double t = now_wall();
+    flurm_buf_t *body = &w->b->spec[RPC_JOBINFO].body;
+    char *cred = NULL;
+    flurm_buf_t out;
+    flurm_buf_init(&out);
+    long rc = -1;
+    uint8_t *reply = NULL;
+    int fd = -1;
+    if (flurm_auth_sign(w->b->auth, MSG_REQUEST_JOB_INFO, body->data, body->size,
+                        FLURM_AUTH_UID_ANY, &cred) != FLURM_OK ||
+        flurm_frame_encode(&out, FLURM_PROTOCOL_VERSION, 0, MSG_REQUEST_JOB_INFO, cred, body->data,
+                           body->size) != FLURM_OK)
+        goto done;
+    fd = socket(w->b->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = {.tv_sec = 30};
+    if (fd < 0)
+        goto done;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    uint8_t pfx[4];
+    if (connect(fd, (struct sockaddr *)&w->b->addr, w->b->addr_len) != 0 ||
+        write_all(fd, out.data, out.size) != 0 || read_all(fd, pfx, 4) != 0)
+        goto done;
+    uint32_t len = flurm_frame_length(pfx);
+    if (len == 0 || !(reply = malloc(len)) || read_all(fd, reply, len) != 0)
+        goto done;
+    flurm_frame_t fr;
+    if (flurm_frame_decode(reply, len, &fr) != FLURM_OK || fr.hdr.msg_type != MSG_RESPONSE_JOB_INFO)
+        goto done;
+    flurm_job_info_msg_t *m = NULL;
+    if (flurm_msg_unpack(MSG_RESPONSE_JOB_INFO, fr.body, fr.hdr.body_length, (void **)&m) != FLURM_OK ||
+        !m)
+        goto done;
+    memset(counts, 0, sizeof(unsigned) * (FLURM_JOB_END + 1));
+    for (uint32_t i = 0; i < m->record_count; i++) {
+        const flurm_job_info_t *ji = &m->job_array[i];
+        if (!ji->job_id)
+            continue;
+        wrap_seen_t *s = seen_slot(w, ji->job_id);
+        s->id = ji->job_id;
+        s->state = ji->job_state;
+        s->reason = ji->state_reason;
+        bool fin = state_finished(ji->job_state);
+        if (fin && s->t_end == 0)
+            s->t_end = t;
+        unsigned base = ji->job_state & FLURM_JOB_STATE_BASE;
+        counts[(ji->job_state & FLURM_JOB_COMPLETING) ? FLURM_JOB_END
+                                                      : (base < FLURM_JOB_END ? base : FLURM_JOB_FAILED)]++;
+    }
+    flurm_msg_free(MSG_RESPONSE_JOB_INFO, m);
+    rc = 0;
+    if (atomic_load(&w->submit_done)) {
+        for (unsigned i = 0; i < w->n; i++)
+            if (w->jobs[i].id && seen_slot(w, w->jobs[i].id)->t_end == 0)
+                rc++;
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    free(reply);
+    free(cred);
+    flurm_buf_release(&out);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of N sorted values. */
+static double pct_d(const double *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t rank = (size_t)(p * (double)n + 0.999999);
+    rank = rank < 1 ? 1 : rank > n ? n : rank;
+    return v[rank - 1];
+}
+
+static const char *const state_names[FLURM_JOB_END + 1] = {
+    "pending", "running", "suspended", "completed", "cancelled", "failed", "timeout",
+    "node_fail", "preempted", "boot_fail", "deadline", "oom", "completing"};
+
+static int run_submit_wrap(bench_t *b, unsigned n, unsigned conc, const char *out_dir, double poll_s,
+                           double wait_max_s, const char *raw_path)
+{
+    wrap_run_t w = {.b = b, .n = n, .poll_s = poll_s, .wait_max_s = wait_max_s};
+    w.jobs = calloc(n, sizeof(*w.jobs));
+    w.seen_cap = 1024;
+    while (w.seen_cap < 4 * (size_t)n + 1024)
+        w.seen_cap *= 2;
+    w.seen = calloc(w.seen_cap, sizeof(*w.seen));
+    wrap_worker_t *ww = calloc(conc, sizeof(*ww));
+    if (!w.jobs || !w.seen || !ww) {
+        fprintf(stderr, "flurm-bench: out of memory\n");
+        return 1;
+    }
+    atomic_init(&w.next, 0);
+    atomic_init(&w.errors, 0);
+    atomic_init(&w.submit_done, false);
+    err_reset();
+    unsigned counts[FLURM_JOB_END + 1] = {0};
+
+    uint64_t t0 = now_ns();
+    for (unsigned i = 0; i < conc; i++) {
+        ww[i].w = &w;
+        if (pthread_create(&ww[i].tid, NULL, wrap_submit_main, &ww[i]) != 0) {
+            fprintf(stderr, "flurm-bench: could not start %u threads\n", conc);
+            exit(1);
+        }
+    }
+    /* poll while submitting too: jobs start and end during the submit phase */
+    unsigned joined = 0;
+    double last_progress = now_wall(), deadline = 0;
+    long left = -1;
+    for (;;) {
+        uint64_t tp = now_ns();
+        left = wrap_poll(&w, counts);
+        w.polls++;
+        if (left < 0)
+            w.poll_errors++;
+        if (joined < conc && atomic_load(&w.next) >= n) {
+            for (; joined < conc; joined++)
+                pthread_join(ww[joined].tid, NULL);
+            atomic_store(&w.submit_done, true);
+            deadline = now_wall() + wait_max_s;
+            continue;   /* poll again now that completion can be judged */
+        }
+        if (joined == conc && left == 0)
+            break;
+        if (joined == conc && now_wall() >= deadline)
+            break;
+        if (now_wall() - last_progress >= 2) {
+            last_progress = now_wall();
+            fprintf(stderr, "[flurm-bench %s] t=%.0fs submitted=%u pending=%u running=%u completing=%u done=%u\n",
+                    b->label, (double)(now_ns() - t0) / 1e9, atomic_load(&w.next) < n ? atomic_load(&w.next) : n,
+                    counts[FLURM_JOB_PENDING], counts[FLURM_JOB_RUNNING], counts[FLURM_JOB_END],
+                    counts[FLURM_JOB_COMPLETE] + counts[FLURM_JOB_FAILED] + counts[FLURM_JOB_CANCELLED]);
+        }
+        uint64_t spent = now_ns() - tp, want = (uint64_t)(poll_s * 1e9);
+        if (spent < want) {
+            struct timespec ts = {.tv_sec = (time_t)((want - spent) / 1000000000u),
+                                  .tv_nsec = (long)((want - spent) % 1000000000u)};
+            nanosleep(&ts, NULL);
+        }
+    }
+
+    /* submit figures */
+    lat_vec_t all = {0};
+    for (unsigned i = 0; i < conc; i++) {
+        for (size_t k = 0; k < ww[i].lat.n; k++)
+            lat_push(&all, ww[i].lat.v[k]);
+        free(ww[i].lat.v);
+    }
+    free(ww);
+    qsort(all.v, all.n, sizeof(*all.v), cmp_u64);
+    double first_send = 0, last_reply = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!w.jobs[i].id)
+            continue;
+        if (first_send == 0 || w.jobs[i].t_send < first_send)
+            first_send = w.jobs[i].t_send;
+        if (w.jobs[i].t_reply > last_reply)
+            last_reply = w.jobs[i].t_reply;
+    }
+    unsigned long errors = atomic_load(&w.errors);
+    double submit_s = last_reply > first_send ? last_reply - first_send : 0;
+    printf("wrap label=%s what=submit jobs=%u conc=%u submitted=%zu submit_s=%.3f submit_rps=%.1f "
+           "rpc_p50_us=%.0f rpc_p99_us=%.0f rpc_max_us=%.0f errors=%lu\n",
+           b->label, n, conc, all.n, submit_s, submit_s > 0 ? (double)all.n / submit_s : 0,
+           pct_us(&all, 0.50), pct_us(&all, 0.99), all.n ? (double)all.v[all.n - 1] / 1000.0 : 0,
+           errors);
+    free(all.v);
+    if (errors)
+        err_print(b, "submit_wrap");
+
+    /* start instants from the jobs' output, end instants from the polls */
+    double *lat_start = calloc(n, sizeof(double)), *lat_end = calloc(n, sizeof(double));
+    size_t ns = 0, ne = 0;
+    unsigned missing_out = 0, not_finished = 0, not_completed = 0;
+    double first_start = 0, last_start = 0, last_end = 0;
+    FILE *raw = raw_path ? fopen(raw_path, "w") : NULL;
+    if (raw)
+        fprintf(raw, "# job_id t_send t_reply t_start t_end state reason\n");
+    for (unsigned i = 0; i < n; i++) {
+        wrap_job_t *j = &w.jobs[i];
+        if (!j->id)
+            continue;
+        char path[4200], line[128];
+        snprintf(path, sizeof(path), "%s/%u.out", out_dir, j->id);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(line, sizeof(line), f)) {
+            char *end;
+            double t = strtod(line, &end);
+            if (end != line && t > 0)
+                j->t_start = t;
+        }
+        if (f)
+            fclose(f);
+        const wrap_seen_t *s = seen_slot(&w, j->id);
+        if (j->t_start > 0) {
+            lat_start[ns++] = j->t_start - j->t_send;
+            if (first_start == 0 || j->t_start < first_start)
+                first_start = j->t_start;
+            if (j->t_start > last_start)
+                last_start = j->t_start;
+        } else {
+            missing_out++;
+        }
+        if (s->id && s->t_end > 0) {
+            lat_end[ne++] = s->t_end - j->t_send;
+            if (s->t_end > last_end)
+                last_end = s->t_end;
+            if ((s->state & FLURM_JOB_STATE_BASE) != FLURM_JOB_COMPLETE)
+                not_completed++;
+        } else {
+            not_finished++;
+        }
+        if (raw)
+            fprintf(raw, "%u %.6f %.6f %.6f %.6f %u %u\n", j->id, j->t_send, j->t_reply, j->t_start,
+                    s->id ? s->t_end : 0.0, s->id ? s->state : FLURM_NO_VAL, s->id ? s->reason : 0);
+    }
+    if (raw)
+        fclose(raw);
+    qsort(lat_start, ns, sizeof(double), cmp_double);
+    qsort(lat_end, ne, sizeof(double), cmp_double);
+    double run_span = last_end > first_start && first_start > 0 ? last_end - first_start : 0;
+    double start_span = last_start > first_start ? last_start - first_start : 0;
+    printf("wrap label=%s what=run jobs=%u finished=%zu not_finished=%u not_completed=%u "
+           "missing_out=%u makespan_s=%.3f run_span_s=%.3f completions_per_s=%.1f "
+           "start_span_s=%.3f starts_per_s=%.1f "
+           "start_p50_ms=%.0f start_p90_ms=%.0f start_p99_ms=%.0f start_max_ms=%.0f "
+           "end_p50_ms=%.0f end_p90_ms=%.0f end_p99_ms=%.0f end_max_ms=%.0f polls=%u poll_errors=%u "
+           "poll_s=%.3f\n",
+           b->label, n, ne, not_finished, not_completed, missing_out,
+           last_end > first_send && first_send > 0 ? last_end - first_send : 0, run_span,
+           run_span > 0 ? (double)ne / run_span : 0, start_span,
+           start_span > 0 ? (double)ns / start_span : 0, pct_d(lat_start, ns, 0.50) * 1e3,
+           pct_d(lat_start, ns, 0.90) * 1e3, pct_d(lat_start, ns, 0.99) * 1e3,
+           ns ? lat_start[ns - 1] * 1e3 : 0, pct_d(lat_end, ne, 0.50) * 1e3,
+           pct_d(lat_end, ne, 0.90) * 1e3, pct_d(lat_end, ne, 0.99) * 1e3,
+           ne ? lat_end[ne - 1] * 1e3 : 0, w.polls, w.poll_errors, poll_s);
+    if (not_finished) {
+        /* what the unfinished jobs were doing at the last poll, and a few of them */
+        printf("wrap label=%s what=stuck", b->label);
+        for (int k = 0; k <= FLURM_JOB_END; k++)
+            if (counts[k])
+                printf(" %s=%u", state_names[k], counts[k]);
+        printf(" examples=\"");
+        unsigned shown = 0;
+        for (unsigned i = 0; i < n && shown < 8; i++) {
+            const wrap_seen_t *s = w.jobs[i].id ? seen_slot(&w, w.jobs[i].id) : NULL;
+            if (s && s->t_end == 0) {
+                printf("%s%u:state=0x%x,reason=%u", shown ? " " : "", w.jobs[i].id,
+                       s->id ? s->state : FLURM_NO_VAL, s->id ? s->reason : 0);
+                shown++;
+            }
+        }
+        printf("\"\n");
+    }
+    fflush(stdout);
+    free(lat_start);
+    free(lat_end);
+    free(w.jobs);
+    free(w.seen);
+    return errors || not_finished ? 1 : 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -710,7 +1114,9 @@ static void usage(FILE *f)
             "       flurm-bench -f slurm.conf --munge-only [-t seconds] [-c 1,4,16]\n"
             "       flurm-bench -f slurm.conf --deep 1000,10000 [--samples 50] [--pid PID]\n"
             "                   [--fill-max SECONDS]\n"
-            "       flurm-bench -f slurm.conf --smoke\n");
+            "       flurm-bench -f slurm.conf --smoke\n"
+            "       flurm-bench -f slurm.conf --submit-wrap N --out-dir DIR [-c 8] [--poll SECONDS]\n"
+            "                   [--wait-max SECONDS] [--raw FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -728,6 +1134,11 @@ int main(int argc, char **argv)
         {"fill-max", required_argument, NULL, 'F'},
         {"smoke", no_argument, NULL, 'S'},
         {"submit-fixture", required_argument, NULL, 'x'},
+        {"submit-wrap", required_argument, NULL, 'W'},
+        {"out-dir", required_argument, NULL, 'o'},
+        {"poll", required_argument, NULL, 'P'},
+        {"wait-max", required_argument, NULL, 'M'},
+        {"raw", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -736,14 +1147,17 @@ int main(int argc, char **argv)
     double secs = 5, fill_max_s = 120;
     unsigned samples = 50;
     long pid = 0;
-    bool munge_only = false, smoke = false;
+    bool munge_only = false, smoke = false, conc_given = false;
+    unsigned wrap_n = 0;
+    const char *out_dir = NULL, *raw_path = NULL;
+    double poll_s = 0.2, wait_max_s = 600;
     bench_t b = {.label = "controller"};
     int o;
     while ((o = getopt_long(argc, argv, "f:t:c:h", opts, NULL)) != -1) {
         switch (o) {
         case 'f': conf = optarg; break;
         case 't': secs = atof(optarg); break;
-        case 'c': conc_s = optarg; break;
+        case 'c': conc_s = optarg; conc_given = true; break;
         case 'r': rpcs = optarg; break;
         case 'l': b.label = optarg; break;
         case 'm': munge_only = true; break;
@@ -753,6 +1167,11 @@ int main(int argc, char **argv)
         case 'F': fill_max_s = atof(optarg); break;
         case 'S': smoke = true; break;
         case 'x': fixture = optarg; break;
+        case 'W': wrap_n = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'o': out_dir = optarg; break;
+        case 'P': poll_s = atof(optarg); break;
+        case 'M': wait_max_s = atof(optarg); break;
+        case 'R': raw_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -788,8 +1207,17 @@ int main(int argc, char **argv)
     b.auth = flurm_auth_new(b.munge_socket[0] ? b.munge_socket : NULL, b.munge_ttl);
     if (!b.auth)
         return 2;
-    bool need_submit = !munge_only && (smoke || deep_s || want[RPC_SUBMIT]);
-    if (build_specs(&b, fixture, need_submit) != 0)
+    if (wrap_n) {
+        if (!out_dir || poll_s <= 0 || wait_max_s <= 0) {
+            usage(stderr);
+            return 2;
+        }
+        if (!conc_given)
+            conc[0] = 8;
+    }
+    bool need_submit = !munge_only && !wrap_n && (smoke || deep_s || want[RPC_SUBMIT]);
+    if (build_specs(&b, fixture, need_submit) != 0 ||
+        (wrap_n && build_wrap_body(&b.spec[RPC_SUBMIT].body, fixture, out_dir) != 0))
         return 2;
     printf("# flurm-bench label=%s target=%s:%u munge_socket=%s slurm_uid=%u\n", b.label, b.host,
            b.port, b.munge_socket[0] ? b.munge_socket : "(default)", (unsigned)b.slurm_uid);
@@ -797,7 +1225,9 @@ int main(int argc, char **argv)
 
     int status = 0;
     cell_stats_t st;
-    if (smoke) {
+    if (wrap_n) {
+        status = run_submit_wrap(&b, wrap_n, conc[0], out_dir, poll_s, wait_max_s, raw_path);
+    } else if (smoke) {
         for (int k = 0; k < RPC_KIND_COUNT; k++) {
             run_cell(&b, (rpc_kind_t)k, false, 1, 0, 10, &st);
             print_cell(&b, kind_names[k], 1, &st);
