@@ -21,8 +21,8 @@ stop() {
 if [ "${1:-}" = stop ]; then stop; echo "FLURM stopped (state kept in $dir)"; exit 0; fi
 
 ./scripts/install-deps.sh
-[ -d build ] || meson setup build -Dbuildtype=release >/dev/null
-meson compile -C build >/dev/null
+[ -d build-release ] || meson setup build-release -Dbuildtype=release -Dtests=disabled >/dev/null
+meson compile -C build-release >/dev/null
 
 stop
 mkdir -p "$dir/state" "$dir/spool" "$dir/run" "$dir/log"
@@ -54,13 +54,13 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 fi
-nohup build/bin/flurmctld/flurmctld -D -f "$conf" >"$dir/log/flurmctld.log" 2>&1 &
+nohup build-release/bin/flurmctld/flurmctld -D -f "$conf" >"$dir/log/flurmctld.log" 2>&1 &
 echo $! > "$dir/run/flurmctld.pid"
 export SLURM_CONF="$conf"
 for _ in $(seq 1 50); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.1; done
 scontrol ping
 # the compute node: this machine, under its short host name (the NodeName above)
-nohup build/bin/flurmnd/flurmnd -D -f "$conf" >"$dir/log/flurmnd.log" 2>&1 &
+nohup build-release/bin/flurmnd/flurmnd -D -f "$conf" >"$dir/log/flurmnd.log" 2>&1 &
 echo $! > "$dir/run/flurmnd.pid"
 for _ in $(seq 1 50); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.1; done
 sinfo

@@ -9,6 +9,10 @@ export CMOCKA_MESSAGE_OUTPUT=stdout
 meson compile -C build
 meson test -C build --print-errorlogs -v --num-processes 2
 
+# The quickstart's optimised build must compile too (-O3 warns where -O2 does not).
+[ -d build-release ] || meson setup build-release -Dbuildtype=release -Dtests=disabled
+meson compile -C build-release
+
 # Sanitizer build: unit + fuzz smoke suites (the integration suite runs on the normal build).
 [ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dintegration=false
 meson compile -C build-asan

@@ -320,7 +320,7 @@ static int set_user(parser_t *p, const char *file, unsigned line, const char *v,
 static int special_key(parser_t *p, const char *key, const char *v, const char *file, unsigned line)
 {
     flurm_conf_t *c = p->c;
-    unsigned long long x;
+    unsigned long long x = 0;
     if (!strcasecmp(key, "SlurmctldHost")) {
         /* "name" or "name(addr)" (read_config.c _parse_slurmctld_host) */
         const char *lp = strchr(v, '(');
@@ -430,7 +430,7 @@ static int global_key(parser_t *p, const char *key, const char *v, const char *f
         return FLURM_OK;
     }
     char *base = (char *)p->c + d->off;
-    unsigned long long x;
+    unsigned long long x = 0;
     switch (d->type) {
     case K_STR:
         return set_str(p, (char **)base, v);
@@ -497,7 +497,7 @@ static int node_fields(parser_t *p, node_spec_t *spec, const pair_t *pairs, size
         size_t j;
         for (j = 0; j < sizeof nums / sizeof nums[0]; j++) {
             if (!strcasecmp(k, nums[j].key)) {
-                unsigned long long x;
+                unsigned long long x = 0;
                 if (num(p, file, line, k, v, nums[j].max, &x) != FLURM_OK)
                     return p->rc;
                 *(long long *)((char *)spec + nums[j].off) = (long long)x;
@@ -693,7 +693,7 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
 {
     for (size_t i = 1; i < n; i++) {
         const char *k = pairs[i].key, *v = pairs[i].value;
-        unsigned long long x;
+        unsigned long long x = 0;
         bool b;
         if (!strcasecmp(k, "Nodes")) {
             if (set_str(p, &pt->nodes, v) != FLURM_OK)
@@ -925,7 +925,7 @@ static int process_file(parser_t *p, const char *path, const char *from, unsigne
             return fail(p, rc, from, line, "Include %s: %s", path, strerror(e));
         return fail(p, rc, path, 0, "%s", strerror(e));
     }
-    const char *stored;
+    const char *stored = NULL;
     if (add_file(p, path, &stored) != FLURM_OK) {
         free(text);
         return p->rc;
@@ -1210,7 +1210,7 @@ static int run(const char *text, const char *path, flurm_conf_t **out, char **er
     p.part_dflt = (flurm_conf_partition_t){ .max_time = FLURM_INFINITE, .default_time = FLURM_NO_VAL,
                                            .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1 };
     if (text) {
-        const char *stored;
+        const char *stored = NULL;
         if (add_file(&p, path, &stored) == FLURM_OK) {
             char *dir = strdup(path), *slash;
             if (!dir)
