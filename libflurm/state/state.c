@@ -37,6 +37,8 @@ struct flurm_state {
     time_t jobs_changed, nodes_changed, parts_changed;
     uint64_t jobs_gen;            /* bumped by every change to any job record */
     flurm_state_stats_t stats;
+    struct flurm_env_blob **envs; /* interned job environments, chained by hash */
+    size_t nenv_slots;
     uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
     size_t ndirty, ndirty_cap;
 };
@@ -46,6 +48,7 @@ static bool job_on_node(const flurm_job_t *j, uint32_t node);
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
 static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
+static void env_intern(flurm_state_t *st, flurm_job_t *j);
 static bool dependency_met(const flurm_state_t *st, const flurm_job_t *self, const char *dep, bool *never);
 
 /* ---------------------------------------------------------------- job table */
@@ -115,13 +118,96 @@ static int job_insert(flurm_state_t *st, flurm_job_t *j)
     st->hash[s] = (uint32_t)st->njobs + 1;
     st->njobs++;
     st->live++;
+    env_intern(st, j);
     return FLURM_OK;
 }
 
-static void job_free(flurm_job_t *j)
+/* Jobs submitted from one shell carry the same environment (often 2-3 KB of small strings):
+ * the table keeps one copy per distinct environment, shared read-only by the job_descs that
+ * point at it. A desc whose environment is interned must drop the pointer before it is freed. */
+typedef struct flurm_env_blob {
+    uint64_t hash;
+    uint32_t refs;
+    uint32_t n;
+    char **env;
+    struct flurm_env_blob *next;
+} env_blob_t;
+
+static uint64_t env_hash(char *const *env, uint32_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (uint32_t i = 0; i < n; i++)
+        for (const unsigned char *c = (const unsigned char *)(env[i] ? env[i] : ""); ; c++) {
+            h = (h ^ *c) * 1099511628211ull;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
+static bool env_equal(char *const *a, char *const *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((a[i] == NULL) != (b[i] == NULL) || (a[i] && strcmp(a[i], b[i]) != 0))
+            return false;
+    return true;
+}
+
+/* Shares J's environment with earlier jobs that have the same one. Best effort: on failure
+ * the desc keeps its own copy. */
+static void env_intern(flurm_state_t *st, flurm_job_t *j)
+{
+    flurm_job_desc_msg_t *d = j->desc;
+    if (!d || !d->environment || !d->env_size || j->env)
+        return;
+    if (!st->envs) {
+        st->envs = calloc(4096, sizeof *st->envs);
+        if (!st->envs)
+            return;
+        st->nenv_slots = 4096;
+    }
+    uint64_t h = env_hash(d->environment, d->env_size);
+    env_blob_t **slot = &st->envs[h % st->nenv_slots];
+    for (env_blob_t *b = *slot; b; b = b->next) {
+        if (b->hash == h && b->n == d->env_size && env_equal(b->env, d->environment, b->n)) {
+            flurm_str_array_free(d->environment, d->env_size);
+            d->environment = b->env;
+            b->refs++;
+            j->env = b;
+            return;
+        }
+    }
+    env_blob_t *b = malloc(sizeof *b);
+    if (!b)
+        return;
+    *b = (env_blob_t){ .hash = h, .refs = 1, .n = d->env_size, .env = d->environment, .next = *slot };
+    *slot = b;
+    j->env = b;
+}
+
+static void env_release(flurm_state_t *st, env_blob_t *b)
+{
+    if (--b->refs)
+        return;
+    for (env_blob_t **pp = &st->envs[b->hash % st->nenv_slots]; *pp; pp = &(*pp)->next) {
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
+    }
+    flurm_str_array_free(b->env, b->n);
+    free(b);
+}
+
+static void job_free(flurm_state_t *st, flurm_job_t *j)
 {
     if (!j)
         return;
+    if (j->env && j->desc) {
+        j->desc->environment = NULL;   /* the table's, not the desc's */
+        j->desc->env_size = 0;
+        env_release(st, j->env);
+    }
     if (j->desc) {
         flurm_msg_free(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc);
     }
@@ -142,7 +228,7 @@ static void job_remove(flurm_state_t *st, flurm_job_t *j)
         }
     }
     st->live--;
-    job_free(j);
+    job_free(st, j);
     if (st->njobs > 1024 && st->live < st->njobs / 2)
         compact(st);
 }
@@ -238,9 +324,12 @@ flurm_state_t *flurm_state_new(const flurm_conf_t *conf)
 static void clear_jobs(flurm_state_t *st)
 {
     for (size_t i = 0; i < st->njobs; i++)
-        job_free(st->jobs[i]);
+        job_free(st, st->jobs[i]);
     free(st->jobs);
     free(st->hash);
+    free(st->envs);   /* empty now: every blob went with its last job */
+    st->envs = NULL;
+    st->nenv_slots = 0;
     st->jobs = NULL;
     st->hash = NULL;
     st->njobs = st->cap = st->hcap = st->live = 0;
@@ -591,7 +680,7 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
     }
     j->time_limit = effective_time_limit(st, j);
     if (job_insert(st, j)) {
-        job_free(j);
+        job_free(st, j);
         return RC_ERROR;
     }
     if (j->job_id >= st->next_job_id)
@@ -1177,7 +1266,7 @@ static flurm_job_t *split_task(flurm_state_t *st, flurm_job_t *m, uint32_t t, ui
     j->array_task_id = t;
     j->alloc_node = m->alloc_node ? strdup(m->alloc_node) : NULL;
     if (job_insert(st, j)) {
-        job_free(j);
+        job_free(st, j);
         return NULL;
     }
     if (id >= st->next_job_id)
@@ -1802,7 +1891,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         free(part);
         free(desc);
         if (b.err || job_insert(ns, j)) {
-            job_free(j);
+            job_free(ns, j);
             if (!b.err)
                 b.err = FLURM_ENOMEM;
             break;

@@ -112,6 +112,8 @@ typedef struct flurm_job {
     uint64_t max_rss_kb;
     uint32_t *ran_on;            /* where a finished job ran (display only: holds nothing) */
     uint32_t nran_on;
+    struct flurm_env_blob *env;  /* desc->environment is this shared, read-only copy (or NULL:
+                                  * the desc owns its own) */
 } flurm_job_t;
 
 typedef struct flurm_node_rt {

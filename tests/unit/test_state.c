@@ -750,6 +750,51 @@ static void test_state_purge_drops_finished_jobs_only(void **s)
     flurm_state_free(st);
 }
 
+/* Jobs with the same environment share one read-only copy; each job still sees it whole after
+ * others sharing it are purged, and snapshots are what they would be with private copies. */
+static void test_state_identical_environments_are_shared_and_survive_purges(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    char *env_a[] = { "PATH=/bin", "HOME=/root", "X=1" }, *env_b[] = { "PATH=/bin", "HOME=/root", "X=2" };
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.environment = env_a;
+    d.env_size = 3;
+    flurm_job_t *j1 = submit(st, T0, UID_ALICE, &d);
+    flurm_job_t *j2 = submit(st, T0, UID_ALICE, &d);
+    d.environment = env_b;
+    flurm_job_t *j3 = submit(st, T0, UID_ALICE, &d);
+    uint32_t id1 = j1->job_id, id2 = j2->job_id, id3 = j3->job_id;
+    assert_ptr_equal(j1->desc->environment, j2->desc->environment);
+    assert_ptr_not_equal(j1->desc->environment, j3->desc->environment);
+    assert_string_equal(j3->desc->environment[2], "X=2");
+    flurm_buf_t before;
+    snap(st, &before);
+    /* the first holder goes: the second still reads the shared copy */
+    assert_int_equal(kill_id(st, T0 + 1, UID_ALICE, id1, SIGKILL), 0);
+    uint32_t ids[] = { id1 };
+    assert_int_equal(apply_ids(st, FLURM_CMD_PURGE_JOBS, T0 + 400, ids, 1), 0);
+    flurm_job_t *left = flurm_state_find_job(st, id2);
+    assert_non_null(left);
+    assert_int_equal(left->desc->env_size, 3);
+    assert_string_equal(left->desc->environment[0], "PATH=/bin");
+    assert_string_equal(left->desc->environment[2], "X=1");
+    /* a restored state shares again and snapshots the same bytes */
+    flurm_state_t *copy = new_state();
+    assert_int_equal(flurm_state_restore(copy, before.data, before.size), FLURM_OK);
+    assert_ptr_equal(flurm_state_find_job(copy, id1)->desc->environment,
+                     flurm_state_find_job(copy, id2)->desc->environment);
+    flurm_buf_t again;
+    snap(copy, &again);
+    assert_true(snap_equal(&before, &again));
+    assert_non_null(flurm_state_find_job(st, id3));
+    flurm_buf_release(&before);
+    flurm_buf_release(&again);
+    flurm_state_free(copy);
+    flurm_state_free(st);
+}
+
 /* Purging most of a big table compacts it: lookups, id order and snapshots stay right. */
 static void test_state_purge_compaction_keeps_lookups_and_order(void **s)
 {
@@ -1401,6 +1446,7 @@ int main(void)
         cmocka_unit_test(test_state_schedule_afterok_on_cancelled_job_is_never_satisfied),
         cmocka_unit_test(test_state_nodes_not_responding_marks_down),
         cmocka_unit_test(test_state_purge_drops_finished_jobs_only),
+        cmocka_unit_test(test_state_identical_environments_are_shared_and_survive_purges),
         cmocka_unit_test(test_state_purge_compaction_keeps_lookups_and_order),
         cmocka_unit_test(test_state_snapshot_restore_roundtrip_is_identical),
         cmocka_unit_test(test_state_restore_and_reconfigure_keep_partition_time_limits),
