@@ -574,7 +574,7 @@ static int cmp_u32(const void *a, const void *b)
  * not fit). Required nodes come first and all must fit; then candidates in position order up
  * to want_max. When T == 0 only nodes with free CPUs (idle nodes for whole-node jobs) are
  * visited. Nodes that fail remember when to be tried again (c->skip, this job's stamp). */
-static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t)
+static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t, int64_t *min_next)
 {
     const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
     int64_t t1 = add_sat(t, jp->len);
@@ -583,8 +583,10 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t)
     int64_t next;
     for (uint32_t k = 0; k < j->nreq_nodes; k++) {
         uint32_t p = c->node2pos[j->req_nodes[k]];
-        if (!btest(c->scratch, p) || !node_fits(c, jp, p, t, t1, &need, &next))
+        if (!btest(c->scratch, p) || !node_fits(c, jp, p, t, t1, &need, &next)) {
+            *min_next = t + 1;   /* no bound known */
             return 0;
+        }
         c->pick[got++] = p;
     }
     const uint64_t *filter = t ? NULL : jp->excl ? c->idle_now : c->free_now;
@@ -593,8 +595,11 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t)
         while (bits && got < jp->want_max) {
             uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
-            if (c->stamp[p] == c->cur_stamp && c->skip[p] > t)
+            if (c->stamp[p] == c->cur_stamp && c->skip[p] > t) {
+                if (c->skip[p] < *min_next)
+                    *min_next = c->skip[p];
                 continue;
+            }
             bool req = false;
             for (uint32_t k = 0; k < j->nreq_nodes && !req; k++)
                 req = c->node2pos[j->req_nodes[k]] == p;
@@ -605,6 +610,8 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t)
             else {
                 c->stamp[p] = c->cur_stamp;
                 c->skip[p] = next;
+                if (next < *min_next)
+                    *min_next = next;
             }
         }
     }
@@ -879,7 +886,8 @@ static int run(ctx_t *c)
         uint32_t got = 0;
         if (!(m && memo_find(m->fail, m->nfail, jp))) {
             c->cur_stamp++;
-            got = place(c, jp, 0);
+            int64_t mn = INT64_MAX;
+            got = place(c, jp, 0, &mn);
         }
         if (got) {
             if ((rc = start_job(c, jp, got, false)))
@@ -932,7 +940,8 @@ static int run(ctx_t *c)
             base_set(c, jp);
             based = true;
             c->cur_stamp++;
-            got = place(c, jp, 0);
+            int64_t mn = INT64_MAX;
+            got = place(c, jp, 0, &mn);
         }
         if (got) {
             if ((rc = start_job(c, jp, got, true)))
@@ -976,12 +985,27 @@ static int run(ctx_t *c)
                 hi = mid;
         }
         c->cur_stamp++;
+        /* Between a failed try at t and the earliest time a failed node could fit again no
+         * node can join the set, so the search jumps there. */
         int64_t when = -1;
-        for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon; ti++)
-            if ((got = place(c, jp, c->times[ti]))) {
-                when = c->times[ti];
+        for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
+            int64_t t = c->times[ti], mn = INT64_MAX;
+            if ((got = place(c, jp, t, &mn))) {
+                when = t;
                 break;
             }
+            if (mn == INT64_MAX || mn >= c->horizon)
+                break;
+            uint32_t a = ti + 1, b = c->ntimes;
+            while (a < b) {
+                uint32_t mid = a + (b - a) / 2;
+                if (c->times[mid] < mn)
+                    a = mid + 1;
+                else
+                    b = mid;
+            }
+            ti = a;
+        }
         if (when < 0) {
             if ((m = memo_get(c, jp, true)))
                 memo_add(m->nowin, &m->nnowin, jp, 0);
