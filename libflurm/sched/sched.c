@@ -1,0 +1,1067 @@
+/* libflurm/sched/sched.c — one scheduling cycle: priorities, the main pass (job_scheduler.c
+ * schedule(): priority order, a partition stops at its first job that does not fit) and the
+ * backfill pass (sched/backfill backfill.c: reservations for blocked jobs at their earliest start
+ * on per-node timelines; a lower job starts only if it fits now for its whole time limit without
+ * touching a reservation). Node positions: nodes sorted by (weight, index); every bitset is over
+ * positions so iterating set bits visits nodes in selection order. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched/sched_internal.h"
+
+#define MEMO_SLOTS 16
+
+typedef struct memo_rec {
+    uint32_t nodes, cpus;
+    uint64_t mem;
+    int64_t len;
+    int64_t t;       /* lower bound of the earliest start (lb records) */
+    bool excl;
+} memo_rec_t;
+
+/* Facts that hold for every job at least as large (nodes, cpus, mem, length) as a record in
+ * the same (partition, feature expression, exclusive) class, because a cycle only ever takes
+ * resources away: fails now; has no start within the window; cannot start before t. */
+typedef struct memo {
+    memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS], lb[MEMO_SLOTS];
+    uint32_t nfail, nnowin, nlb;
+} memo_t;
+
+typedef struct fexpr {
+    const char *text;
+    flurm_sched_expr_t *e;
+    uint64_t *bits;
+} fexpr_t;
+
+typedef struct jprep {
+    uint32_t idx;            /* input job */
+    uint32_t feat;           /* 0 = none, else fexpr index + 1 */
+    uint32_t want_min, want_max, cpn;
+    uint64_t mem;            /* per node */
+    int64_t len;             /* seconds, rounded up to the resolution; INT64_MAX = unlimited */
+    bool excl, memoable, started;
+} jprep_t;
+
+typedef struct arr {
+    uint32_t id, running;
+} arr_t;
+
+typedef struct ctx {
+    const flurm_sched_input_t *in;
+    flurm_sched_output_t *out;
+    uint32_t nn, words;
+    uint32_t *pos2node, *node2pos;
+    tl_t *tl;
+    tl_res_t *cap;           /* per position: configured totals */
+    uint64_t *usable, *free_now, *idle_now, *scratch, *excl_bits;
+    uint64_t **part_bits;
+    fexpr_t *fx;
+    uint32_t nfx, fx_cap, fx_last;
+    char **fnames;           /* distinct node feature names */
+    uint64_t **fbits;
+    uint32_t nfnames;
+    memo_t **memo;           /* nparts * (nfx + 1), lazily */
+    int64_t *times;          /* sorted distinct breakpoint times > 0 */
+    uint32_t ntimes, times_cap;
+    int64_t res, horizon;
+    uint32_t *pick;
+    uint32_t *stamp;
+    int64_t *skip;
+    uint32_t cur_stamp;
+    arr_t *arrs;
+    uint32_t narrs;
+    double part_factor_max;
+} ctx_t;
+
+/* ------------------------------------------------------------------ reason names */
+
+static const struct { flurm_sched_reason_t r; const char *s; } reason_names[] = {
+    { FLURM_SCHED_WAIT_NO_REASON, "None" },
+    { FLURM_SCHED_WAIT_PRIORITY, "Priority" },
+    { FLURM_SCHED_WAIT_DEPENDENCY, "Dependency" },
+    { FLURM_SCHED_WAIT_RESOURCES, "Resources" },
+    { FLURM_SCHED_WAIT_PART_NODE_LIMIT, "PartitionNodeLimit" },
+    { FLURM_SCHED_WAIT_PART_TIME_LIMIT, "PartitionTimeLimit" },
+    { FLURM_SCHED_WAIT_PART_DOWN, "PartitionDown" },
+    { FLURM_SCHED_WAIT_PART_INACTIVE, "PartitionInactive" },
+    { FLURM_SCHED_WAIT_HELD, "JobHeldAdmin" },
+    { FLURM_SCHED_WAIT_TIME, "BeginTime" },
+    { FLURM_SCHED_WAIT_NODE_NOT_AVAIL, "ReqNodeNotAvail" },
+    { FLURM_SCHED_WAIT_HELD_USER, "JobHeldUser" },
+    { FLURM_SCHED_WAIT_ACCOUNT, "InvalidAccount" },
+    { FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT, "JobArrayTaskLimit" },
+};
+
+const char *flurm_sched_reason_str(flurm_sched_reason_t r)
+{
+    for (size_t i = 0; i < sizeof reason_names / sizeof *reason_names; i++)
+        if (reason_names[i].r == r)
+            return reason_names[i].s;
+    return "Unknown";
+}
+
+int flurm_sched_reason_parse(const char *name, flurm_sched_reason_t *out)
+{
+    for (size_t i = 0; i < sizeof reason_names / sizeof *reason_names; i++)
+        if (!strcmp(reason_names[i].s, name)) {
+            *out = reason_names[i].r;
+            return FLURM_OK;
+        }
+    return FLURM_ENOENT;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t usec_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static inline void bset(uint64_t *b, uint32_t i) { b[i >> 6] |= 1ull << (i & 63); }
+static inline void bclr(uint64_t *b, uint32_t i) { b[i >> 6] &= ~(1ull << (i & 63)); }
+static inline bool btest(const uint64_t *b, uint32_t i) { return b[i >> 6] >> (i & 63) & 1; }
+
+static int64_t round_up(int64_t v, int64_t res)
+{
+    if (v >= INT64_MAX - res)
+        return INT64_MAX;
+    return (v + res - 1) / res * res;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    return b >= INT64_MAX - a ? INT64_MAX : a + b;
+}
+
+static int times_insert(ctx_t *c, int64_t t)
+{
+    if (t <= 0 || t == INT64_MAX)
+        return FLURM_OK;
+    uint32_t lo = 0, hi = c->ntimes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->times[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->ntimes && c->times[lo] == t)
+        return FLURM_OK;
+    if (c->ntimes == c->times_cap) {
+        uint32_t nc = c->times_cap ? 2 * c->times_cap : 64;
+        int64_t *nt = realloc(c->times, nc * sizeof *nt);
+        if (!nt)
+            return FLURM_ENOMEM;
+        c->times = nt;
+        c->times_cap = nc;
+    }
+    memmove(&c->times[lo + 1], &c->times[lo], (c->ntimes - lo) * sizeof *c->times);
+    c->times[lo] = t;
+    c->ntimes++;
+    return FLURM_OK;
+}
+
+/* Spreads the per-node request of job J over node N's entries given what is free (AVAIL) into
+ * NEED->gres; false when it cannot be met. Typed requests take their entry, untyped ones take
+ * from the entries of that name in their order. */
+static bool gres_need(const flurm_sched_node_t *n, const flurm_sched_job_t *j, const tl_res_t *avail, tl_res_t *need)
+{
+    memset(need->gres, 0, sizeof need->gres);
+    for (uint32_t k = 0; k < j->ngres; k++) {
+        uint32_t left = j->gres[k].count;
+        for (uint32_t g = 0; g < n->ngres && left; g++) {
+            if (strcmp(n->gres[g].name, j->gres[k].name) ||
+                (j->gres[k].type && (!n->gres[g].type || strcmp(n->gres[g].type, j->gres[k].type))))
+                continue;
+            uint32_t have = avail->gres[g] - need->gres[g];
+            uint32_t take = have < left ? have : left;
+            need->gres[g] += take;
+            left -= take;
+        }
+        if (left)
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static int feature_bits(ctx_t *c, const flurm_sched_expr_t *e, uint64_t *dst)
+{
+    if (e->kind == EXPR_LEAF) {
+        memset(dst, 0, c->words * sizeof *dst);
+        for (uint32_t f = 0; f < c->nfnames; f++)
+            if (!strcmp(c->fnames[f], e->name)) {
+                memcpy(dst, c->fbits[f], c->words * sizeof *dst);
+                break;
+            }
+        return FLURM_OK;
+    }
+    uint64_t *tmp = malloc(c->words * sizeof *tmp);
+    if (!tmp)
+        return FLURM_ENOMEM;
+    int rc = feature_bits(c, e->l, dst);
+    if (!rc)
+        rc = feature_bits(c, e->r, tmp);
+    for (uint32_t w = 0; !rc && w < c->words; w++)
+        dst[w] = e->kind == EXPR_AND ? dst[w] & tmp[w] : dst[w] | tmp[w];
+    free(tmp);
+    return rc;
+}
+
+/* Interns job feature expression TEXT; *ID = index + 1. Linear over distinct expressions
+ * with a one-entry cache: queues hold few distinct constraints. */
+static int fexpr_intern(ctx_t *c, const char *text, uint32_t *id)
+{
+    uint32_t last = c->fx_last;
+    if (last < c->nfx && !strcmp(c->fx[last].text, text)) {
+        *id = last + 1;
+        return FLURM_OK;
+    }
+    for (uint32_t i = 0; i < c->nfx; i++)
+        if (!strcmp(c->fx[i].text, text)) {
+            c->fx_last = i;
+            *id = i + 1;
+            return FLURM_OK;
+        }
+    if (c->nfx == c->fx_cap) {
+        uint32_t nc = c->fx_cap ? 2 * c->fx_cap : 8;
+        fexpr_t *nf = realloc(c->fx, nc * sizeof *nf);
+        if (!nf)
+            return FLURM_ENOMEM;
+        c->fx = nf;
+        c->fx_cap = nc;
+    }
+    fexpr_t *f = &c->fx[c->nfx];
+    *f = (fexpr_t){ .text = text };
+    int rc = flurm_sched_expr_parse(text, &f->e);
+    if (rc)
+        return rc;
+    if (!(f->bits = malloc(c->words * sizeof *f->bits)) || feature_bits(c, f->e, f->bits)) {
+        flurm_sched_expr_free(f->e);
+        free(f->bits);
+        return FLURM_ENOMEM;
+    }
+    c->fx_last = c->nfx;
+    *id = ++c->nfx;
+    return FLURM_OK;
+}
+
+static int cmp_pos(const void *a, const void *b, void *arg)
+{
+    const flurm_sched_input_t *sort_in = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t wx = sort_in->nodes[x].weight, wy = sort_in->nodes[y].weight;
+    if (wx != wy)
+        return wx < wy ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static bool validate(const flurm_sched_input_t *in)
+{
+    for (uint32_t i = 0; i < in->nnodes; i++)
+        if (in->nodes[i].ngres > FLURM_SCHED_GRES_MAX)
+            return false;
+    for (uint32_t p = 0; p < in->nparts; p++)
+        for (uint32_t k = 0; k < in->parts[p].nnodes; k++)
+            if (in->parts[p].nodes[k] >= in->nnodes)
+                return false;
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *j = &in->jobs[i];
+        if (j->partition >= in->nparts)
+            return false;
+        for (uint32_t k = 0; k < j->nreq_nodes; k++)
+            if (j->req_nodes[k] >= in->nnodes)
+                return false;
+        for (uint32_t k = 0; k < j->nexc_nodes; k++)
+            if (j->exc_nodes[k] >= in->nnodes)
+                return false;
+        for (uint32_t k = 0; j->state == FLURM_SCHED_JOB_RUNNING && k < j->nalloc_nodes; k++)
+            if (j->alloc_nodes[k] >= in->nnodes)
+                return false;
+    }
+    return true;
+}
+
+static void ctx_free(ctx_t *c)
+{
+    for (uint32_t i = 0; c->tl && i < c->nn; i++)
+        tl_destroy(&c->tl[i]);
+    free(c->tl);
+    free(c->cap);
+    free(c->pos2node);
+    free(c->node2pos);
+    free(c->usable);
+    free(c->free_now);
+    free(c->idle_now);
+    free(c->scratch);
+    free(c->excl_bits);
+    for (uint32_t p = 0; c->part_bits && p < c->in->nparts; p++)
+        free(c->part_bits[p]);
+    free(c->part_bits);
+    for (uint32_t i = 0; i < c->nfx; i++) {
+        flurm_sched_expr_free(c->fx[i].e);
+        free(c->fx[i].bits);
+    }
+    free(c->fx);
+    for (uint32_t f = 0; f < c->nfnames; f++) {
+        free(c->fnames[f]);
+        free(c->fbits[f]);
+    }
+    free(c->fnames);
+    free(c->fbits);
+    if (c->memo)
+        for (size_t m = 0; m < (size_t)c->in->nparts * (c->nfx + 1); m++)
+            free(c->memo[m]);
+    free(c->memo);
+    free(c->times);
+    free(c->pick);
+    free(c->stamp);
+    free(c->skip);
+    free(c->arrs);
+}
+
+static void node_idle_bits(ctx_t *c, uint32_t pos)
+{
+    const tl_res_t *f = &c->tl[pos].bp[0].free, *cap = &c->cap[pos];
+    if (f->cpus)
+        bset(c->free_now, pos);
+    else
+        bclr(c->free_now, pos);
+    bool idle = f->cpus == cap->cpus && f->mem == cap->mem &&
+                !memcmp(f->gres, cap->gres, sizeof f->gres);
+    if (idle)
+        bset(c->idle_now, pos);
+    else
+        bclr(c->idle_now, pos);
+}
+
+static int ctx_setup(ctx_t *c)
+{
+    const flurm_sched_input_t *in = c->in;
+    uint32_t nn = c->nn = in->nnodes;
+    c->words = (nn + 63) / 64 + 1;
+    size_t bs = c->words * sizeof(uint64_t);
+    c->res = in->params.bf_resolution ? in->params.bf_resolution : 60;
+    c->horizon = (int64_t)(in->params.bf_window ? in->params.bf_window : 1440) * 60;
+    c->pos2node = malloc((nn + 1) * sizeof *c->pos2node);
+    c->node2pos = malloc((nn + 1) * sizeof *c->node2pos);
+    c->tl = calloc(nn + 1, sizeof *c->tl);
+    c->cap = calloc(nn + 1, sizeof *c->cap);
+    c->usable = calloc(1, bs);
+    c->free_now = calloc(1, bs);
+    c->idle_now = calloc(1, bs);
+    c->scratch = calloc(1, bs);
+    c->excl_bits = calloc(1, bs);
+    c->part_bits = calloc(in->nparts + 1, sizeof *c->part_bits);
+    c->pick = malloc((nn + 1) * sizeof *c->pick);
+    c->stamp = calloc(nn + 1, sizeof *c->stamp);
+    c->skip = calloc(nn + 1, sizeof *c->skip);
+    if (!c->pos2node || !c->node2pos || !c->tl || !c->cap || !c->usable || !c->free_now ||
+        !c->idle_now || !c->scratch || !c->excl_bits || !c->part_bits || !c->pick || !c->stamp || !c->skip)
+        return FLURM_ENOMEM;
+    for (uint32_t i = 0; i < nn; i++)
+        c->pos2node[i] = i;
+    qsort_r(c->pos2node, nn, sizeof *c->pos2node, cmp_pos, (void *)in);
+    for (uint32_t p = 0; p < nn; p++)
+        c->node2pos[c->pos2node[p]] = p;
+    /* node features, interned */
+    for (uint32_t p = 0; p < nn; p++) {
+        const flurm_sched_node_t *n = &in->nodes[c->pos2node[p]];
+        for (uint32_t k = 0; k < n->nfeatures; k++) {
+            uint32_t f = 0;
+            while (f < c->nfnames && strcmp(c->fnames[f], n->features[k]))
+                f++;
+            if (f == c->nfnames) {
+                char **nn2 = realloc(c->fnames, (f + 1) * sizeof *nn2);
+                if (!nn2)
+                    return FLURM_ENOMEM;
+                c->fnames = nn2;
+                uint64_t **nb = realloc(c->fbits, (f + 1) * sizeof *nb);
+                if (!nb)
+                    return FLURM_ENOMEM;
+                c->fbits = nb;
+                c->fnames[f] = strdup(n->features[k]);
+                c->fbits[f] = calloc(1, bs);
+                c->nfnames++;
+                if (!c->fnames[f] || !c->fbits[f])
+                    return FLURM_ENOMEM;
+            }
+            bset(c->fbits[f], p);
+        }
+    }
+    for (uint32_t q = 0; q < in->nparts; q++) {
+        if (!(c->part_bits[q] = calloc(1, bs)))
+            return FLURM_ENOMEM;
+        for (uint32_t k = 0; k < in->parts[q].nnodes; k++)
+            bset(c->part_bits[q], c->node2pos[in->parts[q].nodes[k]]);
+        if (in->parts[q].priority_job_factor > c->part_factor_max)
+            c->part_factor_max = in->parts[q].priority_job_factor;
+    }
+    /* timelines: free now, plus what each running job gives back at its end */
+    for (uint32_t p = 0; p < nn; p++) {
+        const flurm_sched_node_t *n = &in->nodes[c->pos2node[p]];
+        tl_res_t cap = { .cpus = n->cpus, .mem = n->real_memory }, now = { 0 };
+        for (uint32_t g = 0; g < n->ngres; g++)
+            cap.gres[g] = n->gres[g].count;
+        c->cap[p] = cap;
+        if (n->usable) {
+            bset(c->usable, p);
+            now.cpus = n->cpus > n->alloc_cpus ? n->cpus - n->alloc_cpus : 0;
+            now.mem = n->real_memory > n->alloc_mem ? n->real_memory - n->alloc_mem : 0;
+            for (uint32_t g = 0; g < n->ngres; g++)
+                now.gres[g] = n->gres[g].count > n->gres[g].alloc ? n->gres[g].count - n->gres[g].alloc : 0;
+        }
+        if (tl_init(&c->tl[p], &now))
+            return FLURM_ENOMEM;
+    }
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *j = &in->jobs[i];
+        if (j->state != FLURM_SCHED_JOB_RUNNING)
+            continue;
+        int64_t end = round_up(j->end_time > in->params.now ? j->end_time - in->params.now : c->res, c->res);
+        if (times_insert(c, end))
+            return FLURM_ENOMEM;
+        for (uint32_t k = 0; k < j->nalloc_nodes; k++) {
+            uint32_t p = c->node2pos[j->alloc_nodes[k]];
+            const flurm_sched_node_t *n = &in->nodes[j->alloc_nodes[k]];
+            if (!n->usable)
+                continue;
+            tl_res_t r = { .cpus = j->alloc_cpus_per_node, .mem = j->alloc_mem_per_node };
+            tl_res_t held;
+            for (uint32_t g = 0; g < n->ngres; g++)
+                held.gres[g] = n->gres[g].alloc;
+            held.cpus = 0;
+            held.mem = 0;
+            gres_need(n, j, &held, &r);   /* what it holds, out of what is allocated */
+            /* never give back more than the node's capacity */
+            const tl_res_t *last = &c->tl[p].bp[c->tl[p].n - 1].free;
+            if (last->cpus + r.cpus > c->cap[p].cpus)
+                r.cpus = c->cap[p].cpus - last->cpus;
+            if (last->mem + r.mem > c->cap[p].mem)
+                r.mem = c->cap[p].mem - last->mem;
+            for (uint32_t g = 0; g < n->ngres; g++)
+                if (last->gres[g] + r.gres[g] > c->cap[p].gres[g])
+                    r.gres[g] = c->cap[p].gres[g] - last->gres[g];
+            if (tl_release(&c->tl[p], end, &r, n->ngres))
+                return FLURM_ENOMEM;
+        }
+    }
+    for (uint32_t p = 0; p < nn; p++)
+        node_idle_bits(c, p);
+    return FLURM_OK;
+}
+
+/* ------------------------------------------------------------------ priorities */
+
+static void priorities(ctx_t *c)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_params_t *pa = &in->params;
+    double cluster_cpus = 0;
+    for (uint32_t i = 0; i < in->nnodes; i++)
+        cluster_cpus += in->nodes[i].cpus;
+    double max_age = pa->priority_max_age ? pa->priority_max_age : 7 * 86400;
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *j = &in->jobs[i];
+        flurm_sched_job_result_t *r = &c->out->jobs[i];
+        r->job_id = j->job_id;
+        r->priority = j->priority;
+        if (pa->priority_type != FLURM_SCHED_PRIORITY_MULTIFACTOR || j->state != FLURM_SCHED_JOB_PENDING)
+            continue;
+        /* priority_multifactor.c _get_priority_internal(): age from the eligible (accrue) time */
+        int64_t use = j->begin_time > j->submit_time ? j->begin_time : j->submit_time;
+        double diff = pa->now > use ? (double)(pa->now - use) : 0;
+        r->f_age = diff < max_age ? diff / max_age : 1.0;
+        double min_nodes = j->min_nodes ? j->min_nodes : 1;
+        double cpt = j->cpus_per_task ? j->cpus_per_task : 1;
+        double cpus = j->ntasks_per_node ? j->ntasks_per_node * min_nodes * cpt
+                                         : (j->ntasks ? j->ntasks : min_nodes) * cpt;
+        double nodes = in->nnodes ? in->nnodes : 1;
+        cluster_cpus = cluster_cpus ? cluster_cpus : 1;
+        double js = pa->priority_favor_small
+                        ? ((nodes - min_nodes) / nodes + (cluster_cpus - cpus) / cluster_cpus) / 2
+                        : (min_nodes / nodes + cpus / cluster_cpus) / 2;
+        r->f_jobsize = js < 0 ? 0 : js > 1 ? 1 : js;
+        r->f_partition = c->part_factor_max > 0
+                             ? in->parts[j->partition].priority_job_factor / c->part_factor_max : 0;
+        r->f_qos = 0;
+        r->f_fairshare = 1.0;
+        for (uint32_t u = 0; u < pa->nusage; u++)
+            if (pa->usage[u].uid == j->uid) {
+                r->f_fairshare = pa->usage[u].shares > 0 ? pow(2.0, -pa->usage[u].usage / pa->usage[u].shares) : 0;
+                break;
+            }
+        if (!j->priority)
+            continue;   /* held: stays 0 */
+        double prio = r->f_age * pa->weight_age + r->f_jobsize * pa->weight_jobsize +
+                      r->f_partition * pa->weight_partition + r->f_qos * pa->weight_qos +
+                      r->f_fairshare * pa->weight_fairshare;
+        prio -= j->nice;
+        if (prio < 1)
+            prio = 1;
+        if (prio > 4294967294.0)
+            prio = 4294967294.0;
+        r->priority = (uint32_t)prio;
+    }
+}
+
+/* ------------------------------------------------------------------ placement */
+
+/* Free-resource need of job JP on node at position P for [T0, T1) given its timeline;
+ * false when the node cannot hold it then (*NEXT = the earliest start worth trying). */
+static bool node_fits(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t0, int64_t t1, tl_res_t *need, int64_t *next)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
+    uint32_t ng = n->ngres;
+    if (jp->excl) {
+        *need = c->cap[p];
+    } else {
+        need->cpus = jp->cpn;
+        need->mem = jp->mem;
+        memset(need->gres, 0, sizeof need->gres);
+        if (j->ngres) {
+            tl_res_t avail;
+            tl_min(&c->tl[p], t0, t1, ng, &avail);
+            if (!gres_need(n, j, &avail, need)) {
+                /* a gres shortage somewhere in the interval: retry after the next breakpoint */
+                uint32_t i = 0;
+                while (i + 1 < c->tl[p].n && c->tl[p].bp[i + 1].t <= t0)
+                    i++;
+                *next = i + 1 < c->tl[p].n ? c->tl[p].bp[i + 1].t : INT64_MAX;
+                return false;
+            }
+        }
+    }
+    return tl_fits(&c->tl[p], t0, t1, need, ng, next);
+}
+
+/* Static feasibility: the node could ever hold the job (capacity, features, lists). */
+static bool node_capable(ctx_t *c, const jprep_t *jp, uint32_t p)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
+    if (n->cpus < jp->cpn || n->real_memory < jp->mem)
+        return false;
+    tl_res_t need;
+    return gres_need(n, j, &c->cap[p], &need);
+}
+
+/* Candidate positions for JP into c->scratch: partition & usable & features & not excluded. */
+static void base_set(ctx_t *c, const jprep_t *jp)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    const uint64_t *pb = c->part_bits[j->partition];
+    const uint64_t *fb = jp->feat ? c->fx[jp->feat - 1].bits : NULL;
+    for (uint32_t w = 0; w < c->words; w++)
+        c->scratch[w] = pb[w] & c->usable[w] & (fb ? fb[w] : ~0ull);
+    for (uint32_t k = 0; k < j->nexc_nodes; k++)
+        bclr(c->scratch, c->node2pos[j->exc_nodes[k]]);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Picks nodes for JP over [T, T + len) into c->pick (positions); returns how many (0 = does
+ * not fit). Required nodes come first and all must fit; then candidates in position order up
+ * to want_max. When T == 0 only nodes with free CPUs (idle nodes for whole-node jobs) are
+ * visited. Nodes that fail remember when to be tried again (c->skip, this job's stamp). */
+static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t, int64_t *min_next)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    int64_t t1 = add_sat(t, jp->len);
+    uint32_t got = 0;
+    tl_res_t need;
+    int64_t next;
+    for (uint32_t k = 0; k < j->nreq_nodes; k++) {
+        uint32_t p = c->node2pos[j->req_nodes[k]];
+        if (!btest(c->scratch, p) || !node_fits(c, jp, p, t, t1, &need, &next)) {
+            *min_next = t + 1;   /* no bound known */
+            return 0;
+        }
+        c->pick[got++] = p;
+    }
+    const uint64_t *filter = t ? NULL : jp->excl ? c->idle_now : c->free_now;
+    for (uint32_t w = 0; w < c->words && got < jp->want_max; w++) {
+        uint64_t bits = c->scratch[w] & (filter ? filter[w] : ~0ull);
+        while (bits && got < jp->want_max) {
+            uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (c->stamp[p] == c->cur_stamp && c->skip[p] > t) {
+                if (c->skip[p] < *min_next)
+                    *min_next = c->skip[p];
+                continue;
+            }
+            bool req = false;
+            for (uint32_t k = 0; k < j->nreq_nodes && !req; k++)
+                req = c->node2pos[j->req_nodes[k]] == p;
+            if (req)
+                continue;
+            if (node_fits(c, jp, p, t, t1, &need, &next))
+                c->pick[got++] = p;
+            else {
+                c->stamp[p] = c->cur_stamp;
+                c->skip[p] = next;
+                if (next < *min_next)
+                    *min_next = next;
+            }
+        }
+    }
+    return got >= jp->want_min ? got : 0;
+}
+
+/* Takes JP's resources on the GOT picked nodes over [T, T + len); fills NODES (ascending
+ * input indexes, allocated) and the per-node amounts. */
+static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t **nodes,
+                  uint32_t *cpn, uint64_t *mem)
+{
+    int64_t t1 = add_sat(t, jp->len);
+    uint32_t *out = malloc(got * sizeof *out);
+    if (!out)
+        return FLURM_ENOMEM;
+    for (uint32_t k = 0; k < got; k++) {
+        uint32_t p = c->pick[k];
+        tl_res_t need;
+        int64_t next;
+        node_fits(c, jp, p, t, t1, &need, &next);
+        if (tl_take(&c->tl[p], t, t1, &need, c->in->nodes[c->pos2node[p]].ngres)) {
+            free(out);
+            return FLURM_ENOMEM;
+        }
+        if (k == 0) {
+            *cpn = need.cpus;
+            *mem = need.mem;
+        }
+        if (t == 0)
+            node_idle_bits(c, p);
+        out[k] = c->pos2node[p];
+    }
+    if (times_insert(c, t) || times_insert(c, t1)) {
+        free(out);
+        return FLURM_ENOMEM;
+    }
+    qsort(out, got, sizeof *out, cmp_u32);
+    *nodes = out;
+    return FLURM_OK;
+}
+
+/* ------------------------------------------------------------------ memo */
+
+static memo_t *memo_get(ctx_t *c, const jprep_t *jp, bool create)
+{
+    if (!jp->memoable)
+        return NULL;
+    size_t k = (size_t)c->in->jobs[jp->idx].partition * (c->nfx + 1) + jp->feat;
+    if (!c->memo[k] && create)
+        c->memo[k] = calloc(1, sizeof **c->memo);
+    return c->memo[k];
+}
+
+static bool dominates(const jprep_t *jp, const memo_rec_t *r)
+{
+    return jp->excl == r->excl && jp->want_min >= r->nodes && jp->cpn >= r->cpus &&
+           jp->mem >= r->mem && jp->len >= r->len;
+}
+
+static const memo_rec_t *memo_find(const memo_rec_t *recs, uint32_t n, const jprep_t *jp)
+{
+    for (uint32_t i = 0; i < n && i < MEMO_SLOTS; i++)
+        if (dominates(jp, &recs[i]))
+            return &recs[i];
+    return NULL;
+}
+
+static void memo_add(memo_rec_t *recs, uint32_t *n, const jprep_t *jp, int64_t t)
+{
+    recs[*n % MEMO_SLOTS] = (memo_rec_t){ .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem,
+                                          .len = jp->len, .t = t, .excl = jp->excl };
+    (*n)++;
+}
+
+/* ------------------------------------------------------------------ the cycle */
+
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+    const ctx_t *c = arg;
+    const flurm_sched_input_t *sort_jin = c->in;
+    const flurm_sched_job_result_t *sort_res = c->out->jobs;
+    const jprep_t *x = a, *y = b;
+    const flurm_sched_job_t *jx = &sort_jin->jobs[x->idx], *jy = &sort_jin->jobs[y->idx];
+    uint16_t tx = sort_jin->parts[jx->partition].priority_tier, ty = sort_jin->parts[jy->partition].priority_tier;
+    if (tx != ty)
+        return tx > ty ? -1 : 1;
+    uint32_t px = sort_res[x->idx].priority, py = sort_res[y->idx].priority;
+    if (px != py)
+        return px > py ? -1 : 1;
+    return jx->job_id < jy->job_id ? -1 : jx->job_id > jy->job_id;
+}
+
+static int cmp_arr(const void *a, const void *b)
+{
+    const arr_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static arr_t *arr_find(ctx_t *c, uint32_t id)
+{
+    arr_t key = { .id = id };
+    return bsearch(&key, c->arrs, c->narrs, sizeof key, cmp_arr);
+}
+
+/* Reason a pending job cannot be considered at all, or NO_REASON; fills JP's shape. */
+static flurm_sched_reason_t prepare(ctx_t *c, uint32_t i, jprep_t *jp)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_job_t *j = &in->jobs[i];
+    const flurm_sched_part_t *p = &in->parts[j->partition];
+    if (!j->priority)
+        return j->hold_reason ? j->hold_reason : FLURM_SCHED_WAIT_HELD;
+    if (!j->dependency_ok)
+        return FLURM_SCHED_WAIT_DEPENDENCY;
+    if (j->begin_time > in->params.now)
+        return FLURM_SCHED_WAIT_TIME;
+    if (p->state == FLURM_SCHED_PART_DOWN)
+        return FLURM_SCHED_WAIT_PART_DOWN;
+    if (p->state == FLURM_SCHED_PART_INACTIVE)
+        return FLURM_SCHED_WAIT_PART_INACTIVE;
+    uint32_t max_time = p->max_time ? p->max_time : FLURM_SCHED_INFINITE;
+    uint32_t max_nodes = p->max_nodes ? p->max_nodes : FLURM_SCHED_INFINITE;
+    uint32_t limit = j->time_limit;
+    if (!limit)
+        limit = p->default_time != FLURM_SCHED_INFINITE && p->default_time ? p->default_time : max_time;
+    if (limit != FLURM_SCHED_INFINITE && max_time != FLURM_SCHED_INFINITE && limit > max_time)
+        return FLURM_SCHED_WAIT_PART_TIME_LIMIT;
+    *jp = (jprep_t){ .idx = i };
+    jp->want_min = j->min_nodes ? j->min_nodes : 1;
+    if (j->nreq_nodes > jp->want_min)
+        jp->want_min = j->nreq_nodes;
+    jp->want_max = j->max_nodes > jp->want_min ? j->max_nodes : jp->want_min;
+    if (jp->want_max > max_nodes)
+        jp->want_max = max_nodes > jp->want_min ? max_nodes : jp->want_min;
+    if (jp->want_min > max_nodes || jp->want_min > p->nnodes)
+        return FLURM_SCHED_WAIT_PART_NODE_LIMIT;
+    if (p->allow_gids) {
+        bool ok = false;
+        for (uint32_t g = 0; g < p->nallow_gids && !ok; g++)
+            ok = p->allow_gids[g] == j->gid;
+        if (!ok)
+            return FLURM_SCHED_WAIT_ACCOUNT;
+    }
+    if (j->array_job_id && j->array_task_limit) {
+        arr_t *a = arr_find(c, j->array_job_id);
+        if (a && a->running >= j->array_task_limit)
+            return FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT;
+    }
+    uint32_t cpt = j->cpus_per_task ? j->cpus_per_task : 1;
+    uint32_t tasks = j->ntasks_per_node ? j->ntasks_per_node
+                                        : j->ntasks ? (j->ntasks + jp->want_min - 1) / jp->want_min : 1;
+    jp->cpn = tasks * cpt;
+    jp->mem = j->mem_per_cpu ? j->mem * jp->cpn : j->mem;
+    jp->excl = j->exclusive || p->max_share == 0;
+    jp->len = limit == FLURM_SCHED_INFINITE ? INT64_MAX : round_up((int64_t)limit * 60, c->res);
+    jp->memoable = !j->ngres && !j->nreq_nodes && !j->nexc_nodes;
+    return FLURM_SCHED_WAIT_NO_REASON;
+}
+
+/* Why a job that did not start waits when it could never run on the usable nodes (it blocks
+ * no one then, as in slurmctld), or NO_REASON when it only waits for resources. */
+static flurm_sched_reason_t never_reason(ctx_t *c, const jprep_t *jp)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    for (uint32_t k = 0; k < j->nreq_nodes; k++) {
+        uint32_t p = c->node2pos[j->req_nodes[k]];
+        if (!btest(c->scratch, p) || !node_capable(c, jp, p))
+            return FLURM_SCHED_WAIT_NODE_NOT_AVAIL;
+    }
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < c->words && n < jp->want_min; w++) {
+        uint64_t bits = c->scratch[w];
+        while (bits && n < jp->want_min) {
+            uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            n += node_capable(c, jp, p);
+        }
+    }
+    return n >= jp->want_min ? FLURM_SCHED_WAIT_NO_REASON : FLURM_SCHED_WAIT_NODE_NOT_AVAIL;
+}
+
+static int start_job(ctx_t *c, jprep_t *jp, uint32_t got, bool backfill)
+{
+    flurm_sched_output_t *o = c->out;
+    flurm_sched_start_t *s = &o->starts[o->nstarts];
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    *s = (flurm_sched_start_t){ .job_id = j->job_id, .job_index = jp->idx, .nnodes = got, .backfill = backfill };
+    int rc = commit(c, jp, 0, got, &s->nodes, &s->cpus_per_node, &s->mem_per_node);
+    if (rc)
+        return rc;
+    o->nstarts++;
+    jp->started = true;
+    o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_NO_REASON;
+    if (j->array_job_id) {
+        arr_t *a = arr_find(c, j->array_job_id);
+        if (a)
+            a->running++;
+    }
+    return FLURM_OK;
+}
+
+static int run(ctx_t *c)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_params_t *pa = &in->params;
+    flurm_sched_output_t *o = c->out;
+    uint32_t npend = 0;
+    for (uint32_t i = 0; i < in->njobs; i++)
+        npend += in->jobs[i].state == FLURM_SCHED_JOB_PENDING;
+    o->stats.queue_length = npend;
+    jprep_t *q = malloc((npend + 1) * sizeof *q);
+    bool *blocked = calloc(in->nparts + 1, sizeof *blocked);
+    c->arrs = malloc((npend + 1) * sizeof *c->arrs);
+    o->starts = calloc(npend + 1, sizeof *o->starts);
+    int rc = FLURM_ENOMEM;
+    if (!q || !blocked || !c->arrs || !o->starts)
+        goto out;
+    /* array throttles: running counts per array, as the caller gave them */
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *j = &in->jobs[i];
+        if (j->state == FLURM_SCHED_JOB_PENDING && j->array_job_id && j->array_task_limit)
+            c->arrs[c->narrs++] = (arr_t){ j->array_job_id, j->array_running };
+    }
+    qsort(c->arrs, c->narrs, sizeof *c->arrs, cmp_arr);
+    uint32_t na = 0;
+    for (uint32_t k = 0; k < c->narrs; k++)
+        if (!na || c->arrs[na - 1].id != c->arrs[k].id)
+            c->arrs[na++] = c->arrs[k];
+        else if (c->arrs[k].running > c->arrs[na - 1].running)
+            c->arrs[na - 1].running = c->arrs[k].running;
+    c->narrs = na;
+
+    uint32_t nq = 0;
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *j = &in->jobs[i];
+        if (j->state != FLURM_SCHED_JOB_PENDING)
+            continue;
+        jprep_t jp;
+        flurm_sched_reason_t r = prepare(c, i, &jp);
+        o->jobs[i].reason = r;
+        if (r != FLURM_SCHED_WAIT_NO_REASON)
+            continue;
+        if (j->features && *j->features && (rc = fexpr_intern(c, j->features, &jp.feat)))
+            goto out;
+        q[nq++] = jp;
+    }
+    rc = FLURM_ENOMEM;
+    if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)))
+        goto out;
+    qsort_r(q, nq, sizeof *q, cmp_order, c);
+
+    /* main pass */
+    uint64_t t0 = usec_now();
+    uint32_t depth = pa->default_queue_depth ? pa->default_queue_depth : 100;
+    for (uint32_t k = 0; k < nq && o->stats.main_depth < depth; k++) {
+        jprep_t *jp = &q[k];
+        const flurm_sched_job_t *j = &in->jobs[jp->idx];
+        if (blocked[j->partition]) {
+            o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_PRIORITY;
+            continue;
+        }
+        o->stats.main_depth++;
+        if (j->array_job_id && j->array_task_limit) {
+            arr_t *a = arr_find(c, j->array_job_id);
+            if (a && a->running >= j->array_task_limit) {
+                o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT;
+                continue;
+            }
+        }
+        base_set(c, jp);
+        memo_t *m = memo_get(c, jp, false);
+        uint32_t got = 0;
+        if (!(m && memo_find(m->fail, m->nfail, jp))) {
+            c->cur_stamp++;
+            int64_t mn = INT64_MAX;
+            got = place(c, jp, 0, &mn);
+        }
+        if (got) {
+            if ((rc = start_job(c, jp, got, false)))
+                goto out;
+            o->stats.started_main++;
+            continue;
+        }
+        flurm_sched_reason_t never = never_reason(c, jp);
+        if (never) {
+            o->jobs[jp->idx].reason = never;
+            continue;
+        }
+        if ((m = memo_get(c, jp, true)))
+            memo_add(m->fail, &m->nfail, jp, 0);
+        o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_RESOURCES;
+        blocked[j->partition] = true;
+    }
+    o->stats.main_usec = usec_now() - t0;
+    if (!pa->backfill) {
+        /* jobs beyond the queue depth were not looked at: they wait behind higher ones */
+        for (uint32_t k = 0; k < nq; k++)
+            if (!q[k].started && o->jobs[q[k].idx].reason == FLURM_SCHED_WAIT_NO_REASON)
+                o->jobs[q[k].idx].reason = FLURM_SCHED_WAIT_PRIORITY;
+        rc = FLURM_OK;
+        goto out;
+    }
+
+    /* backfill pass */
+    t0 = usec_now();
+    memset(blocked, 0, (in->nparts + 1) * sizeof *blocked);
+    uint32_t max_test = pa->bf_max_job_test ? pa->bf_max_job_test : 500, tested = 0;
+    for (uint32_t k = 0; k < nq; k++) {
+        jprep_t *jp = &q[k];
+        const flurm_sched_job_t *j = &in->jobs[jp->idx];
+        flurm_sched_job_result_t *r = &o->jobs[jp->idx];
+        if (jp->started || r->reason == FLURM_SCHED_WAIT_NODE_NOT_AVAIL)
+            continue;
+        o->stats.backfill_depth++;
+        if (j->array_job_id && j->array_task_limit) {
+            arr_t *a = arr_find(c, j->array_job_id);
+            if (a && a->running >= j->array_task_limit) {
+                r->reason = FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT;
+                continue;
+            }
+        }
+        memo_t *m = memo_get(c, jp, false);
+        bool based = false;
+        uint32_t got = 0;
+        if (!(m && memo_find(m->fail, m->nfail, jp))) {
+            base_set(c, jp);
+            based = true;
+            c->cur_stamp++;
+            int64_t mn = INT64_MAX;
+            got = place(c, jp, 0, &mn);
+        }
+        if (got) {
+            if ((rc = start_job(c, jp, got, true)))
+                goto out;
+            o->stats.started_backfill++;
+            continue;
+        }
+        if (r->reason == FLURM_SCHED_WAIT_NO_REASON || r->reason == FLURM_SCHED_WAIT_PRIORITY ||
+            r->reason == FLURM_SCHED_WAIT_RESOURCES) {
+            if (!based) {
+                base_set(c, jp);
+                based = true;
+            }
+            if (!(m && memo_find(m->fail, m->nfail, jp))) {
+                flurm_sched_reason_t never = never_reason(c, jp);
+                if (never) {
+                    r->reason = never;
+                    continue;
+                }
+                if ((m = memo_get(c, jp, true)))
+                    memo_add(m->fail, &m->nfail, jp, 0);
+            }
+            r->reason = blocked[j->partition] ? FLURM_SCHED_WAIT_PRIORITY : FLURM_SCHED_WAIT_RESOURCES;
+            blocked[j->partition] = true;
+        }
+        if (tested >= max_test || (m && memo_find(m->nowin, m->nnowin, jp)))
+            continue;
+        tested++;
+        /* earliest start: the first breakpoint time at which enough nodes hold the job for its
+         * whole limit; a dominated earlier search bounds it from below */
+        int64_t lb = 1;
+        for (uint32_t s = 0; m && s < m->nlb && s < MEMO_SLOTS; s++)
+            if (dominates(jp, &m->lb[s]) && m->lb[s].t > lb)
+                lb = m->lb[s].t;
+        uint32_t lo = 0, hi = c->ntimes;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->times[mid] < lb)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        c->cur_stamp++;
+        /* Between a failed try at t and the earliest time a failed node could fit again no
+         * node can join the set, so the search jumps there. */
+        int64_t when = -1;
+        for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
+            int64_t t = c->times[ti], mn = INT64_MAX;
+            if ((got = place(c, jp, t, &mn))) {
+                when = t;
+                break;
+            }
+            if (mn == INT64_MAX || mn >= c->horizon)
+                break;
+            uint32_t a = ti + 1, b = c->ntimes;
+            while (a < b) {
+                uint32_t mid = a + (b - a) / 2;
+                if (c->times[mid] < mn)
+                    a = mid + 1;
+                else
+                    b = mid;
+            }
+            ti = a;
+        }
+        if (when < 0) {
+            if ((m = memo_get(c, jp, true)))
+                memo_add(m->nowin, &m->nnowin, jp, 0);
+            continue;
+        }
+        uint32_t cpn;
+        uint64_t mem;
+        if ((rc = commit(c, jp, when, got, &r->planned_nodes, &cpn, &mem)))
+            goto out;
+        r->nplanned_nodes = got;
+        r->planned_start = pa->now + when;
+        o->stats.reservations++;
+        if ((m = memo_get(c, jp, true)))
+            memo_add(m->lb, &m->nlb, jp, when);
+    }
+    o->stats.backfill_usec = usec_now() - t0;
+    rc = FLURM_OK;
+out:
+    free(q);
+    free(blocked);
+    return rc;
+}
+
+int flurm_sched_run(const flurm_sched_input_t *in, flurm_sched_output_t *out)
+{
+    if (!in || !out || !validate(in))
+        return FLURM_EINVAL;
+    flurm_sched_output_t o = { 0 };
+    ctx_t c = { .in = in, .out = &o };
+    o.njobs = in->njobs;
+    int rc = FLURM_ENOMEM;
+    if (!(o.jobs = calloc(in->njobs + 1, sizeof *o.jobs)))
+        goto fail;
+    if ((rc = ctx_setup(&c)))
+        goto fail;
+    priorities(&c);
+    if ((rc = run(&c)))
+        goto fail;
+    ctx_free(&c);
+    *out = o;
+    return FLURM_OK;
+fail:
+    ctx_free(&c);
+    flurm_sched_output_free(&o);
+    return rc;
+}
+
+void flurm_sched_output_free(flurm_sched_output_t *out)
+{
+    if (!out)
+        return;
+    for (uint32_t i = 0; i < out->nstarts; i++)
+        free(out->starts[i].nodes);
+    free(out->starts);
+    for (uint32_t i = 0; out->jobs && i < out->njobs; i++)
+        free(out->jobs[i].planned_nodes);
+    free(out->jobs);
+    *out = (flurm_sched_output_t){ 0 };
+}

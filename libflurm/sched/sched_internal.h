@@ -1,0 +1,47 @@
+/* libflurm/sched/sched_internal.h — pieces of the scheduler shared with its unit tests:
+ * the feature-expression tree and per-node resource timelines. */
+#ifndef FLURM_SCHED_INTERNAL_H
+#define FLURM_SCHED_INTERNAL_H
+
+#include <flurm/sched.h>
+
+typedef enum expr_kind { EXPR_LEAF, EXPR_AND, EXPR_OR } expr_kind_t;
+
+struct flurm_sched_expr {
+    expr_kind_t kind;
+    char *name;                          /* EXPR_LEAF */
+    struct flurm_sched_expr *l, *r;      /* EXPR_AND / EXPR_OR */
+};
+
+/* Free resources of a node over a stretch of time. */
+typedef struct tl_res {
+    uint32_t cpus;
+    uint32_t gres[FLURM_SCHED_GRES_MAX];
+    uint64_t mem;
+} tl_res_t;
+
+/* One breakpoint: from T (seconds after now) until the next breakpoint, FREE is available. */
+typedef struct tl_bp {
+    int64_t t;
+    tl_res_t free;
+} tl_bp_t;
+
+/* A node's timeline: breakpoints in ascending t, the first at t = 0, the last lasting forever.
+ * Invariant: no two breakpoints share a t. */
+typedef struct tl {
+    tl_bp_t *bp;
+    uint32_t n, cap;
+} tl_t;
+
+int tl_init(tl_t *tl, const tl_res_t *now);
+void tl_destroy(tl_t *tl);
+/* Adds R to everything from T on (a running job ends at T). */
+int tl_release(tl_t *tl, int64_t t, const tl_res_t *r, uint32_t ngres);
+/* Minimum free over [T0, T1) into *MIN. */
+void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *min);
+/* True when NEED fits over [T0, T1); else *NEXT = the earliest start worth trying after T0. */
+bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next);
+/* Subtracts R over [T0, T1) (the caller checked it fits). */
+int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres);
+
+#endif

@@ -1,0 +1,134 @@
+/* libflurm/sched/timeline.c — per-node free resources over time as sorted breakpoints
+ * (sched/backfill's node_space map, src/plugins/sched/backfill/backfill.c, kept per node so a
+ * reservation touches only the nodes it uses). Times are seconds after "now". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/sched_internal.h"
+
+int tl_init(tl_t *tl, const tl_res_t *now)
+{
+    tl->bp = malloc(4 * sizeof *tl->bp);
+    if (!tl->bp)
+        return FLURM_ENOMEM;
+    tl->cap = 4;
+    tl->n = 1;
+    tl->bp[0] = (tl_bp_t){ .t = 0, .free = *now };
+    return FLURM_OK;
+}
+
+void tl_destroy(tl_t *tl)
+{
+    free(tl->bp);
+    *tl = (tl_t){ 0 };
+}
+
+/* Index of the last breakpoint at or before T (T >= 0). */
+static uint32_t tl_find(const tl_t *tl, int64_t t)
+{
+    uint32_t lo = 0, hi = tl->n;   /* bp[lo].t <= t < bp[hi].t */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tl->bp[mid].t <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Makes T a breakpoint; returns its index or UINT32_MAX on ENOMEM. */
+static uint32_t tl_split(tl_t *tl, int64_t t)
+{
+    uint32_t i = tl_find(tl, t);
+    if (tl->bp[i].t == t)
+        return i;
+    if (tl->n == tl->cap) {
+        tl_bp_t *nb = realloc(tl->bp, 2 * tl->cap * sizeof *nb);
+        if (!nb)
+            return UINT32_MAX;
+        tl->bp = nb;
+        tl->cap *= 2;
+    }
+    memmove(&tl->bp[i + 2], &tl->bp[i + 1], (tl->n - i - 1) * sizeof *tl->bp);
+    tl->bp[i + 1] = tl->bp[i];
+    tl->bp[i + 1].t = t;
+    tl->n++;
+    return i + 1;
+}
+
+static void res_add(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
+{
+    a->cpus += r->cpus;
+    a->mem += r->mem;
+    for (uint32_t g = 0; g < ngres; g++)
+        a->gres[g] += r->gres[g];
+}
+
+static void res_sub(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
+{
+    a->cpus = a->cpus > r->cpus ? a->cpus - r->cpus : 0;
+    a->mem = a->mem > r->mem ? a->mem - r->mem : 0;
+    for (uint32_t g = 0; g < ngres; g++)
+        a->gres[g] = a->gres[g] > r->gres[g] ? a->gres[g] - r->gres[g] : 0;
+}
+
+static bool res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres)
+{
+    if (a->cpus < need->cpus || a->mem < need->mem)
+        return false;
+    for (uint32_t g = 0; g < ngres; g++)
+        if (a->gres[g] < need->gres[g])
+            return false;
+    return true;
+}
+
+int tl_release(tl_t *tl, int64_t t, const tl_res_t *r, uint32_t ngres)
+{
+    uint32_t i = tl_split(tl, t);
+    if (i == UINT32_MAX)
+        return FLURM_ENOMEM;
+    for (; i < tl->n; i++)
+        res_add(&tl->bp[i].free, r, ngres);
+    return FLURM_OK;
+}
+
+void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *min)
+{
+    uint32_t i = tl_find(tl, t0);
+    *min = tl->bp[i].free;
+    for (i++; i < tl->n && tl->bp[i].t < t1; i++) {
+        const tl_res_t *f = &tl->bp[i].free;
+        if (f->cpus < min->cpus)
+            min->cpus = f->cpus;
+        if (f->mem < min->mem)
+            min->mem = f->mem;
+        for (uint32_t g = 0; g < ngres; g++)
+            if (f->gres[g] < min->gres[g])
+                min->gres[g] = f->gres[g];
+    }
+}
+
+bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next)
+{
+    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++)
+        if (!res_ge(&tl->bp[i].free, need, ngres)) {
+            if (next)
+                *next = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
+            return false;
+        }
+    return true;
+}
+
+int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
+{
+    uint32_t i0 = tl_split(tl, t0);
+    if (i0 == UINT32_MAX)
+        return FLURM_ENOMEM;
+    uint32_t i1 = tl->n;
+    if (t1 != INT64_MAX && (i1 = tl_split(tl, t1)) == UINT32_MAX)
+        return FLURM_ENOMEM;
+    for (uint32_t i = i0; i < i1; i++)
+        res_sub(&tl->bp[i].free, r, ngres);
+    return FLURM_OK;
+}
