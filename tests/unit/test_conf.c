@@ -641,7 +641,7 @@ static void test_conf_legacy_control_machine(void **state)
     flurm_conf_free(c);
 }
 
-/* The form /work/shared/tools/slurm-peer/start.sh writes (its heredoc, 4 nodes, private munged). */
+/* The form the SLURM reference peer's start.sh writes (its heredoc, 4 nodes, private munged). */
 static void test_conf_parses_slurm_peer_generated_config(void **state)
 {
     (void)state;
