@@ -11,4 +11,6 @@
 #include <flurm/msg_info.h>
 #include <flurm/codec.h>
 #include <flurm/msg.h>
+#include <flurm/sched.h>
+#include <flurm/sched_plugin.h>
 #endif
