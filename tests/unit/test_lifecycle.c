@@ -593,13 +593,18 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
     uint32_t fill[4];
     batch_desc(&d, UID_ALICE);
     d.cpus_per_task = 2;
+    d.time_limit = 10;
     for (int i = 0; i < 4; i++)
         fill[i] = submit(st, T0, UID_ALICE, &d)->job_id;
     assert_int_equal(plan_apply(st, T0 + 1), 4);   /* every node full */
     batch_desc(&d, UID_ALICE);
     d.min_nodes = 2;
+    d.cpus_per_task = 2;   /* whole nodes: nothing fits beside it */
     uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
-    uint32_t small = submit_plain(st, T0 + 3, UID_BOB)->job_id;
+    /* small runs longer than the fill jobs: backfilled it would delay big's reservation */
+    batch_desc(&d, UID_BOB);
+    d.time_limit = 60;
+    uint32_t small = submit(st, T0 + 3, UID_BOB, &d)->job_id;
     batch_desc(&d, UID_BOB);
     d.partition = "long";
     uint32_t other = submit(st, T0 + 3, UID_BOB, &d)->job_id;
@@ -615,21 +620,26 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
     /* ...and readers caching the job list see that the reasons changed. */
     assert_true(flurm_state_jobs_gen(st) != gen);
 
-    /* One node frees up: small would fit there, but FIFO keeps it behind big. */
+    /* One node frees up: small would fit there, but it would delay big's reservation (the
+     * fill jobs end at T0 + 601), so backfill keeps it behind big. */
     assert_int_equal(apply_end(st, T0 + 10, fill[0], N1, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(plan_count(st, T0 + 11), 0);
     assert_int_equal(job(st, small)->state_reason, FLURM_WAIT_PRIORITY);
-    /* Two free nodes: big starts on them and small fits beside it in the same pass. */
+    /* Three free nodes: big starts on two of them, small and the job in "long" share the
+     * third in the same pass. */
     assert_int_equal(apply_end(st, T0 + 12, fill[1], N2, FLURM_END_COMPLETED, 0), 0);
+    assert_int_equal(apply_end(st, T0 + 12, fill[2], N3, FLURM_END_COMPLETED, 0), 0);
     flurm_cmd_start_t starts[8];
     size_t n = flurm_state_plan(st, T0 + 13, starts, 8);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_int_equal(starts[0].job_id, big);
     assert_int_equal(starts[0].nnodes, 2);
     assert_int_equal(starts[0].nodes[0], N1);
     assert_int_equal(starts[0].nodes[1], N2);
     assert_int_equal(starts[1].job_id, small);
-    assert_int_equal(starts[1].nodes[0], N1);
+    assert_int_equal(starts[1].nodes[0], N3);
+    assert_int_equal(starts[2].job_id, other);
+    assert_int_equal(starts[2].nodes[0], N3);
     flurm_state_starts_free(starts, n);
     flurm_state_free(st);
 }
