@@ -239,7 +239,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
         rec->start_time = j->planned_start;
         flurm_hostlist_t *hl = j->nplanned_nodes ? flurm_hostlist_new() : NULL;
         for (uint32_t i = 0; hl && i < j->nplanned_nodes; i++)
-            flurm_hostlist_push_host(hl, ctl->conf->nodes[j->planned_nodes[i]].name);
+            if (j->planned_nodes[i] < ctl->conf->node_count)   /* until the next cycle after a reconfigure */
+                flurm_hostlist_push_host(hl, ctl->conf->nodes[j->planned_nodes[i]].name);
         rec->sched_nodes = own->sched_nodes = hl ? flurm_hostlist_compress(hl) : NULL;
         flurm_hostlist_free(hl);
     }

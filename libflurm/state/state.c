@@ -1657,7 +1657,7 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
     uint32_t n = 0;
     for (size_t i = 0; i < st->njobs; i++) {
         flurm_job_t *j = st->jobs[i];
-        if (!j)
+        if (!j || !st->conf->partition_count)
             continue;
         flurm_sched_job_t *s = &sj[n];
         bool run = job_holds_nodes(j);
@@ -1676,7 +1676,7 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
         s->partition = j->part_index >= 0 ? (uint32_t)j->part_index : 0;
         s->time_limit = j->time_limit ? j->time_limit : FLURM_SCHED_INFINITE;
         if (run) {
-            if (j->part_index < 0 || (size_t)j->part_index >= st->conf->partition_count)
+            if ((size_t)j->part_index >= st->conf->partition_count)
                 s->partition = 0;
             s->state = FLURM_SCHED_JOB_RUNNING;
             s->alloc_nodes = j->nodes;
@@ -1702,8 +1702,6 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
                 s->array_running = running_tasks(st, j->array_job_id);
             }
         }
-        if (!st->conf->partition_count)
-            continue;
         map[n++] = j;
     }
     in->jobs = sj;
@@ -2349,6 +2347,7 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
             *st = *ns;
             *ns = tmp;
             st->jobs_gen = gen + 1;
+            st->sched = ns->sched;   /* sdiag counts since the daemon started */
             (void)old;
         }
         flurm_state_free(ns);
