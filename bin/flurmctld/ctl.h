@@ -115,7 +115,6 @@ struct ctl {
     int nconns;
     struct nodesrv *nodesrv;
     uint32_t starts_in_flight;      /* JOB_START commands proposed, not yet applied */
-    uint64_t sched_cycles, sched_last_usec, sched_max_usec, sched_sum_usec;
     time_t start_time;
     bool shutting_down;
 

@@ -318,14 +318,7 @@ void ctl_schedule(ctl_t *ctl)
         return;
     enum { MAX_STARTS = 256 };
     flurm_cmd_start_t starts[MAX_STARTS];
-    double t0 = ev_time();
     size_t n = flurm_state_plan(ctl->state, (time_t)ev_now(ctl->loop), starts, MAX_STARTS);
-    uint64_t usec = (uint64_t)((ev_time() - t0) * 1e6);
-    ctl->sched_cycles++;
-    ctl->sched_last_usec = usec;
-    ctl->sched_sum_usec += usec;
-    if (usec > ctl->sched_max_usec)
-        ctl->sched_max_usec = usec;
     for (size_t i = 0; i < n; i++) {
         flurm_buf_t body;
         flurm_buf_init(&body);

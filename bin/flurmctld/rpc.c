@@ -159,7 +159,7 @@ static char *job_command(const flurm_job_desc_msg_t *d)
 }
 
 typedef struct job_strings {
-    char *array_task_str, *command, *tres_req, *dependency, *nodes;
+    char *array_task_str, *command, *tres_req, *dependency, *nodes, *sched_nodes;
     uint64_t *node_inx;
 } job_strings_t;
 
@@ -233,6 +233,17 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->submit_time = j->submit_time;
     rec->eligible_time = j->priority ? (j->eligible_time ? j->eligible_time : j->submit_time) : 0;
     rec->start_time = j->start_time;
+    if (pending && j->planned_start) {
+        /* the backfill reservation: what `squeue --start` shows (slurmctld sets the pending
+         * job's start_time and sched_nodes in sched/backfill's _set_job_time_limit path) */
+        rec->start_time = j->planned_start;
+        flurm_hostlist_t *hl = j->nplanned_nodes ? flurm_hostlist_new() : NULL;
+        for (uint32_t i = 0; hl && i < j->nplanned_nodes; i++)
+            if (j->planned_nodes[i] < ctl->conf->node_count)   /* until the next cycle after a reconfigure */
+                flurm_hostlist_push_host(hl, ctl->conf->nodes[j->planned_nodes[i]].name);
+        rec->sched_nodes = own->sched_nodes = hl ? flurm_hostlist_compress(hl) : NULL;
+        flurm_hostlist_free(hl);
+    }
     rec->end_time = j->end_time;
     rec->last_sched_eval = j->last_sched_eval;
     rec->priority = j->priority;
@@ -352,6 +363,7 @@ static void job_strings_free(job_strings_t *s)
 {
     free(s->dependency);
     free(s->nodes);
+    free(s->sched_nodes);
     free(s->node_inx);
     free(s->array_task_str);
     free(s->command);
@@ -1004,10 +1016,27 @@ static int handle_stats(ctl_t *ctl, rpc_t *r)
     m.jobs_pending = s.jobs_pending;
     m.jobs_running = s.jobs_running;
     m.job_states_ts = now;
-    m.schedule_cycle_counter = (uint32_t)ctl->sched_cycles;
-    m.schedule_cycle_last = (uint32_t)ctl->sched_last_usec;
-    m.schedule_cycle_max = (uint32_t)ctl->sched_max_usec;
-    m.schedule_cycle_sum = (uint32_t)ctl->sched_sum_usec;
+    /* main and backfill passes of the scheduler module (libflurm/sched) */
+    flurm_state_sched_stats_t ss;
+    flurm_state_sched_stats(ctl->state, &ss);
+    m.schedule_cycle_counter = ss.main_cycles;
+    m.schedule_cycle_last = (uint32_t)ss.main_last_usec;
+    m.schedule_cycle_max = (uint32_t)ss.main_max_usec;
+    m.schedule_cycle_sum = (uint32_t)ss.main_sum_usec;
+    m.schedule_cycle_depth = (uint32_t)ss.main_depth_sum;
+    m.bf_backfilled_jobs = ss.bf_backfilled;
+    m.bf_last_backfilled_jobs = ss.bf_last_backfilled;
+    m.bf_cycle_counter = ss.bf_cycles;
+    m.bf_cycle_sum = ss.bf_sum_usec;
+    m.bf_cycle_last = (uint32_t)ss.bf_last_usec;
+    m.bf_cycle_max = (uint32_t)ss.bf_max_usec;
+    m.bf_last_depth = ss.bf_last_depth;
+    m.bf_last_depth_try = ss.bf_last_depth;
+    m.bf_depth_sum = (uint32_t)ss.bf_depth_sum;
+    m.bf_depth_try_sum = (uint32_t)ss.bf_depth_sum;
+    m.bf_queue_len = ss.bf_queue_len;
+    m.bf_queue_len_sum = (uint32_t)ss.bf_queue_len_sum;
+    m.bf_when_last_cycle = ss.bf_when_last;
     m.schedule_queue_len = s.jobs_pending;
     m.rpc_type_size = m.rpc_type_id_cnt = m.rpc_type_cnt_cnt = m.rpc_type_time_cnt = k;
     m.rpc_type_id = types;

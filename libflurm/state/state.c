@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <flurm/hostlist.h>
+#include <flurm/sched.h>
 #include <flurm/log.h>
 
 #include "codec/msg_registry.h"
@@ -41,6 +43,7 @@ struct flurm_state {
     size_t nenv_slots;
     uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
     size_t ndirty, ndirty_cap;
+    flurm_state_sched_stats_t sched;
 };
 
 /* Defined further down, used by the appliers above them. */
@@ -215,6 +218,7 @@ static void job_free(flurm_state_t *st, flurm_job_t *j)
     free(j->alloc_node);
     free(j->nodes);
     free(j->ran_on);
+    free(j->planned_nodes);
     free(j);
 }
 
@@ -1312,6 +1316,12 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
     j->job_state = FLURM_JOB_RUNNING;
     j->state_reason = FLURM_WAIT_NO_REASON;
     j->state_desc = NULL;
+    j->sched_reason = 0;
+    j->sched_desc = NULL;
+    j->planned_start = 0;
+    free(j->planned_nodes);
+    j->planned_nodes = NULL;
+    j->nplanned_nodes = 0;
     j->start_time = c->now;
     j->end_time = j->time_limit == FLURM_INFINITE ? 0 : c->now + (time_t)j->time_limit * 60;
     j->nodes = m.nodes;
@@ -1327,35 +1337,267 @@ out:
     return rc;
 }
 
-/* ---------------------------------------------------------------- the planner */
+/* ---------------------------------------------------------------- the planner
+ *
+ * Each cycle builds a view of the state for the scheduler module (flurm/sched.h) and turns its
+ * decisions into start commands, reasons and reservations. */
 
-typedef struct plan_node { uint32_t free_cpus; uint64_t free_mem; } plan_node_t;
+/* Allocations made for one view; freed together. */
+typedef struct arena { void **p; size_t n, cap; } arena_t;
 
-static int cmp_prio(const void *a, const void *b)
+static void *arena_alloc(arena_t *a, size_t size)
 {
-    const flurm_job_t *x = *(flurm_job_t *const *)a, *y = *(flurm_job_t *const *)b;
-    if (x->priority != y->priority)
-        return x->priority > y->priority ? -1 : 1;
-    return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        void **p = realloc(a->p, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        a->p = p;
+        a->cap = cap;
+    }
+    void *m = calloc(1, size ? size : 1);
+    if (m)
+        a->p[a->n++] = m;
+    return m;
 }
 
-/* What one node must give JOB: CPUs and MiB (0 = memory not tracked). */
-static void job_need(const flurm_state_t *st, const flurm_job_desc_msg_t *d, uint32_t nnodes,
-                     uint32_t *cpus, uint64_t *mem)
+static char *arena_strdup(arena_t *a, const char *s, size_t n)
 {
-    uint32_t tasks = d->num_tasks != FLURM_NO_VAL ? d->num_tasks : 1;
-    uint32_t cpt = d->cpus_per_task != FLURM_NO_VAL16 && d->cpus_per_task ? d->cpus_per_task : 1;
-    uint32_t total = tasks * cpt;
-    if (d->min_cpus != FLURM_NO_VAL && d->min_cpus > total)
-        total = d->min_cpus;
-    *cpus = (total + nnodes - 1) / nnodes;
-    if (!*cpus)
-        *cpus = 1;
+    char *d = arena_alloc(a, n + 1);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void arena_free(arena_t *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->p[i]);
+    free(a->p);
+}
+
+/* Parses a gres list into OUT (at most FLURM_SCHED_GRES_MAX): "gpu:a100:4,gpu:2,mps:100(S:0)"
+ * on nodes (conf Gres=), "gres:gpu:2" / "gres/gpu:2" in a request (tres_per_node; a missing
+ * count is 1). Entries that are not gres (other TRES) are skipped. */
+static uint32_t parse_gres(arena_t *a, const char *s, bool request, flurm_sched_gres_t *out)
+{
+    uint32_t n = 0;
+    while (s && *s && n < FLURM_SCHED_GRES_MAX) {
+        size_t len = strcspn(s, ",");
+        char item[256];
+        if (len < sizeof item) {
+            memcpy(item, s, len);
+            item[len] = '\0';
+            char *paren = strchr(item, '(');
+            if (paren)
+                *paren = '\0';
+            char *p = item;
+            bool ok = true;
+            if (request) {
+                if (!strncmp(p, "gres:", 5) || !strncmp(p, "gres/", 5))
+                    p += 5;
+                else
+                    ok = false;
+            }
+            char *f[3] = { 0 };
+            int nf = 0;
+            for (char *tok = p; ok && tok && nf < 3;) {
+                char *c = strchr(tok, ':');
+                if (c)
+                    *c++ = '\0';
+                f[nf++] = tok;
+                tok = c;
+            }
+            if (ok && nf && *f[0]) {
+                uint32_t count = 1;
+                const char *type = NULL;
+                char *end;
+                if (nf >= 2) {
+                    const char *last = f[nf - 1];
+                    unsigned long v = strtoul(last, &end, 10);
+                    if (end != last && !*end) {
+                        count = (uint32_t)v;
+                        type = nf == 3 ? f[1] : NULL;
+                    } else {
+                        type = f[1];
+                    }
+                }
+                out[n].name = arena_strdup(a, f[0], strlen(f[0]));
+                out[n].type = type ? arena_strdup(a, type, strlen(type)) : NULL;
+                out[n].count = count;
+                if (out[n].name && (!type || out[n].type))
+                    n++;
+            }
+        }
+        s += len + (s[len] ? 1 : 0);
+    }
+    return n;
+}
+
+/* Node indexes of hostlist EXPR into *OUT (arena); unknown names are skipped. */
+static uint32_t hostlist_nodes(const flurm_state_t *st, arena_t *a, const char *expr, const uint32_t **out)
+{
+    *out = NULL;
+    if (!expr || !*expr)
+        return 0;
+    flurm_err_t err;
+    flurm_hostlist_t *hl = flurm_hostlist_parse(expr, &err);
+    if (!hl)
+        return 0;
+    size_t n = flurm_hostlist_count(hl);
+    uint32_t *v = arena_alloc(a, (n + 1) * sizeof *v), k = 0;
+    for (size_t i = 0; v && i < n; i++) {
+        ssize_t ni = flurm_conf_node_index(st->conf, flurm_hostlist_get(hl, i));
+        if (ni >= 0)
+            v[k++] = (uint32_t)ni;
+    }
+    flurm_hostlist_free(hl);
+    *out = v;
+    return k;
+}
+
+/* The request of a job described by D in partition PART with limit TIME_LIMIT (minutes). */
+static void view_request(const flurm_state_t *st, arena_t *a, const flurm_job_desc_msg_t *d,
+                         flurm_sched_job_t *sj)
+{
+    sj->min_nodes = d->min_nodes != FLURM_NO_VAL ? d->min_nodes : 0;
+    sj->max_nodes = d->max_nodes != FLURM_NO_VAL ? d->max_nodes : 0;
+    sj->ntasks = d->num_tasks != FLURM_NO_VAL ? d->num_tasks : 0;
+    sj->cpus_per_task = d->cpus_per_task != FLURM_NO_VAL16 ? d->cpus_per_task : 0;
+    sj->ntasks_per_node = d->ntasks_per_node != FLURM_NO_VAL16 ? d->ntasks_per_node : 0;
     uint64_t m = d->pn_min_memory;
     if (m == FLURM_NO_VAL64 || m == 0)
         m = st->conf->def_mem_per_cpu ? (st->conf->def_mem_per_cpu | FLURM_MEM_PER_CPU)
                                        : st->conf->def_mem_per_node;
-    *mem = (m & FLURM_MEM_PER_CPU) ? (m & ~FLURM_MEM_PER_CPU) * *cpus : m;
+    sj->mem_per_cpu = (m & FLURM_MEM_PER_CPU) != 0;
+    sj->mem = m & ~FLURM_MEM_PER_CPU;
+    sj->exclusive = d->shared == 0;
+    sj->features = d->features && *d->features ? d->features : NULL;
+    if (d->tres_per_node && *d->tres_per_node) {
+        flurm_sched_gres_t *g = arena_alloc(a, FLURM_SCHED_GRES_MAX * sizeof *g);
+        if (g) {
+            sj->gres = g;
+            sj->ngres = parse_gres(a, d->tres_per_node, true, g);
+        }
+    }
+    sj->nreq_nodes = hostlist_nodes(st, a, d->req_nodes, &sj->req_nodes);
+    sj->nexc_nodes = hostlist_nodes(st, a, d->exc_nodes, &sj->exc_nodes);
+}
+
+/* SchedulerParameters value of KEY ("bf_window=60"), or flag presence (VAL NULL). */
+static bool sched_param(const char *params, const char *key, uint32_t *val)
+{
+    size_t kl = strlen(key);
+    for (const char *p = params; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n >= kl && !strncmp(p, key, kl) && (n == kl || p[kl] == '=')) {
+            if (val && p[kl] == '=')
+                *val = (uint32_t)strtoul(p + kl + 1, NULL, 10);
+            return true;
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    return false;
+}
+
+static uint32_t conf_u32(const flurm_conf_t *c, const char *key)
+{
+    const char *v = flurm_conf_get(c, key);
+    return v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+}
+
+static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_t *pa)
+{
+    const flurm_conf_t *c = st->conf;
+    const char *sp = c->scheduler_parameters;
+    pa->now = now;
+    sched_param(sp, "bf_window", &pa->bf_window);
+    sched_param(sp, "bf_resolution", &pa->bf_resolution);
+    sched_param(sp, "bf_max_job_test", &pa->bf_max_job_test);
+    sched_param(sp, "default_queue_depth", &pa->default_queue_depth);
+    pa->bf_continue = sched_param(sp, "bf_continue", NULL);
+    pa->backfill = !(c->scheduler_type && strcmp(c->scheduler_type, "sched/builtin") == 0);
+    pa->priority_type = c->priority_type && strcmp(c->priority_type, "priority/multifactor") == 0
+                        ? FLURM_SCHED_PRIORITY_MULTIFACTOR : FLURM_SCHED_PRIORITY_BASIC;
+    pa->weight_age = conf_u32(c, "PriorityWeightAge");
+    pa->weight_jobsize = conf_u32(c, "PriorityWeightJobSize");
+    pa->weight_partition = conf_u32(c, "PriorityWeightPartition");
+    pa->weight_qos = conf_u32(c, "PriorityWeightQOS");
+    pa->weight_fairshare = conf_u32(c, "PriorityWeightFairshare");
+    const char *ma = flurm_conf_get(c, "PriorityMaxAge");
+    uint32_t mins;
+    if (ma && flurm_time_str2mins(ma, &mins) == FLURM_OK && mins != FLURM_INFINITE)
+        pa->priority_max_age = mins * 60;
+    const char *fs = flurm_conf_get(c, "PriorityFavorSmall");
+    pa->priority_favor_small = fs && (!strcasecmp(fs, "yes") || !strcasecmp(fs, "true") || !strcmp(fs, "1"));
+}
+
+/* Nodes and partitions of the view. */
+static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t *in)
+{
+    const flurm_conf_t *c = st->conf;
+    flurm_sched_node_t *nodes = arena_alloc(a, c->node_count * sizeof *nodes);
+    flurm_sched_part_t *parts = arena_alloc(a, c->partition_count * sizeof *parts);
+    if (!nodes || !parts)
+        return FLURM_ENOMEM;
+    for (size_t i = 0; i < c->node_count; i++) {
+        const flurm_conf_node_t *cn = &c->nodes[i];
+        const flurm_node_rt_t *n = &st->nodes[i];
+        flurm_sched_node_t *sn = &nodes[i];
+        sn->name = cn->name;
+        sn->cpus = cn->cpus;
+        sn->alloc_cpus = n->alloc_cpus;
+        sn->real_memory = cn->real_memory;
+        sn->alloc_mem = n->alloc_mem;
+        sn->weight = cn->weight;
+        sn->usable = node_usable(n);
+        if (cn->features && *cn->features) {
+            size_t nf = 1;
+            for (const char *p = cn->features; *p; p++)
+                nf += *p == ',';
+            const char **fv = arena_alloc(a, nf * sizeof *fv);
+            if (!fv)
+                return FLURM_ENOMEM;
+            for (const char *p = cn->features; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len && !(fv[sn->nfeatures++] = arena_strdup(a, p, len)))
+                    return FLURM_ENOMEM;
+                p += len + (p[len] ? 1 : 0);
+            }
+            sn->features = fv;
+        }
+        if (cn->gres && *cn->gres) {
+            flurm_sched_gres_t *g = arena_alloc(a, FLURM_SCHED_GRES_MAX * sizeof *g);
+            if (!g)
+                return FLURM_ENOMEM;
+            sn->gres = g;
+            sn->ngres = parse_gres(a, cn->gres, false, g);
+        }
+    }
+    for (size_t i = 0; i < c->partition_count; i++) {
+        const flurm_conf_partition_t *cp = &c->partitions[i];
+        const flurm_part_rt_t *prt = &st->parts[i];
+        flurm_sched_part_t *sp = &parts[i];
+        sp->name = cp->name;
+        sp->nodes = cp->node_idx;
+        sp->nnodes = (uint32_t)cp->node_count;
+        sp->max_time = prt->max_time;
+        sp->default_time = prt->default_time == FLURM_NO_VAL ? 0 : prt->default_time;
+        sp->max_nodes = cp->max_nodes;
+        sp->priority_tier = cp->priority_tier;
+        sp->state = prt->state_up == FLURM_PARTITION_DOWN ? FLURM_SCHED_PART_DOWN
+                  : prt->state_up == FLURM_PARTITION_INACTIVE ? FLURM_SCHED_PART_INACTIVE
+                  : prt->state_up == FLURM_PARTITION_DRAIN ? FLURM_SCHED_PART_DRAIN
+                  : FLURM_SCHED_PART_UP;
+        sp->max_share = cp->max_share & ~FLURM_CONF_SHARED_FORCE;
+        /* AllowGroups is enforced at submission (bin/flurmctld/rpc.c, with the group
+         * database); the view leaves the partition open to what was accepted. */
+    }
+    in->nodes = nodes;
+    in->nnodes = (uint32_t)c->node_count;
+    in->parts = parts;
+    in->nparts = (uint32_t)c->partition_count;
+    return FLURM_OK;
 }
 
 static uint32_t first_task(const flurm_job_t *j)
@@ -1371,54 +1613,184 @@ static uint32_t running_tasks(const flurm_state_t *st, uint32_t array_id)
     uint32_t n = 0;
     for (size_t i = 0; i < st->njobs; i++) {
         const flurm_job_t *j = st->jobs[i];
-        if (j && j->array_job_id == array_id && j->nodes)
+        if (j && j->array_job_id == array_id && j->nodes &&
+            ((j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_RUNNING || (j->job_state & FLURM_JOB_COMPLETING)))
             n++;
     }
     return n;
 }
 
-/* Sets a reason the planner found; a change is a change to the job record, which readers
- * caching the job list (flurm_state_jobs_gen) must see, as with flurm_state_schedule. */
-static void plan_reason(flurm_state_t *st, flurm_job_t *j, uint16_t reason, time_t now)
+static bool job_holds_nodes(const flurm_job_t *j)
 {
-    if (j->state_reason != reason || j->state_desc)
+    return j->nodes && ((j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_RUNNING ||
+                        (j->job_state & FLURM_JOB_COMPLETING));
+}
+
+/* Pending jobs the scheduler may consider: described, in a partition, with a feature
+ * expression it understands. */
+static bool job_schedulable(const flurm_job_t *j)
+{
+    if (!j->desc || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING || j->part_index < 0)
+        return false;
+    if (j->desc->features && *j->desc->features) {
+        flurm_sched_expr_t *e;
+        if (flurm_sched_expr_parse(j->desc->features, &e))
+            return false;
+        flurm_sched_expr_free(e);
+    }
+    return true;
+}
+
+/* The whole view; JOBS[k] is the state's job of IN->jobs[k]. */
+static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_input_t *in,
+                      flurm_job_t ***jobs)
+{
+    memset(in, 0, sizeof *in);
+    int rc = view_cluster(st, a, in);
+    if (rc)
+        return rc;
+    view_params(st, now, &in->params);
+    flurm_sched_job_t *sj = arena_alloc(a, (st->njobs + 1) * sizeof *sj);
+    flurm_job_t **map = arena_alloc(a, (st->njobs + 1) * sizeof *map);
+    if (!sj || !map)
+        return FLURM_ENOMEM;
+    uint32_t n = 0;
+    for (size_t i = 0; i < st->njobs; i++) {
+        flurm_job_t *j = st->jobs[i];
+        if (!j || !st->conf->partition_count)
+            continue;
+        flurm_sched_job_t *s = &sj[n];
+        bool run = job_holds_nodes(j);
+        if (!run && !job_schedulable(j))
+            continue;
+        s->job_id = j->job_id;
+        s->uid = j->user_id;
+        s->gid = j->group_id;
+        s->account = j->desc ? j->desc->account : NULL;
+        s->priority = j->priority;
+        s->hold_reason = j->state_reason == FLURM_WAIT_HELD_USER ? FLURM_SCHED_WAIT_HELD_USER
+                                                                  : FLURM_SCHED_WAIT_HELD;
+        s->nice = j->desc && j->desc->nice != FLURM_NO_VAL ? (int32_t)(j->desc->nice - FLURM_NICE_OFFSET) : 0;
+        s->submit_time = j->submit_time;
+        s->begin_time = j->eligible_time > now ? j->eligible_time : 0;
+        s->partition = j->part_index >= 0 ? (uint32_t)j->part_index : 0;
+        s->time_limit = j->time_limit ? j->time_limit : FLURM_SCHED_INFINITE;
+        if (run) {
+            if ((size_t)j->part_index >= st->conf->partition_count)
+                s->partition = 0;
+            s->state = FLURM_SCHED_JOB_RUNNING;
+            s->alloc_nodes = j->nodes;
+            s->nalloc_nodes = j->nnodes;
+            s->alloc_cpus_per_node = j->cpus_per_node;
+            s->alloc_mem_per_node = j->mem_per_node;
+            s->end_time = j->end_time ? j->end_time : INT64_MAX;
+            if (j->desc && j->desc->tres_per_node && *j->desc->tres_per_node) {
+                flurm_sched_gres_t *g = arena_alloc(a, FLURM_SCHED_GRES_MAX * sizeof *g);
+                if (!g)
+                    return FLURM_ENOMEM;
+                s->gres = g;
+                s->ngres = parse_gres(a, j->desc->tres_per_node, true, g);
+            }
+        } else {
+            s->state = FLURM_SCHED_JOB_PENDING;
+            view_request(st, a, j->desc, s);
+            bool never;
+            s->dependency_ok = dependency_met(st, j, j->desc->dependency, &never);
+            s->array_job_id = j->array_job_id;
+            if (j->array_job_id && j->array_max_tasks) {
+                s->array_task_limit = j->array_max_tasks;
+                s->array_running = running_tasks(st, j->array_job_id);
+            }
+        }
+        map[n++] = j;
+    }
+    in->jobs = sj;
+    in->njobs = n;
+    *jobs = map;
+    return FLURM_OK;
+}
+
+/* Records what the scheduler found for pending job J (not replicated, like state_desc): a
+ * change is a change to the job record, which readers caching the job list
+ * (flurm_state_jobs_gen) must see. */
+static void plan_result(flurm_state_t *st, flurm_job_t *j, const flurm_sched_job_result_t *r, time_t now)
+{
+    uint16_t reason = (uint16_t)r->reason;
+    const char *desc = NULL;
+    bool changed = false;
+    switch (r->reason) {
+    case FLURM_SCHED_WAIT_HELD:
+    case FLURM_SCHED_WAIT_HELD_USER:
+    case FLURM_SCHED_WAIT_DEPENDENCY:
+    case FLURM_SCHED_WAIT_PART_DOWN:
+    case FLURM_SCHED_WAIT_PART_INACTIVE:
+    case FLURM_SCHED_WAIT_NO_REASON:
+        reason = 0;   /* flurm_state_schedule's reasons stand (they tell DependencyNeverSatisfied) */
+        break;
+    case FLURM_SCHED_WAIT_NODE_NOT_AVAIL:
+        if (!j->desc->req_nodes || !*j->desc->req_nodes) {
+            /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
+            reason = FLURM_WAIT_RESOURCES;
+            desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
+                   "higher priority partitions";
+        }
+        break;
+    default:
+        break;
+    }
+    j->sched_reason = reason;
+    j->sched_desc = desc;
+    if (reason && (j->state_reason != reason || j->state_desc != desc)) {
+        j->state_reason = reason;
+        j->state_desc = desc;
+        changed = true;
+    }
+    if (j->planned_start != r->planned_start || j->nplanned_nodes != r->nplanned_nodes ||
+        (r->nplanned_nodes &&
+         memcmp(j->planned_nodes, r->planned_nodes, r->nplanned_nodes * sizeof *r->planned_nodes))) {
+        uint32_t *pn = NULL;
+        if (r->nplanned_nodes && (pn = malloc(r->nplanned_nodes * sizeof *pn)))
+            memcpy(pn, r->planned_nodes, r->nplanned_nodes * sizeof *pn);
+        free(j->planned_nodes);
+        j->planned_nodes = pn;
+        j->nplanned_nodes = pn ? r->nplanned_nodes : 0;
+        j->planned_start = r->planned_start;
+        changed = true;
+    }
+    if (changed)
         touch_jobs(st, now);
-    j->state_reason = reason;
-    j->state_desc = NULL;
 }
 
-/* First fit for a job described by D in partition P: fills PICK with up to WANT nodes whose free
- * resources (PN) can take it and returns how many it found; *CPUS and *MEM are what each gives. */
-static uint32_t fit_nodes(const flurm_state_t *st, const flurm_job_desc_msg_t *d,
-                          const flurm_conf_partition_t *p, const plan_node_t *pn, uint32_t want,
-                          uint32_t *pick, uint32_t *cpus, uint64_t *mem)
+static void sched_stats_add(flurm_state_t *st, const flurm_sched_stats_t *s, time_t now, bool backfill)
 {
-    const flurm_conf_t *c = st->conf;
-    bool exclusive = d->shared == 0;
-    uint32_t got = 0;
-    job_need(st, d, want, cpus, mem);
-    for (size_t i = 0; i < p->node_count && got < want; i++) {
-        uint32_t ni = p->node_idx[i];
-        const flurm_conf_node_t *cn = &c->nodes[ni];
-        if (exclusive ? pn[ni].free_cpus == cn->cpus && st->nodes[ni].njobs == 0
-                      : pn[ni].free_cpus >= *cpus && (!*mem || pn[ni].free_mem >= *mem))
-            pick[got++] = ni;
-    }
-    return got;
+    flurm_state_sched_stats_t *t = &st->sched;
+    t->main_cycles++;
+    t->main_last_usec = s->main_usec;
+    t->main_sum_usec += s->main_usec;
+    if (s->main_usec > t->main_max_usec)
+        t->main_max_usec = s->main_usec;
+    t->main_last_depth = s->main_depth;
+    t->main_depth_sum += s->main_depth;
+    t->queue_length = s->queue_length;
+    if (!backfill)
+        return;
+    t->bf_cycles++;
+    t->bf_last_usec = s->backfill_usec;
+    t->bf_sum_usec += s->backfill_usec;
+    if (s->backfill_usec > t->bf_max_usec)
+        t->bf_max_usec = s->backfill_usec;
+    t->bf_last_depth = s->backfill_depth;
+    t->bf_depth_sum += s->backfill_depth;
+    t->bf_queue_len = s->queue_length;
+    t->bf_queue_len_sum += s->queue_length;
+    t->bf_last_backfilled = s->started_backfill;
+    t->bf_backfilled += s->started_backfill;
+    t->bf_when_last = now;
 }
 
-/* Free CPUs and memory of every node as the planner sees them (unusable nodes have none). */
-static plan_node_t *plan_free(const flurm_state_t *st)
+void flurm_state_sched_stats(const flurm_state_t *st, flurm_state_sched_stats_t *out)
 {
-    const flurm_conf_t *c = st->conf;
-    plan_node_t *pn = calloc(c->node_count ? c->node_count : 1, sizeof *pn);
-    for (size_t i = 0; pn && i < c->node_count; i++) {
-        const flurm_node_rt_t *n = &st->nodes[i];
-        bool up = node_usable(n);
-        pn[i].free_cpus = up && c->nodes[i].cpus > n->alloc_cpus ? c->nodes[i].cpus - n->alloc_cpus : 0;
-        pn[i].free_mem = up && c->nodes[i].real_memory > n->alloc_mem ? c->nodes[i].real_memory - n->alloc_mem : 0;
-    }
-    return pn;
+    *out = st->sched;
 }
 
 int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, int32_t part,
@@ -1431,109 +1803,84 @@ int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, 
     uint32_t want = d->min_nodes != FLURM_NO_VAL && d->min_nodes ? d->min_nodes : 1;
     if (want > p->node_count)
         return FLURM_ENOENT;
-    plan_node_t *pn = plan_free(st);
-    uint32_t *pick = malloc(want * sizeof *pick);
-    uint32_t cpus = 0;
-    uint64_t mem = 0;
-    int rc = FLURM_ENOMEM;
-    if (pn && pick) {
-        if (fit_nodes(st, d, p, pn, want, pick, &cpus, &mem) == want) {
-            *nodes = pick;
-            pick = NULL;
-            *nnodes = want;
-            *cpus_per_node = d->shared == 0 ? c->nodes[(*nodes)[0]].cpus : cpus;
-            rc = FLURM_OK;
+    if (d->features && *d->features) {
+        flurm_sched_expr_t *e;
+        if (flurm_sched_expr_parse(d->features, &e))
+            return FLURM_EINVAL;
+        flurm_sched_expr_free(e);
+    }
+    /* The job alone against what is free now: no queue, no reservations (--test-only). */
+    arena_t a = { 0 };
+    flurm_sched_input_t in = { 0 };
+    flurm_sched_job_t sj = { 0 };
+    flurm_sched_output_t out = { 0 };
+    int rc = view_cluster(st, &a, &in);
+    if (rc == FLURM_OK) {
+        sj.job_id = 1;
+        sj.priority = 1;
+        sj.partition = (uint32_t)part;
+        sj.dependency_ok = true;
+        sj.time_limit = d->time_limit != FLURM_NO_VAL && d->time_limit ? d->time_limit : 0;
+        view_request(st, &a, d, &sj);
+        in.jobs = &sj;
+        in.njobs = 1;
+        in.params.backfill = false;
+        rc = flurm_sched_run(&in, &out);
+    }
+    if (rc == FLURM_OK) {
+        if (out.nstarts) {
+            *nodes = out.starts[0].nodes;
+            out.starts[0].nodes = NULL;
+            *nnodes = out.starts[0].nnodes;
+            *cpus_per_node = out.starts[0].cpus_per_node;
         } else {
-            uint32_t usable = 0;
-            for (size_t i = 0; i < p->node_count; i++)
-                usable += node_usable(&st->nodes[p->node_idx[i]]);
-            rc = usable >= want ? FLURM_EAGAIN : FLURM_ENOENT;
+            rc = out.jobs[0].reason == FLURM_SCHED_WAIT_RESOURCES ? FLURM_EAGAIN : FLURM_ENOENT;
         }
     }
-    free(pn);
-    free(pick);
+    flurm_sched_output_free(&out);
+    arena_free(&a);
     return rc;
 }
 
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
 {
-    const flurm_conf_t *c = st->conf;
-    size_t nstart = 0, ncand = 0;
-    plan_node_t *pn = plan_free(st);
-    flurm_job_t **cand = calloc(st->njobs ? st->njobs : 1, sizeof *cand);
-    bool *blocked = calloc(c->partition_count ? c->partition_count : 1, sizeof *blocked);
-    uint32_t *pick = calloc(c->node_count ? c->node_count : 1, sizeof *pick);
-    if (!pn || !cand || !blocked || !pick)
-        goto out;
-    for (size_t i = 0; i < st->njobs; i++) {
-        flurm_job_t *j = st->jobs[i];
-        if (j && j->desc && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING &&
-            j->priority && j->part_index >= 0 &&
-            (!j->eligible_time || j->eligible_time <= now))
-            cand[ncand++] = j;
-    }
-    qsort(cand, ncand, sizeof *cand, cmp_prio);
-    for (size_t k = 0; k < ncand && nstart < max; k++) {
-        flurm_job_t *j = cand[k];
-        const flurm_part_rt_t *prt = &st->parts[j->part_index];
-        bool never;
-        if (prt->state_up != FLURM_PARTITION_UP && prt->state_up != FLURM_PARTITION_DRAIN)
+    arena_t a = { 0 };
+    flurm_sched_input_t in;
+    flurm_sched_output_t out = { 0 };
+    flurm_job_t **map = NULL;
+    size_t nstart = 0;
+    if (view_build(st, now, &a, &in, &map) || flurm_sched_run(&in, &out))
+        goto done;
+    sched_stats_add(st, &out.stats, now, in.params.backfill);
+    for (uint32_t k = 0; k < out.njobs; k++)
+        if (in.jobs[k].state == FLURM_SCHED_JOB_PENDING)
+            plan_result(st, map[k], &out.jobs[k], now);
+    for (uint32_t i = 0; i < out.nstarts && nstart < max; i++) {
+        const flurm_sched_start_t *ss = &out.starts[i];
+        flurm_job_t *j = map[ss->job_index];
+        if (ss->nnodes > FLURM_START_MAX_NODES)
             continue;
-        if (!dependency_met(st, j, j->desc->dependency, &never))
-            continue;
-        if (blocked[j->part_index]) {
-            plan_reason(st, j, FLURM_WAIT_PRIORITY, now);
-            continue;
-        }
-        if (j->array_job_id && j->array_max_tasks &&
-            running_tasks(st, j->array_job_id) >= j->array_max_tasks)
-            continue;
-        const flurm_conf_partition_t *p = &c->partitions[j->part_index];
-        uint32_t want = j->desc->min_nodes != FLURM_NO_VAL && j->desc->min_nodes ? j->desc->min_nodes : 1;
-        if (want > FLURM_START_MAX_NODES || want > p->node_count)
-            continue;
-        uint32_t cpus;
-        uint64_t mem;
-        bool exclusive = j->desc->shared == 0;
-        uint32_t got = fit_nodes(st, j->desc, p, pn, want, pick, &cpus, &mem);
-        if (got < want) {
-            /* Enough usable nodes, only busy: it waits for Resources and nothing of lower
-             * priority may pass it (FIFO). Too few usable nodes at all: it keeps the
-             * DOWN/DRAINED reason and blocks no one, as in slurmctld. */
-            uint32_t usable = 0;
-            for (size_t i = 0; i < p->node_count; i++)
-                usable += node_usable(&st->nodes[p->node_idx[i]]);
-            if (usable >= want) {
-                blocked[j->part_index] = true;
-                plan_reason(st, j, FLURM_WAIT_RESOURCES, now);
-            }
-            continue;
-        }
         flurm_cmd_start_t *s = &starts[nstart];
         s->job_id = j->job_id;
         /* Only the meta record (pending tasks left) splits; a task already split off, or the
          * last one holding the array's id, is a job of its own (pending again after a
-         * requeue) and starts whole. */
+         * requeue) and starts whole. One task of an array per pass; the next pass starts the
+         * next one. */
         s->array_task_id = j->array_pending ? first_task(j) : FLURM_NO_VAL;
-        s->nnodes = want;
-        s->nodes = malloc(want * sizeof *s->nodes);
+        s->nodes = malloc(ss->nnodes * sizeof *s->nodes);
         if (!s->nodes)
             break;
-        memcpy(s->nodes, pick, want * sizeof *pick);
-        s->cpus_per_node = exclusive ? c->nodes[pick[0]].cpus : cpus;
-        s->mem_per_node = mem;
-        for (uint32_t i = 0; i < want; i++) {
-            pn[pick[i]].free_cpus -= exclusive ? pn[pick[i]].free_cpus : cpus;
-            pn[pick[i]].free_mem -= mem <= pn[pick[i]].free_mem ? mem : pn[pick[i]].free_mem;
-        }
+        memcpy(s->nodes, ss->nodes, ss->nnodes * sizeof *s->nodes);
+        s->nnodes = ss->nnodes;
+        s->cpus_per_node = ss->cpus_per_node;
+        /* no memory asked for and no default: memory is not tracked (an exclusive job's
+         * whole node is not booked against it) */
+        s->mem_per_node = in.jobs[ss->job_index].mem ? ss->mem_per_node : 0;
         nstart++;
-        /* one task of an array per pass; the next pass starts the next one */
     }
-out:
-    free(pn);
-    free(cand);
-    free(blocked);
-    free(pick);
+done:
+    flurm_sched_output_free(&out);
+    arena_free(&a);
     return nstart;
 }
 
@@ -1698,11 +2045,15 @@ static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usab
         j->state_reason = FLURM_WAIT_PART_INACTIVE;
     } else {
         uint32_t need = j->desc && j->desc->min_nodes != FLURM_NO_VAL ? j->desc->min_nodes : 1;
-        j->state_reason = FLURM_WAIT_RESOURCES;
+        /* What the last scheduler cycle found (flurm_state_plan) stands until the next. */
+        j->state_reason = j->sched_reason ? j->sched_reason : FLURM_WAIT_RESOURCES;
+        j->state_desc = j->sched_reason ? j->sched_desc : NULL;
         /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
-        if (!usable || usable[j->part_index] < need)
+        if (!usable || usable[j->part_index] < need) {
+            j->state_reason = FLURM_WAIT_RESOURCES;
             j->state_desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
                             "higher priority partitions";
+        }
     }
     if (j->state_reason != old || j->state_desc != old_desc)
         touch_jobs(st, now);
@@ -1996,6 +2347,7 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
             *st = *ns;
             *ns = tmp;
             st->jobs_gen = gen + 1;
+            st->sched = ns->sched;   /* sdiag counts since the daemon started */
             (void)old;
         }
         flurm_state_free(ns);

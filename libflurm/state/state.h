@@ -112,6 +112,13 @@ typedef struct flurm_job {
     uint64_t max_rss_kb;
     uint32_t *ran_on;            /* where a finished job ran (display only: holds nothing) */
     uint32_t nran_on;
+    /* what the last scheduler cycle found for a pending job (flurm_state_plan; not
+     * replicated): its reason (0 = none of its own), and the reservation (squeue --start) */
+    uint16_t sched_reason;
+    const char *sched_desc;
+    time_t planned_start;        /* 0 = none */
+    uint32_t *planned_nodes;     /* node indexes, ascending */
+    uint32_t nplanned_nodes;
     struct flurm_env_blob *env;  /* desc->environment is this shared, read-only copy (or NULL:
                                   * the desc owns its own) */
 } flurm_job_t;
@@ -185,6 +192,17 @@ typedef struct flurm_state_stats {
 } flurm_state_stats_t;
 void flurm_state_stats(const flurm_state_t *st, flurm_state_stats_t *out);
 
+/* Scheduler cycle statistics (sdiag's main and backfill sections), summed over every
+ * flurm_state_plan() call; times in microseconds. */
+typedef struct flurm_state_sched_stats {
+    uint32_t main_cycles, main_last_depth, queue_length;
+    uint64_t main_last_usec, main_max_usec, main_sum_usec, main_depth_sum;
+    uint32_t bf_cycles, bf_last_depth, bf_queue_len, bf_last_backfilled, bf_backfilled;
+    uint64_t bf_last_usec, bf_max_usec, bf_sum_usec, bf_depth_sum, bf_queue_len_sum;
+    time_t bf_when_last;
+} flurm_state_sched_stats_t;
+void flurm_state_sched_stats(const flurm_state_t *st, flurm_state_sched_stats_t *out);
+
 /* Recomputes pending jobs' reasons (no nodes can run anything until flurmnd exists).
  * Deterministic in (state, now). flurm_state_schedule() looks at every job (the daemon's
  * periodic pass); flurm_state_schedule_changed() only at what applied commands touched since the
@@ -196,11 +214,12 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now);
  * default partition; -1 when none. */
 int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req);
 
-/* The scheduler: pending jobs in priority order (FIFO within a priority), first fit on free
- * CPUs and memory of usable nodes in their partition; a job that does not fit blocks the lower
- * priority jobs of its partition (reason Priority) until it starts. Fills STARTS (at most MAX)
- * with decisions for the daemon to propose as FLURM_CMD_JOB_START; each start's nodes array is
- * malloc'd (free with flurm_state_starts_free). Deterministic in (state, now). */
+/* The scheduler (flurm/sched.h: priority order, then backfill with reservations) over a view of
+ * the state. Fills STARTS (at most MAX) with decisions for the daemon to propose as
+ * FLURM_CMD_JOB_START (a pending array starts one task per call); each start's nodes array is
+ * malloc'd (free with flurm_state_starts_free). Records each pending job's reason and
+ * reservation (sched_reason, planned_start, planned_nodes) and the cycle's statistics.
+ * Deterministic in (state, now). */
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max);
 void flurm_state_starts_free(flurm_cmd_start_t *starts, size_t n);
 

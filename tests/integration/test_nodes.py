@@ -246,5 +246,41 @@ class FailureTest(NodeTestCase):
             self.cl("scancel", j, check=False)
 
 
+class BackfillTest(NodeTestCase):
+    """sched/backfill through the real clients: a big job waiting for the whole cluster gets a
+    reservation (squeue --start) and a short job that ends before it starts at once."""
+
+    def test_short_job_is_backfilled_before_the_reserved_big_job(self):
+        # one CPU of each 2-CPU node busy for 100 minutes (limits are what the scheduler plans by)
+        fill = [self.submit("-w", n, "-n1", "-t", "100", "--wrap", "sleep 600") for n in self.NODES]
+        for jid in fill:
+            self.wait_state(jid, "RUNNING")
+        big = self.submit("-N4", "--exclusive", "-t", "10", "--wrap", "sleep 600")
+        small = self.submit("-n1", "-t", "5", "--wrap", "sleep 600")
+        try:
+            self.wait_state(small, "RUNNING")
+            rec = self.cluster.wait_for("job %s has a planned start" % big, lambda: (
+                lambda o: o if o and o[0] != "N/A" else None)(
+                self.cl("squeue", "--start", "-h", "-j", big, "-o", "%S %T %r")[1].split()))
+            self.assertEqual(rec[1:], ["PENDING", "Resources"])
+            planned = time.mktime(time.strptime(rec[0], "%Y-%m-%dT%H:%M:%S"))
+            started = time.mktime(time.strptime(self.job(small)["StartTime"], "%Y-%m-%dT%H:%M:%S"))
+            self.assertLess(started, planned)
+            # the reservation is when the fill jobs' limits run out (100 minutes from now)
+            self.assertGreater(planned, time.time() + 90 * 60)
+            _, out, _ = self.cl("sdiag")
+            bf = out[out.index("Backfilling stats"):]
+            stats = {}
+            for line in bf.splitlines():
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    stats.setdefault(k.strip(), v.strip())
+            self.assertGreater(int(stats["Total cycles"]), 0)
+            self.assertGreaterEqual(int(stats["Total backfilled jobs (since last slurm start)"]), 1)
+        finally:
+            for jid in fill + [big, small]:
+                self.cl("scancel", jid, check=False)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -593,13 +593,18 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
     uint32_t fill[4];
     batch_desc(&d, UID_ALICE);
     d.cpus_per_task = 2;
+    d.time_limit = 10;
     for (int i = 0; i < 4; i++)
         fill[i] = submit(st, T0, UID_ALICE, &d)->job_id;
     assert_int_equal(plan_apply(st, T0 + 1), 4);   /* every node full */
     batch_desc(&d, UID_ALICE);
     d.min_nodes = 2;
+    d.cpus_per_task = 2;   /* whole nodes: nothing fits beside it */
     uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
-    uint32_t small = submit_plain(st, T0 + 3, UID_BOB)->job_id;
+    /* small runs longer than the fill jobs: backfilled it would delay big's reservation */
+    batch_desc(&d, UID_BOB);
+    d.time_limit = 60;
+    uint32_t small = submit(st, T0 + 3, UID_BOB, &d)->job_id;
     batch_desc(&d, UID_BOB);
     d.partition = "long";
     uint32_t other = submit(st, T0 + 3, UID_BOB, &d)->job_id;
@@ -615,22 +620,78 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
     /* ...and readers caching the job list see that the reasons changed. */
     assert_true(flurm_state_jobs_gen(st) != gen);
 
-    /* One node frees up: small would fit there, but FIFO keeps it behind big. */
+    /* One node frees up: small would fit there, but it would delay big's reservation (the
+     * fill jobs end at T0 + 601), so backfill keeps it behind big. */
     assert_int_equal(apply_end(st, T0 + 10, fill[0], N1, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(plan_count(st, T0 + 11), 0);
     assert_int_equal(job(st, small)->state_reason, FLURM_WAIT_PRIORITY);
-    /* Two free nodes: big starts on them and small fits beside it in the same pass. */
+    /* Three free nodes: big starts on two of them, small and the job in "long" share the
+     * third in the same pass. */
     assert_int_equal(apply_end(st, T0 + 12, fill[1], N2, FLURM_END_COMPLETED, 0), 0);
+    assert_int_equal(apply_end(st, T0 + 12, fill[2], N3, FLURM_END_COMPLETED, 0), 0);
     flurm_cmd_start_t starts[8];
     size_t n = flurm_state_plan(st, T0 + 13, starts, 8);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_int_equal(starts[0].job_id, big);
     assert_int_equal(starts[0].nnodes, 2);
     assert_int_equal(starts[0].nodes[0], N1);
     assert_int_equal(starts[0].nodes[1], N2);
     assert_int_equal(starts[1].job_id, small);
-    assert_int_equal(starts[1].nodes[0], N1);
+    assert_int_equal(starts[1].nodes[0], N3);
+    assert_int_equal(starts[2].job_id, other);
+    assert_int_equal(starts[2].nodes[0], N3);
     flurm_state_starts_free(starts, n);
+    flurm_state_free(st);
+}
+
+static void test_lifecycle_plan_backfills_around_a_reservation(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.time_limit = 100;
+    uint32_t fill[4];
+    for (int i = 0; i < 4; i++)
+        fill[i] = submit(st, T0, UID_ALICE, &d)->job_id;   /* one CPU of every node */
+    assert_int_equal(plan_apply(st, T0 + 1), 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(job(st, fill[i])->nnodes, 1);
+    batch_desc(&d, UID_ALICE);
+    d.min_nodes = 4;
+    d.shared = 0;
+    d.time_limit = 10;
+    uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
+    batch_desc(&d, UID_BOB);
+    d.time_limit = 5;
+    uint32_t shorter = submit(st, T0 + 3, UID_BOB, &d)->job_id;
+    batch_desc(&d, UID_BOB);
+    d.time_limit = 200;
+    uint32_t longer = submit(st, T0 + 3, UID_BOB, &d)->job_id;
+
+    flurm_cmd_start_t starts[8];
+    size_t n = flurm_state_plan(st, T0 + 4, starts, 8);
+    /* the short job ends before big's reservation: backfilled; the long one would delay it */
+    assert_int_equal(n, 1);
+    assert_int_equal(starts[0].job_id, shorter);
+    flurm_state_starts_free(starts, n);
+    const flurm_job_t *b = job(st, big);
+    assert_int_equal(b->state_reason, FLURM_WAIT_RESOURCES);
+    /* when the fill jobs' limits end (T0 + 1 + 100 min), in bf_resolution (60 s) steps from now */
+    assert_int_equal(b->planned_start, T0 + 4 + 100 * 60);
+    assert_int_equal(b->nplanned_nodes, 4);
+    assert_int_equal(job(st, longer)->state_reason, FLURM_WAIT_PRIORITY);
+    assert_int_equal(job(st, shorter)->planned_start, 0);
+
+    flurm_state_sched_stats_t ss;
+    flurm_state_sched_stats(st, &ss);
+    assert_int_equal(ss.main_cycles, 2);
+    assert_int_equal(ss.bf_cycles, 2);
+    assert_int_equal(ss.bf_backfilled, 1);
+    assert_int_equal(ss.bf_last_backfilled, 1);
+    assert_int_equal(ss.bf_queue_len, 3);
+    assert_int_equal(ss.bf_when_last, T0 + 4);
     flurm_state_free(st);
 }
 
@@ -1585,6 +1646,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_plan_exclusive_needs_whole_idle_node),
         cmocka_unit_test(test_lifecycle_plan_skips_held_dependent_and_part_down_jobs),
         cmocka_unit_test(test_lifecycle_plan_fifo_blocks_lower_priority_jobs),
+        cmocka_unit_test(test_lifecycle_plan_backfills_around_a_reservation),
         cmocka_unit_test(test_lifecycle_plan_too_few_usable_nodes_blocks_no_one),
         cmocka_unit_test(test_lifecycle_start_of_changed_job_is_transition_state),
         cmocka_unit_test(test_lifecycle_end_completed_releases_node),
