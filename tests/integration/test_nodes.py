@@ -192,19 +192,27 @@ class FailureTest(NodeTestCase):
     EXTRA = ("KillWait=2", "SlurmdTimeout=4")
 
     def test_flurmnd_restart_reattaches_to_a_running_job(self):
-        jid = self.submit("--wrap", "sleep 4; echo survived")
+        jid = self.submit("--wrap", "echo started; sleep 4; echo survived")
         node = self.node_of(jid)
+        out = self.work("slurm-%s.out" % jid)
+        self.cluster.wait_for("job %s running on its node" % jid,
+                              lambda: os.path.exists(out) and open(out).read().startswith("started"))
         self.cluster.kill9_node(node)
         time.sleep(1)
         self.cluster.start_node(node, env=TIME_SCALE)
         rec = self.wait_state(jid, "COMPLETED", timeout=30)
         self.assertEqual(rec["NodeList"], node)
         with open(self.work("slurm-%s.out" % jid)) as f:
-            self.assertEqual(f.read(), "survived\n")
+            self.assertEqual(f.read(), "started\nsurvived\n")
 
     def test_job_ending_while_flurmnd_is_down_is_reported(self):
-        jid = self.submit("--wrap", "sleep 1; exit 7")
+        jid = self.submit("--wrap", "echo started; sleep 1; exit 7")
         node = self.node_of(jid)
+        # RUNNING is the controller's decision; kill flurmnd only once the script really runs
+        # (a kill inside the launch handshake fails the launch instead)
+        out = self.work("slurm-%s.out" % jid)
+        self.cluster.wait_for("job %s running on its node" % jid,
+                              lambda: os.path.exists(out) and open(out).read().startswith("started"))
         self.cluster.kill9_node(node)
         time.sleep(2.5)   # the job ends meanwhile; less than SlurmdTimeout
         self.cluster.start_node(node, env=TIME_SCALE)
