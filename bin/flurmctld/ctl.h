@@ -115,6 +115,7 @@ struct ctl {
     int nconns;
     struct nodesrv *nodesrv;
     uint32_t starts_in_flight;      /* JOB_START commands proposed, not yet applied */
+    ev_timer sched_timer;           /* armed by ctl_schedule_soon() */
     time_t start_time;
     bool shutting_down;
 
@@ -149,6 +150,8 @@ void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j);
 void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig);
 /* sched.c-like entry in nodesrv.c: plan and propose job starts (one round in flight at a time). */
 void ctl_schedule(ctl_t *ctl);
+/* Schedules within SCHED_COALESCE_S: the changes of a burst of batches share one pass. */
+void ctl_schedule_soon(ctl_t *ctl);
 const char *ctl_user_name(uint32_t uid);
 /* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. */
 int ctl_reconfigure(ctl_t *ctl, char **errmsg);

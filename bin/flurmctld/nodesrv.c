@@ -312,6 +312,26 @@ static void start_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
         ctl_schedule(ctl);   /* one round at a time: the next may see what this one freed */
 }
 
+/* Every change could let a job start, but a pass costs O(queue): coalesce the triggers of a
+ * burst (slurmctld defers the same way). Small against submit-to-start latency. */
+#define SCHED_COALESCE_S 0.02
+
+static void on_sched_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ctl_schedule(w->data);
+}
+
+void ctl_schedule_soon(ctl_t *ctl)
+{
+    if (ev_is_active(&ctl->sched_timer))
+        return;
+    ev_timer_init(&ctl->sched_timer, on_sched_timer, SCHED_COALESCE_S, 0.);
+    ctl->sched_timer.data = ctl;
+    ev_timer_start(ctl->loop, &ctl->sched_timer);
+}
+
 void ctl_schedule(ctl_t *ctl)
 {
     if (ctl->starts_in_flight || !ctl->nodesrv)
@@ -647,6 +667,7 @@ int nodesrv_start(ctl_t *ctl)
 void nodesrv_stop(ctl_t *ctl)
 {
     struct nodesrv *s = ctl->nodesrv;
+    ev_timer_stop(ctl->loop, &ctl->sched_timer);
     if (!s)
         return;
     for (size_t i = 0; i < s->nctx; i++)

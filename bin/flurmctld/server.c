@@ -360,7 +360,7 @@ static void commit_done(pool_task_t *t)
      * whether what changed lets jobs start. */
     flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
     if (persisted)
-        ctl_schedule(ctl);
+        ctl_schedule_soon(ctl);
     if (ctl->pend_head)
         ship_batch(ctl);
 }
