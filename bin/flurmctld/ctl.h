@@ -101,6 +101,7 @@ struct ctl {
     pool_t *committer;
     flurm_store_t *store;
     flurm_state_t *state;
+    struct flurm_sched_host *sched;  /* SchedulerType's scheduler (built-in or a plugin) */
 
     ev_io listeners[CTL_MAX_LISTENERS];
     int nlisteners;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <flurm/log.h>
+#include <flurm/sched_plugin.h>
 
 /* Take a snapshot (and drop the log before it) once this many commands follow the last one. */
 #define SNAPSHOT_EVERY 20000
@@ -219,6 +220,15 @@ int main(int argc, char **argv)
     ctl->state = flurm_state_new(ctl->conf);
     if (!ctl->state || recover(ctl) != FLURM_OK)
         return 1;
+    /* SchedulerType: sched/backfill and sched/builtin are built in; sched/<name> is
+     * PluginDir/sched_<name>.so. A scheduler that cannot be loaded is a configuration error. */
+    if (flurm_sched_plugin_load_params(ctl->conf->plugin_dir, ctl->conf->scheduler_type,
+                                       ctl->conf->scheduler_parameters, &ctl->sched, &err) != FLURM_OK) {
+        flurm_error("SchedulerType=%s: %s", ctl->conf->scheduler_type, err ? err : "cannot load");
+        return 1;
+    }
+    flurm_state_set_scheduler(ctl->state, ctl->sched);
+    flurm_info("scheduler: %s", flurm_sched_host_name(ctl->sched));
     ctl->auth = flurm_auth_new(ctl->conf->auth_socket, ctl->conf->auth_ttl);
     if (!ctl->auth)
         return 1;
@@ -259,6 +269,7 @@ int main(int argc, char **argv)
     pool_stop(ctl->committer);
     flurm_auth_free(ctl->auth);
     flurm_state_free(ctl->state);
+    flurm_sched_host_free(ctl->sched);
     flurm_store_close(ctl->store);
     flurm_conf_free(ctl->conf);
     flurm_info("stopped");

@@ -18,6 +18,7 @@
 #include <flurm/log.h>
 #include <flurm/msg.h>
 #include <flurm/msg_info.h>
+#include <flurm/sched_plugin.h>
 
 #include "codec/msg_info.h"
 #include "codec/table.h"
@@ -929,11 +930,21 @@ int ctl_reconfigure(ctl_t *ctl, char **errmsg)
         nc->slurmctld_port_count != ctl->conf->slurmctld_port_count ||
         strcmp(nc->state_save_location, ctl->conf->state_save_location) != 0)
         flurm_warn("reconfigure: SlurmctldPort and StateSaveLocation changes need a restart");
+    flurm_sched_host_t *sched = NULL;
+    if (flurm_sched_plugin_load_params(nc->plugin_dir, nc->scheduler_type, nc->scheduler_parameters,
+                                       &sched, errmsg) != FLURM_OK) {
+        flurm_conf_free(nc);
+        return -1;   /* *errmsg names the scheduler problem; the running one stays */
+    }
     if (flurm_state_reconfigure(ctl->state, nc) != FLURM_OK) {
+        flurm_sched_host_free(sched);
         flurm_conf_free(nc);
         *errmsg = strdup("cannot carry state over to the new configuration");
         return -1;
     }
+    flurm_state_set_scheduler(ctl->state, sched);
+    flurm_sched_host_free(ctl->sched);
+    ctl->sched = sched;
     flurm_conf_t *old = ctl->conf;
     ctl->conf = nc;
     flurm_conf_free(old);

@@ -9,6 +9,7 @@
 #include <flurm/hostlist.h>
 #include <flurm/sched.h>
 #include <flurm/log.h>
+#include <flurm/sched_plugin.h>
 
 #include "codec/msg_registry.h"
 #include "codec/table.h"
@@ -28,6 +29,7 @@ enum {
 
 struct flurm_state {
     const flurm_conf_t *conf;
+    flurm_sched_host_t *sched_host;   /* borrowed; NULL = the built-in scheduler */
     flurm_job_t **jobs;           /* id order; purged entries are NULL until compaction */
     size_t njobs, cap, live;
     uint32_t *hash;               /* open addressing: slot+1 of jobs[], 0 = empty */
@@ -242,6 +244,7 @@ size_t flurm_state_job_slots(const flurm_state_t *st) { return st->njobs; }
 flurm_job_t *flurm_state_job_at(const flurm_state_t *st, size_t i) { return i < st->njobs ? st->jobs[i] : NULL; }
 uint32_t flurm_state_next_job_id(const flurm_state_t *st) { return st->next_job_id; }
 const flurm_conf_t *flurm_state_conf(const flurm_state_t *st) { return st->conf; }
+void flurm_state_set_scheduler(flurm_state_t *st, flurm_sched_host_t *h) { st->sched_host = h; }
 flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t i) { return i < st->conf->node_count ? &st->nodes[i] : NULL; }
 flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t i) { return i < st->conf->partition_count ? &st->parts[i] : NULL; }
 time_t flurm_state_jobs_changed(const flurm_state_t *st) { return st->jobs_changed; }
@@ -1849,7 +1852,8 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
     flurm_sched_output_t out = { 0 };
     flurm_job_t **map = NULL;
     size_t nstart = 0;
-    if (view_build(st, now, &a, &in, &map) || flurm_sched_run(&in, &out))
+    if (view_build(st, now, &a, &in, &map) ||
+        (st->sched_host ? flurm_sched_host_run(st->sched_host, &in, &out) : flurm_sched_run(&in, &out)))
         goto done;
     sched_stats_add(st, &out.stats, now, in.params.backfill);
     for (uint32_t k = 0; k < out.njobs; k++)
@@ -2314,12 +2318,14 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
      * MaxTime=...), which come after the jobs in the snapshot: derive them only now. */
     for (size_t i = 0; i < ns->njobs; i++)
         ns->jobs[i]->time_limit = effective_time_limit(ns, ns->jobs[i]);
-    /* Swap contents. */
+    /* Swap contents; the scheduler host belongs to the caller, not to the contents. */
     uint64_t gen = st->jobs_gen;
+    flurm_sched_host_t *host = st->sched_host;
     flurm_state_t tmp = *st;
     *st = *ns;
     *ns = tmp;
     st->jobs_gen = gen + 1;
+    st->sched_host = host;
     flurm_state_free(ns);
     return FLURM_OK;
 }
@@ -2343,10 +2349,12 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
             for (size_t i = 0; i < ns->njobs; i++)
                 ns->jobs[i]->time_limit = effective_time_limit(ns, ns->jobs[i]);
             uint64_t gen = st->jobs_gen;
+            flurm_sched_host_t *host = st->sched_host;
             flurm_state_t tmp = *st;
             *st = *ns;
             *ns = tmp;
             st->jobs_gen = gen + 1;
+            st->sched_host = host;
             st->sched = ns->sched;   /* sdiag counts since the daemon started */
             (void)old;
         }

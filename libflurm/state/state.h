@@ -169,6 +169,11 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len);
  * carried over by name; jobs keep their partition by name. */
 int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf);
 
+/* Plans with H (a loaded SchedulerType, borrowed: it must outlive its use here) instead of the
+ * built-in scheduler; NULL restores the built-in. */
+struct flurm_sched_host;
+void flurm_state_set_scheduler(flurm_state_t *st, struct flurm_sched_host *h);
+
 /* ---- reads (loop thread) ---- */
 const flurm_conf_t *flurm_state_conf(const flurm_state_t *st);
 flurm_job_t *flurm_state_find_job(const flurm_state_t *st, uint32_t job_id);

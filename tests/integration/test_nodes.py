@@ -290,5 +290,60 @@ class BackfillTest(NodeTestCase):
                 self.cl("scancel", jid, check=False)
 
 
+def slurm_plugin_dir():
+    """Where the Debian SLURM clients find their own plugins (PluginDir must keep it)."""
+    import glob
+    hits = glob.glob("/usr/lib/*/slurm-wlm/auth_munge.so")
+    return os.path.dirname(hits[0]) if hits else "/usr/lib/slurm-wlm"
+
+
+class SchedulerTypeTest(NodeTestCase):
+    """SchedulerType=sched/<name> loads PluginDir/sched_<name>.so; a test plugin (built with the
+    unit tests) ranks higher job ids first, so the start order shows whose priorities won."""
+    NODES = ("n1",)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.EXTRA = ("KillWait=2", "SchedulerType=sched/prio",
+                     "PluginDir=%s:%s" % (slurm_plugin_dir(), os.environ.get("FLURM_TEST_PLUGIN_DIR", "")))
+        super().setUpClass()
+
+    @classmethod
+    def idle_count(cls):
+        _, out, _ = cls.cluster.run("sinfo", "-h", "-N", "-n", "n1", "-o", "%N %t", check=False)
+        return sum(1 for l in out.splitlines() if l.split()[1:] == ["idle"])
+
+    def test_plugin_priorities_decide_the_start_order(self):
+        blocker = self.submit("-n", "2", "--wrap", "sleep 2")
+        self.wait_state(blocker, "RUNNING")
+        a, b, c = (self.submit("-n", "2", "--wrap", "sleep 1") for _ in range(3))
+        starts = {}
+        for j in (a, b, c):
+            starts[j] = self.wait_state(j, "COMPLETED", timeout=60)["StartTime"]
+        self.assertLess(starts[c], starts[b])
+        self.assertLess(starts[b], starts[a])
+
+    def test_unloadable_scheduler_type_stops_the_controller_at_start(self):
+        import re
+        import tempfile
+        with open(self.cluster.conf) as f:
+            conf = f.read()
+        state = tempfile.mkdtemp(prefix="flurm-itest-sched-")
+        try:
+            conf = re.sub(r"(?m)^SchedulerType=.*$", "SchedulerType=sched/nosuch", conf)
+            conf = re.sub(r"(?m)^StateSaveLocation=.*$", "StateSaveLocation=" + state, conf)
+            path = os.path.join(state, "slurm.conf")
+            with open(path, "w") as f:
+                f.write(conf)
+            p = subprocess.run([os.environ["FLURMCTLD"], "-D", "-f", path], capture_output=True,
+                               text=True, timeout=20)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("SchedulerType=sched/nosuch", p.stderr)
+            self.assertIn("sched_nosuch.so", p.stderr)
+        finally:
+            import shutil
+            shutil.rmtree(state, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
