@@ -12,9 +12,6 @@
 #include <flurm/codec.h>
 #include <flurm/msg.h>
 
-#include <flurm/msg_info.h>
-
-#include "codec/msg_info.h"
 #include "codec/msg_registry.h"
 #include "codec/table.h"
 
@@ -75,7 +72,8 @@ static void dump_field(const flurm_field_t *f, const void *obj, int depth)
         indent(depth);
         printf("}");
         break;
-    case FLURM_FT_LIST: {
+    case FLURM_FT_LIST:
+    case FLURM_FT_RECORDS: {
         const char *e = AT(obj, f->off, char *);
         uint32_t n = AT(obj, f->aux, uint32_t);
         printf("%s[%u] {\n", e ? "" : "NULL", n);
@@ -97,28 +95,6 @@ static void dump(const flurm_table_t *t, const void *obj, int depth)
 {
     for (size_t i = 0; i < t->nfields; i++)
         dump_field(&t->fields[i], obj, depth);
-}
-
-/* The info responses carry header-counted record arrays (custom fields): walk them here. */
-static void dump_records(uint16_t type, const void *msg)
-{
-    const flurm_table_t *rt = NULL;
-    const char *recs = NULL;
-    uint32_t n = 0;
-    if (type == FLURM_RESPONSE_JOB_INFO) {
-        const flurm_job_info_msg_t *m = msg;
-        rt = &flurm_job_info_table, recs = (const char *)m->job_array, n = m->record_count;
-    } else if (type == FLURM_RESPONSE_NODE_INFO) {
-        const flurm_node_info_msg_t *m = msg;
-        rt = &flurm_node_info_table, recs = (const char *)m->node_array, n = m->record_count;
-    } else if (type == FLURM_RESPONSE_PARTITION_INFO) {
-        const flurm_part_info_msg_t *m = msg;
-        rt = &flurm_part_info_table, recs = (const char *)m->partition_array, n = m->record_count;
-    }
-    for (uint32_t i = 0; rt && recs && i < n; i++) {
-        printf("  record %u:\n", i);
-        dump(rt, recs + (size_t)i * rt->size, 2);
-    }
 }
 
 static int decode_file(const char *path)
@@ -169,7 +145,6 @@ static int decode_file(const char *path)
         void *msg = NULL;
         if (t && (err = flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg)) == 0 && msg) {
             dump(t, msg, 1);
-            dump_records(f.hdr.msg_type, msg);
             flurm_msg_free(f.hdr.msg_type, msg);
         } else if (t) {
             printf("  body does not decode: %s\n", flurm_strerror(err));

@@ -19,47 +19,6 @@ static int fail(flurm_buf_t *b, int err)
  * The count is packed as a plain field before other header items, so these are not generic
  * lists: the count is always sent (never NO_VAL) and the records follow the header. */
 
-static int pack_records(flurm_buf_t *b, const flurm_table_t *t, const void *arr, uint32_t n)
-{
-    if (n && !arr)
-        return fail(b, FLURM_EINVAL);
-    for (uint32_t i = 0; i < n && !b->err; i++)
-        flurm_table_pack(t, (const char *)arr + (size_t)i * t->size, b);
-    return b->err;
-}
-
-static void free_records(const flurm_table_t *t, void **arr, uint32_t n)
-{
-    char *a = *arr;
-    for (uint32_t i = 0; a && i < n; i++)
-        flurm_table_free(t, a + (size_t)i * t->size);
-    free(a);
-    *arr = NULL;
-}
-
-/* On failure *ARR stays NULL: nothing half-built is left for the caller's free. */
-static int unpack_records(flurm_buf_t *b, const flurm_table_t *t, void **arr, uint32_t n)
-{
-    *arr = NULL;
-    if (b->err || n == 0)
-        return b->err;
-    /* Every record is at least one byte long, so a larger count is a lie. */
-    if (n > flurm_buf_remaining(b))
-        return fail(b, FLURM_ETRUNC);
-    char *a = calloc(n, t->size);
-    if (!a)
-        return fail(b, FLURM_ENOMEM);
-    for (uint32_t i = 0; i < n; i++) {
-        if (flurm_table_unpack(t, a + (size_t)i * t->size, b)) {
-            void *tmp = a;
-            free_records(t, &tmp, i);
-            return b->err;
-        }
-    }
-    *arr = a;
-    return FLURM_OK;
-}
-
 /* ---- shared sub-records ---- */
 
 #define T flurm_job_default_t
@@ -365,30 +324,12 @@ static const flurm_field_t job_info_fields[] = {
 FLURM_TABLE(flurm_job_info_table, T, job_info_fields);
 #undef T
 
-static int pack_job_records(flurm_buf_t *b, const void *obj)
-{
-    const flurm_job_info_msg_t *m = obj;
-    return pack_records(b, &flurm_job_info_table, m->job_array, m->record_count);
-}
-
-static int unpack_job_records(flurm_buf_t *b, void *obj)
-{
-    flurm_job_info_msg_t *m = obj;
-    return unpack_records(b, &flurm_job_info_table, (void **)&m->job_array, m->record_count);
-}
-
-static void free_job_records(void *obj)
-{
-    flurm_job_info_msg_t *m = obj;
-    free_records(&flurm_job_info_table, (void **)&m->job_array, m->record_count);
-}
-
 #define T flurm_job_info_msg_t
 static const flurm_field_t job_info_msg_fields[] = {
     FLD_U32(T, record_count),
     FLD_TIME(T, last_update),
     FLD_TIME(T, last_backfill),
-    FLD_CUSTOM(pack_job_records, unpack_job_records, free_job_records, "job_array"),
+    FLD_RECORDS(T, job_array, record_count, flurm_job_info_table),
 };
 FLURM_TABLE(flurm_job_info_msg_table, T, job_info_msg_fields);
 #undef T
@@ -473,29 +414,11 @@ static const flurm_field_t node_info_fields[] = {
 FLURM_TABLE(flurm_node_info_table, T, node_info_fields);
 #undef T
 
-static int pack_node_records(flurm_buf_t *b, const void *obj)
-{
-    const flurm_node_info_msg_t *m = obj;
-    return pack_records(b, &flurm_node_info_table, m->node_array, m->record_count);
-}
-
-static int unpack_node_records(flurm_buf_t *b, void *obj)
-{
-    flurm_node_info_msg_t *m = obj;
-    return unpack_records(b, &flurm_node_info_table, (void **)&m->node_array, m->record_count);
-}
-
-static void free_node_records(void *obj)
-{
-    flurm_node_info_msg_t *m = obj;
-    free_records(&flurm_node_info_table, (void **)&m->node_array, m->record_count);
-}
-
 #define T flurm_node_info_msg_t
 static const flurm_field_t node_info_msg_fields[] = {
     FLD_U32(T, record_count),
     FLD_TIME(T, last_update),
-    FLD_CUSTOM(pack_node_records, unpack_node_records, free_node_records, "node_array"),
+    FLD_RECORDS(T, node_array, record_count, flurm_node_info_table),
 };
 FLURM_TABLE(flurm_node_info_msg_table, T, node_info_msg_fields);
 #undef T
@@ -545,30 +468,11 @@ static const flurm_field_t part_info_fields[] = {
 FLURM_TABLE(flurm_part_info_table, T, part_info_fields);
 #undef T
 
-static int pack_part_records(flurm_buf_t *b, const void *obj)
-{
-    const flurm_part_info_msg_t *m = obj;
-    return pack_records(b, &flurm_part_info_table, m->partition_array, m->record_count);
-}
-
-static int unpack_part_records(flurm_buf_t *b, void *obj)
-{
-    flurm_part_info_msg_t *m = obj;
-    return unpack_records(b, &flurm_part_info_table, (void **)&m->partition_array,
-                          m->record_count);
-}
-
-static void free_part_records(void *obj)
-{
-    flurm_part_info_msg_t *m = obj;
-    free_records(&flurm_part_info_table, (void **)&m->partition_array, m->record_count);
-}
-
 #define T flurm_part_info_msg_t
 static const flurm_field_t part_info_msg_fields[] = {
     FLD_U32(T, record_count),
     FLD_TIME(T, last_update),
-    FLD_CUSTOM(pack_part_records, unpack_part_records, free_part_records, "partition_array"),
+    FLD_RECORDS(T, partition_array, record_count, flurm_part_info_table),
 };
 FLURM_TABLE(flurm_part_info_msg_table, T, part_info_msg_fields);
 #undef T
@@ -928,34 +832,6 @@ static const flurm_field_t step_id_fields[] = {
 static FLURM_TABLE(step_id_table, T, step_id_fields);
 #undef T
 
-/* u32 job_count + job_count step ids: a plain count, so 0 is "none" (not NO_VAL). */
-static int pack_reg_steps(flurm_buf_t *b, const void *obj)
-{
-    const flurm_node_reg_status_msg_t *m = obj;
-    flurm_pack32(b, m->job_count);
-    return pack_records(b, &step_id_table, m->step_id, m->job_count);
-}
-
-static int unpack_reg_steps(flurm_buf_t *b, void *obj)
-{
-    flurm_node_reg_status_msg_t *m = obj;
-    uint32_t n;
-    if (flurm_unpack32(b, &n))
-        return b->err;
-    if (unpack_records(b, &step_id_table, (void **)&m->step_id, n))
-        return b->err;
-    m->job_count = n;
-    return FLURM_OK;
-}
-
-static void free_reg_steps(void *obj)
-{
-    flurm_node_reg_status_msg_t *m = obj;
-    free(m->step_id);
-    m->step_id = NULL;
-    m->job_count = 0;
-}
-
 /* u32 size, then (size > 0 only) packmem of the blob, whose own length must match. */
 static int pack_reg_gres(flurm_buf_t *b, const void *obj)
 {
@@ -1017,7 +893,9 @@ static const flurm_field_t node_reg_status_fields[] = {
     FLD_U32(T, hash_val),
     FLD_U32(T, cpu_load),
     FLD_U64(T, free_mem),
-    FLD_CUSTOM(pack_reg_steps, unpack_reg_steps, free_reg_steps, "job_count/step_id"),
+    /* u32 job_count, then that many step ids: a plain count, 0 = none (not NO_VAL) */
+    FLD_U32(T, job_count),
+    FLD_RECORDS(T, step_id, job_count, step_id_table),
     FLD_U16(T, flags),
     FLD_CUSTOM(pack_reg_gres, unpack_reg_gres, free_reg_gres, "gres_info"),
     FLD_U64(T, energy_base_consumed),

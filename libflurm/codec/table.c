@@ -19,6 +19,20 @@ static int pack_list(const flurm_field_t *f, const void *obj, flurm_buf_t *b)
     return b->err;
 }
 
+/* The records of an array whose count an earlier field sent. */
+static int pack_records(const flurm_field_t *f, const void *obj, flurm_buf_t *b)
+{
+    const char *elems = *CAT(obj, f->off, char *);
+    uint32_t n = *CAT(obj, f->aux, uint32_t);
+    if (n && !elems) {
+        b->err = FLURM_EINVAL;
+        return b->err;
+    }
+    for (uint32_t i = 0; i < n && !b->err; i++)
+        flurm_table_pack(f->sub, elems + (size_t)i * f->sub->size, b);
+    return b->err;
+}
+
 int flurm_table_pack(const flurm_table_t *t, const void *obj, flurm_buf_t *b)
 {
     for (size_t i = 0; i < t->nfields && !b->err; i++) {
@@ -56,6 +70,7 @@ int flurm_table_pack(const flurm_table_t *t, const void *obj, flurm_buf_t *b)
         case FLURM_FT_NULLSTR: flurm_packstr(b, NULL); break;
         case FLURM_FT_STRUCT: flurm_table_pack(f->sub, (const char *)obj + f->off, b); break;
         case FLURM_FT_LIST: pack_list(f, obj, b); break;
+        case FLURM_FT_RECORDS: pack_records(f, obj, b); break;
         case FLURM_FT_CUSTOM: f->pack(b, obj); break;
         }
     }
@@ -85,6 +100,40 @@ static int unpack_list(const flurm_field_t *f, void *obj, flurm_buf_t *b)
         *AT(obj, f->aux, uint32_t) = i + 1;
     }
     return b->err;
+}
+
+static void free_elems(const flurm_table_t *sub, char *elems, uint32_t n)
+{
+    for (uint32_t k = 0; elems && k < n; k++)
+        flurm_table_free(sub, elems + (size_t)k * sub->size);
+    free(elems);
+}
+
+/* The count member was filled by an earlier field. On failure the pointer stays NULL, so the
+ * caller's free never meets a half-built array (the count member still says N). */
+static int unpack_records(const flurm_field_t *f, void *obj, flurm_buf_t *b)
+{
+    uint32_t n = *AT(obj, f->aux, uint32_t);
+    if (n == 0)
+        return FLURM_OK;
+    /* Every record takes at least one byte, so a count beyond the remaining bytes is a lie. */
+    if (n > flurm_buf_remaining(b)) {
+        b->err = FLURM_ETRUNC;
+        return b->err;
+    }
+    char *elems = calloc(n, f->sub->size);
+    if (!elems) {
+        b->err = FLURM_ENOMEM;
+        return b->err;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (flurm_table_unpack(f->sub, elems + (size_t)i * f->sub->size, b)) {
+            free_elems(f->sub, elems, i);
+            return b->err;
+        }
+    }
+    *AT(obj, f->off, char *) = elems;
+    return FLURM_OK;
 }
 
 int flurm_table_unpack(const flurm_table_t *t, void *obj, flurm_buf_t *b)
@@ -130,6 +179,7 @@ int flurm_table_unpack(const flurm_table_t *t, void *obj, flurm_buf_t *b)
         }
         case FLURM_FT_STRUCT: flurm_table_unpack(f->sub, (char *)obj + f->off, b); break;
         case FLURM_FT_LIST: unpack_list(f, obj, b); break;
+        case FLURM_FT_RECORDS: unpack_records(f, obj, b); break;
         case FLURM_FT_CUSTOM: f->unpack(b, obj); break;
         }
     }
@@ -162,14 +212,10 @@ void flurm_table_free(const flurm_table_t *t, void *obj)
         case FLURM_FT_STRUCT:
             flurm_table_free(f->sub, (char *)obj + f->off);
             break;
-        case FLURM_FT_LIST: {
-            char *elems = *AT(obj, f->off, char *);
-            uint32_t n = *AT(obj, f->aux, uint32_t);
-            for (uint32_t k = 0; elems && k < n; k++)
-                flurm_table_free(f->sub, elems + (size_t)k * f->sub->size);
-            free(elems);
+        case FLURM_FT_LIST:
+        case FLURM_FT_RECORDS:
+            free_elems(f->sub, *AT(obj, f->off, char *), *AT(obj, f->aux, uint32_t));
             break;
-        }
         case FLURM_FT_CUSTOM:
             if (f->free)
                 f->free(obj);

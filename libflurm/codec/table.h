@@ -31,6 +31,9 @@ typedef enum flurm_ftype {
     FLURM_FT_STRUCT,     /* embedded struct laid out by SUB                          */
     FLURM_FT_LIST,       /* pointer to SUB-sized array + uint32_t count member (aux);
                             wire: u32 count (NO_VAL when the pointer is NULL), records */
+    FLURM_FT_RECORDS,    /* pointer to SUB-sized array + uint32_t count member (aux)
+                            that an EARLIER field already sent: only the records go on
+                            the wire (SLURM's header-counted record arrays)             */
     FLURM_FT_CUSTOM      /* PACK/UNPACK/FREE callbacks receive the whole struct      */
 } flurm_ftype_t;
 
@@ -92,6 +95,9 @@ void flurm_table_free(const flurm_table_t *t, void *obj);
 #define FLD_STRUCT(T, m, subtab) { .type = FLURM_FT_STRUCT, .off = offsetof(T, m), .sub = &(subtab), .name = #m }
 #define FLD_LIST(T, m, cnt, subtab)                                                   \
     { .type = FLURM_FT_LIST, .off = offsetof(T, m),                                   \
+      .aux = FLURM_MEMBER_OF_TYPE(T, cnt, uint32_t), .sub = &(subtab), .name = #m }
+#define FLD_RECORDS(T, m, cnt, subtab)                                                \
+    { .type = FLURM_FT_RECORDS, .off = offsetof(T, m),                                \
       .aux = FLURM_MEMBER_OF_TYPE(T, cnt, uint32_t), .sub = &(subtab), .name = #m }
 #define FLD_CUSTOM(p, u, f, label) { .type = FLURM_FT_CUSTOM, .pack = (p), .unpack = (u), .free = (f), .name = label }
 
