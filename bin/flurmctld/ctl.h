@@ -154,6 +154,10 @@ void ctl_schedule(ctl_t *ctl);
 /* Schedules within SCHED_COALESCE_S: the changes of a burst of batches share one pass. */
 void ctl_schedule_soon(ctl_t *ctl);
 const char *ctl_user_name(uint32_t uid);
+/* rpc.c: the compressed host list ("n[1-3,7]") of node indexes IDX, malloc'd ("" for none, NULL
+ * when out of memory); indexes beyond the configuration (a reconfigure dropped the node) are
+ * skipped. */
+char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n);
 /* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. */
 int ctl_reconfigure(ctl_t *ctl, char **errmsg);
 

@@ -213,11 +213,7 @@ void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j)
     const flurm_job_desc_msg_t *d = j->desc;
     if (!s || !j->nodes || !d)
         return;
-    flurm_hostlist_t *hl = flurm_hostlist_new();
-    for (uint32_t i = 0; hl && i < j->nnodes; i++)
-        flurm_hostlist_push_host(hl, ctl->conf->nodes[j->nodes[i]].name);
-    char *nodelist = hl ? flurm_hostlist_compress(hl) : NULL;
-    flurm_hostlist_free(hl);
+    char *nodelist = ctl_node_names(ctl->conf, j->nodes, j->nnodes);
 
     Flurm__Node__LaunchJob l = FLURM__NODE__LAUNCH_JOB__INIT;
     l.job_id = j->job_id;

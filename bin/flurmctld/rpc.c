@@ -26,6 +26,17 @@
 #define SLURM_BATCH_SCRIPT 0xFFFFFFFBu
 #define MEM_PER_CPU 0x8000000000000000ull
 
+char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n)
+{
+    flurm_hostlist_t *hl = flurm_hostlist_new();
+    for (size_t i = 0; hl && i < n; i++)
+        if (idx[i] < c->node_count)
+            flurm_hostlist_push_host(hl, c->nodes[idx[i]].name);
+    char *expr = hl ? flurm_hostlist_compress(hl) : NULL;
+    flurm_hostlist_free(hl);
+    return expr;
+}
+
 uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
 uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
 
@@ -238,12 +249,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
         /* the backfill reservation: what `squeue --start` shows (slurmctld sets the pending
          * job's start_time and sched_nodes in sched/backfill's _set_job_time_limit path) */
         rec->start_time = j->planned_start;
-        flurm_hostlist_t *hl = j->nplanned_nodes ? flurm_hostlist_new() : NULL;
-        for (uint32_t i = 0; hl && i < j->nplanned_nodes; i++)
-            if (j->planned_nodes[i] < ctl->conf->node_count)   /* until the next cycle after a reconfigure */
-                flurm_hostlist_push_host(hl, ctl->conf->nodes[j->planned_nodes[i]].name);
-        rec->sched_nodes = own->sched_nodes = hl ? flurm_hostlist_compress(hl) : NULL;
-        flurm_hostlist_free(hl);
+        rec->sched_nodes = own->sched_nodes =
+            j->nplanned_nodes ? ctl_node_names(ctl->conf, j->planned_nodes, j->nplanned_nodes) : NULL;
     }
     rec->end_time = j->end_time;
     rec->last_sched_eval = j->last_sched_eval;
@@ -275,17 +282,11 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     const uint32_t *on = j->nodes ? j->nodes : j->ran_on;
     uint32_t non = j->nodes ? j->nnodes : j->nran_on;
     if (on && non) {
-        flurm_hostlist_t *hl = flurm_hostlist_new();
         uint32_t nbits = (uint32_t)ctl->conf->node_count;
         uint64_t *inx = calloc((nbits + 63) / 64 ? (nbits + 63) / 64 : 1, sizeof *inx);
-        for (uint32_t i = 0; i < non; i++) {
-            if (hl)
-                flurm_hostlist_push_host(hl, ctl->conf->nodes[on[i]].name);
-            if (inx)
-                inx[on[i] / 64] |= 1ull << (on[i] % 64);
-        }
-        rec->nodes = own->nodes = hl ? flurm_hostlist_compress(hl) : NULL;
-        flurm_hostlist_free(hl);
+        for (uint32_t i = 0; inx && i < non; i++)
+            inx[on[i] / 64] |= 1ull << (on[i] % 64);
+        rec->nodes = own->nodes = ctl_node_names(ctl->conf, on, non);
         rec->node_inx = own->node_inx = inx;
         rec->node_inx_bits = inx ? nbits : 0;
         rec->batch_host = ctl->conf->nodes[on[0]].name;
@@ -642,11 +643,7 @@ static int handle_will_run(ctl_t *ctl, rpc_t *r)
                                             : FLURM_ESLURM_REQUESTED_NODE_CONFIG_UNAVAILABLE);
         return 0;
     }
-    flurm_hostlist_t *hl = flurm_hostlist_new();
-    for (uint32_t i = 0; hl && i < nnodes; i++)
-        flurm_hostlist_push_host(hl, ctl->conf->nodes[nodes[i]].name);
-    char *list = hl ? flurm_hostlist_compress(hl) : NULL;
-    flurm_hostlist_free(hl);
+    char *list = ctl_node_names(ctl->conf, nodes, nnodes);
     flurm_will_run_response_msg_t w = {
         .job_id = flurm_state_next_job_id(ctl->state), .node_list = list,
         .part_name = ctl->conf->partitions[pi].name, .proc_cnt = cpus * nnodes,
@@ -842,11 +839,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
             mem += c->nodes[ni].real_memory;
         }
         /* Nodes= as slurmctld shows it: the compressed member list ("ALL" expanded). */
-        flurm_hostlist_t *hl = flurm_hostlist_new();
-        for (size_t k = 0; hl && k < cp->node_count; k++)
-            flurm_hostlist_push_host(hl, c->nodes[cp->node_idx[k]].name);
-        char *nodes_expr = hl ? flurm_hostlist_compress(hl) : NULL;
-        flurm_hostlist_free(hl);
+        char *nodes_expr = ctl_node_names(c, cp->node_idx, cp->node_count);
         char tres[160];
         snprintf(tres, sizeof tres, "cpu=%u,mem=%lluM,node=%zu,billing=%u", cpus,
                  (unsigned long long)mem, cp->node_count, cpus);
