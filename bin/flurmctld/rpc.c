@@ -106,24 +106,6 @@ static const char *part_name(const ctl_t *ctl, const flurm_job_t *j)
                               : (j->desc ? j->desc->partition : NULL);
 }
 
-/* "0x..." hex text of a task bitmap, as slurmctld packs array_task_str for a pending meta job. */
-static char *bitmap_hex(const uint64_t *bits, uint32_t nbits)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    uint32_t ndig = (nbits + 3) / 4;
-    char *s = malloc((size_t)ndig + 3);
-    if (!s)
-        return NULL;
-    s[0] = '0';
-    s[1] = 'x';
-    for (uint32_t k = 0; k < ndig; k++) {
-        uint32_t bit = 4 * k;
-        s[2 + ndig - 1 - k] = hex[(bits[bit / 64] >> (bit % 64)) & 0xF];
-    }
-    s[2 + ndig] = '\0';
-    return s;
-}
-
 /* uid -> user name, cached: squeue over deep queues must not call getpwuid per job.
  * Loop thread only. */
 const char *ctl_user_name(uint32_t uid)
@@ -226,7 +208,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->array_job_id = j->array_job_id;
     rec->array_task_id = j->array_task_id;
     if (j->array_job_id && j->array_pending && pending)
-        rec->array_task_str = own->array_task_str = bitmap_hex(j->array_pending, j->array_nbits);
+        rec->array_task_str = own->array_task_str =
+            flurm_bitmap_hex(j->array_pending, j->array_nbits);   /* slurmctld's form: "0x..." */
     rec->array_max_tasks = j->array_max_tasks;
     rec->delay_boot = or_default(d->delay_boot, 0);
     rec->job_id = j->job_id;

@@ -68,6 +68,9 @@ FLURM_API int flurm_pack64_array(flurm_buf_t *b, const uint64_t *a, uint32_t n);
 /* Bitmap of NBITS bits stored as 64-bit words, bit i = words[i/64] >> (i%64) & 1.
  * WORDS == NULL packs "no bitmap" (u32 NO_VAL). */
 FLURM_API int flurm_pack_bitmap(flurm_buf_t *b, const uint64_t *words, uint32_t nbits);
+/* The text flurm_pack_bitmap() sends for WORDS ("0x" + hex, most significant digit first),
+ * malloc'd; NULL when WORDS is NULL or out of memory. */
+FLURM_API char *flurm_bitmap_hex(const uint64_t *words, uint32_t nbits);
 /* Overwrites 4 bytes at offset OFF (already written) with V; for counts known only later. */
 FLURM_API int flurm_pack32_at(flurm_buf_t *b, size_t off, uint32_t v);
 

@@ -153,9 +153,31 @@ PACK_ARRAY(flurm_pack16_array, uint16_t, 2)
 PACK_ARRAY(flurm_pack32_array, uint32_t, 4)
 PACK_ARRAY(flurm_pack64_array, uint64_t, 8)
 
-int flurm_pack_bitmap(flurm_buf_t *b, const uint64_t *words, uint32_t nbits)
+/* "0x" + ceil(NBITS/4) upper-case hex digits, most significant first (digit k from the right
+ * holds bits 4k..4k+3), NUL-terminated: S must hold NBITS/4 + 4 bytes. */
+static void bitmap_hex_fill(char *s, const uint64_t *words, uint32_t nbits)
 {
     static const char hex[] = "0123456789ABCDEF";
+    uint32_t ndig = (nbits + 3) / 4;
+    s[0] = '0';
+    s[1] = 'x';
+    for (uint32_t k = 0; k < ndig; k++) {
+        uint32_t bit = 4 * k;
+        s[2 + ndig - 1 - k] = hex[(words[bit / 64] >> (bit % 64)) & 0xF];
+    }
+    s[2 + ndig] = '\0';
+}
+
+char *flurm_bitmap_hex(const uint64_t *words, uint32_t nbits)
+{
+    char *s = words ? malloc((size_t)(nbits + 3) / 4 + 3) : NULL;
+    if (s)
+        bitmap_hex_fill(s, words, nbits);
+    return s;
+}
+
+int flurm_pack_bitmap(flurm_buf_t *b, const uint64_t *words, uint32_t nbits)
+{
     if (!words)
         return flurm_pack32(b, FLURM_NO_VAL);
     uint32_t ndig = (nbits + 3) / 4;
@@ -165,16 +187,7 @@ int flurm_pack_bitmap(flurm_buf_t *b, const uint64_t *words, uint32_t nbits)
         return b->err;
     put_be(p, nbits, 4);
     put_be(p + 4, slen, 4);
-    char *s = (char *)p + 8;
-    s[0] = '0';
-    s[1] = 'x';
-    /* Digit k from the right holds bits 4k..4k+3. */
-    for (uint32_t k = 0; k < ndig; k++) {
-        uint32_t bit = 4 * k;
-        unsigned nib = (unsigned)(words[bit / 64] >> (bit % 64)) & 0xF;
-        s[2 + ndig - 1 - k] = hex[nib];
-    }
-    s[2 + ndig] = '\0';
+    bitmap_hex_fill((char *)p + 8, words, nbits);
     return FLURM_OK;
 }
 

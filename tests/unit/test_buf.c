@@ -98,6 +98,10 @@ static void test_bitmap_hex_matches_slurm_example(void **state)
     const uint8_t want[] = { 0, 0, 0, 10, 0, 0, 0, 6, '0', 'x', '2', '0', '1', 0,
                              0xFF, 0xFF, 0xFF, 0xFE };
     expect_bytes(&b, want, sizeof want);
+    char *text = flurm_bitmap_hex(&w, 10);
+    assert_string_equal(text, "0x201");   /* the packed string, on its own */
+    free(text);
+    assert_null(flurm_bitmap_hex(NULL, 10));
     flurm_buf_t r;
     flurm_buf_view(&r, b.data, b.size);
     uint64_t *out, *none;
