@@ -202,17 +202,13 @@ int main(int argc, char **argv)
         flurm_error("StateSaveLocation is not set in %s", conf_path);
         return 1;
     }
-    if (clear) {
-        char cmd[4096];
-        snprintf(cmd, sizeof cmd, "%s/flurmctld.db", dir);
-        flurm_warn("-c: clearing saved state in %s", cmd);
-        char rm[4200];
-        snprintf(rm, sizeof rm, "rm -rf -- '%s'", cmd);
-        if (system(rm) != 0)
-            flurm_warn("could not remove %s", cmd);
-    }
     char dbdir[4096];
     snprintf(dbdir, sizeof dbdir, "%s/flurmctld.db", dir);
+    if (clear) {
+        flurm_warn("-c: clearing saved state in %s", dbdir);
+        if (flurm_store_destroy(dbdir) != FLURM_OK)
+            flurm_warn("could not remove %s", dbdir);
+    }
     if (flurm_store_open(dbdir, &ctl->store) != FLURM_OK) {
         flurm_error("cannot open the state store in %s", dbdir);
         return 1;

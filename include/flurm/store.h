@@ -45,6 +45,9 @@ FLURM_API int flurm_store_open(const char *dir, flurm_store_t **out);
 
 /* Close the store (no writer may be running on it). NULL is fine. */
 FLURM_API void flurm_store_close(flurm_store_t *store);
+/* Deletes the store in DIR and everything in it (its log, snapshots, metadata). A missing DIR is
+ * fine. The store must not be open. FLURM_EIO with the reason logged when RocksDB refuses. */
+FLURM_API int flurm_store_destroy(const char *dir);
 
 /* ---- Log ---------------------------------------------------------------------------------- */
 

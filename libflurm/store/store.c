@@ -183,6 +183,27 @@ static int scan_indexes(flurm_store_t *s, rocksdb_t *db, uint64_t *snap, uint64_
     return FLURM_OK;
 }
 
+int flurm_store_destroy(const char *dir)
+{
+    if (!dir || !*dir)
+        return FLURM_EINVAL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return errno == ENOENT ? FLURM_OK : FLURM_EIO;
+    rocksdb_options_t *opts = rocksdb_options_create();
+    if (!opts)
+        return FLURM_ENOMEM;
+    char *err = NULL;
+    rocksdb_destroy_db(opts, dir, &err);
+    rocksdb_options_destroy(opts);
+    if (err) {
+        flurm_error("store %s: cannot destroy: %s", dir, err);
+        rocksdb_free(err);
+        return FLURM_EIO;
+    }
+    return FLURM_OK;
+}
+
 int flurm_store_open(const char *dir, flurm_store_t **out)
 {
     if (!dir || !*dir || !out)

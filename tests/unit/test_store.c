@@ -155,6 +155,25 @@ static void test_store_append_read_survives_reopen(void **state)
     flurm_store_close(s);
 }
 
+static void test_store_destroy_leaves_an_empty_store(void **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/db", (const char *)*state);
+    assert_int_equal(flurm_store_destroy(path), FLURM_OK);   /* nothing there yet: fine */
+    flurm_store_t *s = open_store(path);
+    assert_int_equal(append_payloads(s, 1, 50), FLURM_OK);
+    assert_int_equal(flurm_store_put_meta(s, "term", "7", 1), FLURM_OK);
+    flurm_store_close(s);
+    assert_int_equal(flurm_store_destroy(path), FLURM_OK);
+    s = open_store(path);
+    assert_true(flurm_store_last_index(s) == 0);
+    void *m = NULL;
+    size_t mlen = 0;
+    assert_int_equal(flurm_store_get_meta(s, "term", &m, &mlen), FLURM_ENOENT);
+    assert_int_equal(append_payloads(s, 1, 1), FLURM_OK);   /* a new log starts at 1 */
+    flurm_store_close(s);
+}
+
 static int expect_empty_301(uint64_t index, const void *data, size_t len, void *arg)
 {
     (void)data;
@@ -646,6 +665,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_store_open_creates_missing_dirs_private, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_open_refuses_second_opener, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_append_read_survives_reopen, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_destroy_leaves_an_empty_store, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_read_zero_length_entry, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_append_rejects_index_gap, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_read_stops_on_callback_and_checks_range, setup_dir, teardown_dir),
