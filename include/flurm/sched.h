@@ -34,8 +34,8 @@ typedef enum flurm_sched_reason {
     FLURM_SCHED_WAIT_TIME = 9,              /* BeginTime */
     FLURM_SCHED_WAIT_NODE_NOT_AVAIL = 15,   /* ReqNodeNotAvail */
     FLURM_SCHED_WAIT_HELD_USER = 16,        /* JobHeldUser */
-    FLURM_SCHED_WAIT_ACCOUNT = 38,          /* the job's group may not use the partition */
     FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT = 72, /* JobArrayTaskLimit (the %N throttle) */
+    FLURM_SCHED_WAIT_PART_CONFIG = 178,     /* PartitionConfig: AllowGroups refuses the job (job_mgr.c job_limits_check) */
 } flurm_sched_reason_t;
 
 /* SLURM's reason text as squeue prints it ("Priority", "Resources", "JobHeldUser", ...);

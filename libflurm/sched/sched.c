@@ -90,8 +90,8 @@ static const struct { flurm_sched_reason_t r; const char *s; } reason_names[] = 
     { FLURM_SCHED_WAIT_TIME, "BeginTime" },
     { FLURM_SCHED_WAIT_NODE_NOT_AVAIL, "ReqNodeNotAvail" },
     { FLURM_SCHED_WAIT_HELD_USER, "JobHeldUser" },
-    { FLURM_SCHED_WAIT_ACCOUNT, "InvalidAccount" },
     { FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT, "JobArrayTaskLimit" },
+    { FLURM_SCHED_WAIT_PART_CONFIG, "PartitionConfig" },
 };
 
 const char *flurm_sched_reason_str(flurm_sched_reason_t r)
@@ -753,7 +753,7 @@ static flurm_sched_reason_t prepare(ctx_t *c, uint32_t i, jprep_t *jp)
         for (uint32_t g = 0; g < p->nallow_gids && !ok; g++)
             ok = p->allow_gids[g] == j->gid;
         if (!ok)
-            return FLURM_SCHED_WAIT_ACCOUNT;
+            return FLURM_SCHED_WAIT_PART_CONFIG;
     }
     if (j->array_job_id && j->array_task_limit) {
         arr_t *a = arr_find(c, j->array_job_id);
