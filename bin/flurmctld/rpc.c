@@ -851,7 +851,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
         p.max_share = cp->max_share;
         p.over_time_limit = FLURM_NO_VAL16;
         p.preempt_mode = FLURM_NO_VAL16;
-        p.priority_job_factor = 1;
+        p.priority_job_factor = cp->priority_job_factor;
         p.priority_tier = cp->priority_tier;
         p.state_up = rt->state_up;
         p.resume_timeout = FLURM_NO_VAL16;

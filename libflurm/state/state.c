@@ -914,6 +914,8 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
     } else if (u->priority == FLURM_INFINITE) {
         if (j->priority == 0) {
             j->priority = --st->lowest_prio;
+            if (!multifactor(st->conf))
+                j->priority = basic_nice(j->priority, d->nice);   /* a new nice moves it below */
             j->state_reason = FLURM_WAIT_NO_REASON;
         }
     } else if (u->priority != FLURM_NO_VAL) {
@@ -1816,6 +1818,7 @@ static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t
         sp->default_time = prt->default_time == FLURM_NO_VAL ? 0 : prt->default_time;
         sp->max_nodes = cp->max_nodes;
         sp->priority_tier = cp->priority_tier;
+        sp->priority_job_factor = cp->priority_job_factor;
         sp->state = prt->state_up == FLURM_PARTITION_DOWN ? FLURM_SCHED_PART_DOWN
                   : prt->state_up == FLURM_PARTITION_INACTIVE ? FLURM_SCHED_PART_INACTIVE
                   : prt->state_up == FLURM_PARTITION_DRAIN ? FLURM_SCHED_PART_DRAIN
