@@ -52,7 +52,8 @@ struct flurm_state {
     uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
     size_t ndirty, ndirty_cap;
     flurm_state_sched_stats_t sched;
-    usage_rec_t *usage;           /* fair share: decayed CPU-seconds per user, as of usage_time */
+    usage_rec_t *usage;           /* fair share: decayed CPU-seconds per user (sorted by uid), as
+                                   * of usage_time */
     size_t nusage, usage_cap;
     time_t usage_time;            /* 0 = no command applied yet */
 };
@@ -1621,16 +1622,39 @@ static bool usage_accrues(const flurm_job_t *j)
                         (j->job_state & FLURM_JOB_COMPLETING));
 }
 
-static usage_rec_t *usage_find(usage_rec_t *v, size_t n, uint32_t uid)
+static int usage_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i].uid == uid)
-            return &v[i];
-    return NULL;
+    uint32_t x = ((const usage_rec_t *)a)->uid, y = ((const usage_rec_t *)b)->uid;
+    return x < y ? -1 : x > y;
 }
 
-/* Moves V (N records, as of FROM) forward to TO in place; a user not yet in V is appended if
- * the capacity *CAP allows (the caller sizes it: every uid of a running job fits). */
+/* UID's record in V[0..N), sorted by uid, or NULL. */
+static usage_rec_t *usage_find(usage_rec_t *v, size_t n, uint32_t uid)
+{
+    usage_rec_t key = { .uid = uid };
+    return n ? bsearch(&key, v, n, sizeof *v, usage_cmp) : NULL;
+}
+
+/* Gives UID a zero record in V (sorted, *N records, room for one more) unless it has one; the
+ * records appended since SORTED are unsorted until usage_sort. */
+static void usage_add_user(usage_rec_t *v, size_t sorted, size_t *n, uint32_t uid)
+{
+    if (usage_find(v, sorted, uid))
+        return;
+    for (size_t i = sorted; i < *n; i++)
+        if (v[i].uid == uid)
+            return;
+    v[(*n)++] = (usage_rec_t){ .uid = uid };
+}
+
+static void usage_sort(usage_rec_t *v, size_t sorted, size_t n)
+{
+    if (n > sorted)
+        qsort(v, n, sizeof *v, usage_cmp);
+}
+
+/* Moves V (N records sorted by uid, as of FROM) forward to TO in place; every user of a job
+ * holding nodes gets a record (the caller leaves room for one per such job). */
 static void usage_forward(const flurm_state_t *st, usage_rec_t *v, size_t *n, time_t from, time_t to)
 {
     if (to <= from)
@@ -1647,16 +1671,15 @@ static void usage_forward(const flurm_state_t *st, usage_rec_t *v, size_t *n, ti
     double w = hl > 0 ? (double)hl / M_LN2 * (1.0 - d) : dt;
     for (size_t i = 0; i < *n; i++)
         v[i].usage *= d;
+    size_t sorted = *n;
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i] && usage_accrues(st->jobs[i]))
+            usage_add_user(v, sorted, n, st->jobs[i]->user_id);
+    usage_sort(v, sorted, *n);
     for (size_t i = 0; i < st->njobs; i++) {
         const flurm_job_t *j = st->jobs[i];
-        if (!j || !usage_accrues(j))
-            continue;
-        usage_rec_t *r = usage_find(v, *n, j->user_id);
-        if (!r) {
-            r = &v[(*n)++];
-            *r = (usage_rec_t){ .uid = j->user_id };
-        }
-        r->usage += (double)j->cpus_per_node * j->nnodes * w;
+        if (j && usage_accrues(j))
+            usage_find(v, *n, j->user_id)->usage += (double)j->cpus_per_node * j->nnodes * w;
     }
 }
 
@@ -1710,8 +1733,8 @@ int flurm_state_user_usage(const flurm_state_t *st, uint32_t uid, time_t now, do
     return FLURM_OK;
 }
 
-/* The scheduler's fair-share input as of NOW: every user with usage or a job in the view,
- * equal shares, usage as a fraction of the total. */
+/* The scheduler's fair-share input as of NOW: every user with usage or a job in the view
+ * (ascending uid), equal shares, usage as a fraction of the total. */
 static int view_usage(const flurm_state_t *st, time_t now, arena_t *a, flurm_sched_input_t *in)
 {
     if (in->params.priority_type != FLURM_SCHED_PRIORITY_MULTIFACTOR || !in->params.weight_fairshare)
@@ -1725,9 +1748,10 @@ static int view_usage(const flurm_state_t *st, time_t now, arena_t *a, flurm_sch
         memcpy(v, st->usage, n * sizeof *v);
     if (st->usage_time)
         usage_forward(st, v, &n, st->usage_time, now);
+    size_t sorted = n;
     for (uint32_t i = 0; i < in->njobs; i++)
-        if (!usage_find(v, n, in->jobs[i].uid))
-            v[n++] = (usage_rec_t){ .uid = in->jobs[i].uid };
+        usage_add_user(v, sorted, &n, in->jobs[i].uid);
+    usage_sort(v, sorted, n);
     double total = 0;
     for (size_t i = 0; i < n; i++)
         total += v[i].usage;
@@ -2585,6 +2609,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
             ns->nusage = i + 1;
         }
         ns->usage_cap = ns->nusage;
+        usage_sort(ns->usage, 0, ns->nusage);
     }
     if (b.err) {
         int err = b.err;
