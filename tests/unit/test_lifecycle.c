@@ -1760,6 +1760,31 @@ static void test_lifecycle_fairshare_no_decay_with_half_life_zero(void **s)
     flurm_conf_free(c);
 }
 
+static void test_lifecycle_fairshare_usage_reset_daily_at_utc_midnight(void **s)
+{
+    (void)s;
+    char text[512];
+    snprintf(text, sizeof text,
+             "SlurmctldHost=ctl\nSlurmUser=root\nNodeName=n1 CPUs=1 RealMemory=1000\n"
+             "PartitionName=debug Nodes=n1 Default=YES\nPriorityType=priority/multifactor\n"
+             "PriorityWeightFairshare=1000\nPriorityDecayHalfLife=0\n"
+             "PriorityUsageResetPeriod=DAILY\n");
+    flurm_conf_t *c = parse_conf(text);
+    assert_non_null(c);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    const time_t midnight = 1700006400;   /* T0 is 2023-11-14 22:13:20 UTC */
+    run_job(st, UID_ALICE, T0 + 10, T0 + 110);
+    assert_true(usage_at(st, UID_ALICE, midnight - 1) == 100.0);
+    assert_true(usage_at(st, UID_ALICE, midnight) == 0.0);
+    /* a job across midnight keeps only what it used after it */
+    run_job(st, UID_BOB, midnight - 50, midnight + 30);
+    assert_true(usage_at(st, UID_BOB, midnight + 30) == 30.0);
+    assert_true(usage_at(st, UID_ALICE, midnight + 30) == 0.0);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
 static void test_lifecycle_nice_lowers_multifactor_priority_and_start_order(void **s)
 {
     (void)s;
@@ -1831,6 +1856,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_fairshare_factors_follow_usage_share),
         cmocka_unit_test(test_lifecycle_fairshare_usage_halves_every_half_life),
         cmocka_unit_test(test_lifecycle_fairshare_no_decay_with_half_life_zero),
+        cmocka_unit_test(test_lifecycle_fairshare_usage_reset_daily_at_utc_midnight),
         cmocka_unit_test(test_lifecycle_nice_lowers_multifactor_priority_and_start_order),
     };
     return cmocka_run_group_tests(tests, conf_setup, conf_teardown);
