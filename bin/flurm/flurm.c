@@ -60,6 +60,7 @@ static void dump_field(const flurm_field_t *f, const void *obj, int depth)
     case FLURM_FT_U32_ARRAY:
     case FLURM_FT_U64_ARRAY:
     case FLURM_FT_BITMAP:
+    case FLURM_FT_DOUBLE_ARRAY:
         printf("%s(%u)", AT(obj, f->off, void *) ? "" : "NULL", AT(obj, f->aux, uint32_t));
         break;
     case FLURM_FT_CONST8:

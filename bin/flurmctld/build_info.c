@@ -25,6 +25,33 @@ static uint32_t kv_u32(const flurm_conf_t *c, const char *key, uint32_t dflt)
     return v ? (uint32_t)strtoul(v, NULL, 10) : dflt;
 }
 
+/* A time value in slurm.conf's [days-]hours:minutes:seconds / minutes form, in seconds. */
+static uint32_t kv_mins_secs(const flurm_conf_t *c, const char *key, uint32_t dflt)
+{
+    const char *v = flurm_conf_get(c, key);
+    uint32_t mins;
+    if (!v || flurm_time_str2mins(v, &mins) != FLURM_OK || mins == FLURM_INFINITE)
+        return dflt;
+    return mins * 60;
+}
+
+static uint16_t kv_yes(const flurm_conf_t *c, const char *key)
+{
+    const char *v = flurm_conf_get(c, key);
+    return v && (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"));
+}
+
+/* PriorityUsageResetPeriod -> PRIORITY_RESET_* (slurm.h). */
+static uint16_t reset_period(const char *v)
+{
+    static const char *const names[] = { "NONE", "NOW", "DAILY", "WEEKLY", "MONTHLY", "QUARTERLY",
+                                         "YEARLY" };
+    for (uint16_t i = 0; v && i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(v, names[i]))
+            return i;
+    return 0;
+}
+
 /* SelectTypeParameters -> CR_* bits (slurm.h). */
 static uint16_t cr_bits(const char *s)
 {
@@ -120,10 +147,19 @@ void fill_build_info(ctl_t *ctl, flurm_build_info_msg_t *b)
     b->next_job_id = flurm_state_next_job_id(ctl->state);
     b->plugindir = c->plugin_dir ? c->plugin_dir : "/usr/lib/x86_64-linux-gnu/slurm-wlm";
     b->preempt_type = kv(c, "PreemptType", "preempt/none");
-    b->priority_decay_hl = 604800;
-    b->priority_calc_period = 300;
-    b->priority_max_age = 604800;
+    b->priority_decay_hl = kv_mins_secs(c, "PriorityDecayHalfLife", 604800);
+    b->priority_calc_period = kv_mins_secs(c, "PriorityCalcPeriod", 300);
+    b->priority_max_age = kv_mins_secs(c, "PriorityMaxAge", 604800);
+    b->priority_favor_small = kv_yes(c, "PriorityFavorSmall");
+    b->priority_reset_period = reset_period(kv(c, "PriorityUsageResetPeriod", NULL));
     b->priority_type = c->priority_type;
+    /* sprio reads these from its own slurm.conf; scontrol show config from here */
+    b->priority_weight_age = kv_u32(c, "PriorityWeightAge", 0);
+    b->priority_weight_assoc = kv_u32(c, "PriorityWeightAssoc", 0);
+    b->priority_weight_fs = kv_u32(c, "PriorityWeightFairshare", 0);
+    b->priority_weight_js = kv_u32(c, "PriorityWeightJobSize", 0);
+    b->priority_weight_part = kv_u32(c, "PriorityWeightPartition", 0);
+    b->priority_weight_qos = kv_u32(c, "PriorityWeightQOS", 0);
     b->proctrack_type = kv(c, "ProctrackType", "proctrack/cgroup");
     b->prolog = kv(c, "Prolog", NULL);
     b->prolog_epilog_timeout = FLURM_NO_VAL16;

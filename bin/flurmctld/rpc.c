@@ -40,6 +40,11 @@ char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n)
 uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
 uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
 
+static bool multifactor(const flurm_conf_t *c)
+{
+    return c->priority_type && strcmp(c->priority_type, "priority/multifactor") == 0;
+}
+
 static bool privileged(const ctl_t *ctl, uid_t uid)
 {
     return uid == 0 || uid == ctl->conf->slurm_user_id;
@@ -237,7 +242,10 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     }
     rec->end_time = j->end_time;
     rec->last_sched_eval = j->last_sched_eval;
-    rec->priority = j->priority;
+    /* multifactor: the last cycle's priority (kept once the job runs, as slurmctld's is); 0
+     * still means held */
+    rec->priority = j->priority && j->factors.job_id && multifactor(ctl->conf) ? j->factors.priority
+                                                                             : j->priority;
     /* slurmctld leaves billable TRES at (double)NO_VAL until the job is allocated. */
     rec->billable_tres = pending ? (double)FLURM_NO_VAL : (double)ncpus;
     rec->cluster = ctl->conf->cluster_name;
@@ -495,6 +503,9 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
 {
     *why = NULL;
     bool admin = privileged(ctl, r->uid);
+    /* validate_job_create_req: a negative nice needs an operator (sbatch: "Invalid --nice value") */
+    if (!admin && d->nice != FLURM_NO_VAL && d->nice < FLURM_NICE_OFFSET)
+        return FLURM_ESLURM_INVALID_NICE;
     if (d->user_id != FLURM_NO_VAL && d->user_id != r->uid && !admin)
         return FLURM_ESLURM_USER_ID_MISSING;
     if (d->group_id != FLURM_NO_VAL && d->group_id != r->gid && !admin)
@@ -840,7 +851,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
         p.max_share = cp->max_share;
         p.over_time_limit = FLURM_NO_VAL16;
         p.preempt_mode = FLURM_NO_VAL16;
-        p.priority_job_factor = 1;
+        p.priority_job_factor = cp->priority_job_factor;
         p.priority_tier = cp->priority_tier;
         p.state_up = rt->state_up;
         p.resume_timeout = FLURM_NO_VAL16;
@@ -1036,6 +1047,86 @@ static int handle_stats(ctl_t *ctl, rpc_t *r)
     return 0;
 }
 
+/* ------------------------------------------------------------------ sprio */
+
+static bool u32_listed(const uint32_t *v, uint32_t n, uint32_t x)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return true;
+    return false;
+}
+
+static bool part_listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, name, n) == 0)
+            return true;
+        p += n + (p[n] ? 1 : 0);
+    }
+    return false;
+}
+
+/* REQUEST_PRIORITY_FACTORS (priority_multifactor.c priority_p_get_priority_factors_list): the
+ * pending, eligible, not held jobs matching the filters, with the last scheduler cycle's
+ * weighted factors. No match: no list at all (count NO_VAL). priority/basic answers an empty
+ * list (priority_basic.c), though the real sprio refuses to ask when its own slurm.conf says
+ * priority/basic. */
+static int handle_priority_factors(ctl_t *ctl, rpc_t *r)
+{
+    flurm_priority_factors_request_msg_t *q;
+    if (decode(r, (void **)&q))
+        return 0;
+    const flurm_conf_t *c = ctl->conf;
+    flurm_priority_factors_response_msg_t resp = { 0 };
+    flurm_priority_factors_t none;
+    time_t now = (time_t)ev_now(ctl->loop);
+    if (!multifactor(c)) {
+        resp.factors = &none;   /* an empty list, not an absent one */
+        reply_msg(r, FLURM_RESPONSE_PRIORITY_FACTORS, &resp);
+        flurm_msg_free(r->frame.hdr.msg_type, q);
+        return 0;
+    }
+    size_t n = flurm_state_job_count(ctl->state), k = 0;
+    flurm_priority_factors_t *v = calloc(n ? n : 1, sizeof *v);
+    if (!v) {
+        rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
+        flurm_msg_free(r->frame.hdr.msg_type, q);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
+        flurm_sched_factors_t f;
+        if (!j || !j->priority || (j->eligible_time && j->eligible_time > now) ||
+            flurm_state_job_factors(ctl->state, j->job_id, &f) != FLURM_OK)
+            continue;
+        if ((q->job_ids && !u32_listed(q->job_ids, q->job_ids_count, j->job_id)) ||
+            (q->uids && !u32_listed(q->uids, q->uids_count, j->user_id)))
+            continue;
+        if (j->part_index < 0 || (size_t)j->part_index >= c->partition_count)
+            continue;
+        const char *part = c->partitions[j->part_index].name;
+        if (q->partitions && !part_listed(q->partitions, part))
+            continue;
+        v[k++] = (flurm_priority_factors_t){
+            .job_id = j->job_id, .user_id = j->user_id,
+            .priority_age = f.age, .priority_fs = f.fairshare, .priority_js = f.jobsize,
+            .priority_part = f.partition, .priority_qos = f.qos,
+            .priority_site = FLURM_NICE_OFFSET,
+            .nice = (uint32_t)((int64_t)FLURM_NICE_OFFSET + f.nice),
+            .partition = (char *)part,
+        };
+    }
+    resp.factors = k ? v : NULL;
+    resp.factors_count = (uint32_t)k;
+    reply_msg(r, FLURM_RESPONSE_PRIORITY_FACTORS, &resp);
+    free(v);
+    flurm_msg_free(r->frame.hdr.msg_type, q);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 int rpc_handle(ctl_t *ctl, rpc_t *r)
@@ -1074,6 +1165,7 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_RECONFIGURE: return handle_reconfigure(ctl, r);
     case FLURM_REQUEST_SHUTDOWN: return handle_shutdown(ctl, r);
     case FLURM_REQUEST_STATS_INFO: return handle_stats(ctl, r);
+    case FLURM_REQUEST_PRIORITY_FACTORS: return handle_priority_factors(ctl, r);
     default:
         flurm_error("unsupported RPC %s (%u) from %s", flurm_msg_type_name(type) ? flurm_msg_type_name(type) : "(unknown type)",
                     type, r->peer);

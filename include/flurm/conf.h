@@ -85,6 +85,7 @@ typedef struct flurm_conf_partition {
     uint16_t max_share;
     unsigned line;
     const char *file;
+    uint16_t priority_job_factor;    /* PriorityJobFactor, default 1 (multifactor's partition factor) */
 } flurm_conf_partition_t;
 
 typedef struct flurm_conf_kv {

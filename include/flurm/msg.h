@@ -599,6 +599,45 @@ typedef struct flurm_will_run_response_msg {
     double sys_usage_per;
 } flurm_will_run_response_msg_t;
 
+/* REQUEST_PRIORITY_FACTORS (2026, sprio). job_ids / uids NULL = no filter (wire count NO_VAL;
+ * sprio sends NO_VAL unless -j / -u is given); partitions: comma list, NULL = all. */
+typedef struct flurm_priority_factors_request_msg {
+    uint32_t *job_ids;
+    uint32_t job_ids_count;
+    uint32_t *uids;
+    uint32_t uids_count;
+    char *partitions;
+} flurm_priority_factors_request_msg_t;
+
+/* One job's factors (slurm_protocol_pack.c _pack_priority_factors_object). The priority_*
+ * members are already multiplied by their PriorityWeight* (sprio prints them as they are and
+ * divides by the weight for -n). priority_site and nice carry FLURM_NICE_OFFSET; direct_prio > 0
+ * means an explicitly set priority (sprio then prints it instead of summing the factors). */
+typedef struct flurm_priority_factors {
+    uint32_t job_id;
+    uint32_t user_id;
+    double priority_age, priority_assoc, priority_fs, priority_js, priority_part, priority_qos;
+    double direct_prio;
+    uint32_t priority_site;
+    double *priority_tres;        /* tres_cnt entries on the wire as its own count */
+    uint32_t priority_tres_count;
+    uint32_t tres_cnt;
+    char **tres_names;            /* wire: its own count (packstr_array) */
+    uint32_t tres_names_count;
+    double *tres_weights;
+    uint32_t tres_weights_count;
+    uint32_t nice;                /* FLURM_NICE_OFFSET + nice */
+    char *partition;
+} flurm_priority_factors_t;
+
+/* RESPONSE_PRIORITY_FACTORS (2027). factors NULL = no job matched (wire count NO_VAL, what
+ * slurmctld sends for an empty result under priority/multifactor); non-NULL with count 0 is what
+ * priority/basic sends (an empty list). */
+typedef struct flurm_priority_factors_response_msg {
+    flurm_priority_factors_t *factors;
+    uint32_t factors_count;
+} flurm_priority_factors_response_msg_t;
+
 /* REQUEST_SUSPEND (5014). */
 typedef struct flurm_suspend_msg {
     uint16_t op;                  /* enum flurm_suspend_op */

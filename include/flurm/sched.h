@@ -216,6 +216,21 @@ typedef struct flurm_sched_output {
     flurm_sched_stats_t stats;
 } flurm_sched_output_t;
 
+/* One pending job's multifactor priority as sprio shows it: each factor (0..1) multiplied by
+ * its PriorityWeight*, the nice value subtracted, and the resulting priority. */
+typedef struct flurm_sched_factors {
+    uint32_t job_id;                 /* 0 = none */
+    uint32_t priority;
+    double age, fairshare, jobsize, partition, qos;
+    int32_t nice;
+} flurm_sched_factors_t;
+
+/* Fills *F for the job at INDEX of IN's jobs from OUT (what flurm_sched_run(IN) gave).
+ * FLURM_ERANGE for an index out of range; FLURM_ENOENT (*F zeroed) unless the job is pending
+ * and params.priority_type is multifactor. */
+FLURM_API int flurm_sched_job_factors(const flurm_sched_input_t *in, const flurm_sched_output_t *out,
+                                      uint32_t index, flurm_sched_factors_t *f);
+
 /* Runs one main pass and (params.backfill) one backfill pass over IN into *OUT (which it
  * overwrites; free with flurm_sched_output_free). FLURM_EINVAL for an index out of range or a
  * malformed feature expression (nothing allocated then), FLURM_ENOMEM. Deterministic. The

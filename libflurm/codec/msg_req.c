@@ -588,6 +588,50 @@ static const flurm_field_t complete_prolog_fields[] = {
 };
 static FLURM_TABLE(complete_prolog_table, flurm_complete_prolog_msg_t, complete_prolog_fields);
 
+/* ---- _pack_priority_factors_request_msg: each list is u32 count (NO_VAL = none) + u32s ---- */
+typedef struct u32_item { uint32_t v; } u32_item_t;
+static const flurm_field_t u32_item_fields[] = { FLD_U32(u32_item_t, v) };
+static FLURM_TABLE(u32_item_table, u32_item_t, u32_item_fields);
+
+#define PFR flurm_priority_factors_request_msg_t
+static const flurm_field_t prio_factors_request_fields[] = {
+    FLD_LIST(PFR, job_ids, job_ids_count, u32_item_table),
+    FLD_LIST(PFR, uids, uids_count, u32_item_table),
+    FLD_STR(PFR, partitions),
+};
+#undef PFR
+static FLURM_TABLE(prio_factors_request_table, flurm_priority_factors_request_msg_t,
+                   prio_factors_request_fields);
+
+/* ---- _pack_priority_factors_object / _response_msg ---- */
+#define PF flurm_priority_factors_t
+static const flurm_field_t prio_factors_fields[] = {
+    FLD_U32(PF, job_id),
+    FLD_U32(PF, user_id),
+    FLD_DOUBLE(PF, priority_age),
+    FLD_DOUBLE(PF, priority_assoc),
+    FLD_DOUBLE(PF, priority_fs),
+    FLD_DOUBLE(PF, priority_js),
+    FLD_DOUBLE(PF, priority_part),
+    FLD_DOUBLE(PF, priority_qos),
+    FLD_DOUBLE(PF, direct_prio),
+    FLD_U32(PF, priority_site),
+    FLD_DOUBLE_ARRAY(PF, priority_tres, priority_tres_count),
+    FLD_U32(PF, tres_cnt),
+    FLD_STR_ARRAY(PF, tres_names, tres_names_count),
+    FLD_DOUBLE_ARRAY(PF, tres_weights, tres_weights_count),
+    FLD_U32(PF, nice),
+    FLD_STR(PF, partition),
+};
+#undef PF
+static FLURM_TABLE(prio_factors_table, flurm_priority_factors_t, prio_factors_fields);
+
+static const flurm_field_t prio_factors_response_fields[] = {
+    FLD_LIST(flurm_priority_factors_response_msg_t, factors, factors_count, prio_factors_table),
+};
+static FLURM_TABLE(prio_factors_response_table, flurm_priority_factors_response_msg_t,
+                   prio_factors_response_fields);
+
 /* Message type -> layout, from the pack_msg() switch of slurm_protocol_pack.c. */
 const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
 {
@@ -645,6 +689,10 @@ const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
         return &job_array_resp_table;
     case FLURM_REQUEST_STATS_INFO:
         return &stats_info_request_table;
+    case FLURM_REQUEST_PRIORITY_FACTORS:
+        return &prio_factors_request_table;
+    case FLURM_RESPONSE_PRIORITY_FACTORS:
+        return &prio_factors_response_table;
     case FLURM_RESPONSE_JOB_WILL_RUN:
         return &will_run_response_table;
     case FLURM_REQUEST_SUSPEND:

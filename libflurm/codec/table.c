@@ -7,6 +7,37 @@
 #define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
 #define CAT(obj, off, type) ((type const *)((const char *)(obj) + (off)))
 
+static int pack_double_array(const double *a, uint32_t n, flurm_buf_t *b)
+{
+    if (!a)
+        n = 0;
+    flurm_pack32(b, n);
+    for (uint32_t i = 0; i < n && !b->err; i++)
+        flurm_pack_double(b, a[i]);
+    return b->err;
+}
+
+static int unpack_double_array(double **out, uint32_t *count, flurm_buf_t *b)
+{
+    uint32_t n;
+    if (flurm_unpack32(b, &n) || n == 0)
+        return b->err;
+    if (n > flurm_buf_remaining(b) / 8) {
+        b->err = FLURM_ETRUNC;
+        return b->err;
+    }
+    double *a = malloc((size_t)n * sizeof *a);
+    if (!a) {
+        b->err = FLURM_ENOMEM;
+        return b->err;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        flurm_unpack_double(b, &a[i]);
+    *out = a;
+    *count = n;
+    return b->err;
+}
+
 static int pack_list(const flurm_field_t *f, const void *obj, flurm_buf_t *b)
 {
     const char *elems = *CAT(obj, f->off, char *);
@@ -63,6 +94,9 @@ int flurm_table_pack(const flurm_table_t *t, const void *obj, flurm_buf_t *b)
             break;
         case FLURM_FT_BITMAP:
             flurm_pack_bitmap(b, *CAT(obj, f->off, uint64_t *), *CAT(obj, f->aux, uint32_t));
+            break;
+        case FLURM_FT_DOUBLE_ARRAY:
+            pack_double_array(*CAT(obj, f->off, double *), *CAT(obj, f->aux, uint32_t), b);
             break;
         case FLURM_FT_CONST8: flurm_pack8(b, (uint8_t)f->arg); break;
         case FLURM_FT_CONST16: flurm_pack16(b, (uint16_t)f->arg); break;
@@ -168,6 +202,9 @@ int flurm_table_unpack(const flurm_table_t *t, void *obj, flurm_buf_t *b)
         case FLURM_FT_BITMAP:
             flurm_unpack_bitmap(b, AT(obj, f->off, uint64_t *), AT(obj, f->aux, uint32_t));
             break;
+        case FLURM_FT_DOUBLE_ARRAY:
+            unpack_double_array(AT(obj, f->off, double *), AT(obj, f->aux, uint32_t), b);
+            break;
         case FLURM_FT_CONST8: flurm_unpack_skip(b, 1); break;
         case FLURM_FT_CONST16: flurm_unpack_skip(b, 2); break;
         case FLURM_FT_CONST32: flurm_unpack_skip(b, 4); break;
@@ -204,6 +241,7 @@ void flurm_table_free(const flurm_table_t *t, void *obj)
         case FLURM_FT_U32_ARRAY:
         case FLURM_FT_U64_ARRAY:
         case FLURM_FT_BITMAP:
+        case FLURM_FT_DOUBLE_ARRAY:
             free(*AT(obj, f->off, void *));
             break;
         case FLURM_FT_STR_ARRAY:

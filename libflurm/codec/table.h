@@ -24,6 +24,8 @@ typedef enum flurm_ftype {
     FLURM_FT_U32_ARRAY,  /* uint32_t * + uint32_t count member (aux)                 */
     FLURM_FT_U64_ARRAY,  /* uint64_t * + uint32_t count member (aux)                 */
     FLURM_FT_BITMAP,     /* uint64_t * words + uint32_t nbits member (aux)           */
+    FLURM_FT_DOUBLE_ARRAY, /* double * + uint32_t count member (aux); wire: u32 count
+                            (0 when NULL, as packdouble_array), each as FLURM_FT_DOUBLE */
     FLURM_FT_CONST8,     /* no member: packs ARG; unpack reads and ignores it        */
     FLURM_FT_CONST16,
     FLURM_FT_CONST32,
@@ -87,6 +89,7 @@ void flurm_table_free(const flurm_table_t *t, void *obj);
 #define FLD_U16_ARRAY(T, m, cnt) FLD_COUNTED_(FLURM_FT_U16_ARRAY, T, m, uint16_t *, cnt)
 #define FLD_U32_ARRAY(T, m, cnt) FLD_COUNTED_(FLURM_FT_U32_ARRAY, T, m, uint32_t *, cnt)
 #define FLD_U64_ARRAY(T, m, cnt) FLD_COUNTED_(FLURM_FT_U64_ARRAY, T, m, uint64_t *, cnt)
+#define FLD_DOUBLE_ARRAY(T, m, cnt) FLD_COUNTED_(FLURM_FT_DOUBLE_ARRAY, T, m, double *, cnt)
 #define FLD_BITMAP(T, m, nbits) FLD_COUNTED_(FLURM_FT_BITMAP, T, m, uint64_t *, nbits)
 #define FLD_CONST8(v, label) { .type = FLURM_FT_CONST8, .arg = (v), .name = label }
 #define FLD_CONST16(v, label) { .type = FLURM_FT_CONST16, .arg = (v), .name = label }

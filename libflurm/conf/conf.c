@@ -715,6 +715,10 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
             if (j == 4)
                 return fail(p, FLURM_EINVAL, file, line, "invalid partition State '%s'", v);
             pt->state = (flurm_conf_part_state_t)j;
+        } else if (!strcasecmp(k, "PriorityJobFactor")) {
+            if (num(p, file, line, k, v, UINT16_MAX, &x) != FLURM_OK)
+                return p->rc;
+            pt->priority_job_factor = (uint16_t)x;
         } else if (!strcasecmp(k, "PriorityTier")) {
             if (num(p, file, line, k, v, UINT16_MAX, &x) != FLURM_OK)
                 return p->rc;
@@ -1208,7 +1212,8 @@ static int run(const char *text, const char *path, flurm_conf_t **out, char **er
     conf_init_defaults(c);
     spec_init(&p.node_dflt);
     p.part_dflt = (flurm_conf_partition_t){ .max_time = FLURM_INFINITE, .default_time = FLURM_NO_VAL,
-                                           .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1 };
+                                           .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1,
+                                           .priority_job_factor = 1 };
     if (text) {
         const char *stored = NULL;
         if (add_file(&p, path, &stored) == FLURM_OK) {

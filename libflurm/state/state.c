@@ -1,6 +1,7 @@
 /* libflurm/state/state.c — see state.h. Pure: no clock, no I/O; time comes in with commands. */
 #include "state/state.h"
 
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@ enum {
     RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_JOB_FINISHED = 2084, RC_PRIO_RESET_FAIL = 2095,
 };
 
+typedef struct usage_rec {
+    uint32_t uid;
+    double usage;
+} usage_rec_t;
+
 struct flurm_state {
     const flurm_conf_t *conf;
     flurm_sched_host_t *sched_host;   /* borrowed; NULL = the built-in scheduler */
@@ -46,11 +52,17 @@ struct flurm_state {
     uint32_t dirty[4096];         /* ids of jobs changed since the last schedule pass */
     size_t ndirty, ndirty_cap;
     flurm_state_sched_stats_t sched;
+    usage_rec_t *usage;           /* fair share: decayed CPU-seconds per user (sorted by uid), as
+                                   * of usage_time */
+    size_t nusage, usage_cap;
+    time_t usage_time;            /* 0 = no command applied yet */
 };
 
 /* Defined further down, used by the appliers above them. */
 static bool job_on_node(const flurm_job_t *j, uint32_t node);
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
+static bool usage_accrues(const flurm_job_t *j);
+static void usage_advance(flurm_state_t *st, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
 static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
 static void env_intern(flurm_state_t *st, flurm_job_t *j);
@@ -356,6 +368,7 @@ void flurm_state_free(flurm_state_t *st)
         }
     free(st->nodes);
     free(st->parts);
+    free(st->usage);
     free(st);
 }
 
@@ -364,6 +377,23 @@ void flurm_state_free(flurm_state_t *st)
 static bool privileged(const flurm_state_t *st, uint32_t uid)
 {
     return uid == 0 || uid == st->conf->slurm_user_id;
+}
+
+static bool multifactor(const flurm_conf_t *c)
+{
+    return c->priority_type && strcmp(c->priority_type, "priority/multifactor") == 0;
+}
+
+/* priority_basic.c priority_p_set: the next priority down, lowered by a positive nice unless that
+ * would leave it below 1, raised by a negative one; at least 1. */
+static uint32_t basic_nice(uint32_t prio, uint32_t nice)
+{
+    if (nice == FLURM_NO_VAL)
+        return prio;
+    int64_t off = (int64_t)nice - FLURM_NICE_OFFSET, p = prio;
+    if (off <= 0 || p > off + 1)
+        p -= off;
+    return p < 1 ? 1 : p > TOP_PRIORITY ? TOP_PRIORITY : (uint32_t)p;
 }
 
 static int32_t part_by_name(const flurm_conf_t *c, const char *name)
@@ -684,6 +714,8 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
         j->priority = d->priority;
     } else {
         j->priority = --st->lowest_prio;
+        if (!multifactor(st->conf))
+            j->priority = basic_nice(j->priority, d->nice);
     }
     j->time_limit = effective_time_limit(st, j);
     if (job_insert(st, j)) {
@@ -859,8 +891,10 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
             goto out;
         }
     }
-    if (u->nice != FLURM_NO_VAL && u->nice < 0x80000000u && !admin) {
-        rc = RC_INVALID_NICE;   /* a negative nice needs privilege */
+    /* job_mgr.c _update_job: a negative nice needs an operator, refused with
+     * ESLURM_ACCESS_DENIED (at submit it is ESLURM_INVALID_NICE, validate_job_create_req) */
+    if (u->nice != FLURM_NO_VAL && u->nice < FLURM_NICE_OFFSET && !admin) {
+        rc = RC_ACCESS_DENIED;
         goto out;
     }
 
@@ -881,6 +915,8 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
     } else if (u->priority == FLURM_INFINITE) {
         if (j->priority == 0) {
             j->priority = --st->lowest_prio;
+            if (!multifactor(st->conf))
+                j->priority = basic_nice(j->priority, d->nice);   /* a new nice moves it below */
             j->state_reason = FLURM_WAIT_NO_REASON;
         }
     } else if (u->priority != FLURM_NO_VAL) {
@@ -888,8 +924,16 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         if (j->state_reason == FLURM_WAIT_HELD || j->state_reason == FLURM_WAIT_HELD_USER)
             j->state_reason = FLURM_WAIT_NO_REASON;
     }
-    if (u->nice != FLURM_NO_VAL)
+    if (u->nice != FLURM_NO_VAL) {
+        uint32_t was = d->nice == FLURM_NO_VAL ? FLURM_NICE_OFFSET : d->nice;
+        /* priority/basic (job_mgr.c _update_job): the priority moves by the change of nice,
+         * to at least 2. A held job stays held (slurmctld would release it: 0 + delta). */
+        if (j->priority && was != u->nice && !multifactor(st->conf)) {
+            int64_t p = (int64_t)j->priority + was - u->nice;
+            j->priority = p < 2 ? 2 : p > TOP_PRIORITY ? TOP_PRIORITY : (uint32_t)p;
+        }
         d->nice = u->nice;
+    }
     if (u->name)
         replace_str(&d->name, u->name);
     if (u->comment)
@@ -1101,6 +1145,8 @@ static void node_settle(flurm_node_rt_t *n, time_t now)
 
 static void job_release(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
+    if (usage_accrues(j))
+        usage_advance(st, now);
     for (uint32_t i = 0; j->nodes && i < j->nnodes; i++) {
         flurm_node_rt_t *n = &st->nodes[j->nodes[i]];
         n->alloc_cpus -= j->cpus_per_node <= n->alloc_cpus ? j->cpus_per_node : n->alloc_cpus;
@@ -1316,6 +1362,7 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
             }
         }
     }
+    usage_advance(st, c->now);   /* the running set changes now */
     j->job_state = FLURM_JOB_RUNNING;
     j->state_reason = FLURM_WAIT_NO_REASON;
     j->state_desc = NULL;
@@ -1509,6 +1556,213 @@ static uint32_t conf_u32(const flurm_conf_t *c, const char *key)
     return v ? (uint32_t)strtoul(v, NULL, 10) : 0;
 }
 
+/* ---------------------------------------------------------------- fair-share usage
+ *
+ * Each user's decayed CPU-seconds, replicated: usage moves forward only inside apply(), to the
+ * command's time, and only where the set of jobs holding nodes changes (JOB_START, and every
+ * path that releases an allocation: JOB_END, a lost node, ...); flurm_state_plan reads it as
+ * of the plan time without changing it.
+ * Between two instants every running job adds its allocated CPUs times the decay-weighted
+ * length of the interval, exactly: with half-life H the usage u(t) obeys du/dt = cpus -
+ * u ln2 / H, so advancing by dt multiplies u by d = 2^(-dt/H) and adds cpus * H/ln2 * (1 - d);
+ * how the time is cut into intervals does not change the result. H = 0 (PriorityDecayHalfLife=0)
+ * means no decay: cpus * dt. PriorityUsageResetPeriod (DAILY/WEEKLY/MONTHLY/QUARTERLY/YEARLY,
+ * at UTC boundaries; slurmctld uses local time) zeroes every user's usage when crossed.
+ *
+ * slurmctld 22.05 keeps this per association and only with slurmdbd; without it
+ * (priority_multifactor.c init()) it logs "PriorityWeightFairshare can only be used with
+ * SlurmDBD, ignoring" and uses fair-share weight 0. FLURM instead treats every user as an
+ * association with equal shares under root (classic fair share: F = 2^(-U/S), U = the user's
+ * share of all usage, S = 1 / number of users with usage or a pending job). */
+
+static int64_t halflife_secs(const flurm_conf_t *c)
+{
+    const char *v = flurm_conf_get(c, "PriorityDecayHalfLife");
+    uint32_t mins;
+    if (!v)
+        return 7 * 86400;
+    if (flurm_time_str2mins(v, &mins) != FLURM_OK || mins == FLURM_INFINITE)
+        return 7 * 86400;
+    return (int64_t)mins * 60;
+}
+
+/* The last PriorityUsageResetPeriod boundary at or before T; 0 = no reset configured. */
+static time_t usage_reset_boundary(const flurm_conf_t *c, time_t t)
+{
+    const char *v = flurm_conf_get(c, "PriorityUsageResetPeriod");
+    if (!v || t <= 0)
+        return 0;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 0;
+    tm.tm_sec = tm.tm_min = tm.tm_hour = 0;
+    if (!strcasecmp(v, "DAILY")) {
+    } else if (!strcasecmp(v, "WEEKLY")) {
+        tm.tm_mday -= tm.tm_wday;   /* Sunday 00:00, as slurmctld */
+    } else if (!strcasecmp(v, "MONTHLY")) {
+        tm.tm_mday = 1;
+    } else if (!strcasecmp(v, "QUARTERLY")) {
+        tm.tm_mday = 1;
+        tm.tm_mon -= tm.tm_mon % 3;
+    } else if (!strcasecmp(v, "YEARLY")) {
+        tm.tm_mday = 1;
+        tm.tm_mon = 0;
+    } else {
+        return 0;   /* NONE; NOW (reset at slurmctld start) cannot be replicated */
+    }
+    return timegm(&tm);
+}
+
+/* A job uses its allocation while it holds it (running, or completing until its end report;
+ * slurmctld counts up to the end time). Usage is brought forward exactly where this changes:
+ * apply_job_start before a job takes nodes, job_release before one gives them back. */
+static bool usage_accrues(const flurm_job_t *j)
+{
+    return j->nodes && ((j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_RUNNING ||
+                        (j->job_state & FLURM_JOB_COMPLETING));
+}
+
+static int usage_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const usage_rec_t *)a)->uid, y = ((const usage_rec_t *)b)->uid;
+    return x < y ? -1 : x > y;
+}
+
+/* UID's record in V[0..N), sorted by uid, or NULL. */
+static usage_rec_t *usage_find(usage_rec_t *v, size_t n, uint32_t uid)
+{
+    usage_rec_t key = { .uid = uid };
+    return n ? bsearch(&key, v, n, sizeof *v, usage_cmp) : NULL;
+}
+
+/* Gives UID a zero record in V (sorted, *N records, room for one more) unless it has one; the
+ * records appended since SORTED are unsorted until usage_sort. */
+static void usage_add_user(usage_rec_t *v, size_t sorted, size_t *n, uint32_t uid)
+{
+    if (usage_find(v, sorted, uid))
+        return;
+    for (size_t i = sorted; i < *n; i++)
+        if (v[i].uid == uid)
+            return;
+    v[(*n)++] = (usage_rec_t){ .uid = uid };
+}
+
+static void usage_sort(usage_rec_t *v, size_t sorted, size_t n)
+{
+    if (n > sorted)
+        qsort(v, n, sizeof *v, usage_cmp);
+}
+
+/* Moves V (N records sorted by uid, as of FROM) forward to TO in place; every user of a job
+ * holding nodes gets a record (the caller leaves room for one per such job). */
+static void usage_forward(const flurm_state_t *st, usage_rec_t *v, size_t *n, time_t from, time_t to)
+{
+    if (to <= from)
+        return;
+    time_t reset = usage_reset_boundary(st->conf, to);
+    if (reset > from) {
+        for (size_t i = 0; i < *n; i++)
+            v[i].usage = 0;
+        from = reset;
+    }
+    double dt = (double)(to - from);
+    int64_t hl = halflife_secs(st->conf);
+    double d = hl > 0 ? exp2(-dt / (double)hl) : 1.0;
+    double w = hl > 0 ? (double)hl / M_LN2 * (1.0 - d) : dt;
+    for (size_t i = 0; i < *n; i++)
+        v[i].usage *= d;
+    size_t sorted = *n;
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i] && usage_accrues(st->jobs[i]))
+            usage_add_user(v, sorted, n, st->jobs[i]->user_id);
+    usage_sort(v, sorted, *n);
+    for (size_t i = 0; i < st->njobs; i++) {
+        const flurm_job_t *j = st->jobs[i];
+        if (j && usage_accrues(j))
+            usage_find(v, *n, j->user_id)->usage += (double)j->cpus_per_node * j->nnodes * w;
+    }
+}
+
+/* Running jobs whose user has no usage record yet (upper bound: running jobs). */
+static size_t usage_new_users_max(const flurm_state_t *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->njobs; i++) {
+        const flurm_job_t *j = st->jobs[i];
+        if (j && usage_accrues(j))
+            n++;
+    }
+    return n;
+}
+
+/* Brings the replicated usage forward to command time NOW (apply() only). On allocation
+ * failure usage stays where it was and is brought forward by a later command instead. */
+static void usage_advance(flurm_state_t *st, time_t now)
+{
+    if (!st->usage_time) {
+        st->usage_time = now;   /* the first job starts: nothing accrued before */
+        return;
+    }
+    if (now <= st->usage_time)
+        return;   /* same second, or a command stamped earlier (leader change): nothing to add */
+    size_t need = st->nusage + usage_new_users_max(st);
+    if (need > st->usage_cap) {
+        usage_rec_t *p = realloc(st->usage, need * sizeof *p);
+        if (!p)
+            return;
+        st->usage = p;
+        st->usage_cap = need;
+    }
+    usage_forward(st, st->usage, &st->nusage, st->usage_time, now);
+    st->usage_time = now;
+}
+
+int flurm_state_user_usage(const flurm_state_t *st, uint32_t uid, time_t now, double *usage)
+{
+    size_t n = st->nusage, cap = n + usage_new_users_max(st);
+    usage_rec_t *v = malloc((cap ? cap : 1) * sizeof *v);
+    if (!v)
+        return FLURM_ENOMEM;
+    if (n)
+        memcpy(v, st->usage, n * sizeof *v);
+    if (st->usage_time)
+        usage_forward(st, v, &n, st->usage_time, now);
+    const usage_rec_t *r = usage_find(v, n, uid);
+    *usage = r ? r->usage : 0;
+    free(v);
+    return FLURM_OK;
+}
+
+/* The scheduler's fair-share input as of NOW: every user with usage or a job in the view
+ * (ascending uid), equal shares, usage as a fraction of the total. */
+static int view_usage(const flurm_state_t *st, time_t now, arena_t *a, flurm_sched_input_t *in)
+{
+    if (in->params.priority_type != FLURM_SCHED_PRIORITY_MULTIFACTOR || !in->params.weight_fairshare)
+        return FLURM_OK;
+    size_t n = st->nusage, cap = n + usage_new_users_max(st) + in->njobs;
+    usage_rec_t *v = arena_alloc(a, (cap ? cap : 1) * sizeof *v);
+    flurm_sched_usage_t *u = arena_alloc(a, (cap ? cap : 1) * sizeof *u);
+    if (!v || !u)
+        return FLURM_ENOMEM;
+    if (n)
+        memcpy(v, st->usage, n * sizeof *v);
+    if (st->usage_time)
+        usage_forward(st, v, &n, st->usage_time, now);
+    size_t sorted = n;
+    for (uint32_t i = 0; i < in->njobs; i++)
+        usage_add_user(v, sorted, &n, in->jobs[i].uid);
+    usage_sort(v, sorted, n);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += v[i].usage;
+    for (size_t i = 0; i < n; i++)
+        u[i] = (flurm_sched_usage_t){ .uid = v[i].uid, .usage = total > 0 ? v[i].usage / total : 0,
+                                      .shares = 1.0 / (double)n };
+    in->params.usage = u;
+    in->params.nusage = (uint32_t)n;
+    return FLURM_OK;
+}
+
 static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_t *pa)
 {
     const flurm_conf_t *c = st->conf;
@@ -1588,6 +1842,7 @@ static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t
         sp->default_time = prt->default_time == FLURM_NO_VAL ? 0 : prt->default_time;
         sp->max_nodes = cp->max_nodes;
         sp->priority_tier = cp->priority_tier;
+        sp->priority_job_factor = cp->priority_job_factor;
         sp->state = prt->state_up == FLURM_PARTITION_DOWN ? FLURM_SCHED_PART_DOWN
                   : prt->state_up == FLURM_PARTITION_INACTIVE ? FLURM_SCHED_PART_INACTIVE
                   : prt->state_up == FLURM_PARTITION_DRAIN ? FLURM_SCHED_PART_DRAIN
@@ -1710,7 +1965,7 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
     in->jobs = sj;
     in->njobs = n;
     *jobs = map;
-    return FLURM_OK;
+    return view_usage(st, now, a, in);
 }
 
 /* Records what the scheduler found for pending job J (not replicated, like state_desc): a
@@ -1762,6 +2017,32 @@ static void plan_result(flurm_state_t *st, flurm_job_t *j, const flurm_sched_job
     }
     if (changed)
         touch_jobs(st, now);
+}
+
+/* Keeps each pending job's multifactor priority and factors of this cycle (sprio, and the
+ * Priority= that squeue / scontrol show); a changed priority is a change to the job record. */
+static void plan_factors(flurm_state_t *st, const flurm_sched_input_t *in,
+                         const flurm_sched_output_t *out, flurm_job_t **map, time_t now)
+{
+    for (uint32_t k = 0; k < out->njobs && k < in->njobs; k++) {
+        if (in->jobs[k].state != FLURM_SCHED_JOB_PENDING)
+            continue;
+        flurm_job_t *j = map[k];
+        uint32_t before = j->factors.priority;
+        flurm_sched_job_factors(in, out, k, &j->factors);
+        if (j->factors.priority != before)
+            touch_jobs(st, now);
+    }
+}
+
+int flurm_state_job_factors(const flurm_state_t *st, uint32_t job_id, flurm_sched_factors_t *out)
+{
+    const flurm_job_t *j = flurm_state_find_job(st, job_id);
+    if (!j || j->purged || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING ||
+        !j->factors.job_id)
+        return FLURM_ENOENT;
+    *out = j->factors;
+    return FLURM_OK;
 }
 
 static void sched_stats_add(flurm_state_t *st, const flurm_sched_stats_t *s, time_t now, bool backfill)
@@ -1859,6 +2140,7 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
     for (uint32_t k = 0; k < out.njobs; k++)
         if (in.jobs[k].state == FLURM_SCHED_JOB_PENDING)
             plan_result(st, map[k], &out.jobs[k], now);
+    plan_factors(st, &in, &out, map, now);
     for (uint32_t i = 0; i < out.nstarts && nstart < max; i++) {
         const flurm_sched_start_t *ss = &out.starts[i];
         flurm_job_t *j = map[ss->job_index];
@@ -2093,7 +2375,8 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
 
 /* ---------------------------------------------------------------- snapshot */
 
-#define SNAP_VERSION 2
+/* 3: + fair-share usage after the partitions; 2 (no usage) still restores, with none. */
+#define SNAP_VERSION 3
 
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
 {
@@ -2172,6 +2455,16 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack32(out, st->parts[i].max_time);
         flurm_pack32(out, st->parts[i].default_time);
     }
+    /* doubles as their IEEE bits: a restored controller must compute exactly what one that
+     * replayed the log computes */
+    flurm_pack_time(out, st->usage_time);
+    flurm_pack32(out, (uint32_t)st->nusage);
+    for (size_t i = 0; i < st->nusage; i++) {
+        uint64_t bits;
+        memcpy(&bits, &st->usage[i].usage, sizeof bits);
+        flurm_pack32(out, st->usage[i].uid);
+        flurm_pack64(out, bits);
+    }
     return out->err;
 }
 
@@ -2183,7 +2476,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
     uint32_t njobs;
     flurm_buf_view(&b, data, len);
     flurm_unpack8(&b, &ver);
-    if (!b.err && ver != SNAP_VERSION)
+    if (!b.err && ver != SNAP_VERSION && ver != 2)
         return FLURM_EPROTO;
     /* Build into a fresh state and swap, so a bad snapshot leaves ST untouched. */
     flurm_state_t *ns = flurm_state_new(c);
@@ -2299,6 +2592,24 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         if (!b.err && pi >= 0)
             ns->parts[pi] = rt;
         free(name);
+    }
+    if (ver >= 3) {
+        uint32_t nu = 0;
+        flurm_unpack_time(&b, &ns->usage_time);
+        flurm_unpack32(&b, &nu);
+        if (!b.err && nu > flurm_buf_remaining(&b) / 12)
+            b.err = FLURM_ETRUNC;
+        if (!b.err && nu && !(ns->usage = calloc(nu, sizeof *ns->usage)))
+            b.err = FLURM_ENOMEM;
+        for (uint32_t i = 0; i < nu && !b.err; i++) {
+            uint64_t bits = 0;
+            flurm_unpack32(&b, &ns->usage[i].uid);
+            flurm_unpack64(&b, &bits);
+            memcpy(&ns->usage[i].usage, &bits, sizeof bits);
+            ns->nusage = i + 1;
+        }
+        ns->usage_cap = ns->nusage;
+        usage_sort(ns->usage, 0, ns->nusage);
     }
     if (b.err) {
         int err = b.err;

@@ -23,6 +23,7 @@
 #include <flurm/buf.h>
 #include <flurm/conf.h>
 #include <flurm/msg.h>
+#include <flurm/sched.h>
 
 #define FLURM_CMD_VERSION 1
 /* Internal command kinds live above every SLURM message type in use. */
@@ -121,6 +122,8 @@ typedef struct flurm_job {
     uint32_t nplanned_nodes;
     struct flurm_env_blob *env;  /* desc->environment is this shared, read-only copy (or NULL:
                                   * the desc owns its own) */
+    flurm_sched_factors_t factors; /* multifactor: the last plan's priority and factors while
+                                  * pending (job_id 0 = none; flurm_state_plan, not replicated) */
 } flurm_job_t;
 
 typedef struct flurm_node_rt {
@@ -175,6 +178,12 @@ struct flurm_sched_host;
 void flurm_state_set_scheduler(flurm_state_t *st, struct flurm_sched_host *h);
 
 /* ---- reads (loop thread) ---- */
+/* Fair share: UID's decayed usage in CPU-seconds as of NOW (running jobs accrue up to NOW;
+ * PriorityDecayHalfLife, default 7 days, 0 = none). Reads only. FLURM_ENOMEM. */
+/* JOB_ID's multifactor priority factors from the last flurm_state_plan (sprio). FLURM_ENOENT
+ * when there is no such job, it is not pending, or no plan computed them (priority/basic). */
+int flurm_state_job_factors(const flurm_state_t *st, uint32_t job_id, flurm_sched_factors_t *out);
+int flurm_state_user_usage(const flurm_state_t *st, uint32_t uid, time_t now, double *usage);
 const flurm_conf_t *flurm_state_conf(const flurm_state_t *st);
 flurm_job_t *flurm_state_find_job(const flurm_state_t *st, uint32_t job_id);
 /* Jobs in id order; skips purged ones. */

@@ -695,6 +695,79 @@ static void test_req_encode_frames_a_message(void **state)
     flurm_buf_release(&b);
 }
 
+/* sprio's REQUEST/RESPONSE_PRIORITY_FACTORS as the real slurmctld answered them
+ * (sprio/command.txt): filters, the factor values, nice, and both empty forms. */
+static void test_req_priority_factors_fixtures_decode_and_repack(void **state)
+{
+    (void)state;
+    void *msg;
+    flurm_frame_t f = frame_of(fixture_find(&fixtures_all, "sprio/01-request.bin"));
+    assert_int_equal(f.hdr.msg_type, FLURM_REQUEST_PRIORITY_FACTORS);
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    flurm_priority_factors_request_msg_t *rq = msg;
+    assert_null(rq->job_ids);   /* plain sprio: no filter, count NO_VAL */
+    assert_null(rq->uids);
+    assert_null(rq->partitions);
+    flurm_msg_free(f.hdr.msg_type, msg);
+
+    f = frame_of(fixture_find(&fixtures_all, "sprio/02-request.bin"));
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    rq = msg;
+    assert_int_equal(rq->job_ids_count, 1);
+    assert_int_equal(rq->job_ids[0], 3);
+    assert_null(rq->uids);
+    flurm_msg_free(f.hdr.msg_type, msg);
+
+    f = frame_of(fixture_find(&fixtures_all, "sprio/03-request.bin"));
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    rq = msg;
+    assert_null(rq->job_ids);
+    assert_int_equal(rq->uids_count, 1);
+    assert_int_equal(rq->uids[0], 65534);   /* -u nobody */
+    flurm_msg_free(f.hdr.msg_type, msg);
+
+    /* sprio -j 3: one job, weighted factors, nice 100 on top of NICE_OFFSET */
+    f = frame_of(fixture_find(&fixtures_all, "sprio/02-response.bin"));
+    assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_PRIORITY_FACTORS);
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    flurm_priority_factors_response_msg_t *rs = msg;
+    assert_int_equal(rs->factors_count, 1);
+    const flurm_priority_factors_t *pf = &rs->factors[0];
+    assert_int_equal(pf->job_id, 3);
+    assert_int_equal(pf->user_id, 0);
+    assert_true(pf->priority_js == 2000.0);
+    assert_true(pf->priority_part == 3000.0);
+    assert_true(pf->priority_age == 0.0 && pf->priority_fs == 0.0 && pf->direct_prio == 0.0);
+    assert_int_equal(pf->priority_site, FLURM_NICE_OFFSET);
+    assert_int_equal(pf->nice, FLURM_NICE_OFFSET + 100);
+    assert_int_equal(pf->tres_cnt, 0);
+    assert_string_equal(pf->partition, "debug");
+    flurm_msg_free(f.hdr.msg_type, msg);
+
+    f = frame_of(fixture_find(&fixtures_all, "sprio/01-response.bin"));
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    rs = msg;
+    assert_int_equal(rs->factors_count, 3);
+    assert_int_equal(rs->factors[0].job_id, 2);
+    assert_int_equal(rs->factors[2].job_id, 4);
+    assert_true(rs->factors[0].priority_js == 1500.0);
+    flurm_msg_free(f.hdr.msg_type, msg);
+
+    /* no match: the list is absent (NO_VAL), and a NULL list packs to the same 4 bytes */
+    f = frame_of(fixture_find(&fixtures_all, "sprio/03-response.bin"));
+    assert_int_equal(f.hdr.body_length, 4);
+    assert_int_equal(flurm_msg_unpack(f.hdr.msg_type, f.body, f.hdr.body_length, &msg), FLURM_OK);
+    assert_null(((flurm_priority_factors_response_msg_t *)msg)->factors);
+    flurm_msg_free(f.hdr.msg_type, msg);
+    flurm_priority_factors_response_msg_t empty = { 0 };
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    assert_int_equal(flurm_msg_pack(FLURM_RESPONSE_PRIORITY_FACTORS, &empty, &b), FLURM_OK);
+    assert_int_equal(b.size, 4);
+    assert_memory_equal(b.data, f.body, 4);
+    flurm_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_req_admin_requests_round_trip),
         cmocka_unit_test(test_req_registry_classifies_types),
         cmocka_unit_test(test_req_encode_frames_a_message),
+        cmocka_unit_test(test_req_priority_factors_fixtures_decode_and_repack),
     };
     return cmocka_run_group_tests(tests, fixtures_group_setup, fixtures_group_teardown);
 }

@@ -3,6 +3,7 @@
  * JOB_START decisions it yields, job ends, kills of running jobs, draining busy nodes, dead nodes
  * (requeue / NODE_FAIL), array task splitting and throttling, snapshot/restore of allocations,
  * and determinism of a log mixing all of these. */
+#include <math.h>
 #include <signal.h>
 
 #include "state_fixtures.h"
@@ -1617,6 +1618,194 @@ static void check_lifecycle_determinism(uint64_t seed)
     free(l.rcs);
 }
 
+/* ------------------------------------------------------------------ fair share and nice */
+
+/* One 1-CPU node, priority/multifactor with only the fair-share (or nice) weight, half-life
+ * HALF (a PriorityDecayHalfLife value). */
+static flurm_conf_t *multifactor_conf(const char *half, uint32_t w_fairshare)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "SlurmctldHost=ctl\nSlurmUser=root\nNodeName=n1 CPUs=1 RealMemory=1000\n"
+             "PartitionName=debug Nodes=n1 Default=YES\nPriorityType=priority/multifactor\n"
+             "PriorityWeightFairshare=%u\nPriorityWeightAge=0\nPriorityWeightJobSize=0\n"
+             "PriorityWeightPartition=0\nPriorityDecayHalfLife=%s\n",
+             w_fairshare, half);
+    flurm_conf_t *c = parse_conf(text);
+    assert_non_null(c);
+    return c;
+}
+
+/* UID's job runs alone on n1 from START to END (both command times). */
+static uint32_t run_job(flurm_state_t *st, uint32_t uid, time_t start, time_t end)
+{
+    uint32_t id = submit_plain(st, start - 1, uid)->job_id;
+    assert_int_equal(plan_apply(st, start), 1);
+    assert_int_equal(job(st, id)->job_state, FLURM_JOB_RUNNING);
+    assert_int_equal(apply_end(st, end, id, N1, FLURM_END_COMPLETED, 0), 0);
+    return id;
+}
+
+static double usage_at(const flurm_state_t *st, uint32_t uid, time_t now)
+{
+    double u = -1;
+    assert_int_equal(flurm_state_user_usage(st, uid, now, &u), FLURM_OK);
+    return u;
+}
+
+static void check_fairshare_order(uint32_t w_fairshare, uint32_t want_first_uid)
+{
+    flurm_conf_t *c = multifactor_conf("1:00:00", w_fairshare);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    run_job(st, UID_ALICE, T0 + 10, T0 + 1810);   /* half an hour of Alice's */
+    /* Alice queues first, Bob after her; the node is free for one of them. */
+    uint32_t a = submit_plain(st, T0 + 1900, UID_ALICE)->job_id;
+    uint32_t b = submit_plain(st, T0 + 1901, UID_BOB)->job_id;
+    assert_int_equal(plan_apply(st, T0 + 1902), 1);
+    uint32_t first = job(st, a)->job_state == FLURM_JOB_RUNNING ? a : b;
+    assert_int_equal(job(st, first)->user_id, want_first_uid);
+    assert_int_equal(job(st, first == a ? b : a)->job_state, FLURM_JOB_PENDING);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
+static void test_lifecycle_fairshare_light_user_outranks_heavy_user(void **s)
+{
+    (void)s;
+    check_fairshare_order(10000, UID_BOB);
+    check_fairshare_order(0, UID_ALICE);   /* without the weight: submit order */
+}
+
+static void test_lifecycle_fairshare_factors_follow_usage_share(void **s)
+{
+    (void)s;
+    flurm_conf_t *c = multifactor_conf("1:00:00", 10000);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    uint32_t hog = submit_plain(st, T0 + 5, UID_ALICE)->job_id;
+    assert_int_equal(plan_apply(st, T0 + 10), 1);
+    uint32_t a = submit_plain(st, T0 + 20, UID_ALICE)->job_id;
+    uint32_t b = submit_plain(st, T0 + 21, UID_BOB)->job_id;
+    /* Alice's running job is all the usage there is: U = 1, S = 1/2, F = 2^-2. */
+    assert_int_equal(plan_apply(st, T0 + 600), 0);
+    flurm_sched_factors_t fa, fb;
+    assert_int_equal(flurm_state_job_factors(st, a, &fa), FLURM_OK);
+    assert_int_equal(flurm_state_job_factors(st, b, &fb), FLURM_OK);
+    assert_true(fabs(fa.fairshare - 2500.0) < 1e-6);
+    assert_true(fabs(fb.fairshare - 10000.0) < 1e-6);
+    assert_int_equal(fa.priority, 2500);
+    assert_int_equal(fb.priority, 10000);
+    assert_int_equal(fa.job_id, a);
+    /* A running job has no factors to show (sprio lists pending jobs only). */
+    assert_int_equal(flurm_state_job_factors(st, hog, &fa), FLURM_ENOENT);
+    assert_int_equal(flurm_state_job_factors(st, 999, &fa), FLURM_ENOENT);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
+static void test_lifecycle_fairshare_usage_halves_every_half_life(void **s)
+{
+    (void)s;
+    flurm_conf_t *c = multifactor_conf("1:00:00", 10000);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    run_job(st, UID_ALICE, T0 + 10, T0 + 110);
+    /* 100 CPU-seconds, decayed while they accrued: 3600/ln2 * (1 - 2^(-100/3600)) */
+    double at_end = usage_at(st, UID_ALICE, T0 + 110);
+    assert_true(fabs(at_end - 3600.0 / M_LN2 * (1.0 - exp2(-100.0 / 3600.0))) < 1e-9);
+    assert_true(at_end > 99.0 && at_end < 100.0);
+    assert_true(fabs(usage_at(st, UID_ALICE, T0 + 110 + 3600) - at_end / 2) < 1e-9);
+    assert_true(fabs(usage_at(st, UID_ALICE, T0 + 110 + 7200) - at_end / 4) < 1e-9);
+    assert_true(usage_at(st, UID_BOB, T0 + 110) == 0.0);
+    /* A running job counts up to the time asked about; reading changes nothing. */
+    uint32_t id = submit_plain(st, T0 + 200, UID_BOB)->job_id;
+    assert_int_equal(plan_apply(st, T0 + 300), 1);
+    assert_true(usage_at(st, UID_BOB, T0 + 400) > 99.0);
+    assert_true(usage_at(st, UID_BOB, T0 + 300) == 0.0);
+
+    /* The usage is replicated: a snapshot restores it bit for bit, and the older snapshot
+     * version (2, without usage) still loads, with none. */
+    flurm_buf_t snap3;
+    snap(st, &snap3);
+    flurm_state_t *r = flurm_state_new(c);
+    assert_int_equal(flurm_state_restore(r, snap3.data, snap3.size), FLURM_OK);
+    assert_true(usage_at(r, UID_ALICE, T0 + 5000) == usage_at(st, UID_ALICE, T0 + 5000));
+    assert_true(usage_at(r, UID_BOB, T0 + 5000) == usage_at(st, UID_BOB, T0 + 5000));
+    /* v3 ends with: time usage_time, u32 count, count x (u32 uid, u64 usage bits); one record:
+     * usage moved last when Bob's job started, before it had accrued any */
+    size_t tail = 8 + 4 + 1 * 12;
+    snap3.data[0] = 2;
+    flurm_state_t *old = flurm_state_new(c);
+    assert_int_equal(flurm_state_restore(old, snap3.data, snap3.size - tail), FLURM_OK);
+    assert_true(usage_at(old, UID_ALICE, T0 + 5000) == 0.0);
+    assert_int_equal(job(old, id)->job_state, FLURM_JOB_RUNNING);
+    flurm_buf_release(&snap3);
+    flurm_state_free(old);
+    flurm_state_free(r);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
+static void test_lifecycle_fairshare_no_decay_with_half_life_zero(void **s)
+{
+    (void)s;
+    flurm_conf_t *c = multifactor_conf("0", 10000);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    run_job(st, UID_ALICE, T0 + 10, T0 + 110);
+    assert_true(usage_at(st, UID_ALICE, T0 + 110) == 100.0);
+    assert_true(usage_at(st, UID_ALICE, T0 + 10 * 86400) == 100.0);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
+static void test_lifecycle_fairshare_usage_reset_daily_at_utc_midnight(void **s)
+{
+    (void)s;
+    char text[512];
+    snprintf(text, sizeof text,
+             "SlurmctldHost=ctl\nSlurmUser=root\nNodeName=n1 CPUs=1 RealMemory=1000\n"
+             "PartitionName=debug Nodes=n1 Default=YES\nPriorityType=priority/multifactor\n"
+             "PriorityWeightFairshare=1000\nPriorityDecayHalfLife=0\n"
+             "PriorityUsageResetPeriod=DAILY\n");
+    flurm_conf_t *c = parse_conf(text);
+    assert_non_null(c);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    const time_t midnight = 1700006400;   /* T0 is 2023-11-14 22:13:20 UTC */
+    run_job(st, UID_ALICE, T0 + 10, T0 + 110);
+    assert_true(usage_at(st, UID_ALICE, midnight - 1) == 100.0);
+    assert_true(usage_at(st, UID_ALICE, midnight) == 0.0);
+    /* a job across midnight keeps only what it used after it */
+    run_job(st, UID_BOB, midnight - 50, midnight + 30);
+    assert_true(usage_at(st, UID_BOB, midnight + 30) == 30.0);
+    assert_true(usage_at(st, UID_ALICE, midnight + 30) == 0.0);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
+static void test_lifecycle_nice_lowers_multifactor_priority_and_start_order(void **s)
+{
+    (void)s;
+    flurm_conf_t *c = multifactor_conf("1:00:00", 10000);
+    flurm_state_t *st = flurm_state_new(c);
+    register_all(st, T0);
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.nice = FLURM_NICE_OFFSET + 100;
+    uint32_t a = submit(st, T0 + 1, UID_ALICE, &d)->job_id;
+    uint32_t b = submit_plain(st, T0 + 2, UID_ALICE)->job_id;
+    assert_int_equal(plan_apply(st, T0 + 3), 1);
+    assert_int_equal(job(st, b)->job_state, FLURM_JOB_RUNNING);
+    flurm_sched_factors_t f;
+    assert_int_equal(flurm_state_job_factors(st, a, &f), FLURM_OK);
+    assert_int_equal(f.nice, 100);
+    assert_int_equal(f.priority, 10000 - 100);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
 static void test_lifecycle_apply_is_deterministic_and_recoverable(void **s)
 {
     (void)s;
@@ -1663,6 +1852,12 @@ int main(void)
         cmocka_unit_test(test_lifecycle_array_split_and_reserved_submit_id_do_not_collide),
         cmocka_unit_test(test_lifecycle_snapshot_restore_recomputes_allocations),
         cmocka_unit_test(test_lifecycle_apply_is_deterministic_and_recoverable),
+        cmocka_unit_test(test_lifecycle_fairshare_light_user_outranks_heavy_user),
+        cmocka_unit_test(test_lifecycle_fairshare_factors_follow_usage_share),
+        cmocka_unit_test(test_lifecycle_fairshare_usage_halves_every_half_life),
+        cmocka_unit_test(test_lifecycle_fairshare_no_decay_with_half_life_zero),
+        cmocka_unit_test(test_lifecycle_fairshare_usage_reset_daily_at_utc_midnight),
+        cmocka_unit_test(test_lifecycle_nice_lowers_multifactor_priority_and_start_order),
     };
     return cmocka_run_group_tests(tests, conf_setup, conf_teardown);
 }

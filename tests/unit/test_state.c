@@ -450,7 +450,7 @@ static void test_state_update_rejected_changes_nothing(void **s)
     } cases[] = {
         { UID_ALICE, 120, FLURM_NO_VAL, NULL, RC_ACCESS_DENIED },             /* raise own limit */
         { UID_ALICE, FLURM_NO_VAL, FLURM_NO_VAL, "nosuch", RC_INVALID_PARTITION },
-        { UID_ALICE, FLURM_NO_VAL, FLURM_NICE_OFFSET - 5, NULL, RC_INVALID_NICE },
+        { UID_ALICE, FLURM_NO_VAL, FLURM_NICE_OFFSET - 5, NULL, RC_ACCESS_DENIED }, /* negative nice */
         { UID_BOB, 10, FLURM_NO_VAL, NULL, RC_ACCESS_DENIED },                /* not the owner */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1414,9 +1414,39 @@ static void test_state_parse_array_spec_edge_cases(void **s)
     assert_int_equal(flurm_parse_array_spec(NULL, &bits, &n, &max), FLURM_EINVAL);
 }
 
+static void test_state_nice_moves_basic_priority(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    flurm_job_desc_msg_t d, u;
+    batch_desc(&d, UID_ALICE);
+    d.nice = FLURM_NICE_OFFSET + 100;
+    uint32_t a = submit(st, T0 + 1, UID_ALICE, &d)->job_id;
+    uint32_t b = submit_plain(st, T0 + 2, UID_ALICE)->job_id;
+    uint32_t pa = flurm_state_find_job(st, a)->priority, pb = flurm_state_find_job(st, b)->priority;
+    assert_int_equal(pb, pa + 100 - 1);   /* next one down, but a's nice took 100 off */
+    /* scontrol update Nice=: the priority moves by the difference (job_mgr.c _update_job) */
+    char id[16];
+    update_desc(&u, id, sizeof id, b);
+    u.nice = FLURM_NICE_OFFSET + 500;
+    assert_int_equal(update_job(st, T0 + 3, UID_ALICE, &u), 0);
+    assert_int_equal(flurm_state_find_job(st, b)->priority, pb - 500);
+    assert_int_equal(flurm_state_find_job(st, b)->desc->nice, FLURM_NICE_OFFSET + 500);
+    /* a negative nice needs an operator */
+    update_desc(&u, id, sizeof id, b);
+    u.nice = FLURM_NICE_OFFSET - 1;
+    assert_int_equal(update_job(st, T0 + 4, UID_ALICE, &u), RC_ACCESS_DENIED);
+    update_desc(&u, id, sizeof id, b);
+    u.nice = FLURM_NICE_OFFSET - 1;
+    assert_int_equal(update_job(st, T0 + 5, 0, &u), 0);
+    assert_int_equal(flurm_state_find_job(st, b)->priority, pb + 1);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_nice_moves_basic_priority),
         cmocka_unit_test(test_state_submit_assigns_reserved_id_pending_and_top_priority),
         cmocka_unit_test(test_state_submit_hold_is_user_hold),
         cmocka_unit_test(test_state_submit_root_may_submit_for_another_user),
