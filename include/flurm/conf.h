@@ -85,7 +85,21 @@ typedef struct flurm_conf_partition {
     uint16_t max_share;
     unsigned line;
     const char *file;
+    uint16_t preempt_mode; /* PreemptMode= as SLURM's PREEMPT_MODE_* bits; FLURM_NO_VAL16 = unset */
 } flurm_conf_partition_t;
+
+/* SLURM's PREEMPT_MODE_* bits (slurm.h). */
+#define FLURM_PREEMPT_MODE_OFF 0x0000
+#define FLURM_PREEMPT_MODE_SUSPEND 0x0001
+#define FLURM_PREEMPT_MODE_REQUEUE 0x0002
+#define FLURM_PREEMPT_MODE_CANCEL 0x0008
+#define FLURM_PREEMPT_MODE_WITHIN 0x4000
+#define FLURM_PREEMPT_MODE_GANG 0x8000
+
+/* Parses a PreemptMode value ("REQUEUE", "SUSPEND,GANG", "off"; case-insensitive, comma
+ * separated, as read_config.c preempt_mode_num()) into *OUT. FLURM_EINVAL for an unknown word
+ * or two base modes at once. */
+FLURM_API int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out);
 
 typedef struct flurm_conf_kv {
     char *key;        /* original spelling */

@@ -715,6 +715,11 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
             if (j == 4)
                 return fail(p, FLURM_EINVAL, file, line, "invalid partition State '%s'", v);
             pt->state = (flurm_conf_part_state_t)j;
+        } else if (!strcasecmp(k, "PreemptMode")) {
+            uint16_t m;
+            if (flurm_conf_preempt_mode_parse(v, &m) != FLURM_OK)
+                return fail(p, FLURM_EINVAL, file, line, "invalid PreemptMode '%s'", v);
+            pt->preempt_mode = m;
         } else if (!strcasecmp(k, "PriorityTier")) {
             if (num(p, file, line, k, v, UINT16_MAX, &x) != FLURM_OK)
                 return p->rc;
@@ -754,6 +759,35 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
             warn_unknown(p, k, file, line);
         }
     }
+    return FLURM_OK;
+}
+
+int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out)
+{
+    static const struct { const char *name; uint16_t bit; } words[] = {
+        { "off", FLURM_PREEMPT_MODE_OFF }, { "suspend", FLURM_PREEMPT_MODE_SUSPEND },
+        { "requeue", FLURM_PREEMPT_MODE_REQUEUE }, { "cancel", FLURM_PREEMPT_MODE_CANCEL },
+        { "gang", FLURM_PREEMPT_MODE_GANG }, { "within", FLURM_PREEMPT_MODE_WITHIN },
+    };
+    uint16_t m = 0;
+    int base = 0;
+    if (!s || !*s)
+        return FLURM_EINVAL;
+    for (const char *p = s; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t w = 0;
+        while (w < sizeof words / sizeof *words &&
+               (strlen(words[w].name) != len || strncasecmp(p, words[w].name, len)))
+            w++;
+        if (w == sizeof words / sizeof *words)
+            return FLURM_EINVAL;
+        m |= words[w].bit;
+        base += w >= 1 && w <= 3;
+        p += len + (p[len] == ',');
+    }
+    if (base > 1)
+        return FLURM_EINVAL;
+    *out = m;
     return FLURM_OK;
 }
 
@@ -1185,6 +1219,13 @@ static int finish(parser_t *p)
         return fail(p, FLURM_EINVAL, c->path, 0, "no SlurmctldHost configured");
     if (fill_defaults(p) != FLURM_OK)
         return p->rc;
+    const char *pm = flurm_conf_get(c, "PreemptMode");
+    uint16_t mode = 0;
+    if (pm && flurm_conf_preempt_mode_parse(pm, &mode) != FLURM_OK)
+        return fail(p, FLURM_EINVAL, c->path, 0, "PreemptMode=%s invalid", pm);
+    /* read_config.c: slurmctld refuses to start with it (checked against 22.05.8) */
+    if ((mode & FLURM_PREEMPT_MODE_SUSPEND) && !(mode & FLURM_PREEMPT_MODE_GANG))
+        return fail(p, FLURM_EINVAL, c->path, 0, "PreemptMode=SUSPEND requires GANG too");
     for (size_t i = 0; i < c->node_count; i++)
         if (!c->nodes[i].port)
             c->nodes[i].port = c->slurmd_port;
@@ -1208,7 +1249,8 @@ static int run(const char *text, const char *path, flurm_conf_t **out, char **er
     conf_init_defaults(c);
     spec_init(&p.node_dflt);
     p.part_dflt = (flurm_conf_partition_t){ .max_time = FLURM_INFINITE, .default_time = FLURM_NO_VAL,
-                                           .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1 };
+                                           .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1,
+                                           .preempt_mode = 0xFFFEu /* NO_VAL16 */ };
     if (text) {
         const char *stored = NULL;
         if (add_file(&p, path, &stored) == FLURM_OK) {
