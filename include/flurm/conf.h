@@ -162,6 +162,8 @@ typedef struct flurm_conf {
     size_t kv_count;
 
     struct flurm_conf_index *index_;   /* private: node name hash */
+    uint16_t preempt_mode;          /* global PreemptMode (FLURM_PREEMPT_MODE_* bits); default OFF.
+                                     * flurm_conf_get("PreemptMode") may name a partition's. */
 } flurm_conf_t;
 
 /* Parse the file PATH. On success *OUT is a new configuration (flurm_conf_free it).

@@ -269,6 +269,7 @@ static const key_def_t global_defs[] = {
     { "MessageTimeout", K_U16, F(message_timeout) },
     { "MinJobAge", K_U32, F(min_job_age) },
     { "PluginDir", K_STR, F(plugin_dir) },
+    { "PreemptMode", K_SPECIAL, 0 },
     { "PriorityType", K_STR, F(priority_type) },
     { "ReturnToService", K_U16, F(return_to_service) },
     { "SchedulerParameters", K_STR, F(scheduler_parameters) },
@@ -321,6 +322,11 @@ static int special_key(parser_t *p, const char *key, const char *v, const char *
 {
     flurm_conf_t *c = p->c;
     unsigned long long x = 0;
+    if (!strcasecmp(key, "PreemptMode")) {
+        if (flurm_conf_preempt_mode_parse(v, &c->preempt_mode) != FLURM_OK)
+            return fail(p, FLURM_EINVAL, file, line, "PreemptMode=%s invalid", v);
+        return FLURM_OK;
+    }
     if (!strcasecmp(key, "SlurmctldHost")) {
         /* "name" or "name(addr)" (read_config.c _parse_slurmctld_host) */
         const char *lp = strchr(v, '(');
@@ -1219,12 +1225,8 @@ static int finish(parser_t *p)
         return fail(p, FLURM_EINVAL, c->path, 0, "no SlurmctldHost configured");
     if (fill_defaults(p) != FLURM_OK)
         return p->rc;
-    const char *pm = flurm_conf_get(c, "PreemptMode");
-    uint16_t mode = 0;
-    if (pm && flurm_conf_preempt_mode_parse(pm, &mode) != FLURM_OK)
-        return fail(p, FLURM_EINVAL, c->path, 0, "PreemptMode=%s invalid", pm);
     /* read_config.c: slurmctld refuses to start with it (checked against 22.05.8) */
-    if ((mode & FLURM_PREEMPT_MODE_SUSPEND) && !(mode & FLURM_PREEMPT_MODE_GANG))
+    if ((c->preempt_mode & FLURM_PREEMPT_MODE_SUSPEND) && !(c->preempt_mode & FLURM_PREEMPT_MODE_GANG))
         return fail(p, FLURM_EINVAL, c->path, 0, "PreemptMode=SUSPEND requires GANG too");
     for (size_t i = 0; i < c->node_count; i++)
         if (!c->nodes[i].port)

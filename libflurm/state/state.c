@@ -770,7 +770,12 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         goto out;
     } else if (j->nodes) {
         /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
-         * that the processes are gone. */
+         * that the processes are gone. A job suspended by preemption holds nothing: it takes
+         * its share back for that while (the node may be briefly overbooked). */
+        if (j->sus_released) {
+            job_hold_nodes(st, j, c->now);
+            j->sus_released = false;
+        }
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
         j->job_state |= FLURM_JOB_COMPLETING;
     } else {
@@ -1075,6 +1080,13 @@ static const flurm_field_t start_fields[] = {
 };
 static FLURM_TABLE(start_table, flurm_cmd_start_t, start_fields);
 
+static const flurm_field_t preempt_fields[] = {
+    FLD_U32(flurm_cmd_preempt_t, job_id), FLD_U8(flurm_cmd_preempt_t, action),
+    FLD_U32(flurm_cmd_preempt_t, preemptor_id),
+};
+static FLURM_TABLE(preempt_table, flurm_cmd_preempt_t, preempt_fields);
+
+int flurm_cmd_preempt_pack(const flurm_cmd_preempt_t *m, flurm_buf_t *out) { return flurm_table_pack(&preempt_table, m, out); }
 int flurm_cmd_register_pack(const flurm_cmd_register_t *m, flurm_buf_t *out) { return flurm_table_pack(&register_table, m, out); }
 int flurm_cmd_start_pack(const flurm_cmd_start_t *m, flurm_buf_t *out) { return flurm_table_pack(&start_table, m, out); }
 int flurm_cmd_end_pack(const flurm_cmd_end_t *m, flurm_buf_t *out) { return flurm_table_pack(&end_table, m, out); }
@@ -1135,15 +1147,48 @@ static bool job_on_node(const flurm_job_t *j, uint32_t node)
     return false;
 }
 
+/* The job's --requeue, else JobRequeue (default 1). */
+static bool job_requeueable(const flurm_state_t *st, const flurm_job_t *j)
+{
+    uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
+    if (rq != FLURM_NO_VAL16)
+        return rq != 0;
+    const char *v = flurm_conf_get(st->conf, "JobRequeue");
+    return !v || strtoul(v, NULL, 10) != 0;
+}
+
+/* A requeued job's processes are gone (slurmctld batch_requeue_fini()): it pends again as if
+ * submitted now, held back until the job credential has expired (begin = now + 121 s, shown
+ * as reason BeginTime; checked against 22.05.8). */
+static void requeue_done(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    j->job_state = FLURM_JOB_PENDING;
+    j->submit_time = now;
+    j->eligible_time = now + 121;
+    j->start_time = j->end_time = 0;
+    j->state_reason = 9;   /* WAIT_TIME: BeginTime */
+    j->exit_code = 0;
+    j->suspend_time = 0;
+    j->pre_sus_time = j->tot_sus_time = 0;
+    touch_jobs(st, now);
+}
+
 /* Requeue (back to PENDING, restart count up) or NODE_FAIL a job whose node died, as
  * slurmctld does per the job's --requeue (JobRequeue default 1). */
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
-    bool cancelled = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_CANCELLED;
-    job_release(st, j, now);
+    uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+    bool cancelled = base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED;
+    if (!(base == FLURM_JOB_SUSPENDED && j->sus_released))
+        job_release(st, j, now);
+    j->sus_released = false;
     free(j->nodes);
     j->nodes = NULL;
     j->nnodes = 0;
+    if (base == FLURM_JOB_PENDING) {
+        requeue_done(st, j, now);   /* a preemption's requeue: its kill is as good as done */
+        return;
+    }
     if (cancelled)
         return;   /* it was already on its way out */
     uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
@@ -1171,14 +1216,25 @@ static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now)
      * goes with the end. Kept, a repeated report would release the nodes twice (another job's
      * share), purge would skip the record forever, array throttles would count it as running
      * and restore would hold its nodes again. */
-    job_release(st, j, now);
+    if (!(base == FLURM_JOB_SUSPENDED && j->sus_released))
+        job_release(st, j, now);
+    j->sus_released = false;
+    if (base == FLURM_JOB_PENDING) {
+        /* a preemption's requeue has finished: no NodeList while it pends again */
+        free(j->nodes);
+        j->nodes = NULL;
+        j->nnodes = 0;
+        requeue_done(st, j, now);
+        return;
+    }
     free(j->ran_on);
     j->ran_on = j->nodes;          /* shown as NodeList until the record is purged */
     j->nran_on = j->nnodes;
     j->nodes = NULL;
     j->nnodes = 0;
-    if (base == FLURM_JOB_CANCELLED) {
-        j->end_time = end;
+    if (base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED) {
+        if (base == FLURM_JOB_CANCELLED)
+            j->end_time = end;   /* a preempted job keeps its preemption time (slurmctld) */
     } else {
         uint32_t fin = e->state == FLURM_END_COMPLETED ? FLURM_JOB_COMPLETE
                      : e->state == FLURM_END_CANCELLED ? FLURM_JOB_CANCELLED
@@ -1199,6 +1255,70 @@ static uint32_t apply_job_end(flurm_state_t *st, const cmd_t *c)
     if (unpack_body(&end_table, c, &e))
         return RC_ERROR;
     end_job(st, &e, c->now);
+    return RC_OK;
+}
+
+/* Seconds a job has run before NOW, its suspensions left out (scontrol's RunTime). */
+static uint32_t run_secs(const flurm_job_t *j, time_t now)
+{
+    time_t from = j->suspend_time ? j->suspend_time : j->start_time;
+    return j->pre_sus_time + (uint32_t)(now > from && from ? now - from : 0);
+}
+
+static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_cmd_preempt_t m;
+    if (unpack_body(&preempt_table, c, &m))
+        return RC_ERROR;
+    flurm_job_t *j = flurm_state_find_job(st, m.job_id);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    bool running = j && j->nodes && base == FLURM_JOB_RUNNING && !(j->job_state & FLURM_JOB_COMPLETING);
+    if (!j || (m.action == FLURM_PREEMPT_RESUME ? !(base == FLURM_JOB_SUSPENDED && j->sus_released && j->nodes)
+                                                : !running))
+        return RC_TRANSITION_STATE_NO_UPDATE;   /* changed since the decision */
+    uint8_t action = m.action;
+    if (action == FLURM_PREEMPT_REQUEUE && !job_requeueable(st, j))
+        action = FLURM_PREEMPT_CANCEL;   /* slurm_job_preempt(): a job that may not requeue is killed */
+    switch (action) {
+    case FLURM_PREEMPT_CANCEL:
+        /* job_signal(preempt=true): PREEMPTED|COMPLETING (scontrol: COMPLETING, then
+         * PREEMPTED), EndTime = PreemptTime = now */
+        finish_job(st, j, FLURM_JOB_PREEMPTED, c->now);
+        j->job_state |= FLURM_JOB_COMPLETING;
+        j->preempt_time = c->now;
+        break;
+    case FLURM_PREEMPT_REQUEUE:
+        /* job_requeue(preempt=true): PENDING|COMPLETING (squeue CG) with the restart counted
+         * at once; requeue_done() once the node reports the processes gone */
+        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+        j->restart_cnt++;
+        j->preempt_time = 0;
+        j->state_reason = FLURM_WAIT_NO_REASON;
+        break;
+    case FLURM_PREEMPT_SUSPEND:
+        /* gang suspend: the preemptor takes its resources; it keeps where to resume */
+        j->pre_sus_time = run_secs(j, c->now);
+        j->suspend_time = c->now;
+        job_release(st, j, c->now);
+        j->job_state = FLURM_JOB_SUSPENDED;
+        j->sus_released = true;
+        break;
+    case FLURM_PREEMPT_RESUME:
+        /* the clock of its time limit stood still while it was suspended */
+        if (c->now > j->suspend_time) {
+            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
+            if (j->end_time)
+                j->end_time += c->now - j->suspend_time;
+        }
+        j->suspend_time = c->now;
+        j->job_state = FLURM_JOB_RUNNING;
+        j->sus_released = false;
+        job_hold_nodes(st, j, c->now);
+        break;
+    default:
+        return RC_ERROR;
+    }
+    touch_jobs(st, c->now);
     return RC_OK;
 }
 
@@ -1509,6 +1629,24 @@ static uint32_t conf_u32(const flurm_conf_t *c, const char *key)
     return v ? (uint32_t)strtoul(v, NULL, 10) : 0;
 }
 
+static flurm_sched_preempt_mode_t sched_preempt_mode(uint16_t m)
+{
+    switch (m & ~(FLURM_PREEMPT_MODE_GANG | FLURM_PREEMPT_MODE_WITHIN)) {
+    case FLURM_PREEMPT_MODE_SUSPEND: return FLURM_SCHED_PREEMPT_SUSPEND;
+    case FLURM_PREEMPT_MODE_REQUEUE: return FLURM_SCHED_PREEMPT_REQUEUE;
+    case FLURM_PREEMPT_MODE_CANCEL: return FLURM_SCHED_PREEMPT_CANCEL;
+    default: return FLURM_SCHED_PREEMPT_OFF;
+    }
+}
+
+/* Only preempt/partition_prio is implemented; preempt/qos (and none) never preempt. */
+bool flurm_state_preempt_enabled(const flurm_state_t *st)
+{
+    const char *t = flurm_conf_get(st->conf, "PreemptType");
+    return t && !strcmp(t, "preempt/partition_prio") &&
+           sched_preempt_mode(st->conf->preempt_mode) != FLURM_SCHED_PREEMPT_OFF;
+}
+
 static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_t *pa)
 {
     const flurm_conf_t *c = st->conf;
@@ -1533,6 +1671,10 @@ static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_
         pa->priority_max_age = mins * 60;
     const char *fs = flurm_conf_get(c, "PriorityFavorSmall");
     pa->priority_favor_small = fs && (!strcasecmp(fs, "yes") || !strcasecmp(fs, "true") || !strcmp(fs, "1"));
+    pa->preempt = flurm_state_preempt_enabled(st);
+    pa->preempt_mode = sched_preempt_mode(c->preempt_mode);
+    const char *pp = flurm_conf_get(c, "PreemptParameters");
+    pa->preempt_youngest_first = pp && strstr(pp, "youngest_first");
 }
 
 /* Nodes and partitions of the view. */
@@ -1593,6 +1735,8 @@ static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t
                   : prt->state_up == FLURM_PARTITION_DRAIN ? FLURM_SCHED_PART_DRAIN
                   : FLURM_SCHED_PART_UP;
         sp->max_share = cp->max_share & ~FLURM_CONF_SHARED_FORCE;
+        sp->preempt_mode = cp->preempt_mode == FLURM_NO_VAL16 ? FLURM_SCHED_PREEMPT_INHERIT
+                                                               : sched_preempt_mode(cp->preempt_mode);
         /* AllowGroups is enforced at submission (bin/flurmctld/rpc.c, with the group
          * database); the view leaves the partition open to what was accepted. */
     }
@@ -1664,7 +1808,9 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
             continue;
         flurm_sched_job_t *s = &sj[n];
         bool run = job_holds_nodes(j);
-        if (!run && !job_schedulable(j))
+        bool susp = !run && j->sus_released && j->nodes &&
+                    (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_SUSPENDED;
+        if (!run && !susp && !job_schedulable(j))
             continue;
         s->job_id = j->job_id;
         s->uid = j->user_id;
@@ -1678,15 +1824,20 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
         s->begin_time = j->eligible_time > now ? j->eligible_time : 0;
         s->partition = j->part_index >= 0 ? (uint32_t)j->part_index : 0;
         s->time_limit = j->time_limit ? j->time_limit : FLURM_SCHED_INFINITE;
-        if (run) {
+        if (run || susp) {
             if ((size_t)j->part_index >= st->conf->partition_count)
                 s->partition = 0;
-            s->state = FLURM_SCHED_JOB_RUNNING;
+            uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+            s->state = run ? FLURM_SCHED_JOB_RUNNING : FLURM_SCHED_JOB_SUSPENDED;
+            s->preempting = run && (base == FLURM_JOB_PENDING || base == FLURM_JOB_PREEMPTED);
+            s->start_time = j->start_time;
             s->alloc_nodes = j->nodes;
             s->nalloc_nodes = j->nnodes;
             s->alloc_cpus_per_node = j->cpus_per_node;
             s->alloc_mem_per_node = j->mem_per_node;
             s->end_time = j->end_time ? j->end_time : INT64_MAX;
+            if (susp && j->end_time)   /* when it would end if resumed now */
+                s->end_time = now + (j->end_time > j->suspend_time ? j->end_time - j->suspend_time : 0);
             if (j->desc && j->desc->tres_per_node && *j->desc->tres_per_node) {
                 flurm_sched_gres_t *g = arena_alloc(a, FLURM_SCHED_GRES_MAX * sizeof *g);
                 if (!g)
@@ -1847,7 +1998,15 @@ int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, 
 
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
 {
+    size_t np;
+    return flurm_state_plan_preempt(st, now, starts, max, NULL, 0, &np);
+}
+
+size_t flurm_state_plan_preempt(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max,
+                                flurm_cmd_preempt_t *preempts, size_t maxp, size_t *npreempts)
+{
     arena_t a = { 0 };
+    *npreempts = 0;
     flurm_sched_input_t in;
     flurm_sched_output_t out = { 0 };
     flurm_job_t **map = NULL;
@@ -1856,6 +2015,19 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
         (st->sched_host ? flurm_sched_host_run(st->sched_host, &in, &out) : flurm_sched_run(&in, &out)))
         goto done;
     sched_stats_add(st, &out.stats, now, in.params.backfill);
+    /* all of a cycle's preemptions or none: a start may rely on a suspension before it */
+    if (out.npreempts > maxp)
+        out.nstarts = 0;
+    for (uint32_t i = 0; i < out.npreempts && i < maxp; i++) {
+        const flurm_sched_preempt_t *pr = &out.preempts[i];
+        preempts[i] = (flurm_cmd_preempt_t){
+            .job_id = map[pr->job_index]->job_id, .preemptor_id = pr->preemptor_id,
+            .action = pr->mode == FLURM_SCHED_PREEMPT_CANCEL ? FLURM_PREEMPT_CANCEL
+                    : pr->mode == FLURM_SCHED_PREEMPT_REQUEUE ? FLURM_PREEMPT_REQUEUE
+                    : pr->mode == FLURM_SCHED_PREEMPT_SUSPEND ? FLURM_PREEMPT_SUSPEND : FLURM_PREEMPT_RESUME,
+        };
+        (*npreempts)++;
+    }
     for (uint32_t k = 0; k < out.njobs; k++)
         if (in.jobs[k].state == FLURM_SCHED_JOB_PENDING)
             plan_result(st, map[k], &out.jobs[k], now);
@@ -1912,6 +2084,7 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     case FLURM_CMD_NODE_REGISTER: res->rc = apply_register(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_START: res->rc = apply_job_start(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_END: res->rc = apply_job_end(st, &c); mark_all(st); break;
+    case FLURM_CMD_JOB_PREEMPT: res->rc = apply_preempt(st, &c); mark_all(st); break;
     default:
         return FLURM_EPROTO;
     }
@@ -2030,8 +2203,8 @@ static uint32_t *usable_per_partition(const flurm_state_t *st)
 
 static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usable, time_t now)
 {
-    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING)
-        return;
+    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING || (j->job_state & FLURM_JOB_COMPLETING))
+        return;   /* (a requeue still completing shows no reason, as in slurmctld) */
     uint16_t old = j->state_reason;
     const char *old_desc = j->state_desc;
     j->last_sched_eval = now;
@@ -2093,7 +2266,9 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
 
 /* ---------------------------------------------------------------- snapshot */
 
-#define SNAP_VERSION 2
+/* 3: per job preempt_time, suspend_time, pre_sus_time, tot_sus_time, sus_released after
+ * ran_on. Version 2 snapshots are still read (those fields zero). */
+#define SNAP_VERSION 3
 
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
 {
@@ -2139,6 +2314,11 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack16(out, j->restart_cnt);
         flurm_pack64(out, j->max_rss_kb);
         flurm_pack32_array(out, j->ran_on, j->ran_on ? j->nran_on : 0);
+        flurm_pack_time(out, j->preempt_time);
+        flurm_pack_time(out, j->suspend_time);
+        flurm_pack32(out, j->pre_sus_time);
+        flurm_pack32(out, j->tot_sus_time);
+        flurm_pack8(out, j->sus_released);
         desc.size = 0;
         if (j->desc)
             flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc, &desc);
@@ -2183,7 +2363,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
     uint32_t njobs;
     flurm_buf_view(&b, data, len);
     flurm_unpack8(&b, &ver);
-    if (!b.err && ver != SNAP_VERSION)
+    if (!b.err && ver != SNAP_VERSION && ver != 2)
         return FLURM_EPROTO;
     /* Build into a fresh state and swap, so a bad snapshot leaves ST untouched. */
     flurm_state_t *ns = flurm_state_new(c);
@@ -2232,6 +2412,15 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_unpack16(&b, &j->restart_cnt);
         flurm_unpack64(&b, &j->max_rss_kb);
         flurm_unpack32_array(&b, &j->ran_on, &j->nran_on);
+        if (ver >= 3) {
+            uint8_t rel = 0;
+            flurm_unpack_time(&b, &j->preempt_time);
+            flurm_unpack_time(&b, &j->suspend_time);
+            flurm_unpack32(&b, &j->pre_sus_time);
+            flurm_unpack32(&b, &j->tot_sus_time);
+            flurm_unpack8(&b, &rel);
+            j->sus_released = rel != 0;
+        }
         for (uint32_t k = 0; !b.err && k < j->nran_on; k++)
             if (j->ran_on[k] >= c->node_count)
                 b.err = FLURM_EPROTO;
@@ -2312,7 +2501,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         ns->nodes[i].njobs = 0;
     }
     for (size_t i = 0; i < ns->njobs; i++)
-        if (ns->jobs[i] && ns->jobs[i]->nodes)
+        if (ns->jobs[i] && ns->jobs[i]->nodes && !ns->jobs[i]->sus_released)
             job_hold_nodes(ns, ns->jobs[i], ns->nodes_changed);
     /* Effective time limits depend on the partitions' runtime limits (scontrol update
      * MaxTime=...), which come after the jobs in the snapshot: derive them only now. */

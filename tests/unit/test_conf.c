@@ -464,6 +464,7 @@ static void test_conf_preempt_mode_global_and_per_partition(void **state)
                                "NodeName=n1\nPartitionName=a Nodes=n1 PreemptMode=CANCEL\n"
                                "PartitionName=b Nodes=n1\n");
     assert_int_equal(c->partitions[0].preempt_mode, FLURM_PREEMPT_MODE_CANCEL);
+    assert_int_equal(c->preempt_mode, FLURM_PREEMPT_MODE_REQUEUE);   /* the global line's */
     assert_int_equal(c->partitions[1].preempt_mode, 0xFFFE);   /* NO_VAL16: the global mode */
     flurm_conf_free(c);
     /* slurmctld 22.05 refuses to start: "PreemptMode=SUSPEND requires GANG too" */
