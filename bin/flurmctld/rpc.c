@@ -236,6 +236,13 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
             j->nplanned_nodes ? ctl_node_names(ctl->conf, j->planned_nodes, j->nplanned_nodes) : NULL;
     }
     rec->end_time = j->end_time;
+    rec->preempt_time = j->preempt_time;
+    rec->suspend_time = j->suspend_time;
+    rec->pre_sus_time = j->pre_sus_time;
+    /* slurmctld sets it at the start when preemption is on (scontrol then prints
+     * PreemptEligibleTime/PreemptTime); a requeue clears it */
+    if (!pending && j->start_time && flurm_state_preempt_enabled(ctl->state))
+        rec->preemptable_time = j->start_time;
     rec->last_sched_eval = j->last_sched_eval;
     rec->priority = j->priority;
     /* slurmctld leaves billable TRES at (double)NO_VAL until the job is allocated. */

@@ -868,6 +868,10 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         rc = RC_INVALID_NICE;   /* a negative nice needs privilege */
         goto out;
     }
+    if (u->begin_time && !pending) {
+        rc = RC_JOB_NOT_PENDING;   /* StartTime= of a started job (job_mgr.c _update_job) */
+        goto out;
+    }
 
     flurm_job_desc_msg_t *d = j->desc;
     if (u->time_limit != FLURM_NO_VAL)
@@ -895,6 +899,12 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
     }
     if (u->nice != FLURM_NO_VAL)
         d->nice = u->nice;
+    if (u->begin_time) {
+        /* scontrol update StartTime=: the job is eligible from then (BeginTime until) */
+        j->eligible_time = u->begin_time > c->now ? u->begin_time : c->now;
+        if (j->state_reason == 9 /* BeginTime */ && j->eligible_time <= c->now)
+            j->state_reason = FLURM_WAIT_NO_REASON;
+    }
     if (u->name)
         replace_str(&d->name, u->name);
     if (u->comment)

@@ -176,6 +176,34 @@ static void test_preempt_requeue_pends_again_with_begin_time_after_the_kill(void
     flurm_state_free(st);
 }
 
+static void test_preempt_update_start_time_releases_a_requeued_job_at_once(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    flurm_job_t *lo = low_running(st, "low", FLURM_NO_VAL16);
+    uint32_t lo_id = lo->job_id;
+    flurm_job_t *hi = submit_to(st, T0 + 10, "high", 0, FLURM_NO_VAL16);
+    cycle_t cy;
+    cycle(st, T0 + 11, &cy);
+    flurm_job_desc_msg_t u;
+    job_desc_init(&u);
+    u.job_id = lo_id;
+    u.begin_time = T0 + 12;
+    /* while it completes it is PENDING already: the update is taken */
+    assert_int_equal(report_end(st, T0 + 12, lo_id, FLURM_END_CANCELLED, SIGTERM), 0);
+    cycle(st, T0 + 13, &cy);
+    assert_int_equal(cy.nstarts, 1);   /* the preemptor */
+    assert_int_equal(report_end(st, T0 + 20, hi->job_id, FLURM_END_COMPLETED, 0), 0);
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_UPDATE_JOB, T0 + 21, 0, 0, &u, NULL), 0);
+    assert_int_equal(lo->eligible_time, T0 + 21);   /* a time in the past means now */
+    cycle(st, T0 + 22, &cy);
+    assert_int_equal(cy.nstarts, 1);
+    assert_int_equal(BASE(lo), FLURM_JOB_RUNNING);
+    /* StartTime= of a running job is refused */
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_UPDATE_JOB, T0 + 23, 0, 0, &u, NULL), 2073);
+    flurm_state_free(st);
+}
+
 static void test_preempt_cancel_mode_of_the_partition_ends_preempted(void **s)
 {
     (void)s;
@@ -328,6 +356,7 @@ int main(void)
 {
     const struct CMUnitTest requeue[] = {
         cmocka_unit_test(test_preempt_requeue_pends_again_with_begin_time_after_the_kill),
+        cmocka_unit_test(test_preempt_update_start_time_releases_a_requeued_job_at_once),
         cmocka_unit_test(test_preempt_cancel_mode_of_the_partition_ends_preempted),
         cmocka_unit_test(test_preempt_requeue_of_a_no_requeue_job_cancels_it),
         cmocka_unit_test(test_preempt_equal_tier_never_preempts),
