@@ -712,7 +712,7 @@ static void finish_job(flurm_state_t *st, flurm_job_t *j, uint32_t base, time_t 
         st->stats.jobs_canceled++;
     else if (base == FLURM_JOB_COMPLETE)
         st->stats.jobs_completed++;
-    else
+    else if (base != FLURM_JOB_PREEMPTED)   /* sdiag counts a preempted job nowhere (22.05.8) */
         st->stats.jobs_failed++;
 }
 

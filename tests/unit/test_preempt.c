@@ -224,6 +224,9 @@ static void test_preempt_cancel_mode_of_the_partition_ends_preempted(void **s)
     assert_int_equal(lo->job_state, FLURM_JOB_PREEMPTED);
     assert_int_equal(lo->end_time, T0 + 11);
     assert_int_equal(lo->exit_code, SIGTERM);   /* ExitCode=0:15 */
+    flurm_state_stats_t stats;
+    flurm_state_stats(st, &stats);
+    assert_int_equal(stats.jobs_failed + stats.jobs_canceled + stats.jobs_completed, 0);   /* sdiag */
     assert_int_equal(flurm_state_node(st, 0)->alloc_cpus, 0);
     cycle(st, T0 + 14, &cy);
     assert_int_equal(cy.nstarts, 1);
