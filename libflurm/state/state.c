@@ -25,6 +25,7 @@ enum {
     RC_INVALID_JOB_ID = 2017, RC_JOB_PENDING = 2024, RC_INVALID_NODE_STATE = 2028,
     RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
     RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_JOB_FINISHED = 2084, RC_PRIO_RESET_FAIL = 2095,
+    RC_UNEXPECTED_MSG = 1000, RC_JOB_NOT_SUSPENDED = 2087,
 };
 
 struct flurm_state {
@@ -1176,7 +1177,8 @@ static void requeue_done(flurm_state_t *st, flurm_job_t *j, time_t now)
     j->submit_time = now;
     j->eligible_time = now + 121;
     j->start_time = j->end_time = 0;
-    j->state_reason = 9;   /* WAIT_TIME: BeginTime */
+    if (j->priority)
+        j->state_reason = 9;   /* WAIT_TIME: BeginTime (a held job keeps its hold reason) */
     j->exit_code = 0;
     j->suspend_time = 0;
     j->pre_sus_time = j->tot_sus_time = 0;
@@ -1330,6 +1332,117 @@ static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
     }
     touch_jobs(st, c->now);
     return RC_OK;
+}
+
+/* The job a suspend/requeue request names (its job_id_str, else job_id); NULL if none. */
+static flurm_job_t *named_job(const flurm_state_t *st, uint32_t job_id, const char *job_id_str)
+{
+    if (job_id_str && *job_id_str) {
+        uint64_t *tasks = NULL;
+        uint32_t ntasks = 0;
+        bool all = false;
+        if (flurm_parse_job_id_str(job_id_str, &job_id, &tasks, &ntasks, &all))
+            return NULL;
+        free(tasks);
+    }
+    return flurm_state_find_job(st, job_id);
+}
+
+/* scontrol suspend / resume (REQUEST_SUSPEND). Operators only. Answers as slurmctld 22.05.8
+ * does: an unknown job is SLURM_UNEXPECTED_MSG_ERROR, a pending one ESLURM_JOB_PENDING,
+ * suspending a suspended job succeeds, resuming a running one is ESLURM_JOB_NOT_SUSPENDED.
+ * Unlike a preemption's, this suspension keeps the job's resources booked (slurmctld shows the
+ * node idle yet starts nothing there). A job suspended by preemption resumes only when the
+ * scheduler says so (ESLURM_DISABLED here). */
+static uint32_t apply_suspend_req(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_suspend_msg_t *m = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_SUSPEND, c->body, c->body_len, (void **)&m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_job_t *j = named_job(st, m->job_id, m->job_id_str);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    bool resume = m->op == FLURM_RESUME_JOB;
+    if (!j)
+        rc = RC_UNEXPECTED_MSG;
+    else if (!privileged(st, c->uid))
+        rc = RC_ACCESS_DENIED;
+    else if (base == FLURM_JOB_PENDING)
+        rc = RC_JOB_PENDING;
+    else if (job_finished(j) || (j->job_state & FLURM_JOB_COMPLETING) || !j->nodes)
+        rc = RC_ALREADY_DONE;
+    else if (!resume && base == FLURM_JOB_SUSPENDED)
+        rc = RC_OK;   /* already so */
+    else if (resume && base != FLURM_JOB_SUSPENDED)
+        rc = RC_JOB_NOT_SUSPENDED;
+    else if (resume && j->sus_released)
+        rc = RC_DISABLED;
+    else if (!resume) {
+        j->pre_sus_time = run_secs(j, c->now);
+        j->suspend_time = c->now;
+        j->job_state = FLURM_JOB_SUSPENDED;
+        touch_jobs(st, c->now);
+    } else {
+        if (c->now > j->suspend_time) {
+            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
+            if (j->end_time)
+                j->end_time += c->now - j->suspend_time;
+        }
+        j->suspend_time = c->now;
+        j->job_state = FLURM_JOB_RUNNING;
+        touch_jobs(st, c->now);
+    }
+    flurm_msg_free(FLURM_REQUEST_SUSPEND, m);
+    return rc;
+}
+
+/* scontrol requeue / requeuehold (REQUEST_JOB_REQUEUE): the owner or an operator. A running
+ * job is killed and pends again as after a preemption's requeue; a finished one pends again at
+ * once (slurmctld accepts both); a pending one is ESLURM_JOB_PENDING, a --no-requeue one
+ * ESLURM_DISABLED. JOB_REQUEUE_HOLD in flags holds it (an operator's hold is an admin hold). */
+static uint32_t apply_requeue_req(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_requeue_msg_t *m = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_JOB_REQUEUE, c->body, c->body_len, (void **)&m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_job_t *j = named_job(st, m->job_id, m->job_id_str);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    if (!j || !j->desc)
+        rc = RC_INVALID_JOB_ID;
+    else if (j->user_id != c->uid && !privileged(st, c->uid))
+        rc = RC_ACCESS_DENIED;
+    else if (base == FLURM_JOB_PENDING)
+        rc = RC_JOB_PENDING;
+    else if (j->job_state & FLURM_JOB_COMPLETING)
+        rc = RC_TRANSITION_STATE_NO_UPDATE;
+    else if (!job_requeueable(st, j))
+        rc = RC_DISABLED;
+    if (rc)
+        goto out;
+    j->restart_cnt++;
+    j->preempt_time = 0;
+    if (base == FLURM_JOB_SUSPENDED && j->sus_released) {
+        job_hold_nodes(st, j, c->now);   /* its kill releases them */
+        j->sus_released = false;
+    }
+    if (j->nodes) {
+        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+        j->state_reason = FLURM_WAIT_NO_REASON;
+    } else {
+        free(j->ran_on);
+        j->ran_on = NULL;
+        j->nran_on = 0;
+        requeue_done(st, j, c->now);
+    }
+    if (m->flags & FLURM_JOB_REQUEUE_HOLD) {
+        j->priority = 0;
+        j->state_reason = privileged(st, c->uid) ? FLURM_WAIT_HELD : FLURM_WAIT_HELD_USER;
+    }
+    touch_jobs(st, c->now);
+out:
+    flurm_msg_free(FLURM_REQUEST_JOB_REQUEUE, m);
+    return rc;
 }
 
 static int replace_str(char **dst, const char *src);
@@ -2095,6 +2208,8 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     case FLURM_CMD_JOB_START: res->rc = apply_job_start(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_END: res->rc = apply_job_end(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_PREEMPT: res->rc = apply_preempt(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_SUSPEND: res->rc = apply_suspend_req(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_JOB_REQUEUE: res->rc = apply_requeue_req(st, &c); mark_all(st); break;
     default:
         return FLURM_EPROTO;
     }

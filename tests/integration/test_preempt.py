@@ -129,5 +129,52 @@ class PreemptSuspendTest(PreemptCase):
         self.wait_state(lo, "CANCELLED")
 
 
+
+class JobOpsTest(PreemptCase):
+    """scontrol suspend / resume / requeue, answers as the real slurmctld 22.05.8 gave them."""
+    EXTRA = ("KillWait=2",) + PARTS
+
+    def scontrol(self, *argv):
+        rc, out, err = self.cl("scontrol", *argv, check=False)
+        return rc, (out + err).strip()
+
+    def test_suspend_resume_requeue(self):
+        lo, path = self.counter_job("ops")
+        pend = self.submit("-p", "low", "-n", "2", "--wrap", "sleep 60")
+        time.sleep(1.2)
+        self.assertEqual(self.scontrol("suspend", str(lo)), (0, ""))
+        rec = self.wait_state(lo, "SUSPENDED")
+        self.assertEqual(self.squeue(lo), "S None")
+        self.assertGreater(int(rec["SecsPreSuspend"]), 0)
+        self.assertEqual(self.scontrol("suspend", str(lo)), (0, ""))   # already: fine
+        self.assertEqual(self.scontrol("suspend", str(pend)),
+                         (1, "Job is pending execution for job %s" % pend))
+        self.assertEqual(self.scontrol("resume", str(pend)),
+                         (1, "Job is pending execution for job %s" % pend))
+        time.sleep(0.6)
+        n = self.lines(path)
+        time.sleep(1.0)
+        self.assertEqual(self.lines(path), n)   # stopped
+        self.assertEqual(self.squeue(pend), "PD Resources")   # its resources stay booked
+        self.assertEqual(self.scontrol("resume", str(lo)), (0, ""))
+        rec = self.wait_state(lo, "RUNNING")
+        t = lambda s: time.mktime(time.strptime(s, "%Y-%m-%dT%H:%M:%S"))
+        self.assertGreater(t(rec["EndTime"]) - t(rec["StartTime"]), 600)   # pushed back
+        self.assertEqual(self.scontrol("resume", str(lo)), (1, "Job is not suspended for job %s" % lo))
+        self.cluster.wait_for("counter advancing again", lambda: self.lines(path) > n + 2, timeout=10)
+        self.assertEqual(self.scontrol("suspend", "99999"), (1, "Unexpected message received for job 99999"))
+        self.assertEqual(self.scontrol("requeue", "99999"), (1, "Invalid job id specified for job 99999"))
+        self.assertEqual(self.scontrol("requeue", str(pend)),
+                         (1, "Job is pending execution for job %s" % pend))
+        self.assertEqual(self.scontrol("requeue", str(lo)), (0, ""))
+        rec = self.cluster.wait_for("job %s requeued" % lo,
+                                    lambda: (lambda r: r.get("JobState") == "PENDING" and r)(self.job(lo)))
+        self.assertEqual(rec["Restarts"], "1")
+        self.assertEqual(self.squeue(lo), "PD BeginTime")
+        self.assertEqual(self.wait_state(pend, "RUNNING")["NodeList"], "n1")
+        self.cl("scancel", str(lo), str(pend))
+        self.wait_state(pend, "CANCELLED")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -355,6 +355,88 @@ static void test_preempt_cancel_of_a_suspended_job_takes_its_share_back_until_it
     flurm_state_free(st);
 }
 
+static uint32_t suspend_req(flurm_state_t *st, time_t now, uint32_t uid, uint32_t job_id, uint16_t op)
+{
+    char sid[16];
+    snprintf(sid, sizeof sid, "%u", job_id);
+    flurm_suspend_msg_t m = { .op = op, .job_id = FLURM_NO_VAL, .job_id_str = sid };
+    return apply_msg(st, FLURM_REQUEST_SUSPEND, now, uid, 0, &m, NULL);
+}
+
+static uint32_t requeue_req(flurm_state_t *st, time_t now, uint32_t uid, uint32_t job_id, uint32_t flags)
+{
+    char sid[16];
+    snprintf(sid, sizeof sid, "%u", job_id);
+    flurm_requeue_msg_t m = { .job_id = FLURM_NO_VAL, .job_id_str = sid, .flags = flags };
+    return apply_msg(st, FLURM_REQUEST_JOB_REQUEUE, now, uid, 0, &m, NULL);
+}
+
+static void test_preempt_scontrol_suspend_keeps_resources_and_resume_pushes_end_time(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    flurm_job_t *lo = low_running(st, "low", FLURM_NO_VAL16);   /* started T0+2, 10 min */
+    flurm_job_t *pend = submit_to(st, T0 + 3, "high", 0, FLURM_NO_VAL16);
+    /* answers of slurmctld 22.05.8 */
+    assert_int_equal(suspend_req(st, T0 + 4, UID_ALICE, lo->job_id, FLURM_SUSPEND_JOB), RC_ACCESS_DENIED);
+    assert_int_equal(suspend_req(st, T0 + 4, 0, 4242, FLURM_SUSPEND_JOB), 1000);
+    assert_int_equal(suspend_req(st, T0 + 4, 0, lo->job_id, FLURM_RESUME_JOB), 2087);
+    assert_int_equal(suspend_req(st, T0 + 5, 0, lo->job_id, FLURM_SUSPEND_JOB), 0);
+    assert_int_equal(lo->job_state, FLURM_JOB_SUSPENDED);
+    assert_false(lo->sus_released);
+    assert_int_equal(lo->pre_sus_time, 3);
+    assert_int_equal(suspend_req(st, T0 + 6, 0, lo->job_id, FLURM_SUSPEND_JOB), 0);   /* already */
+    assert_int_equal(lo->suspend_time, T0 + 5);
+    assert_int_equal(suspend_req(st, T0 + 6, 0, pend->job_id, FLURM_SUSPEND_JOB), 2024);
+    /* its CPU stays booked: nothing starts, nothing is preempted, nothing resumes it */
+    assert_int_equal(flurm_state_node(st, 0)->alloc_cpus, 1);
+    cycle_t cy;
+    cycle(st, T0 + 7, &cy);
+    assert_int_equal(cy.nstarts + cy.npre, 0);
+    assert_int_equal(suspend_req(st, T0 + 25, 0, lo->job_id, FLURM_RESUME_JOB), 0);
+    assert_int_equal(lo->job_state, FLURM_JOB_RUNNING);
+    assert_int_equal(lo->end_time, T0 + 2 + 600 + 20);
+    assert_int_equal(lo->suspend_time, T0 + 25);
+    flurm_state_free(st);
+}
+
+static void test_preempt_scontrol_requeue_running_and_finished_jobs(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    flurm_job_t *lo = low_running(st, "low", FLURM_NO_VAL16);
+    uint32_t id = lo->job_id;
+    flurm_job_t *pend = submit_to(st, T0 + 3, "low", 0, FLURM_NO_VAL16);
+    assert_int_equal(requeue_req(st, T0 + 4, UID_ALICE, 4242, 0), RC_INVALID_JOB_ID);
+    assert_int_equal(requeue_req(st, T0 + 4, UID_BOB, id, 0), RC_ACCESS_DENIED);
+    assert_int_equal(requeue_req(st, T0 + 4, UID_ALICE, pend->job_id, 0), 2024);
+    /* the owner requeues the running job: killed, then pending with BeginTime */
+    assert_int_equal(requeue_req(st, T0 + 5, UID_ALICE, id, 0), 0);
+    assert_int_equal(lo->job_state, FLURM_JOB_PENDING | FLURM_JOB_COMPLETING);
+    assert_int_equal(lo->restart_cnt, 1);
+    assert_int_equal(requeue_req(st, T0 + 5, UID_ALICE, id, 0), 2024);   /* pending already */
+    assert_int_equal(report_end(st, T0 + 6, id, FLURM_END_CANCELLED, SIGTERM), 0);
+    assert_int_equal(lo->job_state, FLURM_JOB_PENDING);
+    assert_int_equal(lo->eligible_time, T0 + 6 + 121);
+    /* the other job runs, completes, and is requeued held from its finished state */
+    cycle_t cy;
+    cycle(st, T0 + 7, &cy);
+    assert_int_equal(BASE(pend), FLURM_JOB_RUNNING);
+    assert_int_equal(report_end(st, T0 + 8, pend->job_id, FLURM_END_COMPLETED, 0), 0);
+    assert_int_equal(BASE(pend), FLURM_JOB_COMPLETE);
+    assert_int_equal(requeue_req(st, T0 + 9, 0, pend->job_id, FLURM_JOB_REQUEUE_HOLD), 0);
+    assert_int_equal(pend->job_state, FLURM_JOB_PENDING);
+    assert_int_equal(pend->restart_cnt, 1);
+    assert_int_equal(pend->priority, 0);
+    assert_int_equal(pend->state_reason, FLURM_WAIT_HELD);
+    assert_null(pend->ran_on);
+    /* --no-requeue: disabled */
+    flurm_job_t *nr = submit_to(st, T0 + 10, "low", 0, 0);
+    assert_int_equal(kill_id(st, T0 + 11, UID_ALICE, nr->job_id, SIGKILL), 0);
+    assert_int_equal(requeue_req(st, T0 + 12, UID_ALICE, nr->job_id, 0), 2037);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest requeue[] = {
@@ -364,6 +446,8 @@ int main(void)
         cmocka_unit_test(test_preempt_requeue_of_a_no_requeue_job_cancels_it),
         cmocka_unit_test(test_preempt_equal_tier_never_preempts),
         cmocka_unit_test(test_preempt_stale_decision_is_transition_state),
+        cmocka_unit_test(test_preempt_scontrol_suspend_keeps_resources_and_resume_pushes_end_time),
+        cmocka_unit_test(test_preempt_scontrol_requeue_running_and_finished_jobs),
     };
     const struct CMUnitTest suspend[] = {
         cmocka_unit_test(test_preempt_suspend_starts_preemptor_at_once_and_resumes_with_time_back),
