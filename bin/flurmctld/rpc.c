@@ -873,7 +873,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
                              (cp->hidden ? FLURM_PART_FLAG_HIDDEN : 0));
         p.max_share = cp->max_share;
         p.over_time_limit = FLURM_NO_VAL16;
-        p.preempt_mode = FLURM_NO_VAL16;
+        p.preempt_mode = cp->preempt_mode;   /* NO_VAL16: clients show the global one */
         p.priority_job_factor = 1;
         p.priority_tier = cp->priority_tier;
         p.state_up = rt->state_up;

@@ -84,6 +84,16 @@ class PreemptCancelTest(PreemptCase):
              "PartitionName=low Nodes=n1 PriorityTier=1 PreemptMode=CANCEL MaxTime=INFINITE State=UP",
              PARTS[1])
 
+    def test_partition_and_config_show_the_preempt_modes(self):
+        low = parse_kv(self.cl("scontrol", "show", "partition", "low")[1])
+        high = parse_kv(self.cl("scontrol", "show", "partition", "high")[1])
+        self.assertEqual(low["PreemptMode"], "CANCEL")
+        self.assertEqual(high["PreemptMode"], "REQUEUE")   # the global one
+        _, out, _ = self.cl("scontrol", "show", "config")
+        conf = {l.split("=", 1)[0].strip(): l.split("=", 1)[1].strip() for l in out.splitlines() if " = " in l}
+        self.assertEqual(conf["PreemptMode"], "REQUEUE")
+        self.assertEqual(conf["PreemptType"], "preempt/partition_prio")
+
     def test_low_job_ends_preempted(self):
         lo, _ = self.counter_job("cx")
         hi = self.high_job(2)
