@@ -200,9 +200,15 @@ void nd_jobs_signal(nd_t *nd, uint32_t job_id, int sig)
 void nd_jobs_suspend(nd_t *nd, uint32_t job_id, bool suspend)
 {
     nd_job_t *job = nd_jobs_find(nd, job_id);
-    if (!job || !job->has_started || job->phase == ND_JOB_ENDED || job->suspended == suspend) {
-        flurm_verbose("%s job %u: not %s here", suspend ? "suspend" : "resume", job_id,
-                      suspend ? "running" : "suspended");
+    if (!job || !job->has_started || job->phase == ND_JOB_ENDED) {
+        flurm_verbose("%s job %u: not running here", suspend ? "suspend" : "resume", job_id);
+        return;
+    }
+    if (job->suspended == suspend) {
+        /* A resume of a job we do not know as stopped (we restarted while it was): SIGCONT
+         * anyway, or it would stay stopped for good. */
+        if (!suspend)
+            signal_group(job, SIGCONT);
         return;
     }
     int64_t now = (int64_t)time(NULL);
