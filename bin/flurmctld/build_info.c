@@ -147,6 +147,7 @@ void fill_build_info(ctl_t *ctl, flurm_build_info_msg_t *b)
     b->next_job_id = flurm_state_next_job_id(ctl->state);
     b->plugindir = c->plugin_dir ? c->plugin_dir : "/usr/lib/x86_64-linux-gnu/slurm-wlm";
     b->preempt_type = kv(c, "PreemptType", "preempt/none");
+    b->preempt_mode = c->preempt_mode;
     b->priority_decay_hl = kv_mins_secs(c, "PriorityDecayHalfLife", 604800);
     b->priority_calc_period = kv_mins_secs(c, "PriorityCalcPeriod", 300);
     b->priority_max_age = kv_mins_secs(c, "PriorityMaxAge", 604800);

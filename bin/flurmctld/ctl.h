@@ -149,6 +149,8 @@ void nodesrv_tick(ctl_t *ctl);          /* answer expired polls, detect silent n
 void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j);
 void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j);
 void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig);
+/* SuspendJob (SUSPEND true) or ResumeJob to the node running J. */
+void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend);
 /* sched.c-like entry in nodesrv.c: plan and propose job starts (one round in flight at a time). */
 void ctl_schedule(ctl_t *ctl);
 /* Schedules within SCHED_COALESCE_S: the changes of a burst of batches share one pass. */

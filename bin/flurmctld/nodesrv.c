@@ -280,7 +280,48 @@ void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig)
     queue_cmd(s, j->nodes[0], &cmd);
 }
 
+void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s || !j->nodes)
+        return;
+    Flurm__Node__SuspendJob sj = FLURM__NODE__SUSPEND_JOB__INIT;
+    Flurm__Node__ResumeJob rj = FLURM__NODE__RESUME_JOB__INIT;
+    Flurm__Node__Command cmd = FLURM__NODE__COMMAND__INIT;
+    if (suspend) {
+        sj.job_id = j->job_id;
+        cmd.cmd_case = FLURM__NODE__COMMAND__CMD_SUSPEND;
+        cmd.suspend = &sj;
+    } else {
+        rj.job_id = j->job_id;
+        cmd.cmd_case = FLURM__NODE__COMMAND__CMD_RESUME;
+        cmd.resume = &rj;
+    }
+    queue_cmd(s, j->nodes[0], &cmd);
+}
+
 /* ------------------------------------------------------------------ scheduling */
+
+/* A preemption (or resume) is in the log: tell the victim's node. */
+static void preempt_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+{
+    if (ctl->starts_in_flight)
+        ctl->starts_in_flight--;
+    uint32_t id = (uint32_t)((uintptr_t)r->arg >> 8);
+    uint8_t action = (uint8_t)((uintptr_t)r->arg & 0xFF);
+    const flurm_job_t *j = res && res->rc == 0 ? flurm_state_find_job(ctl->state, id) : NULL;
+    if (j) {
+        flurm_info("job %u %s", id, action == FLURM_PREEMPT_RESUME ? "resumed"
+                                    : action == FLURM_PREEMPT_SUSPEND ? "suspended by preemption"
+                                    : "preempted");
+        if (action == FLURM_PREEMPT_SUSPEND || action == FLURM_PREEMPT_RESUME)
+            nodesrv_suspend(ctl, j, action == FLURM_PREEMPT_SUSPEND);
+        else
+            nodesrv_kill(ctl, j);
+    }
+    if (!ctl->starts_in_flight)
+        ctl_schedule(ctl);
+}
 
 static void start_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
 {
@@ -334,7 +375,21 @@ void ctl_schedule(ctl_t *ctl)
         return;
     enum { MAX_STARTS = 256 };
     flurm_cmd_start_t starts[MAX_STARTS];
-    size_t n = flurm_state_plan(ctl->state, (time_t)ev_now(ctl->loop), starts, MAX_STARTS);
+    flurm_cmd_preempt_t pre[MAX_STARTS];
+    size_t npre = 0;
+    size_t n = flurm_state_plan_preempt(ctl->state, (time_t)ev_now(ctl->loop), starts, MAX_STARTS,
+                                        pre, MAX_STARTS, &npre);
+    /* preemptions first: the log applies them before the starts that use their resources */
+    for (size_t i = 0; i < npre; i++) {
+        flurm_buf_t body;
+        flurm_buf_init(&body);
+        if (flurm_cmd_preempt_pack(&pre[i], &body) == FLURM_OK) {
+            ctl->starts_in_flight++;
+            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_PREEMPT, body.data, body.size, preempt_applied,
+                                    (void *)(((uintptr_t)pre[i].job_id << 8) | pre[i].action));
+        }
+        flurm_buf_release(&body);
+    }
     for (size_t i = 0; i < n; i++) {
         flurm_buf_t body;
         flurm_buf_init(&body);

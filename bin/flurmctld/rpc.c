@@ -241,6 +241,13 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
             j->nplanned_nodes ? ctl_node_names(ctl->conf, j->planned_nodes, j->nplanned_nodes) : NULL;
     }
     rec->end_time = j->end_time;
+    rec->preempt_time = j->preempt_time;
+    rec->suspend_time = j->suspend_time;
+    rec->pre_sus_time = j->pre_sus_time;
+    /* slurmctld sets it at the start when preemption is on (scontrol then prints
+     * PreemptEligibleTime/PreemptTime); a requeue clears it */
+    if (!pending && j->start_time && flurm_state_preempt_enabled(ctl->state))
+        rec->preemptable_time = j->start_time;
     rec->last_sched_eval = j->last_sched_eval;
     /* multifactor: the last cycle's priority (kept once the job runs, as slurmctld's is); 0
      * still means held */
@@ -685,6 +692,33 @@ static int handle_kill(ctl_t *ctl, rpc_t *r)
     return propose(ctl, r, 0);
 }
 
+/* scontrol suspend/resume (REQUEST_SUSPEND) and requeue (REQUEST_JOB_REQUEUE): the state machine
+ * decides (libflurm/state apply_suspend_req / apply_requeue_req); rpc_applied tells the node. */
+static int handle_job_op(ctl_t *ctl, rpc_t *r)
+{
+    void *m;
+    if (decode(r, &m))
+        return 0;
+    uint32_t job_id;
+    const char *sid;
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_SUSPEND) {
+        job_id = ((flurm_suspend_msg_t *)m)->job_id;
+        sid = ((flurm_suspend_msg_t *)m)->job_id_str;
+    } else {
+        job_id = ((flurm_requeue_msg_t *)m)->job_id;
+        sid = ((flurm_requeue_msg_t *)m)->job_id_str;
+    }
+    uint64_t *tasks = NULL;
+    uint32_t ntasks;
+    bool all;
+    if (sid && *sid && flurm_parse_job_id_str(sid, &job_id, &tasks, &ntasks, &all))
+        job_id = 0;
+    free(tasks);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    r->job_id = job_id;
+    return propose(ctl, r, 0);
+}
+
 static int handle_update_job(ctl_t *ctl, rpc_t *r)
 {
     flurm_job_desc_msg_t *d;
@@ -850,7 +884,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
                              (cp->hidden ? FLURM_PART_FLAG_HIDDEN : 0));
         p.max_share = cp->max_share;
         p.over_time_limit = FLURM_NO_VAL16;
-        p.preempt_mode = FLURM_NO_VAL16;
+        p.preempt_mode = cp->preempt_mode;   /* NO_VAL16: clients show the global one */
         p.priority_job_factor = cp->priority_job_factor;
         p.priority_tier = cp->priority_tier;
         p.state_up = rt->state_up;
@@ -1159,6 +1193,8 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: return handle_submit(ctl, r);
     case FLURM_REQUEST_JOB_WILL_RUN: return handle_will_run(ctl, r);
     case FLURM_REQUEST_KILL_JOB: return handle_kill(ctl, r);
+    case FLURM_REQUEST_SUSPEND:
+    case FLURM_REQUEST_JOB_REQUEUE: return handle_job_op(ctl, r);
     case FLURM_REQUEST_UPDATE_JOB: return handle_update_job(ctl, r);
     case FLURM_REQUEST_UPDATE_NODE:
     case FLURM_REQUEST_UPDATE_PARTITION: return handle_admin_update(ctl, r);
@@ -1181,6 +1217,15 @@ void rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
         const flurm_job_t *j = flurm_state_find_job(ctl->state, r->job_id);
         if (j && j->nodes && (j->job_state & FLURM_JOB_COMPLETING))
             nodesrv_kill(ctl, j);
+    }
+    if ((r->frame.hdr.msg_type == FLURM_REQUEST_SUSPEND || r->frame.hdr.msg_type == FLURM_REQUEST_JOB_REQUEUE) &&
+        res->rc == 0 && r->job_id) {
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, r->job_id);
+        uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+        if (j && j->nodes && (j->job_state & FLURM_JOB_COMPLETING))
+            nodesrv_kill(ctl, j);                  /* requeue of a running job */
+        else if (j && j->nodes && r->frame.hdr.msg_type == FLURM_REQUEST_SUSPEND)
+            nodesrv_suspend(ctl, j, base == FLURM_JOB_SUSPENDED);
     }
     if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB && res->rc == 0) {
         flurm_submit_response_msg_t s = { .job_id = res->job_id, .step_id = SLURM_BATCH_SCRIPT };

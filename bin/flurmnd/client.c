@@ -291,6 +291,12 @@ static void handle_commands(nd_client_t *cl, const Flurm__Node__NodeReply *r)
         case FLURM__NODE__COMMAND__CMD_KILL:
             nd_jobs_terminate(nd, c->kill->job_id, ND_CAUSE_CANCEL, c->kill->kill_wait_s);
             break;
+        case FLURM__NODE__COMMAND__CMD_SUSPEND:
+            nd_jobs_suspend(nd, c->suspend->job_id, true);
+            break;
+        case FLURM__NODE__COMMAND__CMD_RESUME:
+            nd_jobs_suspend(nd, c->resume->job_id, false);
+            break;
         default:
             flurm_warn("ignoring an empty or unknown command from the controller");
             break;

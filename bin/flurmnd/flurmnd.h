@@ -56,6 +56,9 @@ struct nd_job {
     int64_t end_start_time, end_time;
     uint64_t end_rss_kb;
     char end_reason[256];
+    bool suspended;          /* stopped by a SuspendJob (SIGSTOP) */
+    int64_t suspended_at;    /* when */
+    int64_t suspended_secs;  /* total time stopped: added to the time limit */
 };
 
 /* jobs.c */
@@ -65,6 +68,9 @@ void nd_jobs_signal(nd_t *nd, uint32_t job_id, int sig);
 /* SIGCONT+SIGTERM to the job's group now, SIGKILL KILL_WAIT_S later; the job ends with the
  * state CAUSE gives (the first cause wins). ND_CAUSE_ORPHAN jobs are never reported. */
 void nd_jobs_terminate(nd_t *nd, uint32_t job_id, nd_cause_t cause, uint32_t kill_wait_s);
+/* SuspendJob / ResumeJob: SIGSTOP / SIGCONT to the job's process group, the time limit paused
+ * meanwhile. Repeats and unknown jobs are ignored. */
+void nd_jobs_suspend(nd_t *nd, uint32_t job_id, bool suspend);
 nd_job_t *nd_jobs_find(nd_t *nd, uint32_t job_id);
 /* The controller acknowledged JOB's JobEnd: forget it and delete its spool directory. */
 void nd_jobs_forget(nd_t *nd, nd_job_t *job);

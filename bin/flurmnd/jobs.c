@@ -174,8 +174,8 @@ static void arm_limit(nd_job_t *job)
     if (!job->has_started || job->st.time_limit_min == FLURM_INFINITE || job->st.time_limit_min == 0 ||
         job->st.cause != ND_CAUSE_NONE)
         return;
-    double at = (double)job->started.start_time + job->st.time_limit_min * job->nd->secs_per_min -
-                (double)time(NULL);
+    double at = (double)job->started.start_time + job->st.time_limit_min * job->nd->secs_per_min +
+                (double)job->suspended_secs - (double)time(NULL);
     ev_timer_set(&job->limit_w, at > 0 ? at : 0, 0);
     ev_timer_start(job->nd->loop, &job->limit_w);
 }
@@ -195,6 +195,34 @@ void nd_jobs_signal(nd_t *nd, uint32_t job_id, int sig)
     persist_state(job);
     flurm_verbose("job %u: signal %d", job_id, sig);
     signal_group(job, sig);
+}
+
+void nd_jobs_suspend(nd_t *nd, uint32_t job_id, bool suspend)
+{
+    nd_job_t *job = nd_jobs_find(nd, job_id);
+    if (!job || !job->has_started || job->phase == ND_JOB_ENDED) {
+        flurm_verbose("%s job %u: not running here", suspend ? "suspend" : "resume", job_id);
+        return;
+    }
+    if (job->suspended == suspend) {
+        /* A resume of a job we do not know as stopped (we restarted while it was): SIGCONT
+         * anyway, or it would stay stopped for good. */
+        if (!suspend)
+            signal_group(job, SIGCONT);
+        return;
+    }
+    int64_t now = (int64_t)time(NULL);
+    job->suspended = suspend;
+    if (suspend) {
+        job->suspended_at = now;
+        ev_timer_stop(nd->loop, &job->limit_w);
+        signal_group(job, SIGSTOP);
+    } else {
+        job->suspended_secs += now > job->suspended_at ? now - job->suspended_at : 0;
+        signal_group(job, SIGCONT);
+        arm_limit(job);
+    }
+    flurm_info("job %u %s", job_id, suspend ? "suspended" : "resumed");
 }
 
 void nd_jobs_terminate(nd_t *nd, uint32_t job_id, nd_cause_t cause, uint32_t kill_wait_s)

@@ -86,7 +86,21 @@ typedef struct flurm_conf_partition {
     unsigned line;
     const char *file;
     uint16_t priority_job_factor;    /* PriorityJobFactor, default 1 (multifactor's partition factor) */
+    uint16_t preempt_mode; /* PreemptMode= as SLURM's PREEMPT_MODE_* bits; FLURM_NO_VAL16 = unset */
 } flurm_conf_partition_t;
+
+/* SLURM's PREEMPT_MODE_* bits (slurm.h). */
+#define FLURM_PREEMPT_MODE_OFF 0x0000
+#define FLURM_PREEMPT_MODE_SUSPEND 0x0001
+#define FLURM_PREEMPT_MODE_REQUEUE 0x0002
+#define FLURM_PREEMPT_MODE_CANCEL 0x0008
+#define FLURM_PREEMPT_MODE_WITHIN 0x4000
+#define FLURM_PREEMPT_MODE_GANG 0x8000
+
+/* Parses a PreemptMode value ("REQUEUE", "SUSPEND,GANG", "off"; case-insensitive, comma
+ * separated, as read_config.c preempt_mode_num()) into *OUT. FLURM_EINVAL for an unknown word
+ * or two base modes at once. */
+FLURM_API int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out);
 
 typedef struct flurm_conf_kv {
     char *key;        /* original spelling */
@@ -149,6 +163,8 @@ typedef struct flurm_conf {
     size_t kv_count;
 
     struct flurm_conf_index *index_;   /* private: node name hash */
+    uint16_t preempt_mode;          /* global PreemptMode (FLURM_PREEMPT_MODE_* bits); default OFF.
+                                     * flurm_conf_get("PreemptMode") may name a partition's. */
 } flurm_conf_t;
 
 /* Parse the file PATH. On success *OUT is a new configuration (flurm_conf_free it).

@@ -75,6 +75,19 @@ typedef enum flurm_sched_part_state {
     FLURM_SCHED_PART_INACTIVE,   /* PartitionInactive */
 } flurm_sched_part_state_t;
 
+/* How a partition's running jobs yield to a job of a higher PriorityTier partition
+ * (PreemptType=preempt/partition_prio, PreemptMode=). The numbering is FLURM's, not SLURM's
+ * PREEMPT_MODE_* bits: zero means "not set" so zero-initialised structs keep their defaults. */
+typedef enum flurm_sched_preempt_mode {
+    FLURM_SCHED_PREEMPT_INHERIT = 0,   /* a partition: the global mode; the global mode: OFF */
+    FLURM_SCHED_PREEMPT_OFF,           /* never preempted */
+    FLURM_SCHED_PREEMPT_CANCEL,        /* killed; the preemptor starts once its nodes are freed */
+    FLURM_SCHED_PREEMPT_REQUEUE,       /* killed and requeued; likewise */
+    FLURM_SCHED_PREEMPT_SUSPEND,       /* stopped in place; the preemptor starts at once and the
+                                        * victim resumes when its resources are free again */
+    FLURM_SCHED_PREEMPT_RESUME,        /* output only: a suspended job to resume */
+} flurm_sched_preempt_mode_t;
+
 typedef struct flurm_sched_part {
     const char *name;
     const uint32_t *nodes;           /* indexes into input nodes[] */
@@ -88,11 +101,14 @@ typedef struct flurm_sched_part {
     uint16_t max_share;              /* OverSubscribe: 0 = EXCLUSIVE (every job whole nodes), else NO */
     const uint32_t *allow_gids;      /* NULL = AllowGroups=ALL */
     uint32_t nallow_gids;
+    flurm_sched_preempt_mode_t preempt_mode;   /* PreemptMode=; INHERIT = params.preempt_mode */
 } flurm_sched_part_t;
 
 typedef enum flurm_sched_job_state {
     FLURM_SCHED_JOB_PENDING = 0,
     FLURM_SCHED_JOB_RUNNING,
+    FLURM_SCHED_JOB_SUSPENDED,       /* preempted by suspension: holds nothing now; its
+                                      * allocation fields say what it needs to resume */
 } flurm_sched_job_state_t;
 
 /* A job. Pending jobs use the request fields; running jobs use the allocation fields (and
@@ -135,6 +151,9 @@ typedef struct flurm_sched_job {
     uint32_t alloc_cpus_per_node;
     uint64_t alloc_mem_per_node;     /* MiB */
     int64_t end_time;                /* start + limit; unix seconds; <= now: ends one bf_resolution from now */
+    bool preempting;                 /* running: already preempted (killed, on its way out): ends
+                                      * one bf_resolution from now and is never chosen again */
+    int64_t start_time;              /* running: unix seconds (preemption order among equals) */
 } flurm_sched_job_t;
 
 typedef enum flurm_sched_priority_type {
@@ -164,6 +183,9 @@ typedef struct flurm_sched_params {
     bool priority_favor_small;
     const flurm_sched_usage_t *usage;
     uint32_t nusage;
+    bool preempt;                    /* PreemptType=preempt/partition_prio (else preempt/none) */
+    flurm_sched_preempt_mode_t preempt_mode;   /* global PreemptMode; INHERIT counts as OFF */
+    bool preempt_youngest_first;     /* PreemptParameters=youngest_first */
 } flurm_sched_params_t;
 
 typedef struct flurm_sched_input {
@@ -208,12 +230,37 @@ typedef struct flurm_sched_stats {
     uint32_t queue_length;           /* pending jobs */
 } flurm_sched_stats_t;
 
+/* A running job to preempt (mode CANCEL, REQUEUE, SUSPEND) or a suspended one to resume (mode
+ * RESUME, preemptor_id 0). A caller applies these, in order, before the cycle's starts: a
+ * SUSPEND victim's resources are what its preemptor starts on in the same cycle.
+ *
+ * Semantics (preempt/partition_prio, select/cons_tres _run_now): a pending job that does not
+ * fit now may preempt RUNNING jobs of partitions with a lower PriorityTier whose mode is not
+ * OFF, on nodes of its own partition. Candidates are taken in SLURM's preemption order (lowest
+ * tier first, then fewest nodes; PreemptParameters=youngest_first: latest start first; then
+ * latest start, then highest job id) until the job fits; the victims are those on the nodes it
+ * gets, pruned to a minimal set (a victim whose resources it does not need is spared). With
+ * only SUSPEND victims the job starts in the same cycle (as slurmctld does with GANG); with any
+ * CANCEL/REQUEUE victim it starts in a later cycle once they have ended (slurmctld: the job
+ * waits with reason Resources while the victims complete) and its nodes are kept from every
+ * other job of this cycle. Preemption happens in the main pass only. A suspended job resumes
+ * (before any job of its tier or below is considered) when all of its resources are free on
+ * its nodes again. */
+typedef struct flurm_sched_preempt {
+    uint32_t job_id;                 /* the victim (or the job to resume) */
+    uint32_t job_index;              /* into input jobs[] */
+    flurm_sched_preempt_mode_t mode;
+    uint32_t preemptor_id;           /* the pending job it yields to */
+} flurm_sched_preempt_t;
+
 typedef struct flurm_sched_output {
     flurm_sched_start_t *starts;     /* in decision order */
     uint32_t nstarts;
     flurm_sched_job_result_t *jobs;  /* one per input job */
     uint32_t njobs;
     flurm_sched_stats_t stats;
+    flurm_sched_preempt_t *preempts; /* resumes first, then preemptions in decision order */
+    uint32_t npreempts;
 } flurm_sched_output_t;
 
 /* One pending job's multifactor priority as sprio shows it: each factor (0..1) multiplied by

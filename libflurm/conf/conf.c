@@ -269,6 +269,7 @@ static const key_def_t global_defs[] = {
     { "MessageTimeout", K_U16, F(message_timeout) },
     { "MinJobAge", K_U32, F(min_job_age) },
     { "PluginDir", K_STR, F(plugin_dir) },
+    { "PreemptMode", K_SPECIAL, 0 },
     { "PriorityType", K_STR, F(priority_type) },
     { "ReturnToService", K_U16, F(return_to_service) },
     { "SchedulerParameters", K_STR, F(scheduler_parameters) },
@@ -321,6 +322,11 @@ static int special_key(parser_t *p, const char *key, const char *v, const char *
 {
     flurm_conf_t *c = p->c;
     unsigned long long x = 0;
+    if (!strcasecmp(key, "PreemptMode")) {
+        if (flurm_conf_preempt_mode_parse(v, &c->preempt_mode) != FLURM_OK)
+            return fail(p, FLURM_EINVAL, file, line, "PreemptMode=%s invalid", v);
+        return FLURM_OK;
+    }
     if (!strcasecmp(key, "SlurmctldHost")) {
         /* "name" or "name(addr)" (read_config.c _parse_slurmctld_host) */
         const char *lp = strchr(v, '(');
@@ -719,6 +725,11 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
             if (num(p, file, line, k, v, UINT16_MAX, &x) != FLURM_OK)
                 return p->rc;
             pt->priority_job_factor = (uint16_t)x;
+        } else if (!strcasecmp(k, "PreemptMode")) {
+            uint16_t m;
+            if (flurm_conf_preempt_mode_parse(v, &m) != FLURM_OK)
+                return fail(p, FLURM_EINVAL, file, line, "invalid PreemptMode '%s'", v);
+            pt->preempt_mode = m;
         } else if (!strcasecmp(k, "PriorityTier")) {
             if (num(p, file, line, k, v, UINT16_MAX, &x) != FLURM_OK)
                 return p->rc;
@@ -758,6 +769,35 @@ static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pa
             warn_unknown(p, k, file, line);
         }
     }
+    return FLURM_OK;
+}
+
+int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out)
+{
+    static const struct { const char *name; uint16_t bit; } words[] = {
+        { "off", FLURM_PREEMPT_MODE_OFF }, { "suspend", FLURM_PREEMPT_MODE_SUSPEND },
+        { "requeue", FLURM_PREEMPT_MODE_REQUEUE }, { "cancel", FLURM_PREEMPT_MODE_CANCEL },
+        { "gang", FLURM_PREEMPT_MODE_GANG }, { "within", FLURM_PREEMPT_MODE_WITHIN },
+    };
+    uint16_t m = 0;
+    int base = 0;
+    if (!s || !*s)
+        return FLURM_EINVAL;
+    for (const char *p = s; *p;) {
+        size_t len = strcspn(p, ",");
+        size_t w = 0;
+        while (w < sizeof words / sizeof *words &&
+               (strlen(words[w].name) != len || strncasecmp(p, words[w].name, len)))
+            w++;
+        if (w == sizeof words / sizeof *words)
+            return FLURM_EINVAL;
+        m |= words[w].bit;
+        base += w >= 1 && w <= 3;
+        p += len + (p[len] == ',');
+    }
+    if (base > 1)
+        return FLURM_EINVAL;
+    *out = m;
     return FLURM_OK;
 }
 
@@ -1189,6 +1229,9 @@ static int finish(parser_t *p)
         return fail(p, FLURM_EINVAL, c->path, 0, "no SlurmctldHost configured");
     if (fill_defaults(p) != FLURM_OK)
         return p->rc;
+    /* read_config.c: slurmctld refuses to start with it (checked against 22.05.8) */
+    if ((c->preempt_mode & FLURM_PREEMPT_MODE_SUSPEND) && !(c->preempt_mode & FLURM_PREEMPT_MODE_GANG))
+        return fail(p, FLURM_EINVAL, c->path, 0, "PreemptMode=SUSPEND requires GANG too");
     for (size_t i = 0; i < c->node_count; i++)
         if (!c->nodes[i].port)
             c->nodes[i].port = c->slurmd_port;
@@ -1213,7 +1256,8 @@ static int run(const char *text, const char *path, flurm_conf_t **out, char **er
     spec_init(&p.node_dflt);
     p.part_dflt = (flurm_conf_partition_t){ .max_time = FLURM_INFINITE, .default_time = FLURM_NO_VAL,
                                            .priority_tier = 1, .max_nodes = FLURM_INFINITE, .max_share = 1,
-                                           .priority_job_factor = 1 };
+                                           .priority_job_factor = 1,
+                                           .preempt_mode = 0xFFFEu /* NO_VAL16 */ };
     if (text) {
         const char *stored = NULL;
         if (add_file(&p, path, &stored) == FLURM_OK) {

@@ -207,6 +207,15 @@ static bool output_ok(const flurm_sched_input_t *in, const flurm_sched_output_t 
             if (s->nodes[k] >= in->nnodes)
                 return false;
     }
+    if ((o->npreempts && !o->preempts) || o->npreempts > in->njobs)
+        return false;
+    for (uint32_t i = 0; i < o->npreempts; i++) {
+        const flurm_sched_preempt_t *pr = &o->preempts[i];
+        if (pr->job_index >= in->njobs || pr->job_id != in->jobs[pr->job_index].job_id ||
+            in->jobs[pr->job_index].state !=
+                (pr->mode == FLURM_SCHED_PREEMPT_RESUME ? FLURM_SCHED_JOB_SUSPENDED : FLURM_SCHED_JOB_RUNNING))
+            return false;
+    }
     for (uint32_t i = 0; i < o->njobs; i++) {
         const flurm_sched_job_result_t *r = &o->jobs[i];
         if (r->nplanned_nodes && !r->planned_nodes)

@@ -73,6 +73,12 @@ typedef struct ctx {
     arr_t *arrs;
     uint32_t narrs;
     double part_factor_max;
+    /* preemption (see flurm_sched_preempt_t) */
+    uint64_t *claimed;       /* positions a waiting preemptor gets next: no start here this cycle */
+    bool *gone;              /* per input job: preempted (or resumed) this cycle */
+    tl_t *saved;             /* timelines before a preemption attempt */
+    uint32_t *sus;           /* suspended jobs in resume order */
+    uint32_t nsus, sus_next;
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -280,7 +286,7 @@ static bool validate(const flurm_sched_input_t *in)
         for (uint32_t k = 0; k < j->nexc_nodes; k++)
             if (j->exc_nodes[k] >= in->nnodes)
                 return false;
-        for (uint32_t k = 0; j->state == FLURM_SCHED_JOB_RUNNING && k < j->nalloc_nodes; k++)
+        for (uint32_t k = 0; j->state != FLURM_SCHED_JOB_PENDING && k < j->nalloc_nodes; k++)
             if (j->alloc_nodes[k] >= in->nnodes)
                 return false;
     }
@@ -323,6 +329,12 @@ static void ctx_free(ctx_t *c)
     free(c->stamp);
     free(c->skip);
     free(c->arrs);
+    free(c->claimed);
+    free(c->gone);
+    for (uint32_t i = 0; c->saved && i < c->nn; i++)
+        tl_destroy(&c->saved[i]);
+    free(c->saved);
+    free(c->sus);
 }
 
 static void node_idle_bits(ctx_t *c, uint32_t pos)
@@ -361,8 +373,11 @@ static int ctx_setup(ctx_t *c)
     c->pick = malloc((nn + 1) * sizeof *c->pick);
     c->stamp = calloc(nn + 1, sizeof *c->stamp);
     c->skip = calloc(nn + 1, sizeof *c->skip);
+    c->claimed = calloc(1, bs);
+    c->gone = calloc(in->njobs + 1, sizeof *c->gone);
     if (!c->pos2node || !c->node2pos || !c->tl || !c->cap || !c->usable || !c->free_now ||
-        !c->idle_now || !c->scratch || !c->excl_bits || !c->part_bits || !c->pick || !c->stamp || !c->skip)
+        !c->idle_now || !c->scratch || !c->excl_bits || !c->part_bits || !c->pick || !c->stamp || !c->skip ||
+        !c->claimed || !c->gone)
         return FLURM_ENOMEM;
     for (uint32_t i = 0; i < nn; i++)
         c->pos2node[i] = i;
@@ -424,6 +439,8 @@ static int ctx_setup(ctx_t *c)
         if (j->state != FLURM_SCHED_JOB_RUNNING)
             continue;
         int64_t end = round_up(j->end_time > in->params.now ? j->end_time - in->params.now : c->res, c->res);
+        if (j->preempting)
+            end = c->res;   /* killed by a preemption: its resources come back shortly */
         if (times_insert(c, end))
             return FLURM_ENOMEM;
         for (uint32_t k = 0; k < j->nalloc_nodes; k++) {
@@ -583,7 +600,8 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t, int64_t *min_next)
     int64_t next;
     for (uint32_t k = 0; k < j->nreq_nodes; k++) {
         uint32_t p = c->node2pos[j->req_nodes[k]];
-        if (!btest(c->scratch, p) || !node_fits(c, jp, p, t, t1, &need, &next)) {
+        if (!btest(c->scratch, p) || (t == 0 && btest(c->claimed, p)) ||
+            !node_fits(c, jp, p, t, t1, &need, &next)) {
             *min_next = t + 1;   /* no bound known */
             return 0;
         }
@@ -591,7 +609,7 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t, int64_t *min_next)
     }
     const uint64_t *filter = t ? NULL : jp->excl ? c->idle_now : c->free_now;
     for (uint32_t w = 0; w < c->words && got < jp->want_max; w++) {
-        uint64_t bits = c->scratch[w] & (filter ? filter[w] : ~0ull);
+        uint64_t bits = c->scratch[w] & (filter ? filter[w] & ~c->claimed[w] : ~0ull);
         while (bits && got < jp->want_max) {
             uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
@@ -813,6 +831,343 @@ static int start_job(ctx_t *c, jprep_t *jp, uint32_t got, bool backfill)
     return FLURM_OK;
 }
 
+/* ------------------------------------------------------------------ preemption
+ *
+ * preempt/partition_prio over select/cons_tres (see flurm_sched_preempt_t in flurm/sched.h).
+ * A preemption attempt works on the live timelines and puts them back from c->saved. */
+
+static flurm_sched_preempt_mode_t part_mode(const ctx_t *c, uint32_t part)
+{
+    flurm_sched_preempt_mode_t m = c->in->parts[part].preempt_mode;
+    if (m == FLURM_SCHED_PREEMPT_INHERIT)
+        m = c->in->params.preempt_mode;
+    return m == FLURM_SCHED_PREEMPT_INHERIT || m == FLURM_SCHED_PREEMPT_RESUME ? FLURM_SCHED_PREEMPT_OFF : m;
+}
+
+/* slurmctld enables preemption when the global PreemptMode is not OFF (PREEMPT_DATA_ENABLED). */
+static bool preempt_enabled(const ctx_t *c)
+{
+    const flurm_sched_params_t *pa = &c->in->params;
+    return pa->preempt && pa->preempt_mode != FLURM_SCHED_PREEMPT_INHERIT &&
+           pa->preempt_mode != FLURM_SCHED_PREEMPT_OFF && pa->preempt_mode != FLURM_SCHED_PREEMPT_RESUME;
+}
+
+static int preempt_emit(ctx_t *c, uint32_t i, flurm_sched_preempt_mode_t mode, uint32_t preemptor)
+{
+    flurm_sched_output_t *o = c->out;
+    if (!o->preempts && !(o->preempts = calloc(c->in->njobs + 1, sizeof *o->preempts)))
+        return FLURM_ENOMEM;
+    o->preempts[o->npreempts++] = (flurm_sched_preempt_t){ .job_id = c->in->jobs[i].job_id, .job_index = i,
+                                                           .mode = mode, .preemptor_id = preemptor };
+    c->gone[i] = true;
+    return FLURM_OK;
+}
+
+/* Gives running job I's resources back on every usable node over [0, its end). */
+static int unhold(ctx_t *c, uint32_t i)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_job_t *j = &in->jobs[i];
+    int64_t end = j->preempting ? c->res
+                : round_up(j->end_time > in->params.now ? j->end_time - in->params.now : c->res, c->res);
+    for (uint32_t k = 0; k < j->nalloc_nodes; k++) {
+        const flurm_sched_node_t *n = &in->nodes[j->alloc_nodes[k]];
+        uint32_t p = c->node2pos[j->alloc_nodes[k]];
+        if (!btest(c->usable, p))
+            continue;
+        tl_res_t have = { 0 }, r = { .cpus = j->alloc_cpus_per_node, .mem = j->alloc_mem_per_node };
+        for (uint32_t g = 0; g < n->ngres; g++)
+            have.gres[g] = n->gres[g].alloc;
+        gres_need(n, j, &have, &r);
+        /* never more than the node's capacity now */
+        const tl_res_t *f = &c->tl[p].bp[0].free, *cap = &c->cap[p];
+        r.cpus = f->cpus + r.cpus > cap->cpus ? cap->cpus - f->cpus : r.cpus;
+        r.mem = f->mem + r.mem > cap->mem ? cap->mem - f->mem : r.mem;
+        for (uint32_t g = 0; g < n->ngres; g++)
+            if (f->gres[g] + r.gres[g] > cap->gres[g])
+                r.gres[g] = cap->gres[g] - f->gres[g];
+        if (tl_release(&c->tl[p], 0, &r, n->ngres) ||
+            (end != INT64_MAX && tl_take(&c->tl[p], end, INT64_MAX, &r, n->ngres)))
+            return FLURM_ENOMEM;
+        node_idle_bits(c, p);
+    }
+    return FLURM_OK;
+}
+
+static int tl_copy(tl_t *dst, const tl_t *src)
+{
+    if (dst->cap < src->n) {
+        tl_bp_t *nb = realloc(dst->bp, src->n * sizeof *nb);
+        if (!nb)
+            return FLURM_ENOMEM;
+        dst->bp = nb;
+        dst->cap = src->n;
+    }
+    memcpy(dst->bp, src->bp, src->n * sizeof *src->bp);
+    dst->n = src->n;
+    return FLURM_OK;
+}
+
+/* Timelines of every node in BITS saved (TO_SAVED) or put back. */
+static int tl_keep(ctx_t *c, const uint64_t *bits, bool to_saved)
+{
+    if (!c->saved && !(c->saved = calloc(c->nn + 1, sizeof *c->saved)))
+        return FLURM_ENOMEM;
+    for (uint32_t p = 0; p < c->nn; p++) {
+        if (!btest(bits, p))
+            continue;
+        if (to_saved ? tl_copy(&c->saved[p], &c->tl[p]) : tl_copy(&c->tl[p], &c->saved[p]))
+            return FLURM_ENOMEM;
+        if (!to_saved)
+            node_idle_bits(c, p);
+    }
+    return FLURM_OK;
+}
+
+typedef struct cand {
+    uint32_t idx;
+    bool free;           /* already preempting: its resources are coming back anyway */
+    bool victim;
+} cand_t;
+
+static int cmp_cand(const void *a, const void *b, void *arg)
+{
+    const ctx_t *c = arg;
+    const cand_t *x = a, *y = b;
+    const flurm_sched_job_t *jx = &c->in->jobs[x->idx], *jy = &c->in->jobs[y->idx];
+    if (x->free != y->free)
+        return x->free ? -1 : 1;
+    if (!c->in->params.preempt_youngest_first) {
+        /* preempt/partition_prio _gen_job_prio(): tier << 16 + node count, lowest first */
+        uint32_t nx = jx->nalloc_nodes < 0xffff ? jx->nalloc_nodes : 0xffff;
+        uint32_t ny = jy->nalloc_nodes < 0xffff ? jy->nalloc_nodes : 0xffff;
+        uint32_t px = ((uint32_t)c->in->parts[jx->partition].priority_tier << 16) + nx;
+        uint32_t py = ((uint32_t)c->in->parts[jy->partition].priority_tier << 16) + ny;
+        if (px != py)
+            return px < py ? -1 : 1;
+    }
+    if (jx->start_time != jy->start_time)
+        return jx->start_time > jy->start_time ? -1 : 1;
+    return jx->job_id > jy->job_id ? -1 : jx->job_id < jy->job_id;
+}
+
+/* Places JP at t = 0 with the candidates of CV marked IN_SET given back (after restoring the
+ * saved timelines of the nodes in TOUCH). Returns how many nodes (0 = no fit). */
+static int place_without(ctx_t *c, jprep_t *jp, const uint64_t *touch, const cand_t *cv, uint32_t n,
+                         const bool *in_set, uint32_t *got)
+{
+    int rc = tl_keep(c, touch, false);
+    for (uint32_t k = 0; !rc && k < n; k++)
+        if (in_set[k])
+            rc = unhold(c, cv[k].idx);
+    if (rc)
+        return rc;
+    c->cur_stamp++;
+    int64_t mn = INT64_MAX;
+    *got = place(c, jp, 0, &mn);
+    return FLURM_OK;
+}
+
+static bool job_on_picked(const ctx_t *c, const flurm_sched_job_t *j, const uint64_t *picked)
+{
+    for (uint32_t k = 0; k < j->nalloc_nodes; k++)
+        if (btest(picked, c->node2pos[j->alloc_nodes[k]]))
+            return true;
+    return false;
+}
+
+static void memo_reset(ctx_t *c)
+{
+    for (size_t m = 0; c->memo && m < (size_t)c->in->nparts * (c->nfx + 1); m++)
+        if (c->memo[m])
+            memset(c->memo[m], 0, sizeof *c->memo[m]);
+}
+
+/* Pending JP did not fit now (c->scratch is its base set): preempts what it needs, if it
+ * can. *STARTED: it started now (SUSPEND victims only); otherwise, with victims chosen or
+ * already on their way out, its nodes are claimed for this cycle. */
+static int try_preempt(ctx_t *c, jprep_t *jp, bool *started)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_job_t *j = &in->jobs[jp->idx];
+    uint16_t tier = in->parts[j->partition].priority_tier;
+    const uint64_t *pb = c->part_bits[j->partition];
+    size_t bs = c->words * sizeof(uint64_t);
+    cand_t *cv = malloc((in->njobs + 1) * sizeof *cv);
+    bool *set = calloc(in->njobs + 1, sizeof *set);
+    uint64_t *touch = calloc(1, bs), *picked = calloc(1, bs);
+    int rc = FLURM_ENOMEM;
+    if (!cv || !set || !touch || !picked)
+        goto out;
+    uint32_t nc = 0, nreal = 0;
+    for (uint32_t i = 0; i < in->njobs; i++) {
+        const flurm_sched_job_t *s = &in->jobs[i];
+        if (s->state != FLURM_SCHED_JOB_RUNNING || c->gone[i])
+            continue;
+        if (!s->preempting && (in->parts[s->partition].priority_tier >= tier ||
+                               part_mode(c, s->partition) == FLURM_SCHED_PREEMPT_OFF))
+            continue;
+        bool overlap = false;
+        for (uint32_t k = 0; k < s->nalloc_nodes; k++) {
+            uint32_t p = c->node2pos[s->alloc_nodes[k]];
+            overlap |= btest(pb, p) && btest(c->usable, p);
+        }
+        if (!overlap)
+            continue;
+        for (uint32_t k = 0; k < s->nalloc_nodes; k++)
+            bset(touch, c->node2pos[s->alloc_nodes[k]]);
+        cv[nc++] = (cand_t){ .idx = i, .free = s->preempting };
+        nreal += !s->preempting;
+    }
+    rc = FLURM_OK;
+    if (!nreal)
+        goto out;
+    qsort_r(cv, nc, sizeof *cv, cmp_cand, c);
+    /* the reservations a start here could collide with are only made later, but a start
+     * commits on picked nodes outside TOUCH too: those are taken for real, never restored */
+    if ((rc = tl_keep(c, touch, true)))
+        goto out;
+    /* slurmctld: give back candidates one at a time, in order, until the job fits */
+    uint32_t got = 0, k;
+    for (k = 0; k < nc && !got; k++) {
+        if ((rc = unhold(c, cv[k].idx)))
+            goto out;
+        set[k] = true;
+        c->cur_stamp++;
+        int64_t mn = INT64_MAX;
+        got = place(c, jp, 0, &mn);
+    }
+    if (!got) {
+        rc = tl_keep(c, touch, false);
+        goto out;
+    }
+    /* victims: the candidates given back that hold something on the nodes it got */
+    for (uint32_t g = 0; g < got; g++)
+        bset(picked, c->pick[g]);
+    uint32_t nv = 0;
+    for (uint32_t x = 0; x < k; x++) {
+        cv[x].victim = !cv[x].free && job_on_picked(c, &in->jobs[cv[x].idx], picked);
+        set[x] = cv[x].free || cv[x].victim;
+        nv += cv[x].victim;
+    }
+    /* a minimal set: spare each victim (latest in the order first) it fits without */
+    for (uint32_t x = k; x-- > 0;) {
+        if (!cv[x].victim)
+            continue;
+        set[x] = false;
+        if ((rc = place_without(c, jp, touch, cv, k, set, &got)))
+            goto out;
+        if (got) {
+            cv[x].victim = false;
+            nv--;
+        } else {
+            set[x] = true;
+        }
+    }
+    bool suspend_only = nv > 0;
+    for (uint32_t x = 0; x < k; x++)
+        if (cv[x].victim && part_mode(c, in->jobs[cv[x].idx].partition) != FLURM_SCHED_PREEMPT_SUSPEND)
+            suspend_only = false;
+    if (suspend_only) {
+        /* suspended victims hold nothing: the job starts now on their resources alone */
+        bool *only = calloc(k + 1, sizeof *only);
+        if (!only) {
+            rc = FLURM_ENOMEM;
+            goto out;
+        }
+        for (uint32_t x = 0; x < k; x++)
+            only[x] = cv[x].victim;
+        rc = place_without(c, jp, touch, cv, k, only, &got);
+        free(only);
+        if (rc)
+            goto out;
+        if (!got)
+            suspend_only = false;   /* it needs what the preempting jobs still hold too */
+    }
+    if (!suspend_only) {
+        /* it starts once the victims have ended: which nodes it gets then, kept from others */
+        if ((rc = place_without(c, jp, touch, cv, k, set, &got)))
+            goto out;
+        memset(picked, 0, bs);
+        for (uint32_t g = 0; g < got; g++)
+            bset(picked, c->pick[g]);
+        if ((rc = tl_keep(c, touch, false)))
+            goto out;
+    }
+    for (uint32_t x = 0; x < k; x++)
+        if (cv[x].victim && (rc = preempt_emit(c, cv[x].idx, part_mode(c, in->jobs[cv[x].idx].partition), j->job_id)))
+            goto out;
+    if (suspend_only) {
+        if ((rc = start_job(c, jp, got, false)))
+            goto out;
+        memo_reset(c);   /* resources came back: what failed before may fit now */
+        *started = true;
+    } else {
+        for (uint32_t w = 0; w < c->words; w++)
+            c->claimed[w] |= picked[w];
+    }
+out:
+    free(cv);
+    free(set);
+    free(touch);
+    free(picked);
+    return rc;
+}
+
+static int cmp_sus(const void *a, const void *b, void *arg)
+{
+    const ctx_t *c = arg;
+    const flurm_sched_job_t *x = &c->in->jobs[*(const uint32_t *)a], *y = &c->in->jobs[*(const uint32_t *)b];
+    uint16_t tx = c->in->parts[x->partition].priority_tier, ty = c->in->parts[y->partition].priority_tier;
+    if (tx != ty)
+        return tx > ty ? -1 : 1;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+}
+
+/* Resumes suspended job I if everything it held is free on its nodes for its remaining time. */
+static int try_resume(ctx_t *c, uint32_t i)
+{
+    const flurm_sched_input_t *in = c->in;
+    const flurm_sched_job_t *j = &in->jobs[i];
+    int64_t end = round_up(j->end_time > in->params.now ? j->end_time - in->params.now : c->res, c->res);
+    if (!j->nalloc_nodes)
+        return FLURM_OK;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t k = 0; k < j->nalloc_nodes; k++) {
+            const flurm_sched_node_t *n = &in->nodes[j->alloc_nodes[k]];
+            uint32_t p = c->node2pos[j->alloc_nodes[k]];
+            tl_res_t need = { .cpus = j->alloc_cpus_per_node, .mem = j->alloc_mem_per_node };
+            gres_need(n, j, &c->cap[p], &need);
+            if (pass == 0 && (!btest(c->usable, p) || btest(c->claimed, p) ||
+                              !tl_fits(&c->tl[p], 0, end, &need, n->ngres, NULL)))
+                return FLURM_OK;
+            if (pass == 1) {
+                if (tl_take(&c->tl[p], 0, end, &need, n->ngres))
+                    return FLURM_ENOMEM;
+                node_idle_bits(c, p);
+            }
+        }
+    if (times_insert(c, end))
+        return FLURM_ENOMEM;
+    return preempt_emit(c, i, FLURM_SCHED_PREEMPT_RESUME, 0);
+}
+
+/* Resumes, in order, the suspended jobs of tier MIN_TIER and above not yet looked at. */
+static int resume_upto(ctx_t *c, uint32_t min_tier)
+{
+    for (; c->sus_next < c->nsus; c->sus_next++) {
+        uint32_t i = c->sus[c->sus_next];
+        if (c->in->parts[c->in->jobs[i].partition].priority_tier < min_tier)
+            break;
+        int rc = try_resume(c, i);
+        if (rc)
+            return rc;
+    }
+    return FLURM_OK;
+}
+
 static int run(ctx_t *c)
 {
     const flurm_sched_input_t *in = c->in;
@@ -862,6 +1217,13 @@ static int run(ctx_t *c)
     if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)))
         goto out;
     qsort_r(q, nq, sizeof *q, cmp_order, c);
+    if (!(c->sus = malloc((in->njobs + 1) * sizeof *c->sus)))
+        goto out;
+    for (uint32_t i = 0; i < in->njobs; i++)
+        if (in->jobs[i].state == FLURM_SCHED_JOB_SUSPENDED)
+            c->sus[c->nsus++] = i;
+    qsort_r(c->sus, c->nsus, sizeof *c->sus, cmp_sus, c);
+    bool preempt = preempt_enabled(c);
 
     /* main pass */
     uint64_t t0 = usec_now();
@@ -869,6 +1231,10 @@ static int run(ctx_t *c)
     for (uint32_t k = 0; k < nq && o->stats.main_depth < depth; k++) {
         jprep_t *jp = &q[k];
         const flurm_sched_job_t *j = &in->jobs[jp->idx];
+        /* suspended jobs go before the pending jobs of their tier and below */
+        if ((rc = resume_upto(c, in->parts[j->partition].priority_tier)))
+            goto out;
+        rc = FLURM_ENOMEM;
         if (blocked[j->partition]) {
             o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_PRIORITY;
             continue;
@@ -900,11 +1266,24 @@ static int run(ctx_t *c)
             o->jobs[jp->idx].reason = never;
             continue;
         }
+        if (preempt) {
+            bool started = false;
+            if ((rc = try_preempt(c, jp, &started)))
+                goto out;
+            rc = FLURM_ENOMEM;
+            if (started) {
+                o->stats.started_main++;
+                continue;
+            }
+        }
         if ((m = memo_get(c, jp, true)))
             memo_add(m->fail, &m->nfail, jp, 0);
         o->jobs[jp->idx].reason = FLURM_SCHED_WAIT_RESOURCES;
         blocked[j->partition] = true;
     }
+    if ((rc = resume_upto(c, 0)))
+        goto out;
+    rc = FLURM_ENOMEM;
     o->stats.main_usec = usec_now() - t0;
     if (!pa->backfill) {
         /* jobs beyond the queue depth were not looked at: they wait behind higher ones */
@@ -1063,5 +1442,6 @@ void flurm_sched_output_free(flurm_sched_output_t *out)
     for (uint32_t i = 0; out->jobs && i < out->njobs; i++)
         free(out->jobs[i].planned_nodes);
     free(out->jobs);
+    free(out->preempts);
     *out = (flurm_sched_output_t){ 0 };
 }

@@ -26,6 +26,7 @@ enum {
     RC_INVALID_JOB_ID = 2017, RC_JOB_PENDING = 2024, RC_INVALID_NODE_STATE = 2028,
     RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
     RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_JOB_FINISHED = 2084, RC_PRIO_RESET_FAIL = 2095,
+    RC_UNEXPECTED_MSG = 1000, RC_JOB_NOT_SUSPENDED = 2087,
 };
 
 typedef struct usage_rec {
@@ -744,7 +745,7 @@ static void finish_job(flurm_state_t *st, flurm_job_t *j, uint32_t base, time_t 
         st->stats.jobs_canceled++;
     else if (base == FLURM_JOB_COMPLETE)
         st->stats.jobs_completed++;
-    else
+    else if (base != FLURM_JOB_PREEMPTED)   /* sdiag counts a preempted job nowhere (22.05.8) */
         st->stats.jobs_failed++;
 }
 
@@ -802,7 +803,12 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         goto out;
     } else if (j->nodes) {
         /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
-         * that the processes are gone. */
+         * that the processes are gone. A job suspended by preemption holds nothing: it takes
+         * its share back for that while (the node may be briefly overbooked). */
+        if (j->sus_released) {
+            job_hold_nodes(st, j, c->now);
+            j->sus_released = false;
+        }
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
         j->job_state |= FLURM_JOB_COMPLETING;
     } else {
@@ -897,6 +903,10 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         rc = RC_ACCESS_DENIED;
         goto out;
     }
+    if (u->begin_time && !pending) {
+        rc = RC_JOB_NOT_PENDING;   /* StartTime= of a started job (job_mgr.c _update_job) */
+        goto out;
+    }
 
     flurm_job_desc_msg_t *d = j->desc;
     if (u->time_limit != FLURM_NO_VAL)
@@ -933,6 +943,12 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
             j->priority = p < 2 ? 2 : p > TOP_PRIORITY ? TOP_PRIORITY : (uint32_t)p;
         }
         d->nice = u->nice;
+    }
+    if (u->begin_time) {
+        /* scontrol update StartTime=: the job is eligible from then (BeginTime until) */
+        j->eligible_time = u->begin_time > c->now ? u->begin_time : c->now;
+        if (j->state_reason == 9 /* BeginTime */ && j->eligible_time <= c->now)
+            j->state_reason = FLURM_WAIT_NO_REASON;
     }
     if (u->name)
         replace_str(&d->name, u->name);
@@ -1119,6 +1135,13 @@ static const flurm_field_t start_fields[] = {
 };
 static FLURM_TABLE(start_table, flurm_cmd_start_t, start_fields);
 
+static const flurm_field_t preempt_fields[] = {
+    FLD_U32(flurm_cmd_preempt_t, job_id), FLD_U8(flurm_cmd_preempt_t, action),
+    FLD_U32(flurm_cmd_preempt_t, preemptor_id),
+};
+static FLURM_TABLE(preempt_table, flurm_cmd_preempt_t, preempt_fields);
+
+int flurm_cmd_preempt_pack(const flurm_cmd_preempt_t *m, flurm_buf_t *out) { return flurm_table_pack(&preempt_table, m, out); }
 int flurm_cmd_register_pack(const flurm_cmd_register_t *m, flurm_buf_t *out) { return flurm_table_pack(&register_table, m, out); }
 int flurm_cmd_start_pack(const flurm_cmd_start_t *m, flurm_buf_t *out) { return flurm_table_pack(&start_table, m, out); }
 int flurm_cmd_end_pack(const flurm_cmd_end_t *m, flurm_buf_t *out) { return flurm_table_pack(&end_table, m, out); }
@@ -1181,15 +1204,49 @@ static bool job_on_node(const flurm_job_t *j, uint32_t node)
     return false;
 }
 
+/* The job's --requeue, else JobRequeue (default 1). */
+static bool job_requeueable(const flurm_state_t *st, const flurm_job_t *j)
+{
+    uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
+    if (rq != FLURM_NO_VAL16)
+        return rq != 0;
+    const char *v = flurm_conf_get(st->conf, "JobRequeue");
+    return !v || strtoul(v, NULL, 10) != 0;
+}
+
+/* A requeued job's processes are gone (slurmctld batch_requeue_fini()): it pends again as if
+ * submitted now, held back until the job credential has expired (begin = now + 121 s, shown
+ * as reason BeginTime; checked against 22.05.8). */
+static void requeue_done(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    j->job_state = FLURM_JOB_PENDING;
+    j->submit_time = now;
+    j->eligible_time = now + 121;
+    j->start_time = j->end_time = 0;
+    if (j->priority)
+        j->state_reason = 9;   /* WAIT_TIME: BeginTime (a held job keeps its hold reason) */
+    j->exit_code = 0;
+    j->suspend_time = 0;
+    j->pre_sus_time = j->tot_sus_time = 0;
+    touch_jobs(st, now);
+}
+
 /* Requeue (back to PENDING, restart count up) or NODE_FAIL a job whose node died, as
  * slurmctld does per the job's --requeue (JobRequeue default 1). */
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
-    bool cancelled = (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_CANCELLED;
-    job_release(st, j, now);
+    uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+    bool cancelled = base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED;
+    if (!(base == FLURM_JOB_SUSPENDED && j->sus_released))
+        job_release(st, j, now);
+    j->sus_released = false;
     free(j->nodes);
     j->nodes = NULL;
     j->nnodes = 0;
+    if (base == FLURM_JOB_PENDING) {
+        requeue_done(st, j, now);   /* a preemption's requeue: its kill is as good as done */
+        return;
+    }
     if (cancelled)
         return;   /* it was already on its way out */
     uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
@@ -1217,14 +1274,25 @@ static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now)
      * goes with the end. Kept, a repeated report would release the nodes twice (another job's
      * share), purge would skip the record forever, array throttles would count it as running
      * and restore would hold its nodes again. */
-    job_release(st, j, now);
+    if (!(base == FLURM_JOB_SUSPENDED && j->sus_released))
+        job_release(st, j, now);
+    j->sus_released = false;
+    if (base == FLURM_JOB_PENDING) {
+        /* a preemption's requeue has finished: no NodeList while it pends again */
+        free(j->nodes);
+        j->nodes = NULL;
+        j->nnodes = 0;
+        requeue_done(st, j, now);
+        return;
+    }
     free(j->ran_on);
     j->ran_on = j->nodes;          /* shown as NodeList until the record is purged */
     j->nran_on = j->nnodes;
     j->nodes = NULL;
     j->nnodes = 0;
-    if (base == FLURM_JOB_CANCELLED) {
-        j->end_time = end;
+    if (base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED) {
+        if (base == FLURM_JOB_CANCELLED)
+            j->end_time = end;   /* a preempted job keeps its preemption time (slurmctld) */
     } else {
         uint32_t fin = e->state == FLURM_END_COMPLETED ? FLURM_JOB_COMPLETE
                      : e->state == FLURM_END_CANCELLED ? FLURM_JOB_CANCELLED
@@ -1246,6 +1314,184 @@ static uint32_t apply_job_end(flurm_state_t *st, const cmd_t *c)
         return RC_ERROR;
     end_job(st, &e, c->now);
     return RC_OK;
+}
+
+/* Seconds a job has run before NOW, its suspensions left out (scontrol's RunTime). */
+static uint32_t run_secs(const flurm_job_t *j, time_t now)
+{
+    time_t from = j->suspend_time ? j->suspend_time : j->start_time;
+    return j->pre_sus_time + (uint32_t)(now > from && from ? now - from : 0);
+}
+
+static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_cmd_preempt_t m;
+    if (unpack_body(&preempt_table, c, &m))
+        return RC_ERROR;
+    flurm_job_t *j = flurm_state_find_job(st, m.job_id);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    bool running = j && j->nodes && base == FLURM_JOB_RUNNING && !(j->job_state & FLURM_JOB_COMPLETING);
+    if (!j || (m.action == FLURM_PREEMPT_RESUME ? !(base == FLURM_JOB_SUSPENDED && j->sus_released && j->nodes)
+                                                : !running))
+        return RC_TRANSITION_STATE_NO_UPDATE;   /* changed since the decision */
+    uint8_t action = m.action;
+    if (action == FLURM_PREEMPT_REQUEUE && !job_requeueable(st, j))
+        action = FLURM_PREEMPT_CANCEL;   /* slurm_job_preempt(): a job that may not requeue is killed */
+    switch (action) {
+    case FLURM_PREEMPT_CANCEL:
+        /* job_signal(preempt=true): PREEMPTED|COMPLETING (scontrol: COMPLETING, then
+         * PREEMPTED), EndTime = PreemptTime = now */
+        finish_job(st, j, FLURM_JOB_PREEMPTED, c->now);
+        j->job_state |= FLURM_JOB_COMPLETING;
+        j->preempt_time = c->now;
+        break;
+    case FLURM_PREEMPT_REQUEUE:
+        /* job_requeue(preempt=true): PENDING|COMPLETING (squeue CG) with the restart counted
+         * at once; requeue_done() once the node reports the processes gone */
+        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+        j->restart_cnt++;
+        j->preempt_time = 0;
+        j->state_reason = FLURM_WAIT_NO_REASON;
+        break;
+    case FLURM_PREEMPT_SUSPEND:
+        /* gang suspend: the preemptor takes its resources; it keeps where to resume */
+        j->pre_sus_time = run_secs(j, c->now);
+        j->suspend_time = c->now;
+        job_release(st, j, c->now);
+        j->job_state = FLURM_JOB_SUSPENDED;
+        j->sus_released = true;
+        break;
+    case FLURM_PREEMPT_RESUME:
+        /* the clock of its time limit stood still while it was suspended */
+        if (c->now > j->suspend_time) {
+            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
+            if (j->end_time)
+                j->end_time += c->now - j->suspend_time;
+        }
+        j->suspend_time = c->now;
+        usage_advance(st, c->now);   /* fair share: it accrues again from now */
+        j->job_state = FLURM_JOB_RUNNING;
+        j->sus_released = false;
+        job_hold_nodes(st, j, c->now);
+        break;
+    default:
+        return RC_ERROR;
+    }
+    touch_jobs(st, c->now);
+    return RC_OK;
+}
+
+/* The job a suspend/requeue request names (its job_id_str, else job_id); NULL if none. */
+static flurm_job_t *named_job(const flurm_state_t *st, uint32_t job_id, const char *job_id_str)
+{
+    if (job_id_str && *job_id_str) {
+        uint64_t *tasks = NULL;
+        uint32_t ntasks = 0;
+        bool all = false;
+        if (flurm_parse_job_id_str(job_id_str, &job_id, &tasks, &ntasks, &all))
+            return NULL;
+        free(tasks);
+    }
+    return flurm_state_find_job(st, job_id);
+}
+
+/* scontrol suspend / resume (REQUEST_SUSPEND). Operators only. Answers as slurmctld 22.05.8
+ * does: an unknown job is SLURM_UNEXPECTED_MSG_ERROR, a pending one ESLURM_JOB_PENDING,
+ * suspending a suspended job succeeds, resuming a running one is ESLURM_JOB_NOT_SUSPENDED.
+ * Unlike a preemption's, this suspension keeps the job's resources booked (slurmctld shows the
+ * node idle yet starts nothing there). A job suspended by preemption resumes only when the
+ * scheduler says so (ESLURM_DISABLED here). */
+static uint32_t apply_suspend_req(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_suspend_msg_t *m = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_SUSPEND, c->body, c->body_len, (void **)&m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_job_t *j = named_job(st, m->job_id, m->job_id_str);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    bool resume = m->op == FLURM_RESUME_JOB;
+    if (!j)
+        rc = RC_UNEXPECTED_MSG;
+    else if (!privileged(st, c->uid))
+        rc = RC_ACCESS_DENIED;
+    else if (base == FLURM_JOB_PENDING)
+        rc = RC_JOB_PENDING;
+    else if (job_finished(j) || (j->job_state & FLURM_JOB_COMPLETING) || !j->nodes)
+        rc = RC_ALREADY_DONE;
+    else if (!resume && base == FLURM_JOB_SUSPENDED)
+        rc = RC_OK;   /* already so */
+    else if (resume && base != FLURM_JOB_SUSPENDED)
+        rc = RC_JOB_NOT_SUSPENDED;
+    else if (resume && j->sus_released)
+        rc = RC_DISABLED;
+    else if (!resume) {
+        j->pre_sus_time = run_secs(j, c->now);
+        j->suspend_time = c->now;
+        usage_advance(st, c->now);   /* fair share: a suspended job accrues nothing */
+        j->job_state = FLURM_JOB_SUSPENDED;
+        touch_jobs(st, c->now);
+    } else {
+        if (c->now > j->suspend_time) {
+            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
+            if (j->end_time)
+                j->end_time += c->now - j->suspend_time;
+        }
+        j->suspend_time = c->now;
+        usage_advance(st, c->now);
+        j->job_state = FLURM_JOB_RUNNING;
+        touch_jobs(st, c->now);
+    }
+    flurm_msg_free(FLURM_REQUEST_SUSPEND, m);
+    return rc;
+}
+
+/* scontrol requeue / requeuehold (REQUEST_JOB_REQUEUE): the owner or an operator. A running
+ * job is killed and pends again as after a preemption's requeue; a finished one pends again at
+ * once (slurmctld accepts both); a pending one is ESLURM_JOB_PENDING, a --no-requeue one
+ * ESLURM_DISABLED. JOB_REQUEUE_HOLD in flags holds it (an operator's hold is an admin hold). */
+static uint32_t apply_requeue_req(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_requeue_msg_t *m = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_JOB_REQUEUE, c->body, c->body_len, (void **)&m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK;
+    flurm_job_t *j = named_job(st, m->job_id, m->job_id_str);
+    uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+    if (!j || !j->desc)
+        rc = RC_INVALID_JOB_ID;
+    else if (j->user_id != c->uid && !privileged(st, c->uid))
+        rc = RC_ACCESS_DENIED;
+    else if (base == FLURM_JOB_PENDING)
+        rc = RC_JOB_PENDING;
+    else if (j->job_state & FLURM_JOB_COMPLETING)
+        rc = RC_TRANSITION_STATE_NO_UPDATE;
+    else if (!job_requeueable(st, j))
+        rc = RC_DISABLED;
+    if (rc)
+        goto out;
+    j->restart_cnt++;
+    j->preempt_time = 0;
+    if (base == FLURM_JOB_SUSPENDED && j->sus_released) {
+        job_hold_nodes(st, j, c->now);   /* its kill releases them */
+        j->sus_released = false;
+    }
+    if (j->nodes) {
+        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+        j->state_reason = FLURM_WAIT_NO_REASON;
+    } else {
+        free(j->ran_on);
+        j->ran_on = NULL;
+        j->nran_on = 0;
+        requeue_done(st, j, c->now);
+    }
+    if (m->flags & FLURM_JOB_REQUEUE_HOLD) {
+        j->priority = 0;
+        j->state_reason = privileged(st, c->uid) ? FLURM_WAIT_HELD : FLURM_WAIT_HELD_USER;
+    }
+    touch_jobs(st, c->now);
+out:
+    flurm_msg_free(FLURM_REQUEST_JOB_REQUEUE, m);
+    return rc;
 }
 
 static int replace_str(char **dst, const char *src);
@@ -1763,6 +2009,24 @@ static int view_usage(const flurm_state_t *st, time_t now, arena_t *a, flurm_sch
     return FLURM_OK;
 }
 
+static flurm_sched_preempt_mode_t sched_preempt_mode(uint16_t m)
+{
+    switch (m & ~(FLURM_PREEMPT_MODE_GANG | FLURM_PREEMPT_MODE_WITHIN)) {
+    case FLURM_PREEMPT_MODE_SUSPEND: return FLURM_SCHED_PREEMPT_SUSPEND;
+    case FLURM_PREEMPT_MODE_REQUEUE: return FLURM_SCHED_PREEMPT_REQUEUE;
+    case FLURM_PREEMPT_MODE_CANCEL: return FLURM_SCHED_PREEMPT_CANCEL;
+    default: return FLURM_SCHED_PREEMPT_OFF;
+    }
+}
+
+/* Only preempt/partition_prio is implemented; preempt/qos (and none) never preempt. */
+bool flurm_state_preempt_enabled(const flurm_state_t *st)
+{
+    const char *t = flurm_conf_get(st->conf, "PreemptType");
+    return t && !strcmp(t, "preempt/partition_prio") &&
+           sched_preempt_mode(st->conf->preempt_mode) != FLURM_SCHED_PREEMPT_OFF;
+}
+
 static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_t *pa)
 {
     const flurm_conf_t *c = st->conf;
@@ -1787,6 +2051,10 @@ static void view_params(const flurm_state_t *st, time_t now, flurm_sched_params_
         pa->priority_max_age = mins * 60;
     const char *fs = flurm_conf_get(c, "PriorityFavorSmall");
     pa->priority_favor_small = fs && (!strcasecmp(fs, "yes") || !strcasecmp(fs, "true") || !strcmp(fs, "1"));
+    pa->preempt = flurm_state_preempt_enabled(st);
+    pa->preempt_mode = sched_preempt_mode(c->preempt_mode);
+    const char *pp = flurm_conf_get(c, "PreemptParameters");
+    pa->preempt_youngest_first = pp && strstr(pp, "youngest_first");
 }
 
 /* Nodes and partitions of the view. */
@@ -1848,6 +2116,8 @@ static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t
                   : prt->state_up == FLURM_PARTITION_DRAIN ? FLURM_SCHED_PART_DRAIN
                   : FLURM_SCHED_PART_UP;
         sp->max_share = cp->max_share & ~FLURM_CONF_SHARED_FORCE;
+        sp->preempt_mode = cp->preempt_mode == FLURM_NO_VAL16 ? FLURM_SCHED_PREEMPT_INHERIT
+                                                               : sched_preempt_mode(cp->preempt_mode);
         /* AllowGroups is enforced at submission (bin/flurmctld/rpc.c, with the group
          * database); the view leaves the partition open to what was accepted. */
     }
@@ -1919,7 +2189,9 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
             continue;
         flurm_sched_job_t *s = &sj[n];
         bool run = job_holds_nodes(j);
-        if (!run && !job_schedulable(j))
+        bool susp = !run && j->sus_released && j->nodes &&
+                    (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_SUSPENDED;
+        if (!run && !susp && !job_schedulable(j))
             continue;
         s->job_id = j->job_id;
         s->uid = j->user_id;
@@ -1933,15 +2205,20 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
         s->begin_time = j->eligible_time > now ? j->eligible_time : 0;
         s->partition = j->part_index >= 0 ? (uint32_t)j->part_index : 0;
         s->time_limit = j->time_limit ? j->time_limit : FLURM_SCHED_INFINITE;
-        if (run) {
+        if (run || susp) {
             if ((size_t)j->part_index >= st->conf->partition_count)
                 s->partition = 0;
-            s->state = FLURM_SCHED_JOB_RUNNING;
+            uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+            s->state = run ? FLURM_SCHED_JOB_RUNNING : FLURM_SCHED_JOB_SUSPENDED;
+            s->preempting = run && (base == FLURM_JOB_PENDING || base == FLURM_JOB_PREEMPTED);
+            s->start_time = j->start_time;
             s->alloc_nodes = j->nodes;
             s->nalloc_nodes = j->nnodes;
             s->alloc_cpus_per_node = j->cpus_per_node;
             s->alloc_mem_per_node = j->mem_per_node;
             s->end_time = j->end_time ? j->end_time : INT64_MAX;
+            if (susp && j->end_time)   /* when it would end if resumed now */
+                s->end_time = now + (j->end_time > j->suspend_time ? j->end_time - j->suspend_time : 0);
             if (j->desc && j->desc->tres_per_node && *j->desc->tres_per_node) {
                 flurm_sched_gres_t *g = arena_alloc(a, FLURM_SCHED_GRES_MAX * sizeof *g);
                 if (!g)
@@ -2128,7 +2405,15 @@ int flurm_state_fit_now(const flurm_state_t *st, const flurm_job_desc_msg_t *d, 
 
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max)
 {
+    size_t np;
+    return flurm_state_plan_preempt(st, now, starts, max, NULL, 0, &np);
+}
+
+size_t flurm_state_plan_preempt(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max,
+                                flurm_cmd_preempt_t *preempts, size_t maxp, size_t *npreempts)
+{
     arena_t a = { 0 };
+    *npreempts = 0;
     flurm_sched_input_t in;
     flurm_sched_output_t out = { 0 };
     flurm_job_t **map = NULL;
@@ -2137,6 +2422,19 @@ size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts
         (st->sched_host ? flurm_sched_host_run(st->sched_host, &in, &out) : flurm_sched_run(&in, &out)))
         goto done;
     sched_stats_add(st, &out.stats, now, in.params.backfill);
+    /* all of a cycle's preemptions or none: a start may rely on a suspension before it */
+    if (out.npreempts > maxp)
+        out.nstarts = 0;
+    for (uint32_t i = 0; i < out.npreempts && i < maxp; i++) {
+        const flurm_sched_preempt_t *pr = &out.preempts[i];
+        preempts[i] = (flurm_cmd_preempt_t){
+            .job_id = map[pr->job_index]->job_id, .preemptor_id = pr->preemptor_id,
+            .action = pr->mode == FLURM_SCHED_PREEMPT_CANCEL ? FLURM_PREEMPT_CANCEL
+                    : pr->mode == FLURM_SCHED_PREEMPT_REQUEUE ? FLURM_PREEMPT_REQUEUE
+                    : pr->mode == FLURM_SCHED_PREEMPT_SUSPEND ? FLURM_PREEMPT_SUSPEND : FLURM_PREEMPT_RESUME,
+        };
+        (*npreempts)++;
+    }
     for (uint32_t k = 0; k < out.njobs; k++)
         if (in.jobs[k].state == FLURM_SCHED_JOB_PENDING)
             plan_result(st, map[k], &out.jobs[k], now);
@@ -2194,6 +2492,9 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     case FLURM_CMD_NODE_REGISTER: res->rc = apply_register(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_START: res->rc = apply_job_start(st, &c); mark_all(st); break;
     case FLURM_CMD_JOB_END: res->rc = apply_job_end(st, &c); mark_all(st); break;
+    case FLURM_CMD_JOB_PREEMPT: res->rc = apply_preempt(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_SUSPEND: res->rc = apply_suspend_req(st, &c); mark_all(st); break;
+    case FLURM_REQUEST_JOB_REQUEUE: res->rc = apply_requeue_req(st, &c); mark_all(st); break;
     default:
         return FLURM_EPROTO;
     }
@@ -2312,8 +2613,8 @@ static uint32_t *usable_per_partition(const flurm_state_t *st)
 
 static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usable, time_t now)
 {
-    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING)
-        return;
+    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING || (j->job_state & FLURM_JOB_COMPLETING))
+        return;   /* (a requeue still completing shows no reason, as in slurmctld) */
     uint16_t old = j->state_reason;
     const char *old_desc = j->state_desc;
     j->last_sched_eval = now;
@@ -2375,7 +2676,9 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
 
 /* ---------------------------------------------------------------- snapshot */
 
-/* 3: + fair-share usage after the partitions; 2 (no usage) still restores, with none. */
+/* 3: per job preempt_time, suspend_time, pre_sus_time, tot_sus_time, sus_released after
+ * ran_on, and the fair-share usage after the partitions. Version 2 snapshots are still read
+ * (those fields zero, no usage). */
 #define SNAP_VERSION 3
 
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
@@ -2422,6 +2725,11 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack16(out, j->restart_cnt);
         flurm_pack64(out, j->max_rss_kb);
         flurm_pack32_array(out, j->ran_on, j->ran_on ? j->nran_on : 0);
+        flurm_pack_time(out, j->preempt_time);
+        flurm_pack_time(out, j->suspend_time);
+        flurm_pack32(out, j->pre_sus_time);
+        flurm_pack32(out, j->tot_sus_time);
+        flurm_pack8(out, j->sus_released);
         desc.size = 0;
         if (j->desc)
             flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, j->desc, &desc);
@@ -2525,6 +2833,15 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         flurm_unpack16(&b, &j->restart_cnt);
         flurm_unpack64(&b, &j->max_rss_kb);
         flurm_unpack32_array(&b, &j->ran_on, &j->nran_on);
+        if (ver >= 3) {
+            uint8_t rel = 0;
+            flurm_unpack_time(&b, &j->preempt_time);
+            flurm_unpack_time(&b, &j->suspend_time);
+            flurm_unpack32(&b, &j->pre_sus_time);
+            flurm_unpack32(&b, &j->tot_sus_time);
+            flurm_unpack8(&b, &rel);
+            j->sus_released = rel != 0;
+        }
         for (uint32_t k = 0; !b.err && k < j->nran_on; k++)
             if (j->ran_on[k] >= c->node_count)
                 b.err = FLURM_EPROTO;
@@ -2623,7 +2940,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         ns->nodes[i].njobs = 0;
     }
     for (size_t i = 0; i < ns->njobs; i++)
-        if (ns->jobs[i] && ns->jobs[i]->nodes)
+        if (ns->jobs[i] && ns->jobs[i]->nodes && !ns->jobs[i]->sus_released)
             job_hold_nodes(ns, ns->jobs[i], ns->nodes_changed);
     /* Effective time limits depend on the partitions' runtime limits (scontrol update
      * MaxTime=...), which come after the jobs in the snapshot: derive them only now. */

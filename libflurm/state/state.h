@@ -33,7 +33,22 @@ enum flurm_cmd_kind {
     FLURM_CMD_NODE_REGISTER = 0xF003,  /* body: flurm_cmd_register_t (a node daemon (re)joined) */
     FLURM_CMD_JOB_START = 0xF004,      /* body: flurm_cmd_start_t (the scheduler's decision) */
     FLURM_CMD_JOB_END = 0xF005,        /* body: flurm_cmd_end_t (a node reported a job's end) */
+    FLURM_CMD_JOB_PREEMPT = 0xF006,    /* body: flurm_cmd_preempt_t (the scheduler's preemption) */
 };
+
+/* What a preemption does to its victim (flurm_cmd_preempt_t.action). */
+enum flurm_preempt_action {
+    FLURM_PREEMPT_CANCEL = 1,     /* PREEMPTED|COMPLETING until the node reports the end */
+    FLURM_PREEMPT_REQUEUE = 2,    /* PENDING|COMPLETING, then PENDING (BeginTime) */
+    FLURM_PREEMPT_SUSPEND = 3,    /* SUSPENDED, its resources released to the preemptor */
+    FLURM_PREEMPT_RESUME = 4,     /* a suspended job RUNNING again on its nodes */
+};
+
+typedef struct flurm_cmd_preempt {
+    uint32_t job_id;
+    uint8_t action;               /* enum flurm_preempt_action */
+    uint32_t preemptor_id;        /* 0 for RESUME */
+} flurm_cmd_preempt_t;
 
 /* How a job ended on its node (proto JobEndState). */
 enum flurm_job_end_state {
@@ -74,6 +89,7 @@ typedef struct flurm_cmd_start {
 int flurm_cmd_register_pack(const flurm_cmd_register_t *m, flurm_buf_t *out);
 int flurm_cmd_start_pack(const flurm_cmd_start_t *m, flurm_buf_t *out);
 int flurm_cmd_end_pack(const flurm_cmd_end_t *m, flurm_buf_t *out);
+int flurm_cmd_preempt_pack(const flurm_cmd_preempt_t *m, flurm_buf_t *out);
 
 /* Pending/failure reasons use SLURM's numbering (enum job_state_reason; they go on the wire). */
 enum flurm_job_wait_reason {
@@ -124,6 +140,13 @@ typedef struct flurm_job {
                                   * the desc owns its own) */
     flurm_sched_factors_t factors; /* multifactor: the last plan's priority and factors while
                                   * pending (job_id 0 = none; flurm_state_plan, not replicated) */
+    /* preemption and suspension (slurmctld's job_record fields of the same names) */
+    time_t preempt_time;         /* when a CANCEL preemption hit it; 0 = never */
+    time_t suspend_time;         /* last suspend or resume; 0 = never suspended */
+    uint32_t pre_sus_time;       /* seconds it ran before the last suspend */
+    uint32_t tot_sus_time;       /* seconds spent suspended */
+    bool sus_released;           /* SUSPENDED by preemption: holds nothing (nodes = where it
+                                  * resumes); else a suspended job keeps its allocation */
 } flurm_job_t;
 
 typedef struct flurm_node_rt {
@@ -235,6 +258,12 @@ int32_t flurm_state_resolve_partition(const flurm_conf_t *c, const char *req);
  * reservation (sched_reason, planned_start, planned_nodes) and the cycle's statistics.
  * Deterministic in (state, now). */
 size_t flurm_state_plan(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max);
+/* As flurm_state_plan, and also fills PREEMPTS (at most MAXP; *NPREEMPTS) with the cycle's
+ * preemptions and resumes, to be proposed as FLURM_CMD_JOB_PREEMPT before the starts. */
+size_t flurm_state_plan_preempt(flurm_state_t *st, time_t now, flurm_cmd_start_t *starts, size_t max,
+                                flurm_cmd_preempt_t *preempts, size_t maxp, size_t *npreempts);
+/* PreemptType=preempt/partition_prio with a global PreemptMode other than OFF. */
+bool flurm_state_preempt_enabled(const flurm_state_t *st);
 void flurm_state_starts_free(flurm_cmd_start_t *starts, size_t n);
 
 /* Could a job described by D start now in partition PART on free resources (ignoring the queue,

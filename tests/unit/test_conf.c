@@ -446,6 +446,31 @@ static void test_conf_partition_options(void **state)
     flurm_conf_free(c);
 }
 
+static void test_conf_preempt_mode_global_and_per_partition(void **state)
+{
+    (void)state;
+    uint16_t m = 7;
+    assert_int_equal(flurm_conf_preempt_mode_parse("SUSPEND,GANG", &m), FLURM_OK);
+    assert_int_equal(m, FLURM_PREEMPT_MODE_SUSPEND | FLURM_PREEMPT_MODE_GANG);
+    assert_int_equal(flurm_conf_preempt_mode_parse("requeue", &m), FLURM_OK);
+    assert_int_equal(m, FLURM_PREEMPT_MODE_REQUEUE);
+    assert_int_equal(flurm_conf_preempt_mode_parse("OFF", &m), FLURM_OK);
+    assert_int_equal(m, 0);
+    m = 7;
+    assert_int_equal(flurm_conf_preempt_mode_parse("CANCEL,REQUEUE", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_preempt_mode_parse("sometimes", &m), FLURM_EINVAL);
+    assert_int_equal(m, 7);
+    flurm_conf_t *c = parse_ok(MIN_CONF "PreemptType=preempt/partition_prio\nPreemptMode=REQUEUE\n"
+                               "NodeName=n1\nPartitionName=a Nodes=n1 PreemptMode=CANCEL\n"
+                               "PartitionName=b Nodes=n1\n");
+    assert_int_equal(c->partitions[0].preempt_mode, FLURM_PREEMPT_MODE_CANCEL);
+    assert_int_equal(c->preempt_mode, FLURM_PREEMPT_MODE_REQUEUE);   /* the global line's */
+    assert_int_equal(c->partitions[1].preempt_mode, 0xFFFE);   /* NO_VAL16: the global mode */
+    flurm_conf_free(c);
+    /* slurmctld 22.05 refuses to start: "PreemptMode=SUSPEND requires GANG too" */
+    parse_err(MIN_CONF "PreemptMode=SUSPEND\n", FLURM_EINVAL, "test.conf: PreemptMode=SUSPEND requires GANG too");
+}
+
 static void test_conf_syntax_comments_quotes_continuations_case(void **state)
 {
     (void)state;
@@ -736,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_conf_time_str2mins_formats),
         cmocka_unit_test(test_conf_node_index_on_10k_nodes),
         cmocka_unit_test(test_conf_legacy_control_machine),
+        cmocka_unit_test(test_conf_preempt_mode_global_and_per_partition),
         cmocka_unit_test(test_conf_parses_slurm_peer_generated_config),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

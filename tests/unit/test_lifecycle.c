@@ -1732,14 +1732,19 @@ static void test_lifecycle_fairshare_usage_halves_every_half_life(void **s)
     assert_int_equal(flurm_state_restore(r, snap3.data, snap3.size), FLURM_OK);
     assert_true(usage_at(r, UID_ALICE, T0 + 5000) == usage_at(st, UID_ALICE, T0 + 5000));
     assert_true(usage_at(r, UID_BOB, T0 + 5000) == usage_at(st, UID_BOB, T0 + 5000));
-    /* v3 ends with: time usage_time, u32 count, count x (u32 uid, u64 usage bits); one record:
-     * usage moved last when Bob's job started, before it had accrued any */
-    size_t tail = 8 + 4 + 1 * 12;
-    snap3.data[0] = 2;
+    assert_int_equal(job(r, id)->job_state, FLURM_JOB_RUNNING);
+    /* v3 ends with: time usage_time, u32 count, count x (u32 uid, u64 usage bits). A v2 image
+     * (no usage; per-job preemption fields absent, so take one without jobs) still loads. */
+    flurm_state_t *empty = flurm_state_new(c);
+    flurm_buf_t snap_e;
+    snap(empty, &snap_e);
+    snap_e.data[0] = 2;
     flurm_state_t *old = flurm_state_new(c);
-    assert_int_equal(flurm_state_restore(old, snap3.data, snap3.size - tail), FLURM_OK);
+    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4)), FLURM_OK);
     assert_true(usage_at(old, UID_ALICE, T0 + 5000) == 0.0);
-    assert_int_equal(job(old, id)->job_state, FLURM_JOB_RUNNING);
+    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4) - 1), FLURM_ETRUNC);
+    flurm_buf_release(&snap_e);
+    flurm_state_free(empty);
     flurm_buf_release(&snap3);
     flurm_state_free(old);
     flurm_state_free(r);

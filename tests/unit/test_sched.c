@@ -10,19 +10,25 @@
  *                                            queue_depth, backfill 0|1 (default 1),
  *                                            priority basic|multifactor, weight_age, weight_jobsize,
  *                                            weight_partition, weight_fairshare, max_age (s),
- *                                            favor_small 0|1
+ *                                            favor_small 0|1, preempt 0|1 (partition_prio),
+ *                                            preempt_mode OFF|CANCEL|REQUEUE|SUSPEND,
+ *                                            youngest_first 0|1
  *   usage UID USAGE SHARES                   decayed fair-share usage of a user
  *   node HOSTLIST [cpus=4] [mem=8000] [weight=1] [features=a,b] [gres=gpu:a100:4,gpu:2]
  *        [state=up|down]                     (allocations come from the run lines)
  *   part NAME nodes=HOSTLIST [maxtime=MIN|UNLIMITED] [default=MIN] [maxnodes=N] [tier=N]
  *        [factor=N] [state=UP|DOWN|DRAIN|INACTIVE] [share=NO|EXCLUSIVE] [groups=G,G]
+ *        [preempt=OFF|CANCEL|REQUEUE|SUSPEND]
  *   job ID PART [prio=N] [held=user|admin] [nice=N] [user=UID] [gid=GID] [submit=-S] [begin=+S]
  *        [N=A|A-B] [n=TASKS] [c=CPT] [ntpn=N] [mem=MIB] [mempercpu=MIB] [t=MIN] [excl]
  *        [features=EXPR] [gres=gpu[:type]:N,...] [w=HOSTLIST] [x=HOSTLIST] [dep=wait]
  *        [array=ID:LIMIT:RUNNING]            a pending job (prio default 100, submit default -0)
- *   run ID PART on HOSTLIST [cpus=N] [mem=MIB] [gres=...] end=+S   a running job
+ *   run ID PART on HOSTLIST [cpus=N] [mem=MIB] [gres=...] end=+S [start=-S] [preempting]
+ *                                            a running job (preempting: already being preempted)
+ *   susp ID PART on HOSTLIST [cpus=N] [mem=MIB] end=+S   a suspended job (end: if resumed now)
  *
  * Expected output, in this order:
+ *   preempt ID MODE for ID / resume ID       preemptions and resumes in decision order
  *   start ID on HOSTLIST [backfill]          starts in decision order
  *   plan ID at +S on HOSTLIST                reservations (squeue --start), in input order
  *   reason ID NAME                           every pending job not started, in input order
@@ -129,6 +135,16 @@ static uint32_t parse_gres(scen_t *s, char *v, flurm_sched_gres_t *g, uint32_t m
     return n;
 }
 
+static flurm_sched_preempt_mode_t preempt_mode(const char *v)
+{
+    if (!strcmp(v, "OFF")) return FLURM_SCHED_PREEMPT_OFF;
+    if (!strcmp(v, "CANCEL")) return FLURM_SCHED_PREEMPT_CANCEL;
+    if (!strcmp(v, "REQUEUE")) return FLURM_SCHED_PREEMPT_REQUEUE;
+    if (!strcmp(v, "SUSPEND")) return FLURM_SCHED_PREEMPT_SUSPEND;
+    fail_msg("unknown preempt mode %s", v);
+    return FLURM_SCHED_PREEMPT_INHERIT;
+}
+
 static int64_t rel(const scen_t *s, const char *v)
 {
     return s->params.now + strtoll(v, NULL, 10);
@@ -183,6 +199,9 @@ static scen_t *scen_parse(const char *text, const char **expect)
             else if (!strcmp(k, "weight_fairshare")) pa->weight_fairshare = u;
             else if (!strcmp(k, "max_age")) pa->priority_max_age = u;
             else if (!strcmp(k, "favor_small")) pa->priority_favor_small = u;
+            else if (!strcmp(k, "preempt")) pa->preempt = u;
+            else if (!strcmp(k, "preempt_mode")) pa->preempt_mode = preempt_mode(v);
+            else if (!strcmp(k, "youngest_first")) pa->preempt_youngest_first = u;
             else fail_msg("unknown param %s", k);
         } else if (!strcmp(kw, "usage")) {
             uint32_t u = s->params.nusage++;
@@ -243,6 +262,7 @@ static scen_t *scen_parse(const char *text, const char **expect)
                 else if (!strcmp(kv, "maxnodes")) pt->max_nodes = minutes(v);
                 else if (!strcmp(kv, "tier")) pt->priority_tier = (uint16_t)strtoul(v, NULL, 10);
                 else if (!strcmp(kv, "factor")) pt->priority_job_factor = (uint16_t)strtoul(v, NULL, 10);
+                else if (!strcmp(kv, "preempt")) pt->preempt_mode = preempt_mode(v);
                 else if (!strcmp(kv, "share")) pt->max_share = !strcmp(v, "EXCLUSIVE") ? 0 : 1;
                 else if (!strcmp(kv, "state"))
                     pt->state = !strcmp(v, "DOWN") ? FLURM_SCHED_PART_DOWN : !strcmp(v, "DRAIN") ? FLURM_SCHED_PART_DRAIN
@@ -254,7 +274,7 @@ static scen_t *scen_parse(const char *text, const char **expect)
                     pt->allow_gids = s->part_groups[q];
                 } else fail_msg("unknown part key %s", kv);
             }
-        } else if (!strcmp(kw, "job") || !strcmp(kw, "run")) {
+        } else if (!strcmp(kw, "job") || !strcmp(kw, "run") || !strcmp(kw, "susp")) {
             assert_true(s->nj < MAXJ);
             uint32_t k = s->nj++;
             flurm_sched_job_t *j = &s->jobs[k];
@@ -268,10 +288,11 @@ static scen_t *scen_parse(const char *text, const char **expect)
             if (q == s->np)
                 fail_msg("unknown partition %s", pn);
             j->partition = q;
-            bool run = !strcmp(kw, "run");
-            j->state = run ? FLURM_SCHED_JOB_RUNNING : FLURM_SCHED_JOB_PENDING;
+            bool run = !strcmp(kw, "run"), susp = !strcmp(kw, "susp");
+            j->state = run ? FLURM_SCHED_JOB_RUNNING : susp ? FLURM_SCHED_JOB_SUSPENDED : FLURM_SCHED_JOB_PENDING;
             for (char *kv; (kv = strtok_r(NULL, " \t", &sv));) {
                 if (!strcmp(kv, "excl")) { j->exclusive = true; continue; }
+                if (!strcmp(kv, "preempting")) { j->preempting = true; continue; }
                 if (!strcmp(kv, "on")) {
                     j->nalloc_nodes = node_list(s, strtok_r(NULL, " \t", &sv), s->job_alloc[k], MAXN);
                     j->alloc_nodes = s->job_alloc[k];
@@ -291,6 +312,7 @@ static scen_t *scen_parse(const char *text, const char **expect)
                 else if (!strcmp(kv, "submit")) j->submit_time = rel(s, v);
                 else if (!strcmp(kv, "begin")) j->begin_time = rel(s, v);
                 else if (!strcmp(kv, "end")) j->end_time = rel(s, v);
+                else if (!strcmp(kv, "start")) j->start_time = rel(s, v);
                 else if (!strcmp(kv, "N")) {
                     char *dash;
                     j->min_nodes = (uint32_t)strtoul(v, &dash, 10);
@@ -312,6 +334,11 @@ static scen_t *scen_parse(const char *text, const char **expect)
                     j->array_task_limit = (uint32_t)strtoul(strtok(NULL, ":"), NULL, 10);
                     j->array_running = (uint32_t)strtoul(strtok(NULL, ":"), NULL, 10);
                 } else fail_msg("unknown job key %s", kv);
+            }
+            if (susp) {
+                j->alloc_mem_per_node = j->mem;
+                if (!j->alloc_cpus_per_node && j->nalloc_nodes)
+                    j->alloc_cpus_per_node = s->nodes[j->alloc_nodes[0]].cpus;
             }
             if (run) {
                 j->alloc_mem_per_node = j->mem;
@@ -381,6 +408,15 @@ static char *render(const scen_t *s)
     assert_int_equal(flurm_sched_run(&in, &out), FLURM_OK);
     sbuf_t b = { 0 };
     sb_printf(&b, "%s", "");
+    static const char *const mode_names[] = { "INHERIT", "OFF", "CANCEL", "REQUEUE", "SUSPEND", "RESUME" };
+    for (uint32_t i = 0; i < out.npreempts; i++) {
+        const flurm_sched_preempt_t *pr = &out.preempts[i];
+        assert_int_equal(s->jobs[pr->job_index].job_id, pr->job_id);
+        if (pr->mode == FLURM_SCHED_PREEMPT_RESUME)
+            sb_printf(&b, "resume %u\n", pr->job_id);
+        else
+            sb_printf(&b, "preempt %u %s for %u\n", pr->job_id, mode_names[pr->mode], pr->preemptor_id);
+    }
     for (uint32_t i = 0; i < out.nstarts; i++) {
         char *h = names(s, out.starts[i].nodes, out.starts[i].nnodes);
         sb_printf(&b, "start %u on %s%s\n", out.starts[i].job_id, h, out.starts[i].backfill ? " backfill" : "");
