@@ -35,6 +35,8 @@ typedef enum flurm_sched_reason {
     FLURM_SCHED_WAIT_NODE_NOT_AVAIL = 15,   /* ReqNodeNotAvail */
     FLURM_SCHED_WAIT_HELD_USER = 16,        /* JobHeldUser */
     FLURM_SCHED_WAIT_ACCOUNT = 38,          /* the job's group may not use the partition */
+    FLURM_SCHED_WAIT_DEP_INVALID = 39,      /* DependencyNeverSatisfied (set by the caller's
+                                             * dependency test; the scheduler says DEPENDENCY) */
     FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT = 72, /* JobArrayTaskLimit (the %N throttle) */
 } flurm_sched_reason_t;
 

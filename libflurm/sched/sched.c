@@ -91,6 +91,7 @@ static const struct { flurm_sched_reason_t r; const char *s; } reason_names[] = 
     { FLURM_SCHED_WAIT_NODE_NOT_AVAIL, "ReqNodeNotAvail" },
     { FLURM_SCHED_WAIT_HELD_USER, "JobHeldUser" },
     { FLURM_SCHED_WAIT_ACCOUNT, "InvalidAccount" },
+    { FLURM_SCHED_WAIT_DEP_INVALID, "DependencyNeverSatisfied" },
     { FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT, "JobArrayTaskLimit" },
 };
 
