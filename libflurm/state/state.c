@@ -2196,6 +2196,12 @@ static void deps_settle(flurm_state_t *st, time_t now)
         if (!j || !j->desc || !j->desc->dependency ||
             (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING)
             continue;
+        if (!j->priority) {
+            /* held: slurmctld's scheduler leaves it untested (job_independent), so the text
+             * stays as it was until it is released */
+            any = true;
+            continue;
+        }
         dep_result_t r = dep_test(st, j, now, true, NULL);
         if (r == DEP_NEVER && kill_invalid_dep(st, j)) {
             if (j->array_pending)
@@ -2206,7 +2212,7 @@ static void deps_settle(flurm_state_t *st, time_t now)
             j->array_nbits = 0;
             j->state_reason = FLURM_WAIT_DEP_INVALID;
             touch_jobs(st, now);
-        } else if (r == DEP_NEVER && j->priority && j->state_reason != FLURM_WAIT_DEP_INVALID) {
+        } else if (r == DEP_NEVER && j->state_reason != FLURM_WAIT_DEP_INVALID) {
             j->state_reason = FLURM_WAIT_DEP_INVALID;
             touch_jobs(st, now);
         }
@@ -2263,15 +2269,20 @@ uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const cha
         return rc == FLURM_ENOTSUP ? RC_NOT_SUPPORTED : RC_DEPENDENCY;
     uint32_t out = RC_OK;
     const flurm_job_t *me = self ? flurm_state_find_job(st, self) : NULL;
+    dep_resolve_arrays(st, &l);
     for (uint32_t i = 0; i < l.n && !out; i++) {
         const flurm_dep_item_t *it = &l.items[i];
         if (it->kind == FLURM_DEP_SINGLETON)
             continue;
         if (must_exist && !flurm_state_find_job(st, it->job_id))
             out = RC_DEPENDENCY;
-        /* a job may not wait for itself, nor for its own array (_depends_on_same_job) */
-        else if (me && (it->job_id == self || (me->array_job_id && it->job_id == me->array_job_id &&
-                                                it->task_id != FLURM_DEP_TASK_NONE)))
+        /* a job may not wait for itself, nor a task for its whole array (slurmctld's
+         * _depends_on_same_job) */
+        else if (me && (it->task_id == FLURM_DEP_TASK_ALL
+                        ? me->array_job_id == it->job_id || it->job_id == self
+                        : it->task_id == FLURM_DEP_TASK_NONE
+                        ? it->job_id == self
+                        : me->array_job_id == it->job_id && me->array_task_id == it->task_id))
             out = RC_DEPENDENCY;
     }
     int budget = 10;

@@ -440,6 +440,10 @@ static void test_depend_state_update_goes_through_the_parser(void **s)
     assert_dep(b, NULL);
     assert_int_equal(update_dep(st, T0 + 3, UID_ALICE, cid, ""), 0);
     assert_dep(c, NULL);
+    /* an array may not wait for itself, whether named whole or as all its tasks */
+    uint32_t arr = submit_array(st, T0, "1-2", NULL)->job_id;
+    assert_int_equal(update_dep(st, T0 + 3, UID_ALICE, arr, F("afterok:%u", arr)), RC_DEPENDENCY);
+    assert_int_equal(update_dep(st, T0 + 3, UID_ALICE, arr, F("afterany:%u_*", arr)), RC_DEPENDENCY);
     /* the checks the proposer makes */
     assert_int_equal(flurm_state_dep_check(st, 0, "afterok:999999", true), RC_DEPENDENCY);
     assert_int_equal(flurm_state_dep_check(st, 0, F("afterok:%u", aid), true), 0);
@@ -505,6 +509,37 @@ static void test_depend_state_snapshot_keeps_item_states(void **s)
     flurm_state_free(st);
 }
 
+static void test_depend_state_held_job_is_tested_once_released(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    uint32_t a = submit_plain(st, T0, UID_ALICE)->job_id;
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.dependency = F("afterok:%u", a);
+    d.priority = 0;                       /* sbatch --hold */
+    d.bitflags = FLURM_KILL_INV_DEP;
+    flurm_job_t *j = submit(st, T0, UID_ALICE, &d);
+    assert_int_equal(plan_apply(st, T0 + 1), 1);
+    end_job(st, T0 + 2, a, 1);
+    /* as the real slurmctld shows a held job: untested, still JobHeldUser */
+    assert_dep(j, F("afterok:%u(unfulfilled)", a));
+    assert_int_equal(j->state_reason, FLURM_WAIT_HELD_USER);
+    assert_int_equal(base(j), FLURM_JOB_PENDING);
+    flurm_job_desc_msg_t u;
+    char id[16];
+    job_desc_init(&u);
+    snprintf(id, sizeof id, "%u", j->job_id);
+    u.job_id_str = id;
+    u.priority = FLURM_INFINITE;          /* scontrol release */
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_UPDATE_JOB, T0 + 3, UID_ALICE, 0, &u, NULL), 0);
+    assert_dep(j, F("afterok:%u(failed)", a));
+    assert_int_equal(base(j), FLURM_JOB_CANCELLED);
+    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_depend_state_update_of_running_job_refused),
         cmocka_unit_test(test_depend_state_update_clears_never_satisfied),
         cmocka_unit_test(test_depend_state_snapshot_keeps_item_states),
+        cmocka_unit_test(test_depend_state_held_job_is_tested_once_released),
     };
     return cmocka_run_group_tests(tests, conf_setup, conf_teardown);
 }
