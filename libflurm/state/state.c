@@ -2159,9 +2159,13 @@ static dep_result_t dep_test(flurm_state_t *st, flurm_job_t *j, time_t now, bool
     if (keep && (changed || r == DEP_MET)) {
         char *text = NULL;
         if (r == DEP_MET || flurm_dep_render(&l, &text) == FLURM_OK) {
-            free(j->desc->dependency);
-            j->desc->dependency = text;   /* NULL once met: slurmctld flushes the list */
-            touch_jobs(st, now);
+            if (text && strcmp(text, j->desc->dependency) == 0) {
+                free(text);   /* same text: nothing changed for readers */
+            } else {
+                free(j->desc->dependency);
+                j->desc->dependency = text;   /* NULL once met: slurmctld flushes the list */
+                touch_jobs(st, now);
+            }
         }
     }
     flurm_dep_list_free(&l);
