@@ -1949,8 +1949,6 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     return FLURM_OK;
 }
 
-/* ---------------------------------------------------------------- scheduling (reasons only) */
-
 /* ---------------------------------------------------------------- dependencies
  *
  * A job's dependency lives in desc->dependency in the form slurmctld stores and shows
@@ -2314,6 +2312,8 @@ static int dep_store(flurm_state_t *st, flurm_job_t *j, const char *text)
         st->deps_pending = true;
     return FLURM_OK;
 }
+
+/* ---------------------------------------------------------------- scheduling (reasons only) */
 
 static bool node_usable(const flurm_node_rt_t *n)
 {
