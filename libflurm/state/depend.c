@@ -91,11 +91,14 @@ static int state_suffix(const char **s, flurm_dep_state_t *st)
 
 static bool at_sep(char c) { return c == '\0' || c == ',' || c == '?'; }
 
-/* One "jobid[_task|_*|_[ranges]][+min][(state)]" of KIND at *S, appended to L. */
-static int parse_ref(const char **s, flurm_dep_kind_t kind, flurm_dep_list_t *l, uint32_t *cap)
+/* One "jobid[_task|_*|_[ranges]][+min][(state)]" of KIND at *S, appended to L. *MINUTES is
+ * carried from the previous id of the same kind: slurmctld's parser never resets it, so
+ * "after:1+2:3" waits 2 minutes after both (_parse_dependency_jobid_new). */
+static int parse_ref(const char **s, flurm_dep_kind_t kind, uint32_t *minutes, flurm_dep_list_t *l,
+                     uint32_t *cap)
 {
     const char *p = *s;
-    flurm_dep_item_t it = { .kind = kind, .task_id = FLURM_DEP_TASK_NONE };
+    flurm_dep_item_t it = { .kind = kind, .task_id = FLURM_DEP_TASK_NONE, .minutes = *minutes };
     const char *ranges = NULL;
     if (number(&p, 1, 0xFFFFFFF0u, &it.job_id))
         return FLURM_EINVAL;
@@ -119,6 +122,7 @@ static int parse_ref(const char **s, flurm_dep_kind_t kind, flurm_dep_list_t *l,
         p++;
         if (number(&p, 1, 0xFFFFFFFFu / 60, &it.minutes))
             return FLURM_EINVAL;   /* slurmctld: "+0" and "+x" are ESLURM_DEPENDENCY */
+        *minutes = it.minutes;
     }
     if (state_suffix(&p, &it.state))
         return FLURM_EINVAL;
@@ -204,8 +208,9 @@ static int parse(const char *text, flurm_dep_list_t *l)
             if (i == sizeof kinds / sizeof *kinds)
                 return strncasecmp(p, "expand:", 7) == 0 ? FLURM_ENOTSUP : FLURM_EINVAL;
             p += klen + 1;
+            uint32_t minutes = 0;
             for (;;) {
-                int rc = parse_ref(&p, kinds[i].kind, l, &cap);
+                int rc = parse_ref(&p, kinds[i].kind, &minutes, l, &cap);
                 if (rc)
                     return rc;
                 if (*p != ':')

@@ -11,7 +11,8 @@
  *   ref   := jobid [ "_" ( task | "*" | "[" ranges "]" ) ] [ "+" minutes ] [ state ]
  *   state := "(" word ")"                       "(failed)" keeps an item failed; any other word
  *                                                reads as unfulfilled ("fulfilled" is not taken)
- * One '?' anywhere makes the whole list OR (slurmctld sets its OR flag on every item). Repeated
+ * A "+minutes" also applies to the ids after it in the same item ("after:1+2:3" is after:1+2 and
+ * after:3+2), as slurmctld parses it. One '?' anywhere makes the whole list OR (slurmctld sets its OR flag on every item). Repeated
  * (kind, job, task) items are kept once. "expand:" is FLURM_ENOTSUP (slurmctld answers
  * ESLURM_NOT_SUPPORTED unless job expansion is permitted; FLURM never permits it). Stricter
  * than slurmctld: trailing text after an item's "+minutes" or "(state)" is FLURM_EINVAL

@@ -66,6 +66,11 @@ static void test_depend_renders_like_slurmctld(void **s)
     assert_renders("afterok:11_*", "afterok:11_*(unfulfilled)");
     assert_renders("afterok:11_1", "afterok:11_1(unfulfilled)");
     assert_renders("AFTEROK:24", "afterok:24(unfulfilled)");
+    assert_renders("Singleton", "singleton(unfulfilled)");
+    assert_renders("afterok:47?singleton", "afterok:47(unfulfilled)?singleton(unfulfilled)");
+    /* "+minutes" carries to the later ids of the same kind, not to the next kind */
+    assert_renders("after:46_1+2:47,after:48", "after:46_1+2(unfulfilled),after:47+2(unfulfilled),"
+                                               "after:48(unfulfilled)");
 }
 
 static void test_depend_one_question_mark_makes_every_item_or(void **s)
