@@ -59,7 +59,7 @@ static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
 static void env_intern(flurm_state_t *st, flurm_job_t *j);
 typedef enum dep_result { DEP_MET = 0, DEP_WAIT, DEP_NEVER } dep_result_t;
 static dep_result_t dep_test(flurm_state_t *st, flurm_job_t *j, time_t now, bool keep, uint32_t *task);
-static void deps_settle(flurm_state_t *st, time_t now);
+static void deps_settle(flurm_state_t *st, time_t now, flurm_job_t *only);
 static int dep_store(flurm_state_t *st, flurm_job_t *j, const char *text);
 
 /* ---------------------------------------------------------------- job table */
@@ -1928,7 +1928,7 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     if (cmd_parse(data, len, &c) != FLURM_OK)
         return FLURM_EPROTO;
     if (c.kind == FLURM_CMD_PURGE_JOBS)
-        deps_settle(st, c.now);   /* dependents keep the verdict on a job before it goes */
+        deps_settle(st, c.now, NULL);   /* dependents keep the verdict on a job before it goes */
     switch (c.kind) {
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
     /* These can change other jobs' reasons (dependents, whole partitions): full pass next. */
@@ -1944,8 +1944,13 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     default:
         return FLURM_EPROTO;
     }
-    if (c.kind != FLURM_REQUEST_UPDATE_NODE && c.kind != FLURM_REQUEST_UPDATE_PARTITION)
-        deps_settle(st, c.now);
+    if (c.kind == FLURM_REQUEST_SUBMIT_BATCH_JOB) {
+        flurm_job_t *j = res->rc == RC_OK ? flurm_state_find_job(st, res->job_id) : NULL;
+        if (j)
+            deps_settle(st, c.now, j);
+    } else if (c.kind != FLURM_REQUEST_UPDATE_NODE && c.kind != FLURM_REQUEST_UPDATE_PARTITION) {
+        deps_settle(st, c.now, NULL);
+    }
     return FLURM_OK;
 }
 
@@ -2185,41 +2190,49 @@ static bool kill_invalid_dep(const flurm_state_t *st, const flurm_job_t *j)
     return false;
 }
 
-/* Re-tests every pending dependent job after a command (see above). A dependency that can
- * never be met leaves the job pending with DependencyNeverSatisfied, or cancels it when asked
- * to (slurmctld's handle_invalid_dependency/_kill_dependent). */
-static void deps_settle(flurm_state_t *st, time_t now)
+/* Re-tests pending job J (see above). A dependency that can never be met leaves the job
+ * pending with DependencyNeverSatisfied, or cancels it when asked to (slurmctld's
+ * handle_invalid_dependency/_kill_dependent). True while J still holds a dependency text. */
+static bool dep_settle_job(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
+    if (!j->desc || !j->desc->dependency || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING)
+        return false;
+    if (!j->priority)
+        return true;   /* held: slurmctld's scheduler leaves it untested (job_independent), so
+                        * the text stays as it was until it is released */
+    dep_result_t r = dep_test(st, j, now, true, NULL);
+    if (r == DEP_NEVER && kill_invalid_dep(st, j)) {
+        if (j->array_pending)
+            st->stats.jobs_canceled += count_bits(j->array_pending, j->array_nbits) - 1;
+        finish_job(st, j, FLURM_JOB_CANCELLED, now);
+        free(j->array_pending);
+        j->array_pending = NULL;
+        j->array_nbits = 0;
+        j->state_reason = FLURM_WAIT_DEP_INVALID;
+        touch_jobs(st, now);
+    } else if (r == DEP_NEVER && j->state_reason != FLURM_WAIT_DEP_INVALID) {
+        j->state_reason = FLURM_WAIT_DEP_INVALID;
+        touch_jobs(st, now);
+    }
+    return j->desc->dependency != NULL;
+}
+
+/* Re-tests every pending dependent job after a command, or only ONLY (a job just submitted):
+ * a new job changes no other job's dependency (it has ended nothing, and singleton waits only
+ * for jobs submitted earlier). */
+static void deps_settle(flurm_state_t *st, time_t now, flurm_job_t *only)
+{
+    if (only) {
+        if (dep_settle_job(st, only, now))
+            st->deps_pending = true;
+        return;
+    }
     if (!st->deps_pending)
         return;
     bool any = false;
-    for (size_t i = 0; i < st->njobs; i++) {
-        flurm_job_t *j = st->jobs[i];
-        if (!j || !j->desc || !j->desc->dependency ||
-            (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING)
-            continue;
-        if (!j->priority) {
-            /* held: slurmctld's scheduler leaves it untested (job_independent), so the text
-             * stays as it was until it is released */
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i] && dep_settle_job(st, st->jobs[i], now))
             any = true;
-            continue;
-        }
-        dep_result_t r = dep_test(st, j, now, true, NULL);
-        if (r == DEP_NEVER && kill_invalid_dep(st, j)) {
-            if (j->array_pending)
-                st->stats.jobs_canceled += count_bits(j->array_pending, j->array_nbits) - 1;
-            finish_job(st, j, FLURM_JOB_CANCELLED, now);
-            free(j->array_pending);
-            j->array_pending = NULL;
-            j->array_nbits = 0;
-            j->state_reason = FLURM_WAIT_DEP_INVALID;
-            touch_jobs(st, now);
-        } else if (r == DEP_NEVER && j->state_reason != FLURM_WAIT_DEP_INVALID) {
-            j->state_reason = FLURM_WAIT_DEP_INVALID;
-            touch_jobs(st, now);
-        }
-        any |= j->desc->dependency != NULL;
-    }
     st->deps_pending = any;
 }
 
