@@ -2197,9 +2197,10 @@ static bool dep_settle_job(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
     if (!j->desc || !j->desc->dependency || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING)
         return false;
-    if (!j->priority)
-        return true;   /* held: slurmctld's scheduler leaves it untested (job_independent), so
-                        * the text stays as it was until it is released */
+    if (!j->priority || j->state_reason == FLURM_WAIT_DEP_INVALID)
+        return true;   /* slurmctld's scheduler leaves a held job untested (job_independent), and
+                        * one that can never run: the text stays as it was (an item still owed
+                        * stays "unfulfilled") until it is released or given a new dependency */
     dep_result_t r = dep_test(st, j, now, true, NULL);
     if (r == DEP_NEVER && kill_invalid_dep(st, j)) {
         if (j->array_pending)

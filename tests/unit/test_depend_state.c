@@ -224,14 +224,15 @@ static void test_depend_state_afternotok_and_afterany(void **s)
     flurm_job_t *any = submit_dep(st, T0, UID_ALICE, "x", F("afterany:%u", bad));
     assert_dep(notok_both, F("afternotok:%u(unfulfilled),afternotok:%u(unfulfilled)", ok, bad));
     assert_int_equal(plan_apply(st, T0 + 1), 2);
-    end_job(st, T0 + 2, ok, 0);
     end_job(st, T0 + 2, bad, 1);
     assert_dep(notok_bad, NULL);
     assert_dep(any, NULL);
+    assert_dep(notok_both, F("afternotok:%u(unfulfilled)", ok));
+    end_job(st, T0 + 3, ok, 0);
     /* as the real slurmctld shows it: the fulfilled item goes, the failed one stays */
     assert_dep(notok_both, F("afternotok:%u(failed)", ok));
     assert_int_equal(notok_both->state_reason, WAIT_DEP_INVALID);
-    assert_int_equal(plan_apply(st, T0 + 3), 2);
+    assert_int_equal(plan_apply(st, T0 + 4), 2);
     assert_int_equal(base(notok_bad), FLURM_JOB_RUNNING);
     assert_int_equal(base(any), FLURM_JOB_RUNNING);
     assert_int_equal(base(notok_both), FLURM_JOB_PENDING);
@@ -540,6 +541,26 @@ static void test_depend_state_held_job_is_tested_once_released(void **s)
     flurm_state_free(st);
 }
 
+static void test_depend_state_never_satisfied_job_is_no_longer_tested(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    uint32_t ok = submit_plain(st, T0, UID_ALICE)->job_id;
+    uint32_t bad = submit_plain(st, T0, UID_ALICE)->job_id;
+    flurm_job_t *j = submit_dep(st, T0, UID_ALICE, "x", F("afternotok:%u:%u", ok, bad));
+    assert_int_equal(plan_apply(st, T0 + 1), 2);
+    end_job(st, T0 + 2, ok, 0);
+    assert_dep(j, F("afternotok:%u(failed),afternotok:%u(unfulfilled)", ok, bad));
+    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    /* as the real slurmctld 22.05.8 shows it: once it can never run, it is not tested again,
+     * so the item still owed stays "unfulfilled" after bad failed */
+    end_job(st, T0 + 3, bad, 1);
+    assert_dep(j, F("afternotok:%u(failed),afternotok:%u(unfulfilled)", ok, bad));
+    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_depend_state_update_clears_never_satisfied),
         cmocka_unit_test(test_depend_state_snapshot_keeps_item_states),
         cmocka_unit_test(test_depend_state_held_job_is_tested_once_released),
+        cmocka_unit_test(test_depend_state_never_satisfied_job_is_no_longer_tested),
     };
     return cmocka_run_group_tests(tests, conf_setup, conf_teardown);
 }
