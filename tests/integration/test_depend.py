@@ -6,7 +6,7 @@ real slurmctld 22.05.8 + slurmd show for the same submissions (recorded on a loo
 "afterok:5(unfulfilled)" while waiting, "afterok:5(failed)" once it can never be met (reason
 DependencyNeverSatisfied), "(null)" once met; a whole array is shown as "ID_*".
 
-Differences kept on purpose (see the report in the commit history): a dependency on a job that
+One difference kept on purpose (tests/integration/README.md): a dependency on a job that
 does not exist is refused at submit ("Job dependency problem"); slurmctld 22.05 takes it and
 lifts it.
 """
