@@ -158,43 +158,9 @@ static char *job_command(const flurm_job_desc_msg_t *d)
 }
 
 typedef struct job_strings {
-    char *array_task_str, *command, *tres_req, *dependency, *nodes, *sched_nodes;
+    char *array_task_str, *command, *tres_req, *nodes, *sched_nodes;
     uint64_t *node_inx;
 } job_strings_t;
-
-/* The dependency as slurmctld shows it: one "type:id(status)" per job named, joined by ',' (or
- * '?' for OR lists); status is unfulfilled or failed. NULL when there is none. */
-static char *render_dependency(const ctl_t *ctl, const char *dep)
-{
-    if (!dep || !*dep)
-        return NULL;
-    bool any = strchr(dep, '?') != NULL;
-    size_t cap = strlen(dep) * 3 + 64, len = 0;
-    char *out = malloc(cap), buf[1024];
-    if (!out)
-        return NULL;
-    out[0] = '\0';
-    snprintf(buf, sizeof buf, "%s", dep);
-    for (char *save = NULL, *item = strtok_r(buf, any ? "?" : ",", &save); item;
-         item = strtok_r(NULL, any ? "?" : ",", &save)) {
-        char *ids = strchr(item, ':');
-        if (!ids) {
-            len += (size_t)snprintf(out + len, cap - len, "%s%s(unfulfilled)", len ? (any ? "?" : ",") : "", item);
-            continue;
-        }
-        *ids++ = '\0';
-        for (char *s2 = NULL, *id = strtok_r(ids, ":", &s2); id && len < cap - 64; id = strtok_r(NULL, ":", &s2)) {
-            const flurm_job_t *o = flurm_state_find_job(ctl->state, (uint32_t)strtoul(id, NULL, 10));
-            uint32_t base = o ? o->job_state & FLURM_JOB_STATE_BASE : FLURM_JOB_COMPLETE;
-            bool failed = o && base >= FLURM_JOB_COMPLETE &&
-                          ((strcmp(item, "afterok") == 0 && (base != FLURM_JOB_COMPLETE || o->exit_code)) ||
-                           (strcmp(item, "afternotok") == 0 && base == FLURM_JOB_COMPLETE && !o->exit_code));
-            len += (size_t)snprintf(out + len, cap - len, "%s%s:%s(%s)", len ? (any ? "?" : ",") : "",
-                                    item, id, failed ? "failed" : "unfulfilled");
-        }
-    }
-    return out;
-}
 
 /* Fills REC for J with pointers borrowed from J (and from OWN, which the caller frees). */
 static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_flags,
@@ -293,7 +259,8 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->prefer = pending ? d->prefer : NULL;
     rec->cluster_features = d->cluster_features;
     rec->work_dir = d->work_dir;
-    rec->dependency = own->dependency = render_dependency(ctl, d->dependency);
+    /* stored as slurmctld shows it: "afterok:5(unfulfilled)", (null) once met (state.c) */
+    rec->dependency = d->dependency;
     rec->command = own->command = job_command(d);
     rec->num_cpus = ncpus;
     rec->max_cpus = or_default(d->max_cpus, 0);
@@ -361,7 +328,6 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
 
 static void job_strings_free(job_strings_t *s)
 {
-    free(s->dependency);
     free(s->nodes);
     free(s->sched_nodes);
     free(s->node_inx);
@@ -567,27 +533,11 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
         free(bits);
     }
     if (d->dependency && *d->dependency) {
-        /* Every job a dependency names must exist (SLURM: "Job dependency problem"). */
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", d->dependency);
-        for (char *save = NULL, *item = strtok_r(buf, ",?", &save); item; item = strtok_r(NULL, ",?", &save)) {
-            if (strcmp(item, "singleton") == 0)
-                continue;
-            char *ids = strchr(item, ':');
-            if (!ids)
-                return FLURM_ESLURM_DEPENDENCY;
-            *ids++ = '\0';
-            if (strcmp(item, "after") && strcmp(item, "afterany") && strcmp(item, "afterok") &&
-                strcmp(item, "afternotok") && strcmp(item, "aftercorr") && strcmp(item, "afterburstbuffer"))
-                return FLURM_ESLURM_DEPENDENCY;
-            for (char *s2 = NULL, *id = strtok_r(ids, ":", &s2); id; id = strtok_r(NULL, ":", &s2)) {
-                char *end;
-                unsigned long v = strtoul(id, &end, 10);
-                if (end == id || (*end && *end != '+' && *end != '_') ||
-                    !flurm_state_find_job(ctl->state, (uint32_t)v))
-                    return FLURM_ESLURM_DEPENDENCY;
-            }
-        }
+        /* Malformed or circular text is refused ("Job dependency problem"); a job it does not
+         * know is taken and lifted at its first test, as slurmctld 22.05 does. */
+        uint32_t rc = flurm_state_dep_check(ctl->state, 0, d->dependency, false);
+        if (rc)
+            return rc;
     }
     if (flurm_state_job_count(ctl->state) >= ctl->conf->max_job_count)
         return 11; /* EAGAIN: sbatch retries with back-off */
@@ -733,6 +683,8 @@ static int handle_update_job(ctl_t *ctl, rpc_t *r)
     free(tasks);
     if (!rc && !flurm_state_find_job(ctl->state, job_id))
         rc = FLURM_ESLURM_INVALID_JOB_ID;
+    if (!rc && d->dependency)
+        rc = flurm_state_dep_check(ctl->state, job_id, d->dependency, false);
     flurm_msg_free(r->frame.hdr.msg_type, d);
     if (rc) {
         rpc_reply_rc(r, rc);

@@ -34,6 +34,8 @@ typedef enum flurm_sched_reason {
     FLURM_SCHED_WAIT_TIME = 9,              /* BeginTime */
     FLURM_SCHED_WAIT_NODE_NOT_AVAIL = 15,   /* ReqNodeNotAvail */
     FLURM_SCHED_WAIT_HELD_USER = 16,        /* JobHeldUser */
+    FLURM_SCHED_WAIT_DEP_INVALID = 39,      /* DependencyNeverSatisfied (set by the caller's
+                                             * dependency test; the scheduler says DEPENDENCY) */
     FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT = 72, /* JobArrayTaskLimit (the %N throttle) */
     FLURM_SCHED_WAIT_PART_CONFIG = 178,     /* PartitionConfig: AllowGroups refuses the job (job_mgr.c job_limits_check) */
 } flurm_sched_reason_t;

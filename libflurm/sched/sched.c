@@ -96,6 +96,7 @@ static const struct { flurm_sched_reason_t r; const char *s; } reason_names[] = 
     { FLURM_SCHED_WAIT_TIME, "BeginTime" },
     { FLURM_SCHED_WAIT_NODE_NOT_AVAIL, "ReqNodeNotAvail" },
     { FLURM_SCHED_WAIT_HELD_USER, "JobHeldUser" },
+    { FLURM_SCHED_WAIT_DEP_INVALID, "DependencyNeverSatisfied" },
     { FLURM_SCHED_WAIT_ARRAY_TASK_LIMIT, "JobArrayTaskLimit" },
     { FLURM_SCHED_WAIT_PART_CONFIG, "PartitionConfig" },
 };

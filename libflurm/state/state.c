@@ -1,5 +1,6 @@
 /* libflurm/state/state.c — see state.h. Pure: no clock, no I/O; time comes in with commands. */
 #include "state/state.h"
+#include "state/depend.h"
 
 #include <math.h>
 #include <signal.h>
@@ -27,6 +28,7 @@ enum {
     RC_DISABLED = 2037, RC_INVALID_TIME_LIMIT = 2051, RC_JOB_NOT_PENDING = 2073,
     RC_INVALID_NICE = 2123, RC_JOB_HELD = 2042, RC_JOB_FINISHED = 2084, RC_PRIO_RESET_FAIL = 2095,
     RC_UNEXPECTED_MSG = 1000, RC_JOB_NOT_SUSPENDED = 2087,
+    RC_NOT_SUPPORTED = 2036, RC_DEPENDENCY = 2038, RC_CIRCULAR_DEPENDENCY = 2071,
 };
 
 typedef struct usage_rec {
@@ -57,6 +59,7 @@ struct flurm_state {
                                    * of usage_time */
     size_t nusage, usage_cap;
     time_t usage_time;            /* 0 = no command applied yet */
+    bool deps_pending;            /* some job may hold a dependency text (deps_settle looks) */
 };
 
 /* Defined further down, used by the appliers above them. */
@@ -67,7 +70,10 @@ static void usage_advance(flurm_state_t *st, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
 static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
 static void env_intern(flurm_state_t *st, flurm_job_t *j);
-static bool dependency_met(const flurm_state_t *st, const flurm_job_t *self, const char *dep, bool *never);
+typedef enum dep_result { DEP_MET = 0, DEP_WAIT, DEP_NEVER } dep_result_t;
+static dep_result_t dep_test(flurm_state_t *st, flurm_job_t *j, time_t now, bool keep, uint32_t *task);
+static void deps_settle(flurm_state_t *st, time_t now, flurm_job_t *only);
+static int dep_store(flurm_state_t *st, flurm_job_t *j, const char *text);
 
 /* ---------------------------------------------------------------- job table */
 
@@ -719,6 +725,10 @@ static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_resu
             j->priority = basic_nice(j->priority, d->nice);
     }
     j->time_limit = effective_time_limit(st, j);
+    if (d->dependency && dep_store(st, j, d->dependency)) {
+        job_free(st, j);
+        return RC_DEPENDENCY;   /* the proposer checked it: only a corrupt log gets here */
+    }
     if (job_insert(st, j)) {
         job_free(st, j);
         return RC_ERROR;
@@ -907,6 +917,12 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         rc = RC_JOB_NOT_PENDING;   /* StartTime= of a started job (job_mgr.c _update_job) */
         goto out;
     }
+    if (u->dependency) {
+        /* slurmctld (job_mgr.c _update_job): only a pending job's dependency changes */
+        rc = pending ? flurm_state_dep_check(st, j->job_id, u->dependency, false) : RC_JOB_NOT_PENDING;
+        if (rc)
+            goto out;
+    }
 
     flurm_job_desc_msg_t *d = j->desc;
     if (u->time_limit != FLURM_NO_VAL)
@@ -954,8 +970,11 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
         replace_str(&d->name, u->name);
     if (u->comment)
         replace_str(&d->comment, u->comment);
-    if (u->dependency)
-        replace_str(&d->dependency, *u->dependency ? u->dependency : NULL);
+    if (u->dependency) {
+        dep_store(st, j, u->dependency);
+        if (j->state_reason == FLURM_WAIT_DEP_INVALID)
+            j->state_reason = FLURM_WAIT_NO_REASON;   /* tested afresh */
+    }
     if (u->partition) {
         replace_str(&d->partition, u->partition);
         j->part_index = new_part;
@@ -1612,6 +1631,10 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
     j->job_state = FLURM_JOB_RUNNING;
     j->state_reason = FLURM_WAIT_NO_REASON;
     j->state_desc = NULL;
+    if (j->desc) {
+        free(j->desc->dependency);   /* a started job's dependency was met: (null) */
+        j->desc->dependency = NULL;
+    }
     j->sched_reason = 0;
     j->sched_desc = NULL;
     j->planned_start = 0;
@@ -2229,8 +2252,7 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
         } else {
             s->state = FLURM_SCHED_JOB_PENDING;
             view_request(st, a, j->desc, s);
-            bool never;
-            s->dependency_ok = dependency_met(st, j, j->desc->dependency, &never);
+            s->dependency_ok = dep_test(st, j, now, false, NULL) == DEP_MET;
             s->array_job_id = j->array_job_id;
             if (j->array_job_id && j->array_max_tasks) {
                 s->array_task_limit = j->array_max_tasks;
@@ -2257,6 +2279,7 @@ static void plan_result(flurm_state_t *st, flurm_job_t *j, const flurm_sched_job
     case FLURM_SCHED_WAIT_HELD:
     case FLURM_SCHED_WAIT_HELD_USER:
     case FLURM_SCHED_WAIT_DEPENDENCY:
+    case FLURM_SCHED_WAIT_DEP_INVALID:
     case FLURM_SCHED_WAIT_PART_DOWN:
     case FLURM_SCHED_WAIT_PART_INACTIVE:
     case FLURM_SCHED_WAIT_NO_REASON:
@@ -2451,6 +2474,10 @@ size_t flurm_state_plan_preempt(flurm_state_t *st, time_t now, flurm_cmd_start_t
          * requeue) and starts whole. One task of an array per pass; the next pass starts the
          * next one. */
         s->array_task_id = j->array_pending ? first_task(j) : FLURM_NO_VAL;
+        uint32_t ready;
+        if (j->array_pending && j->desc->dependency && dep_test(st, j, now, false, &ready) == DEP_MET &&
+            ready != FLURM_NO_VAL)
+            s->array_task_id = ready;   /* aftercorr: a task whose counterpart is done */
         s->nodes = malloc(ss->nnodes * sizeof *s->nodes);
         if (!s->nodes)
             break;
@@ -2480,6 +2507,8 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     *res = (flurm_apply_result_t){ .rc = RC_ERROR };
     if (cmd_parse(data, len, &c) != FLURM_OK)
         return FLURM_EPROTO;
+    if (c.kind == FLURM_CMD_PURGE_JOBS)
+        deps_settle(st, c.now, NULL);   /* dependents keep the verdict on a job before it goes */
     switch (c.kind) {
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
     /* These can change other jobs' reasons (dependents, whole partitions): full pass next. */
@@ -2498,98 +2527,390 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     default:
         return FLURM_EPROTO;
     }
+    if (c.kind == FLURM_REQUEST_SUBMIT_BATCH_JOB) {
+        flurm_job_t *j = res->rc == RC_OK ? flurm_state_find_job(st, res->job_id) : NULL;
+        if (j)
+            deps_settle(st, c.now, j);
+    } else if (c.kind != FLURM_REQUEST_UPDATE_NODE && c.kind != FLURM_REQUEST_UPDATE_PARTITION) {
+        deps_settle(st, c.now, NULL);
+    }
+    return FLURM_OK;
+}
+
+/* ---------------------------------------------------------------- dependencies
+ *
+ * A job's dependency lives in desc->dependency in the form slurmctld stores and shows
+ * (libflurm/state/depend.h: "afterok:5(unfulfilled)"), so it is replicated and snapshotted with
+ * the description. Item states only move forward, as in slurmctld's test_job_dependency
+ * (src/slurmctld/job_scheduler.c): deps_settle() re-tests the unfulfilled items of every pending
+ * job after each command that can change a job, keeps what it found (a job that is purged
+ * later keeps the verdict it earned), and clears the text once the list is satisfied. The
+ * scheduler passes test the same way without keeping anything (after:id+minutes depends on the
+ * clock). */
+
+/* What a dependency item names, summed over an array's records where it names all tasks. */
+typedef struct dep_target {
+    bool found, complete, completed, pending;
+    time_t start;
+} dep_target_t;
+
+static bool job_complete_ok(const flurm_job_t *o)
+{
+    return (o->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_COMPLETE && o->exit_code == 0;
+}
+
+static void target_add(dep_target_t *t, const flurm_job_t *o)
+{
+    bool pend = (o->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING ||
+                (o->array_pending && count_bits(o->array_pending, o->array_nbits));
+    if (!t->found)
+        t->complete = t->completed = true;
+    t->found = true;
+    t->complete = t->complete && !pend && job_complete_ok(o);
+    t->completed = t->completed && !pend && job_finished(o);
+    t->pending = t->pending || pend;
+    if (o->start_time > t->start)
+        t->start = o->start_time;
+}
+
+/* slurmctld's find_job_array_rec / test_job_array_* over JOB_ID and TASK. */
+static void dep_target(const flurm_state_t *st, uint32_t job_id, uint32_t task, dep_target_t *t)
+{
+    *t = (dep_target_t){ 0 };
+    const flurm_job_t *o = flurm_state_find_job(st, job_id);
+    if (task == FLURM_DEP_TASK_NONE) {
+        if (o)
+            target_add(t, o);
+        return;
+    }
+    if (task != FLURM_DEP_TASK_ALL && o && o->array_job_id == job_id &&
+        test_bit(o->array_pending, o->array_nbits, task)) {
+        t->found = t->pending = true;   /* still inside the pending meta record */
+        return;
+    }
+    for (size_t i = 0; i < st->njobs; i++) {
+        const flurm_job_t *r = st->jobs[i];
+        if (!r || r->array_job_id != job_id)
+            continue;
+        if (task == FLURM_DEP_TASK_ALL || r->array_task_id == task)
+            target_add(t, r);
+    }
+}
+
+/* The state item IT of job J (as array task TASK, for aftercorr) has at NOW. */
+static flurm_dep_state_t dep_item_test(const flurm_state_t *st, const flurm_job_t *j, uint32_t task,
+                                       const flurm_dep_item_t *it, time_t now)
+{
+    if (it->kind == FLURM_DEP_SINGLETON) {
+        /* Only one job of this name and user runs; earlier submitted ones go first
+         * (slurmctld's _find_singleton_job: names compare only when both are set). */
+        const char *name = j->desc ? j->desc->name : NULL;
+        if (!name)
+            return FLURM_DEP_FULFILLED;
+        for (size_t i = 0; i < st->njobs; i++) {
+            const flurm_job_t *o = st->jobs[i];
+            if (!o || o == j || o->user_id != j->user_id)
+                continue;
+            const char *on = o->desc ? o->desc->name : NULL;
+            if (on && strcmp(on, name) != 0)
+                continue;
+            uint32_t b = o->job_state & FLURM_JOB_STATE_BASE;
+            if (b == FLURM_JOB_RUNNING || b == FLURM_JOB_SUSPENDED ||
+                (b == FLURM_JOB_PENDING && o->job_id < j->job_id))
+                return FLURM_DEP_UNFULFILLED;
+        }
+        return FLURM_DEP_FULFILLED;
+    }
+    dep_target_t t;
+    if (it->kind == FLURM_DEP_AFTER_CORR && task != FLURM_NO_VAL) {
+        dep_target(st, it->job_id, task, &t);
+        if (t.found)
+            return !t.completed ? FLURM_DEP_UNFULFILLED
+                 : t.complete ? FLURM_DEP_FULFILLED : FLURM_DEP_FAILED;
+    }
+    dep_target(st, it->job_id, it->task_id, &t);
+    if (!t.found)
+        return FLURM_DEP_FULFILLED;   /* the job is gone: slurmctld lifts the dependency */
+    switch (it->kind) {
+    case FLURM_DEP_AFTER:
+        if (t.pending)
+            return FLURM_DEP_UNFULFILLED;
+        return !it->minutes || (t.start && now - t.start >= (time_t)it->minutes * 60)
+               ? FLURM_DEP_FULFILLED : FLURM_DEP_UNFULFILLED;
+    case FLURM_DEP_AFTER_ANY:
+    case FLURM_DEP_BURST_BUFFER:
+        return t.completed ? FLURM_DEP_FULFILLED : FLURM_DEP_UNFULFILLED;
+    case FLURM_DEP_AFTER_NOT_OK:
+        return !t.completed ? FLURM_DEP_UNFULFILLED
+             : !t.complete ? FLURM_DEP_FULFILLED : FLURM_DEP_FAILED;
+    case FLURM_DEP_AFTER_OK:
+        return !t.completed ? FLURM_DEP_UNFULFILLED
+             : t.complete ? FLURM_DEP_FULFILLED : FLURM_DEP_FAILED;
+    case FLURM_DEP_AFTER_CORR:
+        if (!t.completed)
+            return FLURM_DEP_UNFULFILLED;
+        if (t.complete)
+            return FLURM_DEP_FULFILLED;
+        /* the meta record of a pending array waits for its tasks' own tests */
+        return j->array_pending && task == FLURM_NO_VAL ? FLURM_DEP_UNFULFILLED : FLURM_DEP_FAILED;
+    default:
+        return FLURM_DEP_FAILED;
+    }
+}
+
+/* Tests the unfulfilled items of L for J as TASK and combines them (all of an AND list, one of
+ * an OR list; one failure fails an AND list, all failures an OR list). *CHANGED when an item's
+ * state moved. */
+static dep_result_t dep_list_test(const flurm_state_t *st, const flurm_job_t *j, uint32_t task,
+                                  flurm_dep_list_t *l, time_t now, bool *changed)
+{
+    bool any_ok = false, any_failed = false, any_waiting = false;
+    for (uint32_t i = 0; i < l->n; i++) {
+        flurm_dep_item_t *it = &l->items[i];
+        if (it->state == FLURM_DEP_UNFULFILLED) {
+            flurm_dep_state_t ns = dep_item_test(st, j, task, it, now);
+            if (ns != it->state) {
+                it->state = ns;
+                *changed = true;
+            }
+        }
+        any_ok |= it->state == FLURM_DEP_FULFILLED;
+        any_failed |= it->state == FLURM_DEP_FAILED;
+        any_waiting |= it->state == FLURM_DEP_UNFULFILLED;
+    }
+    if (!l->n)
+        return DEP_MET;
+    if (l->any)
+        return any_ok ? DEP_MET : any_waiting ? DEP_WAIT : DEP_NEVER;
+    return any_failed ? DEP_NEVER : any_waiting ? DEP_WAIT : DEP_MET;
+}
+
+static bool has_corr(const flurm_dep_list_t *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->items[i].kind == FLURM_DEP_AFTER_CORR)
+            return true;
+    return false;
+}
+
+/* Tests J's dependency at NOW. A pending array with aftercorr items is tested task by task
+ * (slurmctld splits such tasks into records of their own): met when some pending task may
+ * start (*TASK = the first), never when none ever can. With KEEP, J's stored text takes the
+ * new item states (cleared when met). */
+static dep_result_t dep_test(flurm_state_t *st, flurm_job_t *j, time_t now, bool keep, uint32_t *task)
+{
+    if (task)
+        *task = FLURM_NO_VAL;
+    flurm_dep_list_t l;
+    if (!j->desc || !j->desc->dependency || flurm_dep_parse(j->desc->dependency, &l) != FLURM_OK)
+        return DEP_MET;
+    bool changed = false;
+    dep_result_t r;
+    if (j->array_pending && has_corr(&l)) {
+        dep_result_t best = DEP_NEVER;
+        flurm_dep_list_t first = { 0 };
+        uint32_t tried = 0;
+        for (uint32_t t = 0; t < j->array_nbits && best != DEP_MET && tried < 1000; t++) {
+            if (!test_bit(j->array_pending, j->array_nbits, t))
+                continue;
+            flurm_dep_list_t c = { .items = malloc(l.n * sizeof *l.items), .n = l.n, .any = l.any };
+            if (!c.items)
+                break;
+            memcpy(c.items, l.items, l.n * sizeof *l.items);
+            bool ch = false;
+            dep_result_t rt = dep_list_test(st, j, t, &c, now, &ch);
+            if (rt < best) {
+                best = rt;
+                if (task && rt == DEP_MET)
+                    *task = t;
+            }
+            if (tried++ == 0)
+                first = c;
+            else
+                flurm_dep_list_free(&c);
+        }
+        r = best;
+        if (r == DEP_NEVER && first.n) {
+            /* no task can ever start: the text shows the first one's verdict */
+            flurm_dep_list_free(&l);
+            l = first;
+            changed = true;
+        } else {
+            flurm_dep_list_free(&first);
+            keep = false;   /* tasks differ; each started task leaves with its own */
+        }
+    } else {
+        r = dep_list_test(st, j, j->array_task_id, &l, now, &changed);
+    }
+    if (keep && (changed || r == DEP_MET)) {
+        char *text = NULL;
+        if (r == DEP_MET || flurm_dep_render(&l, &text) == FLURM_OK) {
+            if (text && strcmp(text, j->desc->dependency) == 0) {
+                free(text);   /* same text: nothing changed for readers */
+            } else {
+                free(j->desc->dependency);
+                j->desc->dependency = text;   /* NULL once met: slurmctld flushes the list */
+                touch_jobs(st, now);
+            }
+        }
+    }
+    flurm_dep_list_free(&l);
+    return r;
+}
+
+/* DependencyParameters=kill_invalid_depend, or the job's --kill-on-invalid-dep (which wins). */
+static bool kill_invalid_dep(const flurm_state_t *st, const flurm_job_t *j)
+{
+    uint64_t f = j->desc ? j->desc->bitflags : 0;
+    if (f & FLURM_KILL_INV_DEP)
+        return true;
+    if (f & FLURM_NO_KILL_INV_DEP)
+        return false;
+    const char *p = flurm_conf_get(st->conf, "DependencyParameters");
+    for (; p && *p; p += strcspn(p, ","), p += *p == ',')
+        if (strncasecmp(p, "kill_invalid_depend", 19) == 0 && (p[19] == ',' || !p[19]))
+            return true;
+    return false;
+}
+
+/* Re-tests pending job J (see above). A dependency that can never be met leaves the job
+ * pending with DependencyNeverSatisfied, or cancels it when asked to (slurmctld's
+ * handle_invalid_dependency/_kill_dependent). True while J still holds a dependency text. */
+static bool dep_settle_job(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    if (!j->desc || !j->desc->dependency || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING)
+        return false;
+    if (!j->priority || j->state_reason == FLURM_WAIT_DEP_INVALID)
+        return true;   /* slurmctld's scheduler leaves a held job untested (job_independent), and
+                        * one that can never run: the text stays as it was (an item still owed
+                        * stays "unfulfilled") until it is released or given a new dependency */
+    dep_result_t r = dep_test(st, j, now, true, NULL);
+    if (r == DEP_NEVER && kill_invalid_dep(st, j)) {
+        if (j->array_pending)
+            st->stats.jobs_canceled += count_bits(j->array_pending, j->array_nbits) - 1;
+        finish_job(st, j, FLURM_JOB_CANCELLED, now);
+        free(j->array_pending);
+        j->array_pending = NULL;
+        j->array_nbits = 0;
+        j->state_reason = FLURM_WAIT_DEP_INVALID;
+        touch_jobs(st, now);
+    } else if (r == DEP_NEVER && j->state_reason != FLURM_WAIT_DEP_INVALID) {
+        j->state_reason = FLURM_WAIT_DEP_INVALID;
+        touch_jobs(st, now);
+    }
+    return j->desc->dependency != NULL;
+}
+
+/* Re-tests every pending dependent job after a command, or only ONLY (a job just submitted):
+ * a new job changes no other job's dependency (it has ended nothing, and singleton waits only
+ * for jobs submitted earlier). */
+static void deps_settle(flurm_state_t *st, time_t now, flurm_job_t *only)
+{
+    if (only) {
+        if (dep_settle_job(st, only, now))
+            st->deps_pending = true;
+        return;
+    }
+    if (!st->deps_pending)
+        return;
+    bool any = false;
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i] && dep_settle_job(st, st->jobs[i], now))
+            any = true;
+    st->deps_pending = any;
+}
+
+/* Resolves "afterok:ID" naming an array to all of its tasks ("ID_*"), as slurmctld does when it
+ * takes the dependency (_find_dependent_job_ptr). */
+static void dep_resolve_arrays(const flurm_state_t *st, flurm_dep_list_t *l)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        flurm_dep_item_t *it = &l->items[i];
+        if (it->kind == FLURM_DEP_SINGLETON || it->task_id != FLURM_DEP_TASK_NONE)
+            continue;
+        const flurm_job_t *o = flurm_state_find_job(st, it->job_id);
+        if (o && o->array_job_id == it->job_id)
+            it->task_id = FLURM_DEP_TASK_ALL;
+    }
+}
+
+/* Does a chain of pending jobs' dependencies lead from L back to SELF? slurmctld follows at
+ * most max_depend_depth (10) records (_scan_depend). */
+static bool dep_reaches(const flurm_state_t *st, const flurm_dep_list_t *l, uint32_t self, int *budget)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        const flurm_dep_item_t *it = &l->items[i];
+        if (it->kind == FLURM_DEP_SINGLETON || (*budget)-- <= 0)
+            continue;
+        const flurm_job_t *o = flurm_state_find_job(st, it->job_id);
+        if (!o)
+            continue;
+        if (o->job_id == self)
+            return true;
+        if (job_finished(o) || !o->desc || !o->desc->dependency)
+            continue;
+        flurm_dep_list_t ol;
+        if (flurm_dep_parse(o->desc->dependency, &ol) != FLURM_OK)
+            continue;
+        bool hit = dep_reaches(st, &ol, self, budget);
+        flurm_dep_list_free(&ol);
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const char *text, bool must_exist)
+{
+    flurm_dep_list_t l;
+    int rc = flurm_dep_parse(text, &l);
+    if (rc)
+        return rc == FLURM_ENOTSUP ? RC_NOT_SUPPORTED : RC_DEPENDENCY;
+    uint32_t out = RC_OK;
+    const flurm_job_t *me = self ? flurm_state_find_job(st, self) : NULL;
+    dep_resolve_arrays(st, &l);
+    for (uint32_t i = 0; i < l.n && !out; i++) {
+        const flurm_dep_item_t *it = &l.items[i];
+        if (it->kind == FLURM_DEP_SINGLETON)
+            continue;
+        if (must_exist && !flurm_state_find_job(st, it->job_id))
+            out = RC_DEPENDENCY;
+        /* a job may not wait for itself, nor a task for its whole array (slurmctld's
+         * _depends_on_same_job) */
+        else if (me && (it->task_id == FLURM_DEP_TASK_ALL
+                        ? me->array_job_id == it->job_id || it->job_id == self
+                        : it->task_id == FLURM_DEP_TASK_NONE
+                        ? it->job_id == self
+                        : me->array_job_id == it->job_id && me->array_task_id == it->task_id))
+            out = RC_DEPENDENCY;
+    }
+    int budget = 10;
+    if (!out && self && dep_reaches(st, &l, self, &budget))
+        out = RC_CIRCULAR_DEPENDENCY;
+    flurm_dep_list_free(&l);
+    return out;
+}
+
+/* TEXT as J's stored dependency (slurmctld's form, arrays resolved); FLURM_EINVAL leaves J. */
+static int dep_store(flurm_state_t *st, flurm_job_t *j, const char *text)
+{
+    flurm_dep_list_t l;
+    if (flurm_dep_parse(text, &l) != FLURM_OK)
+        return FLURM_EINVAL;
+    dep_resolve_arrays(st, &l);
+    char *s = NULL;
+    int rc = flurm_dep_render(&l, &s);
+    flurm_dep_list_free(&l);
+    if (rc)
+        return rc;
+    free(j->desc->dependency);
+    j->desc->dependency = s;
+    if (s)
+        st->deps_pending = true;
     return FLURM_OK;
 }
 
 /* ---------------------------------------------------------------- scheduling (reasons only) */
-
-/* True when dependency expression DEP is satisfied now; *NEVER set when it cannot become so. */
-static bool dependency_met(const flurm_state_t *st, const flurm_job_t *self, const char *dep, bool *never)
-{
-    *never = false;
-    if (!dep || !*dep)
-        return true;
-    bool any_sep = strchr(dep, '?') != NULL;   /* '?' = OR, ',' = AND */
-    bool result = !any_sep, all_never = true;
-    const char *p = dep;
-    while (*p) {
-        size_t n = strcspn(p, any_sep ? "?" : ",");
-        char item[256];
-        if (n >= sizeof item) {
-            *never = true;
-            return false;
-        }
-        memcpy(item, p, n);
-        item[n] = '\0';
-        p += n + (p[n] ? 1 : 0);
-        bool ok = true, imp = false;
-        if (strcmp(item, "singleton") == 0) {
-            for (size_t i = 0; i < st->njobs; i++) {
-                const flurm_job_t *o = st->jobs[i];
-                if (o && o != self && !job_finished(o) && o->user_id == self->user_id &&
-                    o->job_id < self->job_id && o->desc && self->desc && o->desc->name &&
-                    self->desc->name && strcmp(o->desc->name, self->desc->name) == 0)
-                    ok = false;
-            }
-        } else {
-            char *colon = strchr(item, ':');
-            if (!colon) {
-                *never = true;
-                return false;
-            }
-            *colon = '\0';
-            const char *kind = item;
-            for (char *id = colon + 1; id && *id;) {
-                char *next = strchr(id, ':');
-                if (next)
-                    *next++ = '\0';
-                uint32_t jid = (uint32_t)strtoul(id, NULL, 10);
-                const flurm_job_t *o = flurm_state_find_job(st, jid);
-                uint32_t base = o ? o->job_state & 0xFF : FLURM_JOB_COMPLETE;
-                bool done = !o || job_finished(o);
-                if (strcmp(kind, "after") == 0) {
-                    if (o && base == FLURM_JOB_PENDING)
-                        ok = false;
-                } else if (strcmp(kind, "afterany") == 0) {
-                    if (!done)
-                        ok = false;
-                } else if (strcmp(kind, "afterok") == 0 || strcmp(kind, "aftercorr") == 0) {
-                    if (!done)
-                        ok = false;
-                    else if (o && (base != FLURM_JOB_COMPLETE || o->exit_code != 0)) {
-                        ok = false;
-                        imp = true;
-                    }
-                } else if (strcmp(kind, "afternotok") == 0) {
-                    if (!done)
-                        ok = false;
-                    else if (!o || (base == FLURM_JOB_COMPLETE && o->exit_code == 0)) {
-                        ok = false;
-                        imp = true;
-                    }
-                } else {
-                    ok = false;
-                    imp = true;
-                }
-                id = next;
-            }
-        }
-        if (!imp)
-            all_never = false;
-        if (any_sep && ok)
-            return true;
-        if (!any_sep && !ok) {
-            result = false;
-            if (imp) {
-                *never = true;
-                return false;
-            }
-        }
-    }
-    if (any_sep)
-        *never = all_never;
-    return result;
-}
 
 static bool node_usable(const flurm_node_rt_t *n)
 {
@@ -2621,9 +2942,9 @@ static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usab
     j->state_desc = NULL;
     if (j->priority == 0)
         return;   /* held: the reason says who held it */
-    bool never;
-    if (!dependency_met(st, j, j->desc ? j->desc->dependency : NULL, &never)) {
-        j->state_reason = never ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
+    dep_result_t dep = dep_test(st, j, now, false, NULL);
+    if (dep != DEP_MET) {
+        j->state_reason = dep == DEP_NEVER ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
     } else if (j->part_index < 0) {
         j->state_reason = FLURM_FAIL_DOWN_PARTITION;
     } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_DOWN) {
@@ -2954,6 +3275,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
     *ns = tmp;
     st->jobs_gen = gen + 1;
     st->sched_host = host;
+    st->deps_pending = true;   /* the next command's settle finds out */
     flurm_state_free(ns);
     return FLURM_OK;
 }
