@@ -48,6 +48,32 @@ typedef struct arr {
     uint32_t id, running;
 } arr_t;
 
+/* The node index: a tree of fan-out ENV_FAN over the nodes ("leaves") ordered by candidate
+ * class (usable, partitions, features) then position. Each tree node keeps, per time slot of
+ * width slot_w over [0, ENV_K * slot_w), the largest free CPUs and memory of any of its nodes at
+ * any moment in the slot: an upper bound, so a job that needs more in some slot of its window
+ * fits none of those nodes then, and a whole subtree is skipped. Only leaves decide. */
+#define ENV_K 64
+#define ENV_FAN 8
+#define ENV_MAXLEV 12
+
+typedef struct envlev {
+    uint32_t n;
+    uint32_t *cpus;          /* n * ENV_K */
+    uint64_t *mem;
+    uint8_t *idle;           /* some node has all its resources free (whole-node jobs) */
+} envlev_t;
+
+typedef struct hent {
+    int64_t b;
+    uint32_t lev, idx;
+} hent_t;
+
+typedef struct ival {
+    int64_t t;
+    int32_t d;               /* +1 a node becomes usable for the job, -1 it stops */
+} ival_t;
+
 typedef struct ctx {
     const flurm_sched_input_t *in;
     flurm_sched_output_t *out;
@@ -73,6 +99,18 @@ typedef struct ctx {
     arr_t *arrs;
     uint32_t narrs;
     double part_factor_max;
+    sched_mode_t mode;
+    /* node index (SCHED_MODE_INDEXED) */
+    uint32_t *leaf2pos, *pos2leaf, *leaf_cls, *cls_lo;   /* cls_lo: ncls + 1 leaf starts */
+    uint32_t ncls, nlev;
+    envlev_t lev[ENV_MAXLEV];
+    int64_t slot_w;
+    uint32_t *cls_pre;       /* per job: candidate classes, prefix counts (ncls + 1) */
+    hent_t *heap;
+    uint32_t nheap, heap_cap;
+    ival_t *iv;
+    uint32_t niv, iv_cap;
+    uint32_t *cand;          /* pick candidates, per class */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -323,6 +361,19 @@ static void ctx_free(ctx_t *c)
     free(c->stamp);
     free(c->skip);
     free(c->arrs);
+    free(c->leaf2pos);
+    free(c->pos2leaf);
+    free(c->leaf_cls);
+    free(c->cls_lo);
+    for (uint32_t l = 0; l < c->nlev; l++) {
+        free(c->lev[l].cpus);
+        free(c->lev[l].mem);
+        free(c->lev[l].idle);
+    }
+    free(c->cls_pre);
+    free(c->heap);
+    free(c->iv);
+    free(c->cand);
 }
 
 static void node_idle_bits(ctx_t *c, uint32_t pos)
@@ -570,6 +621,448 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ------------------------------------------------------------------ node index */
+
+static int cmp_leaf(const void *a, const void *b, void *arg)
+{
+    const ctx_t *c = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    bool ux = btest(c->usable, x), uy = btest(c->usable, y);
+    if (ux != uy)
+        return ux ? -1 : 1;
+    for (uint32_t q = 0; q < c->in->nparts; q++) {
+        bool px = btest(c->part_bits[q], x), py = btest(c->part_bits[q], y);
+        if (px != py)
+            return px ? -1 : 1;
+    }
+    for (uint32_t f = 0; f < c->nfnames; f++) {
+        bool fx = btest(c->fbits[f], x), fy = btest(c->fbits[f], y);
+        if (fx != fy)
+            return fx ? -1 : 1;
+    }
+    return x < y ? -1 : x > y;
+}
+
+static bool same_class(const ctx_t *c, uint32_t x, uint32_t y)
+{
+    if (btest(c->usable, x) != btest(c->usable, y))
+        return false;
+    for (uint32_t q = 0; q < c->in->nparts; q++)
+        if (btest(c->part_bits[q], x) != btest(c->part_bits[q], y))
+            return false;
+    for (uint32_t f = 0; f < c->nfnames; f++)
+        if (btest(c->fbits[f], x) != btest(c->fbits[f], y))
+            return false;
+    return true;
+}
+
+/* Leaves [*A, *B) under tree node IDX of level L. */
+static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uint32_t *b)
+{
+    uint64_t span = ENV_FAN;
+    for (uint32_t k = 0; k < l; k++)
+        span *= ENV_FAN;
+    uint64_t lo = idx * span, hi = lo + span;
+    *a = (uint32_t)lo;
+    *b = hi < c->nn ? (uint32_t)hi : c->nn;
+}
+
+static void env_fill(ctx_t *c, uint32_t l, uint32_t idx)
+{
+    uint32_t *ec = &c->lev[l].cpus[(size_t)idx * ENV_K];
+    uint64_t *em = &c->lev[l].mem[(size_t)idx * ENV_K];
+    uint8_t *ei = &c->lev[l].idle[(size_t)idx * ENV_K];
+    memset(ec, 0, ENV_K * sizeof *ec);
+    memset(em, 0, ENV_K * sizeof *em);
+    memset(ei, 0, ENV_K * sizeof *ei);
+    if (l == 0) {
+        uint32_t a, b;
+        env_range(c, 0, idx, &a, &b);
+        for (uint32_t leaf = a; leaf < b; leaf++) {
+            uint32_t p = c->leaf2pos[leaf];
+            tl_slot_max(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, ec, em, ei);
+        }
+        return;
+    }
+    uint32_t ch0 = idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[l - 1].n ? ch0 + ENV_FAN : c->lev[l - 1].n;
+    for (uint32_t ch = ch0; ch < ch1; ch++) {
+        const uint32_t *cc = &c->lev[l - 1].cpus[(size_t)ch * ENV_K];
+        const uint64_t *cm = &c->lev[l - 1].mem[(size_t)ch * ENV_K];
+        const uint8_t *ci = &c->lev[l - 1].idle[(size_t)ch * ENV_K];
+        for (uint32_t x = 0; x < ENV_K; x++) {
+            ei[x] |= ci[x];
+            if (cc[x] > ec[x])
+                ec[x] = cc[x];
+            if (cm[x] > em[x])
+                em[x] = cm[x];
+        }
+    }
+}
+
+static int index_build(ctx_t *c)
+{
+    uint32_t nn = c->nn;
+    c->slot_w = (c->horizon + ENV_K - 1) / ENV_K;
+    if (c->slot_w < 1)
+        c->slot_w = 1;
+    c->leaf2pos = malloc((nn + 1) * sizeof *c->leaf2pos);
+    c->pos2leaf = malloc((nn + 1) * sizeof *c->pos2leaf);
+    c->leaf_cls = malloc((nn + 1) * sizeof *c->leaf_cls);
+    c->cls_lo = malloc((nn + 2) * sizeof *c->cls_lo);
+    c->cls_pre = malloc((nn + 2) * sizeof *c->cls_pre);
+    c->cand = malloc((nn + 1) * sizeof *c->cand);
+    if (!c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
+        return FLURM_ENOMEM;
+    for (uint32_t p = 0; p < nn; p++)
+        c->leaf2pos[p] = p;
+    qsort_r(c->leaf2pos, nn, sizeof *c->leaf2pos, cmp_leaf, c);
+    for (uint32_t leaf = 0; leaf < nn; leaf++) {
+        uint32_t p = c->leaf2pos[leaf];
+        c->pos2leaf[p] = leaf;
+        if (!leaf || !same_class(c, c->leaf2pos[leaf - 1], p))
+            c->cls_lo[c->ncls++] = leaf;
+        c->leaf_cls[leaf] = c->ncls - 1;
+    }
+    c->cls_lo[c->ncls] = nn;
+    if (!nn)
+        return FLURM_OK;
+    uint32_t n = nn;
+    do {
+        n = (n + ENV_FAN - 1) / ENV_FAN;
+        envlev_t *lv = &c->lev[c->nlev++];
+        lv->n = n;
+        lv->cpus = malloc((size_t)n * ENV_K * sizeof *lv->cpus);
+        lv->mem = malloc((size_t)n * ENV_K * sizeof *lv->mem);
+        lv->idle = malloc((size_t)n * ENV_K * sizeof *lv->idle);
+        if (!lv->cpus || !lv->mem || !lv->idle)
+            return FLURM_ENOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            env_fill(c, c->nlev - 1, i);
+    } while (n > 1 && c->nlev < ENV_MAXLEV);
+    c->heap_cap = 64;
+    if (!(c->heap = malloc(c->heap_cap * sizeof *c->heap)))
+        return FLURM_ENOMEM;
+    return FLURM_OK;
+}
+
+/* The node at position P changed: its ancestors' bounds are recomputed. */
+static void index_update(ctx_t *c, uint32_t p)
+{
+    if (c->mode != SCHED_MODE_INDEXED || !c->nlev)
+        return;
+    uint32_t idx = c->pos2leaf[p] / ENV_FAN;
+    for (uint32_t l = 0; l < c->nlev; l++, idx /= ENV_FAN)
+        env_fill(c, l, idx);
+}
+
+/* Which classes hold candidates of JP (usable, in its partition, matching its features) into
+ * c->cls_pre as prefix counts. */
+static void index_classes(ctx_t *c, const jprep_t *jp)
+{
+    const uint64_t *pb = c->part_bits[c->in->jobs[jp->idx].partition];
+    const uint64_t *fb = jp->feat ? c->fx[jp->feat - 1].bits : NULL;
+    c->cls_pre[0] = 0;
+    for (uint32_t x = 0; x < c->ncls; x++) {
+        uint32_t p = c->leaf2pos[c->cls_lo[x]];
+        bool ok = btest(c->usable, p) && btest(pb, p) && (!fb || btest(fb, p));
+        c->cls_pre[x + 1] = c->cls_pre[x] + ok;
+    }
+}
+
+static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
+{
+    return c->cls_pre[c->leaf_cls[b - 1] + 1] > c->cls_pre[c->leaf_cls[a]];
+}
+
+/* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
+ * node (L, IDX); INT64_MAX when none can hold it before the horizon. */
+static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+{
+    const uint32_t *ec = &c->lev[l].cpus[(size_t)idx * ENV_K];
+    const uint64_t *em = &c->lev[l].mem[(size_t)idx * ENV_K];
+    const uint8_t *ei = &c->lev[l].idle[(size_t)idx * ENV_K];
+    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
+    if (s0 >= ENV_K)
+        return t_lo;   /* beyond the slots: no bound known */
+    uint64_t span = jp->len == INT64_MAX ? ENV_K : 1 + (uint64_t)(jp->len - 1) / (uint64_t)c->slot_w;
+    uint32_t cpn = jp->cpn;
+    uint64_t mem = jp->mem;
+    int64_t rs = -1;
+    for (uint32_t x = s0; x < ENV_K; x++) {
+        if (jp->excl ? ei[x] : ec[x] >= cpn && em[x] >= mem) {
+            if (rs < 0)
+                rs = x;
+            if ((uint64_t)(x - rs) + 1 >= span || x == ENV_K - 1) {
+                int64_t b = rs * c->slot_w;
+                return b > t_lo ? b : t_lo;
+            }
+        } else {
+            rs = -1;
+        }
+    }
+    return INT64_MAX;
+}
+
+/* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to
+ * the node's capacity up front. */
+static bool leaf_candidate(ctx_t *c, const jprep_t *jp, uint32_t p)
+{
+    return btest(c->scratch, p) && (jp->excl || node_capable(c, jp, p));
+}
+
+/* Earliest start in [FROM, UNTIL) of JP on node P among FROM and P's breakpoints; INT64_MAX if none. */
+static int64_t node_earliest(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t from, int64_t until)
+{
+    tl_res_t need;
+    for (int64_t t = from, next; t < until; t = next) {
+        next = INT64_MAX;
+        if (node_fits(c, jp, p, t, add_sat(t, jp->len), &need, &next))
+            return t;
+    }
+    return INT64_MAX;
+}
+
+static int heap_push(ctx_t *c, int64_t b, uint32_t l, uint32_t idx)
+{
+    if (c->nheap == c->heap_cap) {
+        hent_t *nh = realloc(c->heap, 2 * c->heap_cap * sizeof *nh);
+        if (!nh)
+            return FLURM_ENOMEM;
+        c->heap = nh;
+        c->heap_cap *= 2;
+    }
+    uint32_t i = c->nheap++;
+    hent_t e = { b, l, idx };
+    while (i) {
+        uint32_t up = (i - 1) / 2;
+        if (c->heap[up].b <= b)
+            break;
+        c->heap[i] = c->heap[up];
+        i = up;
+    }
+    c->heap[i] = e;
+    return FLURM_OK;
+}
+
+static hent_t heap_pop(ctx_t *c)
+{
+    hent_t top = c->heap[0], last = c->heap[--c->nheap];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t k = 2 * i + 1;
+        if (k >= c->nheap)
+            break;
+        if (k + 1 < c->nheap && c->heap[k + 1].b < c->heap[k].b)
+            k++;
+        if (c->heap[k].b >= last.b)
+            break;
+        c->heap[i] = c->heap[k];
+        i = k;
+    }
+    if (c->nheap)
+        c->heap[i] = last;
+    return top;
+}
+
+/* Earliest start >= T_LO and < horizon at which one candidate node holds JP (best-first over
+ * the index); INT64_MAX if none. */
+static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
+{
+    int64_t best = c->horizon;
+    c->nheap = 0;
+    uint32_t top = c->nlev - 1;
+    uint32_t a, b;
+    env_range(c, top, 0, &a, &b);
+    if (env_has_class(c, a, b)) {
+        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        if (bd < best && heap_push(c, bd, top, 0))
+            return FLURM_ENOMEM;
+    }
+    while (c->nheap) {
+        hent_t e = heap_pop(c);
+        if (e.b >= best)
+            break;
+        if (e.lev == 0) {
+            env_range(c, 0, e.idx, &a, &b);
+            for (uint32_t leaf = a; leaf < b; leaf++) {
+                uint32_t p = c->leaf2pos[leaf];
+                if (!leaf_candidate(c, jp, p))
+                    continue;
+                int64_t t = node_earliest(c, jp, p, t_lo, best);
+                if (t < best)
+                    best = t;
+            }
+            continue;
+        }
+        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        for (uint32_t ch = ch0; ch < ch1; ch++) {
+            env_range(c, e.lev - 1, ch, &a, &b);
+            if (!env_has_class(c, a, b))
+                continue;
+            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            if (bd < best && heap_push(c, bd, e.lev - 1, ch))
+                return FLURM_ENOMEM;
+        }
+    }
+    *when = best < c->horizon ? best : INT64_MAX;
+    return FLURM_OK;
+}
+
+static int iv_push(ctx_t *c, int64_t t, int32_t d)
+{
+    if (c->niv == c->iv_cap) {
+        uint32_t nc = c->iv_cap ? 2 * c->iv_cap : 256;
+        ival_t *ni = realloc(c->iv, nc * sizeof *ni);
+        if (!ni)
+            return FLURM_ENOMEM;
+        c->iv = ni;
+        c->iv_cap = nc;
+    }
+    c->iv[c->niv++] = (ival_t){ t, d };
+    return FLURM_OK;
+}
+
+/* The start times at which node P holds JP (no gres), as intervals [a, b) of starts within
+ * [T_LO, horizon), pushed as +1/-1 events. */
+static int node_intervals(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo)
+{
+    const tl_t *tl = &c->tl[p];
+    tl_res_t need = { .cpus = jp->cpn, .mem = jp->mem };
+    uint32_t ng = 0;
+    if (jp->excl) {
+        need = c->cap[p];
+        ng = c->in->nodes[c->pos2node[p]].ngres;
+    }
+    uint32_t i = 0;
+    while (i + 1 < tl->n && tl->bp[i + 1].t <= t_lo)
+        i++;
+    int64_t run = -1;
+    for (; i < tl->n; i++) {
+        const tl_res_t *f = &tl->bp[i].free;
+        bool good = f->cpus >= need.cpus && f->mem >= need.mem;
+        for (uint32_t g = 0; g < ng && good; g++)
+            good = f->gres[g] >= need.gres[g];
+        if (good) {
+            if (run < 0) {
+                run = tl->bp[i].t > t_lo ? tl->bp[i].t : t_lo;
+                if (run >= c->horizon)
+                    return FLURM_OK;
+            }
+            continue;
+        }
+        if (run >= 0) {
+            /* starts t with t + len <= bp[i].t */
+            int64_t end = jp->len == INT64_MAX ? INT64_MIN : tl->bp[i].t - jp->len + 1;
+            if (end > run && (iv_push(c, run, 1) || iv_push(c, end, -1)))
+                return FLURM_ENOMEM;
+            run = -1;
+        }
+        if (tl->bp[i].t >= c->horizon)
+            return FLURM_OK;
+    }
+    if (run >= 0 && (iv_push(c, run, 1) || iv_push(c, INT64_MAX, -1)))
+        return FLURM_ENOMEM;
+    return FLURM_OK;
+}
+
+static int cmp_ival(const void *a, const void *b)
+{
+    const ival_t *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->d - y->d;   /* ends before starts */
+}
+
+static int index_collect(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+{
+    uint32_t a, b;
+    env_range(c, l, idx, &a, &b);
+    if (!env_has_class(c, a, b) || env_bound(c, jp, l, idx, t_lo) >= c->horizon)
+        return FLURM_OK;
+    if (l == 0) {
+        for (uint32_t leaf = a; leaf < b; leaf++) {
+            uint32_t p = c->leaf2pos[leaf];
+            int rc;
+            if (leaf_candidate(c, jp, p) && (rc = node_intervals(c, jp, p, t_lo)))
+                return rc;
+        }
+        return FLURM_OK;
+    }
+    uint32_t ch1 = idx * ENV_FAN + ENV_FAN < c->lev[l - 1].n ? idx * ENV_FAN + ENV_FAN : c->lev[l - 1].n;
+    for (uint32_t ch = idx * ENV_FAN; ch < ch1; ch++) {
+        int rc = index_collect(c, jp, l - 1, ch, t_lo);
+        if (rc)
+            return rc;
+    }
+    return FLURM_OK;
+}
+
+/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP (no gres,
+ * no required nodes): a sweep over every node's intervals of feasible starts. */
+static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
+{
+    c->niv = 0;
+    *when = INT64_MAX;
+    int rc = index_collect(c, jp, c->nlev - 1, 0, t_lo);
+    if (rc)
+        return rc;
+    qsort(c->iv, c->niv, sizeof *c->iv, cmp_ival);
+    uint32_t cover = 0;
+    for (uint32_t k = 0; k < c->niv; k++) {
+        cover += (uint32_t)c->iv[k].d;
+        if (c->iv[k].d > 0 && cover >= jp->want_min) {
+            if (c->iv[k].t < c->horizon)
+                *when = c->iv[k].t;
+            break;
+        }
+    }
+    return FLURM_OK;
+}
+
+/* First up to WANT candidates of class range leaves [LO, HI) under (L, IDX) that hold JP at T,
+ * in leaf order, appended to c->cand[*N]. */
+static void index_first_fit(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, uint32_t lo, uint32_t hi,
+                            int64_t t, uint32_t want, uint32_t base, uint32_t *n)
+{
+    uint32_t a, b;
+    env_range(c, l, idx, &a, &b);
+    if (b <= lo || a >= hi || *n - base >= want || env_bound(c, jp, l, idx, t) != t)
+        return;
+    if (l == 0) {
+        int64_t t1 = add_sat(t, jp->len), next;
+        tl_res_t need;
+        for (uint32_t leaf = a > lo ? a : lo; leaf < b && leaf < hi && *n - base < want; leaf++) {
+            uint32_t p = c->leaf2pos[leaf];
+            if (leaf_candidate(c, jp, p) && node_fits(c, jp, p, t, t1, &need, &next))
+                c->cand[(*n)++] = p;
+        }
+        return;
+    }
+    uint32_t ch1 = idx * ENV_FAN + ENV_FAN < c->lev[l - 1].n ? idx * ENV_FAN + ENV_FAN : c->lev[l - 1].n;
+    for (uint32_t ch = idx * ENV_FAN; ch < ch1 && *n - base < want; ch++)
+        index_first_fit(c, jp, l - 1, ch, lo, hi, t, want, base, n);
+}
+
+/* place() through the index for a job without required nodes: the first want_max candidate
+ * positions that hold JP over [T, T + len) into c->pick; 0 when fewer than want_min do. */
+static uint32_t index_place(ctx_t *c, const jprep_t *jp, int64_t t)
+{
+    if (!c->nlev)
+        return 0;
+    uint32_t n = 0;
+    for (uint32_t x = 0; x < c->ncls; x++) {
+        if (c->cls_pre[x + 1] == c->cls_pre[x])
+            continue;
+        index_first_fit(c, jp, c->nlev - 1, 0, c->cls_lo[x], c->cls_lo[x + 1], t, jp->want_max, n, &n);
+    }
+    if (n < jp->want_min)
+        return 0;
+    qsort(c->cand, n, sizeof *c->cand, cmp_u32);
+    uint32_t got = n < jp->want_max ? n : jp->want_max;
+    memcpy(c->pick, c->cand, got * sizeof *c->pick);
+    return got;
+}
+
 /* Picks nodes for JP over [T, T + len) into c->pick (positions); returns how many (0 = does
  * not fit). Required nodes come first and all must fit; then candidates in position order up
  * to want_max. When T == 0 only nodes with free CPUs (idle nodes for whole-node jobs) are
@@ -642,6 +1135,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         }
         if (t == 0)
             node_idle_bits(c, p);
+        index_update(c, p);
         out[k] = c->pos2node[p];
     }
     if (times_insert(c, t) || times_insert(c, t1)) {
@@ -813,6 +1307,72 @@ static int start_job(ctx_t *c, jprep_t *jp, uint32_t got, bool backfill)
     return FLURM_OK;
 }
 
+/* Nodes for JP now (c->scratch holds its candidates): how many were picked into c->pick. */
+static uint32_t place_now(ctx_t *c, jprep_t *jp)
+{
+    if (c->mode == SCHED_MODE_INDEXED && !c->in->jobs[jp->idx].nreq_nodes) {
+        index_classes(c, jp);
+        return index_place(c, jp, 0);
+    }
+    c->cur_stamp++;
+    int64_t mn = INT64_MAX;
+    return place(c, jp, 0, &mn);
+}
+
+/* The reservation search: the first breakpoint time >= LB (and > 0) before the horizon at
+ * which JP fits, into *WHEN (-1: none) with the nodes in c->pick (*GOT). */
+static int earliest(ctx_t *c, jprep_t *jp, int64_t lb, int64_t *when, uint32_t *got)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    uint32_t lo = 0, hi = c->ntimes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->times[mid] < lb)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *when = -1;
+    *got = 0;
+    if (c->mode == SCHED_MODE_INDEXED && !j->nreq_nodes && (jp->want_min == 1 || jp->excl || !j->ngres)) {
+        if (lo == c->ntimes || c->times[lo] >= c->horizon || !c->nlev)
+            return FLURM_OK;
+        index_classes(c, jp);
+        int64_t t;
+        int rc = jp->want_min == 1 ? index_earliest_one(c, jp, c->times[lo], &t)
+                                   : index_earliest_many(c, jp, c->times[lo], &t);
+        if (rc)
+            return rc;
+        if (t == INT64_MAX)
+            return FLURM_OK;
+        if ((*got = index_place(c, jp, t)))
+            *when = t;
+        return FLURM_OK;
+    }
+    c->cur_stamp++;
+    /* Between a failed try at t and the earliest time a failed node could fit again no
+     * node can join the set, so the search jumps there. */
+    for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
+        int64_t t = c->times[ti], mn = INT64_MAX;
+        if ((*got = place(c, jp, t, &mn))) {
+            *when = t;
+            break;
+        }
+        if (mn == INT64_MAX || mn >= c->horizon)
+            break;
+        uint32_t a = ti + 1, b = c->ntimes;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (c->times[mid] < mn)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        ti = a;
+    }
+    return FLURM_OK;
+}
+
 static int run(ctx_t *c)
 {
     const flurm_sched_input_t *in = c->in;
@@ -884,11 +1444,8 @@ static int run(ctx_t *c)
         base_set(c, jp);
         memo_t *m = memo_get(c, jp, false);
         uint32_t got = 0;
-        if (!(m && memo_find(m->fail, m->nfail, jp))) {
-            c->cur_stamp++;
-            int64_t mn = INT64_MAX;
-            got = place(c, jp, 0, &mn);
-        }
+        if (!(m && memo_find(m->fail, m->nfail, jp)))
+            got = place_now(c, jp);
         if (got) {
             if ((rc = start_job(c, jp, got, false)))
                 goto out;
@@ -939,9 +1496,7 @@ static int run(ctx_t *c)
         if (!(m && memo_find(m->fail, m->nfail, jp))) {
             base_set(c, jp);
             based = true;
-            c->cur_stamp++;
-            int64_t mn = INT64_MAX;
-            got = place(c, jp, 0, &mn);
+            got = place_now(c, jp);
         }
         if (got) {
             if ((rc = start_job(c, jp, got, true)))
@@ -976,36 +1531,9 @@ static int run(ctx_t *c)
         for (uint32_t s = 0; m && s < m->nlb && s < MEMO_SLOTS; s++)
             if (dominates(jp, &m->lb[s]) && m->lb[s].t > lb)
                 lb = m->lb[s].t;
-        uint32_t lo = 0, hi = c->ntimes;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (c->times[mid] < lb)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        c->cur_stamp++;
-        /* Between a failed try at t and the earliest time a failed node could fit again no
-         * node can join the set, so the search jumps there. */
-        int64_t when = -1;
-        for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
-            int64_t t = c->times[ti], mn = INT64_MAX;
-            if ((got = place(c, jp, t, &mn))) {
-                when = t;
-                break;
-            }
-            if (mn == INT64_MAX || mn >= c->horizon)
-                break;
-            uint32_t a = ti + 1, b = c->ntimes;
-            while (a < b) {
-                uint32_t mid = a + (b - a) / 2;
-                if (c->times[mid] < mn)
-                    a = mid + 1;
-                else
-                    b = mid;
-            }
-            ti = a;
-        }
+        int64_t when;
+        if ((rc = earliest(c, jp, lb, &when, &got)))
+            goto out;
         if (when < 0) {
             if ((m = memo_get(c, jp, true)))
                 memo_add(m->nowin, &m->nnowin, jp, 0);
@@ -1031,15 +1559,22 @@ out:
 
 int flurm_sched_run(const flurm_sched_input_t *in, flurm_sched_output_t *out)
 {
+    return flurm_sched_run_mode(in, out, SCHED_MODE_INDEXED);
+}
+
+int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *out, sched_mode_t mode)
+{
     if (!in || !out || !validate(in))
         return FLURM_EINVAL;
     flurm_sched_output_t o = { 0 };
-    ctx_t c = { .in = in, .out = &o };
+    ctx_t c = { .in = in, .out = &o, .mode = mode };
     o.njobs = in->njobs;
     int rc = FLURM_ENOMEM;
     if (!(o.jobs = calloc(in->njobs + 1, sizeof *o.jobs)))
         goto fail;
     if ((rc = ctx_setup(&c)))
+        goto fail;
+    if (mode == SCHED_MODE_INDEXED && (rc = index_build(&c)))
         goto fail;
     priorities(&c);
     if ((rc = run(&c)))

@@ -43,5 +43,17 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next);
 /* Subtracts R over [T0, T1) (the caller checked it fits). */
 int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres);
+/* Raises CPUS[x] and MEM[x] (x < K) to the largest free amount of any stretch that overlaps
+ * [x * W, (x + 1) * W), and sets IDLE[x] when one of them has all of CAP free; time from
+ * K * W on is not looked at. */
+void tl_slot_max(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, uint32_t *cpus,
+                 uint64_t *mem, uint8_t *idle);
+
+/* How flurm_sched_run_mode decides (the results are the same; only the work differs). */
+typedef enum sched_mode {
+    SCHED_MODE_INDEXED = 0,   /* what flurm_sched_run does: node index with time-slot bounds */
+    SCHED_MODE_REFERENCE,     /* the straightforward scan over every node at every breakpoint */
+} sched_mode_t;
+int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *out, sched_mode_t mode);
 
 #endif

@@ -132,3 +132,24 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
         res_sub(&tl->bp[i].free, r, ngres);
     return FLURM_OK;
 }
+
+void tl_slot_max(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, uint32_t *cpus,
+                 uint64_t *mem, uint8_t *idle)
+{
+    for (uint32_t i = 0; i < tl->n; i++) {
+        int64_t s = tl->bp[i].t;
+        if (s / w >= k)
+            break;
+        uint32_t a = (uint32_t)(s / w);
+        uint32_t b = i + 1 < tl->n && (tl->bp[i + 1].t - 1) / w < k ? (uint32_t)((tl->bp[i + 1].t - 1) / w) : k - 1;
+        const tl_res_t *f = &tl->bp[i].free;
+        bool whole = res_ge(f, cap, ngres);
+        for (uint32_t x = a; x <= b; x++) {
+            idle[x] |= whole;
+            if (f->cpus > cpus[x])
+                cpus[x] = f->cpus;
+            if (f->mem > mem[x])
+                mem[x] = f->mem;
+        }
+    }
+}
