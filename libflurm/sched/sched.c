@@ -57,11 +57,10 @@ typedef struct arr {
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
 
+/* Per tree node and slot: the largest cmax/cmin/mmax/mmin of its nodes, idle bits or-ed. */
 typedef struct envlev {
     uint32_t n;
-    uint32_t *cpus;          /* n * ENV_K */
-    uint64_t *mem;
-    uint8_t *idle;           /* some node has all its resources free (whole-node jobs) */
+    tl_slot_t *s;            /* n * ENV_K */
 } envlev_t;
 
 typedef struct hent {
@@ -111,6 +110,7 @@ typedef struct ctx {
     ival_t *iv;
     uint32_t niv, iv_cap;
     uint32_t *cand;          /* pick candidates, per class */
+    tl_slot_t *slots;        /* one leaf's slots */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -366,10 +366,9 @@ static void ctx_free(ctx_t *c)
     free(c->leaf_cls);
     free(c->cls_lo);
     for (uint32_t l = 0; l < c->nlev; l++) {
-        free(c->lev[l].cpus);
-        free(c->lev[l].mem);
-        free(c->lev[l].idle);
+        free(c->lev[l].s);
     }
+    free(c->slots);
     free(c->cls_pre);
     free(c->heap);
     free(c->iv);
@@ -669,32 +668,36 @@ static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uin
 
 static void env_fill(ctx_t *c, uint32_t l, uint32_t idx)
 {
-    uint32_t *ec = &c->lev[l].cpus[(size_t)idx * ENV_K];
-    uint64_t *em = &c->lev[l].mem[(size_t)idx * ENV_K];
-    uint8_t *ei = &c->lev[l].idle[(size_t)idx * ENV_K];
-    memset(ec, 0, ENV_K * sizeof *ec);
-    memset(em, 0, ENV_K * sizeof *em);
-    memset(ei, 0, ENV_K * sizeof *ei);
-    if (l == 0) {
-        uint32_t a, b;
+    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    memset(e, 0, ENV_K * sizeof *e);
+    uint32_t a, b;
+    const tl_slot_t *src;
+    if (l == 0)
         env_range(c, 0, idx, &a, &b);
-        for (uint32_t leaf = a; leaf < b; leaf++) {
-            uint32_t p = c->leaf2pos[leaf];
-            tl_slot_max(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, ec, em, ei);
-        }
-        return;
+    else {
+        a = idx * ENV_FAN;
+        b = a + ENV_FAN < c->lev[l - 1].n ? a + ENV_FAN : c->lev[l - 1].n;
     }
-    uint32_t ch0 = idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[l - 1].n ? ch0 + ENV_FAN : c->lev[l - 1].n;
-    for (uint32_t ch = ch0; ch < ch1; ch++) {
-        const uint32_t *cc = &c->lev[l - 1].cpus[(size_t)ch * ENV_K];
-        const uint64_t *cm = &c->lev[l - 1].mem[(size_t)ch * ENV_K];
-        const uint8_t *ci = &c->lev[l - 1].idle[(size_t)ch * ENV_K];
+    for (uint32_t k = a; k < b; k++) {
+        if (l == 0) {
+            uint32_t p = c->leaf2pos[k];
+            tl_slots(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, c->slots);
+            src = c->slots;
+        } else {
+            src = &c->lev[l - 1].s[(size_t)k * ENV_K];
+        }
         for (uint32_t x = 0; x < ENV_K; x++) {
-            ei[x] |= ci[x];
-            if (cc[x] > ec[x])
-                ec[x] = cc[x];
-            if (cm[x] > em[x])
-                em[x] = cm[x];
+            const tl_slot_t *f = &src[x];
+            tl_slot_t *o = &e[x];
+            if (f->cmax > o->cmax)
+                o->cmax = f->cmax;
+            if (f->cmin > o->cmin)
+                o->cmin = f->cmin;
+            if (f->mmax > o->mmax)
+                o->mmax = f->mmax;
+            if (f->mmin > o->mmin)
+                o->mmin = f->mmin;
+            o->idle |= f->idle;
         }
     }
 }
@@ -711,7 +714,8 @@ static int index_build(ctx_t *c)
     c->cls_lo = malloc((nn + 2) * sizeof *c->cls_lo);
     c->cls_pre = malloc((nn + 2) * sizeof *c->cls_pre);
     c->cand = malloc((nn + 1) * sizeof *c->cand);
-    if (!c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
+    c->slots = malloc(ENV_K * sizeof *c->slots);
+    if (!c->slots || !c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
         return FLURM_ENOMEM;
     for (uint32_t p = 0; p < nn; p++)
         c->leaf2pos[p] = p;
@@ -731,10 +735,7 @@ static int index_build(ctx_t *c)
         n = (n + ENV_FAN - 1) / ENV_FAN;
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
-        lv->cpus = malloc((size_t)n * ENV_K * sizeof *lv->cpus);
-        lv->mem = malloc((size_t)n * ENV_K * sizeof *lv->mem);
-        lv->idle = malloc((size_t)n * ENV_K * sizeof *lv->idle);
-        if (!lv->cpus || !lv->mem || !lv->idle)
+        if (!(lv->s = malloc((size_t)n * ENV_K * sizeof *lv->s)))
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++)
             env_fill(c, c->nlev - 1, i);
@@ -775,30 +776,42 @@ static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
 }
 
 /* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
- * node (L, IDX); INT64_MAX when none can hold it before the horizon. */
+ * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
+ * enough free at some moment of slot k0 and of the last slot its window reaches, and
+ * throughout every slot its window covers whole: k0 + 1 .. k0 + len / slot_w - 1. */
 static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
 {
-    const uint32_t *ec = &c->lev[l].cpus[(size_t)idx * ENV_K];
-    const uint64_t *em = &c->lev[l].mem[(size_t)idx * ENV_K];
-    const uint8_t *ei = &c->lev[l].idle[(size_t)idx * ENV_K];
-    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
-    if (s0 >= ENV_K)
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    if (t_lo / c->slot_w >= ENV_K)
         return t_lo;   /* beyond the slots: no bound known */
-    uint64_t span = jp->len == INT64_MAX ? ENV_K : 1 + (uint64_t)(jp->len - 1) / (uint64_t)c->slot_w;
+    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
+    uint64_t w = (uint64_t)c->slot_w;
+    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
+    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
     uint32_t cpn = jp->cpn;
     uint64_t mem = jp->mem;
-    int64_t rs = -1;
-    for (uint32_t x = s0; x < ENV_K; x++) {
-        if (jp->excl ? ei[x] : ec[x] >= cpn && em[x] >= mem) {
-            if (rs < 0)
-                rs = x;
-            if ((uint64_t)(x - rs) + 1 >= span || x == ENV_K - 1) {
-                int64_t b = rs * c->slot_w;
-                return b > t_lo ? b : t_lo;
-            }
-        } else {
-            rs = -1;
-        }
+    bool okmax[ENV_K];
+    uint32_t run[ENV_K + 1];   /* consecutive slots from x that hold it throughout */
+    run[ENV_K] = 0;
+    for (uint32_t x = ENV_K; x-- > s0;) {
+        const tl_slot_t *f = &e[x];
+        bool okmin = jp->excl ? f->idle & 2 : f->cmin >= cpn && f->mmin >= mem;
+        okmax[x] = jp->excl ? f->idle & 1 : f->cmax >= cpn && f->mmax >= mem;
+        run[x] = okmin ? run[x + 1] + 1 : 0;
+    }
+    for (uint32_t k0 = s0; k0 < ENV_K; k0++) {
+        if (!okmax[k0])
+            continue;
+        uint64_t whole = full ? full - 1 : 0;   /* slots after k0 covered whole */
+        if (whole > ENV_K - 1 - k0)
+            whole = ENV_K - 1 - k0;
+        uint64_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + last;
+        if (whole && run[k0 + 1] < whole)
+            continue;
+        if (!okmax[e2])
+            continue;
+        int64_t b = (int64_t)k0 * c->slot_w;
+        return b > t_lo ? b : t_lo;
     }
     return INT64_MAX;
 }
@@ -810,16 +823,133 @@ static bool leaf_candidate(ctx_t *c, const jprep_t *jp, uint32_t p)
     return btest(c->scratch, p) && (jp->excl || node_capable(c, jp, p));
 }
 
-/* Earliest start in [FROM, UNTIL) of JP on node P among FROM and P's breakpoints; INT64_MAX if none. */
+static int iv_push(ctx_t *c, int64_t t, int32_t d)
+{
+    if (c->niv == c->iv_cap) {
+        uint32_t nc = c->iv_cap ? 2 * c->iv_cap : 256;
+        ival_t *ni = realloc(c->iv, nc * sizeof *ni);
+        if (!ni)
+            return FLURM_ENOMEM;
+        c->iv = ni;
+        c->iv_cap = nc;
+    }
+    c->iv[c->niv++] = (ival_t){ t, d };
+    return FLURM_OK;
+}
+
+/* Whether JP holds on node P for a window whose least free resources are M: node_fits as one
+ * predicate of the window's minimum (whole-node: everything free; gres: spread over M). */
+static bool window_ok(ctx_t *c, const jprep_t *jp, uint32_t p, const tl_res_t *m)
+{
+    const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
+    if (jp->excl) {
+        const tl_res_t *cap = &c->cap[p];
+        if (m->cpus < cap->cpus || m->mem < cap->mem)
+            return false;
+        for (uint32_t g = 0; g < n->ngres; g++)
+            if (m->gres[g] < cap->gres[g])
+                return false;
+        return true;
+    }
+    if (m->cpus < jp->cpn || m->mem < jp->mem)
+        return false;
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    tl_res_t need;
+    return !j->ngres || gres_need(n, j, m, &need);
+}
+
+static void res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres)
+{
+    if (f->cpus < m->cpus)
+        m->cpus = f->cpus;
+    if (f->mem < m->mem)
+        m->mem = f->mem;
+    for (uint32_t g = 0; g < ngres; g++)
+        if (f->gres[g] < m->gres[g])
+            m->gres[g] = f->gres[g];
+}
+
+/* The starts >= T_LO and < UNTIL at which node P holds JP, walking its breakpoints once per
+ * stretch: starts within stretch i are feasible from max(bp[i].t, T_LO) while the window reaches
+ * no stretch that breaks it. EARLIEST: the first such start into *FIRST (INT64_MAX: none);
+ * else every interval is pushed as +1/-1 events. */
+static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, int64_t until, int64_t *first)
+{
+    const tl_t *tl = &c->tl[p];
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres;
+    /* without gres spreading, a window holds iff each stretch in it does */
+    bool decomposable = jp->excl || !c->in->jobs[jp->idx].ngres;
+    uint32_t lo = 0, hi = tl->n;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tl->bp[mid].t <= t_lo)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int64_t last_end = INT64_MIN;
+    if (first)
+        *first = INT64_MAX;
+    for (uint32_t i = lo; i < tl->n; i++) {
+        int64_t s = tl->bp[i].t > t_lo ? tl->bp[i].t : t_lo;
+        if (s >= until)
+            break;
+        int64_t wend = add_sat(s, jp->len);
+        tl_res_t m = tl->bp[i].free;
+        uint32_t k = i + 1;
+        bool ok = window_ok(c, jp, p, &m);
+        if (!ok)
+            continue;
+        for (; k < tl->n && tl->bp[k].t < wend; k++) {
+            if (decomposable && !window_ok(c, jp, p, &tl->bp[k].free)) {
+                ok = false;
+                break;
+            }
+            res_min(&m, &tl->bp[k].free, ng);
+        }
+        if (ok && !decomposable)
+            ok = window_ok(c, jp, p, &m);
+        if (!ok) {
+            if (decomposable)
+                i = k;   /* no start before stretch k ends can avoid it */
+            continue;
+        }
+        if (first) {
+            *first = s;
+            return FLURM_OK;
+        }
+        /* the window may slide on while the stretches it takes in keep it whole */
+        for (; k < tl->n; k++) {
+            tl_res_t m2 = m;
+            res_min(&m2, &tl->bp[k].free, ng);
+            if (!window_ok(c, jp, p, &m2))
+                break;
+            m = m2;
+        }
+        int64_t end = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
+        if (k < tl->n && jp->len != INT64_MAX && tl->bp[k].t - jp->len + 1 < end)
+            end = tl->bp[k].t - jp->len + 1;
+        if (end > until)
+            end = until;
+        if (end <= s)
+            continue;
+        if (s == last_end) {
+            c->iv[c->niv - 1].t = end;   /* continues the previous interval */
+        } else {
+            if (iv_push(c, s, 1) || iv_push(c, end, -1))
+                return FLURM_ENOMEM;
+        }
+        last_end = end;
+    }
+    return FLURM_OK;
+}
+
+/* Earliest start in [FROM, UNTIL) of JP on node P; INT64_MAX if none. */
 static int64_t node_earliest(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t from, int64_t until)
 {
-    tl_res_t need;
-    for (int64_t t = from, next; t < until; t = next) {
-        next = INT64_MAX;
-        if (node_fits(c, jp, p, t, add_sat(t, jp->len), &need, &next))
-            return t;
-    }
-    return INT64_MAX;
+    int64_t t;
+    node_starts(c, jp, p, from, until, &t);
+    return t;
 }
 
 static int heap_push(ctx_t *c, int64_t b, uint32_t l, uint32_t idx)
@@ -908,63 +1038,6 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
     return FLURM_OK;
 }
 
-static int iv_push(ctx_t *c, int64_t t, int32_t d)
-{
-    if (c->niv == c->iv_cap) {
-        uint32_t nc = c->iv_cap ? 2 * c->iv_cap : 256;
-        ival_t *ni = realloc(c->iv, nc * sizeof *ni);
-        if (!ni)
-            return FLURM_ENOMEM;
-        c->iv = ni;
-        c->iv_cap = nc;
-    }
-    c->iv[c->niv++] = (ival_t){ t, d };
-    return FLURM_OK;
-}
-
-/* The start times at which node P holds JP (no gres), as intervals [a, b) of starts within
- * [T_LO, horizon), pushed as +1/-1 events. */
-static int node_intervals(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo)
-{
-    const tl_t *tl = &c->tl[p];
-    tl_res_t need = { .cpus = jp->cpn, .mem = jp->mem };
-    uint32_t ng = 0;
-    if (jp->excl) {
-        need = c->cap[p];
-        ng = c->in->nodes[c->pos2node[p]].ngres;
-    }
-    uint32_t i = 0;
-    while (i + 1 < tl->n && tl->bp[i + 1].t <= t_lo)
-        i++;
-    int64_t run = -1;
-    for (; i < tl->n; i++) {
-        const tl_res_t *f = &tl->bp[i].free;
-        bool good = f->cpus >= need.cpus && f->mem >= need.mem;
-        for (uint32_t g = 0; g < ng && good; g++)
-            good = f->gres[g] >= need.gres[g];
-        if (good) {
-            if (run < 0) {
-                run = tl->bp[i].t > t_lo ? tl->bp[i].t : t_lo;
-                if (run >= c->horizon)
-                    return FLURM_OK;
-            }
-            continue;
-        }
-        if (run >= 0) {
-            /* starts t with t + len <= bp[i].t */
-            int64_t end = jp->len == INT64_MAX ? INT64_MIN : tl->bp[i].t - jp->len + 1;
-            if (end > run && (iv_push(c, run, 1) || iv_push(c, end, -1)))
-                return FLURM_ENOMEM;
-            run = -1;
-        }
-        if (tl->bp[i].t >= c->horizon)
-            return FLURM_OK;
-    }
-    if (run >= 0 && (iv_push(c, run, 1) || iv_push(c, INT64_MAX, -1)))
-        return FLURM_ENOMEM;
-    return FLURM_OK;
-}
-
 static int cmp_ival(const void *a, const void *b)
 {
     const ival_t *x = a, *y = b;
@@ -983,7 +1056,7 @@ static int index_collect(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, 
         for (uint32_t leaf = a; leaf < b; leaf++) {
             uint32_t p = c->leaf2pos[leaf];
             int rc;
-            if (leaf_candidate(c, jp, p) && (rc = node_intervals(c, jp, p, t_lo)))
+            if (leaf_candidate(c, jp, p) && (rc = node_starts(c, jp, p, t_lo, c->horizon, NULL)))
                 return rc;
         }
         return FLURM_OK;
@@ -997,8 +1070,8 @@ static int index_collect(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, 
     return FLURM_OK;
 }
 
-/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP (no gres,
- * no required nodes): a sweep over every node's intervals of feasible starts. */
+/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP (no required
+ * nodes): a sweep over every node's intervals of feasible starts. */
 static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
 {
     c->niv = 0;
@@ -1334,7 +1407,7 @@ static int earliest(ctx_t *c, jprep_t *jp, int64_t lb, int64_t *when, uint32_t *
     }
     *when = -1;
     *got = 0;
-    if (c->mode == SCHED_MODE_INDEXED && !j->nreq_nodes && (jp->want_min == 1 || jp->excl || !j->ngres)) {
+    if (c->mode == SCHED_MODE_INDEXED && !j->nreq_nodes) {
         if (lo == c->ntimes || c->times[lo] >= c->horizon || !c->nlev)
             return FLURM_OK;
         index_classes(c, jp);

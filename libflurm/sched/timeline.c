@@ -133,9 +133,10 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
     return FLURM_OK;
 }
 
-void tl_slot_max(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, uint32_t *cpus,
-                 uint64_t *mem, uint8_t *idle)
+void tl_slots(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, tl_slot_t *out)
 {
+    for (uint32_t x = 0; x < k; x++)
+        out[x] = (tl_slot_t){ .cmin = UINT32_MAX, .mmin = UINT64_MAX, .idle = 2 };
     for (uint32_t i = 0; i < tl->n; i++) {
         int64_t s = tl->bp[i].t;
         if (s / w >= k)
@@ -145,11 +146,16 @@ void tl_slot_max(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uin
         const tl_res_t *f = &tl->bp[i].free;
         bool whole = res_ge(f, cap, ngres);
         for (uint32_t x = a; x <= b; x++) {
-            idle[x] |= whole;
-            if (f->cpus > cpus[x])
-                cpus[x] = f->cpus;
-            if (f->mem > mem[x])
-                mem[x] = f->mem;
+            tl_slot_t *o = &out[x];
+            if (f->cpus > o->cmax)
+                o->cmax = f->cpus;
+            if (f->cpus < o->cmin)
+                o->cmin = f->cpus;
+            if (f->mem > o->mmax)
+                o->mmax = f->mem;
+            if (f->mem < o->mmin)
+                o->mmin = f->mem;
+            o->idle = (uint8_t)((o->idle | whole) & (whole ? 3 : 1));
         }
     }
 }
