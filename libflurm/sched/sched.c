@@ -110,7 +110,6 @@ typedef struct ctx {
     ival_t *iv;
     uint32_t niv, iv_cap;
     uint32_t *cand;          /* pick candidates, per class */
-    tl_slot_t *slots;        /* one leaf's slots */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -368,7 +367,6 @@ static void ctx_free(ctx_t *c)
     for (uint32_t l = 0; l < c->nlev; l++) {
         free(c->lev[l].s);
     }
-    free(c->slots);
     free(c->cls_pre);
     free(c->heap);
     free(c->iv);
@@ -655,10 +653,10 @@ static bool same_class(const ctx_t *c, uint32_t x, uint32_t y)
     return true;
 }
 
-/* Leaves [*A, *B) under tree node IDX of level L. */
+/* Leaves [*A, *B) under tree node IDX of level L (level 0: the leaves themselves). */
 static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uint32_t *b)
 {
-    uint64_t span = ENV_FAN;
+    uint64_t span = 1;
     for (uint32_t k = 0; k < l; k++)
         span *= ENV_FAN;
     uint64_t lo = idx * span, hi = lo + span;
@@ -666,27 +664,21 @@ static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uin
     *b = hi < c->nn ? (uint32_t)hi : c->nn;
 }
 
-static void env_fill(ctx_t *c, uint32_t l, uint32_t idx)
+/* Recomputes slots [X0, X1] of tree node (L, IDX): a leaf from its timeline, others from
+ * their children. */
+static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
 {
     tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    memset(e, 0, ENV_K * sizeof *e);
-    uint32_t a, b;
-    const tl_slot_t *src;
-    if (l == 0)
-        env_range(c, 0, idx, &a, &b);
-    else {
-        a = idx * ENV_FAN;
-        b = a + ENV_FAN < c->lev[l - 1].n ? a + ENV_FAN : c->lev[l - 1].n;
+    if (l == 0) {
+        uint32_t p = c->leaf2pos[idx];
+        tl_slots(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, e);
+        return;
     }
+    memset(&e[x0], 0, (x1 - x0 + 1) * sizeof *e);
+    uint32_t a = idx * ENV_FAN, b = a + ENV_FAN < c->lev[l - 1].n ? a + ENV_FAN : c->lev[l - 1].n;
     for (uint32_t k = a; k < b; k++) {
-        if (l == 0) {
-            uint32_t p = c->leaf2pos[k];
-            tl_slots(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, c->slots);
-            src = c->slots;
-        } else {
-            src = &c->lev[l - 1].s[(size_t)k * ENV_K];
-        }
-        for (uint32_t x = 0; x < ENV_K; x++) {
+        const tl_slot_t *src = &c->lev[l - 1].s[(size_t)k * ENV_K];
+        for (uint32_t x = x0; x <= x1; x++) {
             const tl_slot_t *f = &src[x];
             tl_slot_t *o = &e[x];
             if (f->cmax > o->cmax)
@@ -714,8 +706,7 @@ static int index_build(ctx_t *c)
     c->cls_lo = malloc((nn + 2) * sizeof *c->cls_lo);
     c->cls_pre = malloc((nn + 2) * sizeof *c->cls_pre);
     c->cand = malloc((nn + 1) * sizeof *c->cand);
-    c->slots = malloc(ENV_K * sizeof *c->slots);
-    if (!c->slots || !c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
+    if (!c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
         return FLURM_ENOMEM;
     for (uint32_t p = 0; p < nn; p++)
         c->leaf2pos[p] = p;
@@ -731,29 +722,34 @@ static int index_build(ctx_t *c)
     if (!nn)
         return FLURM_OK;
     uint32_t n = nn;
-    do {
-        n = (n + ENV_FAN - 1) / ENV_FAN;
+    for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
         if (!(lv->s = malloc((size_t)n * ENV_K * sizeof *lv->s)))
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++)
-            env_fill(c, c->nlev - 1, i);
-    } while (n > 1 && c->nlev < ENV_MAXLEV);
+            env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
+        if (n == 1 || c->nlev == ENV_MAXLEV)
+            break;
+        n = (n + ENV_FAN - 1) / ENV_FAN;
+    }
     c->heap_cap = 64;
     if (!(c->heap = malloc(c->heap_cap * sizeof *c->heap)))
         return FLURM_ENOMEM;
     return FLURM_OK;
 }
 
-/* The node at position P changed: its ancestors' bounds are recomputed. */
-static void index_update(ctx_t *c, uint32_t p)
+/* The timeline of the node at position P changed over [T0, T1): its slots there and its
+ * ancestors' are recomputed. */
+static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
 {
-    if (c->mode != SCHED_MODE_INDEXED || !c->nlev)
+    if (c->mode != SCHED_MODE_INDEXED || !c->nlev || t0 / c->slot_w >= ENV_K)
         return;
-    uint32_t idx = c->pos2leaf[p] / ENV_FAN;
+    uint32_t x0 = (uint32_t)(t0 / c->slot_w);
+    uint32_t x1 = t1 == INT64_MAX || (t1 - 1) / c->slot_w >= ENV_K ? ENV_K - 1 : (uint32_t)((t1 - 1) / c->slot_w);
+    uint32_t idx = c->pos2leaf[p];
     for (uint32_t l = 0; l < c->nlev; l++, idx /= ENV_FAN)
-        env_fill(c, l, idx);
+        env_fill(c, l, idx, x0, x1);
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
@@ -789,30 +785,33 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
     uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
     uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
     uint32_t cpn = jp->cpn;
-    uint64_t mem = jp->mem;
-    bool okmax[ENV_K];
-    uint32_t run[ENV_K + 1];   /* consecutive slots from x that hold it throughout */
-    run[ENV_K] = 0;
-    for (uint32_t x = ENV_K; x-- > s0;) {
-        const tl_slot_t *f = &e[x];
-        bool okmin = jp->excl ? f->idle & 2 : f->cmin >= cpn && f->mmin >= mem;
-        okmax[x] = jp->excl ? f->idle & 1 : f->cmax >= cpn && f->mmax >= mem;
-        run[x] = okmin ? run[x + 1] + 1 : 0;
-    }
-    for (uint32_t k0 = s0; k0 < ENV_K; k0++) {
-        if (!okmax[k0])
+    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
+    uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
+#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    for (uint32_t k0 = s0; k0 < ENV_K;) {
+        if (!OKMAX(k0)) {
+            k0++;
             continue;
-        uint64_t whole = full ? full - 1 : 0;   /* slots after k0 covered whole */
-        if (whole > ENV_K - 1 - k0)
-            whole = ENV_K - 1 - k0;
-        uint64_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + last;
-        if (whole && run[k0 + 1] < whole)
+        }
+        uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole, bad = 0;
+        for (uint32_t x = k0 + 1; x <= xe && !bad; x++)
+            if (!OKMIN(x))
+                bad = x;
+        if (bad) {
+            k0 = bad;   /* every start before slot BAD covers it whole */
             continue;
-        if (!okmax[e2])
+        }
+        uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
+        if (!OKMAX(e2)) {
+            k0++;
             continue;
+        }
         int64_t b = (int64_t)k0 * c->slot_w;
         return b > t_lo ? b : t_lo;
     }
+#undef OKMAX
+#undef OKMIN
     return INT64_MAX;
 }
 
@@ -1027,7 +1026,7 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
         uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
         for (uint32_t ch = ch0; ch < ch1; ch++) {
             env_range(c, e.lev - 1, ch, &a, &b);
-            if (!env_has_class(c, a, b))
+            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
             if (bd < best && heap_push(c, bd, e.lev - 1, ch))
@@ -1208,7 +1207,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         }
         if (t == 0)
             node_idle_bits(c, p);
-        index_update(c, p);
+        index_update(c, p, t, t1);
         out[k] = c->pos2node[p];
     }
     if (times_insert(c, t) || times_insert(c, t1)) {

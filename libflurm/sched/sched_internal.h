@@ -47,7 +47,7 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
  * at any moment of the slot; IDLE bit 0: everything free at some moment, bit 1: throughout. */
 typedef struct tl_slot {
     uint32_t cmax, cmin;
-    uint64_t mmax, mmin;
+    uint32_t mmax, mmin;     /* MiB, saturated at UINT32_MAX */
     uint8_t idle;
 } tl_slot_t;
 
