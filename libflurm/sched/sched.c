@@ -1045,49 +1045,74 @@ static int cmp_ival(const void *a, const void *b)
     return x->d - y->d;   /* ends before starts */
 }
 
-static int index_collect(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+/* Earliest start over the events pushed so far: the first start at which want_min of those
+ * nodes hold JP together; INT64_MAX if none. */
+static int64_t sweep(ctx_t *c, const jprep_t *jp)
 {
-    uint32_t a, b;
-    env_range(c, l, idx, &a, &b);
-    if (!env_has_class(c, a, b) || env_bound(c, jp, l, idx, t_lo) >= c->horizon)
-        return FLURM_OK;
-    if (l == 0) {
-        for (uint32_t leaf = a; leaf < b; leaf++) {
-            uint32_t p = c->leaf2pos[leaf];
-            int rc;
-            if (leaf_candidate(c, jp, p) && (rc = node_starts(c, jp, p, t_lo, c->horizon, NULL)))
-                return rc;
-        }
-        return FLURM_OK;
-    }
-    uint32_t ch1 = idx * ENV_FAN + ENV_FAN < c->lev[l - 1].n ? idx * ENV_FAN + ENV_FAN : c->lev[l - 1].n;
-    for (uint32_t ch = idx * ENV_FAN; ch < ch1; ch++) {
-        int rc = index_collect(c, jp, l - 1, ch, t_lo);
-        if (rc)
-            return rc;
-    }
-    return FLURM_OK;
-}
-
-/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP (no required
- * nodes): a sweep over every node's intervals of feasible starts. */
-static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
-{
-    c->niv = 0;
-    *when = INT64_MAX;
-    int rc = index_collect(c, jp, c->nlev - 1, 0, t_lo);
-    if (rc)
-        return rc;
     qsort(c->iv, c->niv, sizeof *c->iv, cmp_ival);
     uint32_t cover = 0;
     for (uint32_t k = 0; k < c->niv; k++) {
         cover += (uint32_t)c->iv[k].d;
-        if (c->iv[k].d > 0 && cover >= jp->want_min) {
-            if (c->iv[k].t < c->horizon)
-                *when = c->iv[k].t;
+        if (c->iv[k].d > 0 && cover >= jp->want_min)
+            return c->iv[k].t < c->horizon ? c->iv[k].t : INT64_MAX;
+    }
+    return INT64_MAX;
+}
+
+/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP together.
+ * Nodes are taken best-first by bound with their intervals of feasible starts; once every node
+ * not yet taken has a bound above the sweep's answer over those taken, no other node can be
+ * among the ones holding it then, and the answer is final. */
+static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
+{
+    c->niv = 0;
+    c->nheap = 0;
+    *when = INT64_MAX;
+    int64_t cand = INT64_MAX;   /* sweep over the nodes taken so far */
+    bool fresh = true;          /* cand reflects every event pushed */
+    uint32_t top = c->nlev - 1, a, b;
+    env_range(c, top, 0, &a, &b);
+    if (env_has_class(c, a, b)) {
+        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        if (bd < c->horizon && heap_push(c, bd, top, 0))
+            return FLURM_ENOMEM;
+    }
+    for (;;) {
+        if (!c->nheap || c->heap[0].b > cand) {
+            if (!fresh) {
+                cand = sweep(c, jp);
+                fresh = true;
+                continue;
+            }
             break;
         }
+        hent_t e = heap_pop(c);
+        if (e.lev == 0) {
+            uint32_t before = c->niv;
+            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, c->horizon, NULL);
+            if (rc)
+                return rc;
+            fresh = fresh && c->niv == before;
+            /* the next node may have the same bound: take all of them before sweeping */
+            if (c->nheap && c->heap[0].b == e.b)
+                continue;
+            if (!fresh && (!c->nheap || c->heap[0].b > e.b)) {
+                cand = sweep(c, jp);
+                fresh = true;
+            }
+            continue;
+        }
+        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        for (uint32_t ch = ch0; ch < ch1; ch++) {
+            env_range(c, e.lev - 1, ch, &a, &b);
+            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
+                continue;
+            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            if (bd < c->horizon && bd <= cand && heap_push(c, bd, e.lev - 1, ch))
+                return FLURM_ENOMEM;
+        }
     }
+    *when = cand;
     return FLURM_OK;
 }
 
