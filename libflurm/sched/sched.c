@@ -994,10 +994,12 @@ static hent_t heap_pop(ctx_t *c)
 }
 
 /* Earliest start >= T_LO and < horizon at which one candidate node holds JP (best-first over
- * the index); INT64_MAX if none. */
-static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
+ * the index) into *WHEN (INT64_MAX if none), and into *POS the first position holding it then
+ * (what place() would pick first). */
+static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when, uint32_t *pos)
 {
     int64_t best = c->horizon;
+    uint32_t best_pos = UINT32_MAX;
     c->nheap = 0;
     uint32_t top = c->nlev - 1;
     uint32_t a, b;
@@ -1009,17 +1011,16 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
     }
     while (c->nheap) {
         hent_t e = heap_pop(c);
-        if (e.b >= best)
+        if (e.b > best || (e.b == best && best == c->horizon))
             break;
         if (e.lev == 0) {
-            env_range(c, 0, e.idx, &a, &b);
-            for (uint32_t leaf = a; leaf < b; leaf++) {
-                uint32_t p = c->leaf2pos[leaf];
-                if (!leaf_candidate(c, jp, p))
-                    continue;
-                int64_t t = node_earliest(c, jp, p, t_lo, best);
-                if (t < best)
-                    best = t;
+            uint32_t p = c->leaf2pos[e.idx];
+            if (best_pos != UINT32_MAX && e.b == best && p > best_pos)
+                continue;   /* cannot start earlier, loses the tie */
+            int64_t t = node_earliest(c, jp, p, t_lo, best == c->horizon ? best : best + 1);
+            if (t < best || (t == best && p < best_pos)) {
+                best = t;
+                best_pos = p;
             }
             continue;
         }
@@ -1029,11 +1030,12 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
             if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
-            if (bd < best && heap_push(c, bd, e.lev - 1, ch))
+            if ((bd < best || (bd == best && best < c->horizon)) && heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
     }
     *when = best < c->horizon ? best : INT64_MAX;
+    *pos = best_pos;
     return FLURM_OK;
 }
 
@@ -1436,13 +1438,20 @@ static int earliest(ctx_t *c, jprep_t *jp, int64_t lb, int64_t *when, uint32_t *
             return FLURM_OK;
         index_classes(c, jp);
         int64_t t;
-        int rc = jp->want_min == 1 ? index_earliest_one(c, jp, c->times[lo], &t)
+        uint32_t pos = 0;
+        int rc = jp->want_min == 1 ? index_earliest_one(c, jp, c->times[lo], &t, &pos)
                                    : index_earliest_many(c, jp, c->times[lo], &t);
         if (rc)
             return rc;
         if (t == INT64_MAX)
             return FLURM_OK;
-        if ((*got = index_place(c, jp, t)))
+        if (jp->want_max == 1) {
+            c->pick[0] = pos;
+            *got = 1;
+        } else {
+            *got = index_place(c, jp, t);
+        }
+        if (*got)
             *when = t;
         return FLURM_OK;
     }
