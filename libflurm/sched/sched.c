@@ -53,7 +53,7 @@ typedef struct arr {
  * width slot_w over [0, ENV_K * slot_w), the largest free CPUs and memory of any of its nodes at
  * any moment in the slot: an upper bound, so a job that needs more in some slot of its window
  * fits none of those nodes then, and a whole subtree is skipped. Only leaves decide. */
-#define ENV_K 64
+#define ENV_K 128
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
 
