@@ -61,6 +61,7 @@ typedef struct arr {
 typedef struct envlev {
     uint32_t n;
     tl_slot_t *s;            /* n * ENV_K */
+    tl_slot_t *all;          /* n: the largest cmax and mmax over all slots, idle bit 0 of any */
 } envlev_t;
 
 typedef struct hent {
@@ -366,6 +367,7 @@ static void ctx_free(ctx_t *c)
     free(c->cls_lo);
     for (uint32_t l = 0; l < c->nlev; l++) {
         free(c->lev[l].s);
+        free(c->lev[l].all);
     }
     free(c->cls_pre);
     free(c->heap);
@@ -666,7 +668,7 @@ static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uin
 
 /* Recomputes slots [X0, X1] of tree node (L, IDX): a leaf from its timeline, others from
  * their children. */
-static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
 {
     tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
     if (l == 0) {
@@ -692,6 +694,21 @@ static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x
             o->idle |= f->idle;
         }
     }
+}
+
+static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+{
+    env_fill_slots(c, l, idx, x0, x1);
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    tl_slot_t all = { 0 };
+    for (uint32_t x = 0; x < ENV_K; x++) {
+        if (e[x].cmax > all.cmax)
+            all.cmax = e[x].cmax;
+        if (e[x].mmax > all.mmax)
+            all.mmax = e[x].mmax;
+        all.idle |= e[x].idle & 1;
+    }
+    c->lev[l].all[idx] = all;
 }
 
 static int index_build(ctx_t *c)
@@ -725,7 +742,9 @@ static int index_build(ctx_t *c)
     for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
-        if (!(lv->s = malloc((size_t)n * ENV_K * sizeof *lv->s)))
+        lv->s = malloc((size_t)n * ENV_K * sizeof *lv->s);
+        lv->all = malloc((size_t)n * sizeof *lv->all);
+        if (!lv->s || !lv->all)
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++)
             env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
@@ -789,6 +808,9 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
     uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
 #define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
 #define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    const tl_slot_t *all = &c->lev[l].all[idx];
+    if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
+        return INT64_MAX;
     for (uint32_t k0 = s0; k0 < ENV_K;) {
         if (!OKMAX(k0)) {
             k0++;
