@@ -28,7 +28,8 @@
  *   reason ID NAME                           every pending job not started, in input order
  *   prio ID PRIORITY age=F size=F part=F fs=F   (multifactor only) pending jobs, input order
  *
- * Each file is scheduled twice and both outputs must be identical (determinism). On a mismatch
+ * Each file is scheduled twice and both outputs must be identical (determinism), and once more
+ * with the reference search (SCHED_MODE_REFERENCE), which must agree too. On a mismatch
  * the test prints a line diff ("-" expected, "+" actual). Run with REGEN=1 in the environment
  * to rewrite every file's expected part from the actual output instead
  * (REGEN=1 meson test -C build sched), then review the change with git diff. */
@@ -373,12 +374,15 @@ static char *names(const scen_t *s, const uint32_t *idx, uint32_t n)
     return c;
 }
 
-static char *render(const scen_t *s)
+static char *render_mode(const scen_t *s, sched_mode_t mode)
 {
     flurm_sched_input_t in = { .nodes = s->nodes, .nnodes = s->nn, .parts = s->parts, .nparts = s->np,
                                .jobs = s->jobs, .njobs = s->nj, .params = s->params };
     flurm_sched_output_t out;
-    assert_int_equal(flurm_sched_run(&in, &out), FLURM_OK);
+    if (mode == SCHED_MODE_INDEXED)
+        assert_int_equal(flurm_sched_run(&in, &out), FLURM_OK);
+    else
+        assert_int_equal(flurm_sched_run_mode(&in, &out, mode), FLURM_OK);
     sbuf_t b = { 0 };
     sb_printf(&b, "%s", "");
     for (uint32_t i = 0; i < out.nstarts; i++) {
@@ -404,6 +408,11 @@ static char *render(const scen_t *s)
                           out.jobs[i].f_partition, out.jobs[i].f_fairshare);
     flurm_sched_output_free(&out);
     return b.p;
+}
+
+static char *render(const scen_t *s)
+{
+    return render_mode(s, SCHED_MODE_INDEXED);
 }
 
 /* ------------------------------------------------------------------ diff */
@@ -480,8 +489,10 @@ static void test_sched_golden(void **state)
     scen_t *s = scen_parse(text, &expect);
     if (!expect)
         fail_msg("%s: no '---' line", path);
-    char *got = render(s), *again = render(s);
+    char *got = render(s), *again = render(s), *ref = render_mode(s, SCHED_MODE_REFERENCE);
     assert_string_equal(got, again);   /* deterministic */
+    assert_string_equal(got, ref);     /* the node index decides as the plain scan does */
+    free(ref);
     const char *regen = getenv("REGEN");
     if (regen && !strcmp(regen, "1")) {
         FILE *f = fopen(path, "w");
