@@ -27,7 +27,7 @@ static uint32_t rnd(uint32_t n)
 
 typedef struct world {
     flurm_sched_node_t nodes[MAXN];
-    char names[MAXN][8];
+    char names[MAXN][16];
     flurm_sched_gres_t ngres[MAXN][2];
     flurm_sched_part_t parts[3];
     uint32_t pnodes[3][MAXN];
