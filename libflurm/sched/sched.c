@@ -56,6 +56,7 @@ typedef struct arr {
 #define ENV_K 128
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
+#define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
 /* Per tree node and slot: the largest cmax/cmin/mmax/mmin of its nodes, idle bits or-ed. */
 typedef struct envlev {
@@ -837,6 +838,34 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
     return INT64_MAX;
 }
 
+/* Whether some node under tree node (L, IDX) may hold JP from T on (env_bound for a start
+ * in T's slot only). */
+static bool env_at(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t)
+{
+    if (t / c->slot_w >= ENV_K)
+        return true;
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    uint32_t k0 = (uint32_t)(t / c->slot_w);
+    uint64_t w = (uint64_t)c->slot_w;
+    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
+    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
+    uint32_t cpn = jp->cpn;
+    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
+#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
+    if (!OKMAX(k0) || !OKMAX(e2))
+        return false;
+    uint64_t whole = full ? full - 1 : 0;
+    uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole;
+    for (uint32_t x = k0 + 1; x <= xe; x++)
+        if (!OKMIN(x))
+            return false;
+#undef OKMAX
+#undef OKMIN
+    return true;
+}
+
 /* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to
  * the node's capacity up front. */
 static bool leaf_candidate(ctx_t *c, const jprep_t *jp, uint32_t p)
@@ -1147,7 +1176,7 @@ static void index_first_fit(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t id
 {
     uint32_t a, b;
     env_range(c, l, idx, &a, &b);
-    if (b <= lo || a >= hi || *n - base >= want || env_bound(c, jp, l, idx, t) != t)
+    if (b <= lo || a >= hi || *n - base >= want || !env_at(c, jp, l, idx, t))
         return;
     if (l == 0) {
         int64_t t1 = add_sat(t, jp->len), next;
@@ -1432,8 +1461,26 @@ static int start_job(ctx_t *c, jprep_t *jp, uint32_t got, bool backfill)
 static uint32_t place_now(ctx_t *c, jprep_t *jp)
 {
     if (c->mode == SCHED_MODE_INDEXED && !c->in->jobs[jp->idx].nreq_nodes) {
-        index_classes(c, jp);
-        return index_place(c, jp, 0);
+        /* Scan the nodes with room now in position order (place() at 0) while few of them
+         * fail; past PLACE_SCAN_MAX failures the index finds the rest faster. */
+        const uint64_t *filter = jp->excl ? c->idle_now : c->free_now;
+        int64_t t1 = add_sat(0, jp->len), next;
+        tl_res_t need;
+        uint32_t got = 0, failed = 0;
+        for (uint32_t w = 0; w < c->words && got < jp->want_max; w++) {
+            uint64_t bits = c->scratch[w] & filter[w];
+            while (bits && got < jp->want_max) {
+                uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                if (node_fits(c, jp, p, 0, t1, &need, &next))
+                    c->pick[got++] = p;
+                else if (++failed > PLACE_SCAN_MAX) {
+                    index_classes(c, jp);
+                    return index_place(c, jp, 0);
+                }
+            }
+        }
+        return got >= jp->want_min ? got : 0;
     }
     c->cur_stamp++;
     int64_t mn = INT64_MAX;
