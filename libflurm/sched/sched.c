@@ -697,10 +697,15 @@ static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint
     }
 }
 
-static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+/* Recomputes slots [X0, X1] of (L, IDX) and its overall maxima; false when nothing changed
+ * (then no ancestor changes either). */
+static bool env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
 {
+    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    tl_slot_t old[ENV_K];
+    memcpy(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e);
+    tl_slot_t old_all = c->lev[l].all[idx];
     env_fill_slots(c, l, idx, x0, x1);
-    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
     tl_slot_t all = { 0 };
     for (uint32_t x = 0; x < ENV_K; x++) {
         if (e[x].cmax > all.cmax)
@@ -710,6 +715,7 @@ static void env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x
         all.idle |= e[x].idle & 1;
     }
     c->lev[l].all[idx] = all;
+    return memcmp(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e) || memcmp(&old_all, &all, sizeof all);
 }
 
 static int index_build(ctx_t *c)
@@ -743,8 +749,8 @@ static int index_build(ctx_t *c)
     for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
-        lv->s = malloc((size_t)n * ENV_K * sizeof *lv->s);
-        lv->all = malloc((size_t)n * sizeof *lv->all);
+        lv->s = calloc((size_t)n * ENV_K, sizeof *lv->s);
+        lv->all = calloc(n, sizeof *lv->all);
         if (!lv->s || !lv->all)
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++)
@@ -768,8 +774,8 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
     uint32_t x0 = (uint32_t)(t0 / c->slot_w);
     uint32_t x1 = t1 == INT64_MAX || (t1 - 1) / c->slot_w >= ENV_K ? ENV_K - 1 : (uint32_t)((t1 - 1) / c->slot_w);
     uint32_t idx = c->pos2leaf[p];
-    for (uint32_t l = 0; l < c->nlev; l++, idx /= ENV_FAN)
-        env_fill(c, l, idx, x0, x1);
+    for (uint32_t l = 0; l < c->nlev && env_fill(c, l, idx, x0, x1); l++, idx /= ENV_FAN)
+        ;
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
