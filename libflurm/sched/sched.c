@@ -101,7 +101,9 @@ typedef struct ctx {
     uint32_t narrs;
     double part_factor_max;
     sched_mode_t mode;
-    /* node index (SCHED_MODE_INDEXED) */
+    /* node index (SCHED_MODE_INDEXED): built at its first use, dropped once the pass has no
+     * reservation search left (or if it cannot be built: the plain scan decides the same) */
+    enum { INDEX_NONE, INDEX_LIVE, INDEX_OFF } index_state;
     uint32_t *leaf2pos, *pos2leaf, *leaf_cls, *cls_lo;   /* cls_lo: ncls + 1 leaf starts */
     uint32_t ncls, nlev;
     envlev_t lev[ENV_MAXLEV];
@@ -769,7 +771,7 @@ static int index_build(ctx_t *c)
  * ancestors' are recomputed. */
 static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
 {
-    if (c->mode != SCHED_MODE_INDEXED || !c->nlev || t0 / c->slot_w >= ENV_K)
+    if (c->index_state != INDEX_LIVE || !c->nlev || t0 / c->slot_w >= ENV_K)
         return;
     uint32_t x0 = (uint32_t)(t0 / c->slot_w);
     uint32_t x1 = t1 == INT64_MAX || (t1 - 1) / c->slot_w >= ENV_K ? ENV_K - 1 : (uint32_t)((t1 - 1) / c->slot_w);
@@ -1463,8 +1465,20 @@ static int start_job(ctx_t *c, jprep_t *jp, uint32_t got, bool backfill)
     return FLURM_OK;
 }
 
-/* Nodes for JP now (c->scratch holds its candidates): how many were picked into c->pick. */
-static uint32_t place_now(ctx_t *c, jprep_t *jp)
+/* Whether the node index can be used, building it on first use. */
+static bool index_ready(ctx_t *c)
+{
+    if (c->mode != SCHED_MODE_INDEXED || c->index_state == INDEX_OFF)
+        return false;
+    if (c->index_state == INDEX_NONE)
+        c->index_state = index_build(c) ? INDEX_OFF : INDEX_LIVE;
+    return c->index_state == INDEX_LIVE;
+}
+
+/* Nodes for JP now (c->scratch holds its candidates): how many were picked into c->pick.
+ * USE_INDEX: many failing nodes may turn the scan to the node index (not worth building for
+ * the main pass alone). */
+static uint32_t place_now(ctx_t *c, jprep_t *jp, bool use_index)
 {
     if (c->mode == SCHED_MODE_INDEXED && !c->in->jobs[jp->idx].nreq_nodes) {
         /* Scan the nodes with room now in position order (place() at 0) while few of them
@@ -1480,7 +1494,7 @@ static uint32_t place_now(ctx_t *c, jprep_t *jp)
                 bits &= bits - 1;
                 if (node_fits(c, jp, p, 0, t1, &need, &next))
                     c->pick[got++] = p;
-                else if (++failed > PLACE_SCAN_MAX) {
+                else if (++failed == PLACE_SCAN_MAX + 1 && use_index && index_ready(c)) {
                     index_classes(c, jp);
                     return index_place(c, jp, 0);
                 }
@@ -1508,7 +1522,7 @@ static int earliest(ctx_t *c, jprep_t *jp, int64_t lb, int64_t *when, uint32_t *
     }
     *when = -1;
     *got = 0;
-    if (c->mode == SCHED_MODE_INDEXED && !j->nreq_nodes) {
+    if (!j->nreq_nodes && index_ready(c)) {
         if (lo == c->ntimes || c->times[lo] >= c->horizon || !c->nlev)
             return FLURM_OK;
         index_classes(c, jp);
@@ -1626,7 +1640,7 @@ static int run(ctx_t *c)
         memo_t *m = memo_get(c, jp, false);
         uint32_t got = 0;
         if (!(m && memo_find(m->fail, m->nfail, jp)))
-            got = place_now(c, jp);
+            got = place_now(c, jp, false);
         if (got) {
             if ((rc = start_job(c, jp, got, false)))
                 goto out;
@@ -1663,6 +1677,8 @@ static int run(ctx_t *c)
         flurm_sched_job_result_t *r = &o->jobs[jp->idx];
         if (jp->started || r->reason == FLURM_SCHED_WAIT_NODE_NOT_AVAIL)
             continue;
+        if (tested >= max_test)
+            c->index_state = INDEX_OFF;   /* no search is left: starts need no index updates */
         o->stats.backfill_depth++;
         if (j->array_job_id && j->array_task_limit) {
             arr_t *a = arr_find(c, j->array_job_id);
@@ -1677,7 +1693,7 @@ static int run(ctx_t *c)
         if (!(m && memo_find(m->fail, m->nfail, jp))) {
             base_set(c, jp);
             based = true;
-            got = place_now(c, jp);
+            got = place_now(c, jp, true);
         }
         if (got) {
             if ((rc = start_job(c, jp, got, true)))
@@ -1755,8 +1771,7 @@ int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *ou
         goto fail;
     if ((rc = ctx_setup(&c)))
         goto fail;
-    if (mode == SCHED_MODE_INDEXED && (rc = index_build(&c)))
-        goto fail;
+
     priorities(&c);
     if ((rc = run(&c)))
         goto fail;
