@@ -48,6 +48,33 @@ typedef struct arr {
     uint32_t id, running;
 } arr_t;
 
+/* The node index: a tree of fan-out ENV_FAN over the nodes ("leaves") ordered by candidate
+ * class (usable, partitions, features) then position. Each tree node keeps, per time slot of
+ * width slot_w over [0, ENV_K * slot_w), the largest free CPUs and memory of any of its nodes at
+ * any moment in the slot: an upper bound, so a job that needs more in some slot of its window
+ * fits none of those nodes then, and a whole subtree is skipped. Only leaves decide. */
+#define ENV_K 128
+#define ENV_FAN 8
+#define ENV_MAXLEV 12
+#define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
+
+/* Per tree node and slot: the largest cmax/cmin/mmax/mmin of its nodes, idle bits or-ed. */
+typedef struct envlev {
+    uint32_t n;
+    tl_slot_t *s;            /* n * ENV_K */
+    tl_slot_t *all;          /* n: the largest cmax and mmax over all slots, idle bit 0 of any */
+} envlev_t;
+
+typedef struct hent {
+    int64_t b;
+    uint32_t lev, idx;
+} hent_t;
+
+typedef struct ival {
+    int64_t t;
+    int32_t d;               /* +1 a node becomes usable for the job, -1 it stops */
+} ival_t;
+
 typedef struct ctx {
     const flurm_sched_input_t *in;
     flurm_sched_output_t *out;
@@ -75,10 +102,25 @@ typedef struct ctx {
     double part_factor_max;
     /* preemption (see flurm_sched_preempt_t) */
     uint64_t *claimed;       /* positions a waiting preemptor gets next: no start here this cycle */
+    bool any_claimed;        /* some bit of claimed is set (the index does not know them) */
     bool *gone;              /* per input job: preempted (or resumed) this cycle */
     tl_t *saved;             /* timelines before a preemption attempt */
     uint32_t *sus;           /* suspended jobs in resume order */
     uint32_t nsus, sus_next;
+    sched_mode_t mode;
+    /* node index (SCHED_MODE_INDEXED): built at its first use, dropped once the pass has no
+     * reservation search left (or if it cannot be built: the plain scan decides the same) */
+    enum { INDEX_NONE, INDEX_LIVE, INDEX_OFF } index_state;
+    uint32_t *leaf2pos, *pos2leaf, *leaf_cls, *cls_lo;   /* cls_lo: ncls + 1 leaf starts */
+    uint32_t ncls, nlev;
+    envlev_t lev[ENV_MAXLEV];
+    int64_t slot_w;
+    uint32_t *cls_pre;       /* per job: candidate classes, prefix counts (ncls + 1) */
+    hent_t *heap;
+    uint32_t nheap, heap_cap;
+    ival_t *iv;
+    uint32_t niv, iv_cap;
+    uint32_t *cand;          /* pick candidates, per class */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -336,6 +378,18 @@ static void ctx_free(ctx_t *c)
         tl_destroy(&c->saved[i]);
     free(c->saved);
     free(c->sus);
+    free(c->leaf2pos);
+    free(c->pos2leaf);
+    free(c->leaf_cls);
+    free(c->cls_lo);
+    for (uint32_t l = 0; l < c->nlev; l++) {
+        free(c->lev[l].s);
+        free(c->lev[l].all);
+    }
+    free(c->cls_pre);
+    free(c->heap);
+    free(c->iv);
+    free(c->cand);
 }
 
 static void node_idle_bits(ctx_t *c, uint32_t pos)
@@ -588,6 +642,604 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* ------------------------------------------------------------------ node index */
+
+static int cmp_leaf(const void *a, const void *b, void *arg)
+{
+    const ctx_t *c = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    bool ux = btest(c->usable, x), uy = btest(c->usable, y);
+    if (ux != uy)
+        return ux ? -1 : 1;
+    for (uint32_t q = 0; q < c->in->nparts; q++) {
+        bool px = btest(c->part_bits[q], x), py = btest(c->part_bits[q], y);
+        if (px != py)
+            return px ? -1 : 1;
+    }
+    for (uint32_t f = 0; f < c->nfnames; f++) {
+        bool fx = btest(c->fbits[f], x), fy = btest(c->fbits[f], y);
+        if (fx != fy)
+            return fx ? -1 : 1;
+    }
+    return x < y ? -1 : x > y;
+}
+
+static bool same_class(const ctx_t *c, uint32_t x, uint32_t y)
+{
+    if (btest(c->usable, x) != btest(c->usable, y))
+        return false;
+    for (uint32_t q = 0; q < c->in->nparts; q++)
+        if (btest(c->part_bits[q], x) != btest(c->part_bits[q], y))
+            return false;
+    for (uint32_t f = 0; f < c->nfnames; f++)
+        if (btest(c->fbits[f], x) != btest(c->fbits[f], y))
+            return false;
+    return true;
+}
+
+/* Leaves [*A, *B) under tree node IDX of level L (level 0: the leaves themselves). */
+static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uint32_t *b)
+{
+    uint64_t span = 1;
+    for (uint32_t k = 0; k < l; k++)
+        span *= ENV_FAN;
+    uint64_t lo = idx * span, hi = lo + span;
+    *a = (uint32_t)lo;
+    *b = hi < c->nn ? (uint32_t)hi : c->nn;
+}
+
+/* Recomputes slots [X0, X1] of tree node (L, IDX): a leaf from its timeline, others from
+ * their children. */
+static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+{
+    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    if (l == 0) {
+        uint32_t p = c->leaf2pos[idx];
+        tl_slots(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, e);
+        return;
+    }
+    memset(&e[x0], 0, (x1 - x0 + 1) * sizeof *e);
+    uint32_t a = idx * ENV_FAN, b = a + ENV_FAN < c->lev[l - 1].n ? a + ENV_FAN : c->lev[l - 1].n;
+    for (uint32_t k = a; k < b; k++) {
+        const tl_slot_t *src = &c->lev[l - 1].s[(size_t)k * ENV_K];
+        for (uint32_t x = x0; x <= x1; x++) {
+            const tl_slot_t *f = &src[x];
+            tl_slot_t *o = &e[x];
+            if (f->cmax > o->cmax)
+                o->cmax = f->cmax;
+            if (f->cmin > o->cmin)
+                o->cmin = f->cmin;
+            if (f->mmax > o->mmax)
+                o->mmax = f->mmax;
+            if (f->mmin > o->mmin)
+                o->mmin = f->mmin;
+            o->idle |= f->idle;
+        }
+    }
+}
+
+/* Recomputes slots [X0, X1] of (L, IDX) and its overall maxima; false when nothing changed
+ * (then no ancestor changes either). */
+static bool env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+{
+    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    tl_slot_t old[ENV_K];
+    memcpy(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e);
+    tl_slot_t old_all = c->lev[l].all[idx];
+    env_fill_slots(c, l, idx, x0, x1);
+    tl_slot_t all = { 0 };
+    for (uint32_t x = 0; x < ENV_K; x++) {
+        if (e[x].cmax > all.cmax)
+            all.cmax = e[x].cmax;
+        if (e[x].mmax > all.mmax)
+            all.mmax = e[x].mmax;
+        all.idle |= e[x].idle & 1;
+    }
+    c->lev[l].all[idx] = all;
+    return memcmp(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e) || memcmp(&old_all, &all, sizeof all);
+}
+
+static int index_build(ctx_t *c)
+{
+    uint32_t nn = c->nn;
+    c->slot_w = (c->horizon + ENV_K - 1) / ENV_K;
+    if (c->slot_w < 1)
+        c->slot_w = 1;
+    c->leaf2pos = malloc((nn + 1) * sizeof *c->leaf2pos);
+    c->pos2leaf = malloc((nn + 1) * sizeof *c->pos2leaf);
+    c->leaf_cls = malloc((nn + 1) * sizeof *c->leaf_cls);
+    c->cls_lo = malloc((nn + 2) * sizeof *c->cls_lo);
+    c->cls_pre = malloc((nn + 2) * sizeof *c->cls_pre);
+    c->cand = malloc((nn + 1) * sizeof *c->cand);
+    if (!c->leaf2pos || !c->pos2leaf || !c->leaf_cls || !c->cls_lo || !c->cls_pre || !c->cand)
+        return FLURM_ENOMEM;
+    for (uint32_t p = 0; p < nn; p++)
+        c->leaf2pos[p] = p;
+    qsort_r(c->leaf2pos, nn, sizeof *c->leaf2pos, cmp_leaf, c);
+    for (uint32_t leaf = 0; leaf < nn; leaf++) {
+        uint32_t p = c->leaf2pos[leaf];
+        c->pos2leaf[p] = leaf;
+        if (!leaf || !same_class(c, c->leaf2pos[leaf - 1], p))
+            c->cls_lo[c->ncls++] = leaf;
+        c->leaf_cls[leaf] = c->ncls - 1;
+    }
+    c->cls_lo[c->ncls] = nn;
+    if (!nn)
+        return FLURM_OK;
+    uint32_t n = nn;
+    for (;;) {
+        envlev_t *lv = &c->lev[c->nlev++];
+        lv->n = n;
+        lv->s = calloc((size_t)n * ENV_K, sizeof *lv->s);
+        lv->all = calloc(n, sizeof *lv->all);
+        if (!lv->s || !lv->all)
+            return FLURM_ENOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
+        if (n == 1 || c->nlev == ENV_MAXLEV)
+            break;
+        n = (n + ENV_FAN - 1) / ENV_FAN;
+    }
+    c->heap_cap = 64;
+    if (!(c->heap = malloc(c->heap_cap * sizeof *c->heap)))
+        return FLURM_ENOMEM;
+    return FLURM_OK;
+}
+
+/* The timeline of the node at position P changed over [T0, T1): its slots there and its
+ * ancestors' are recomputed. */
+static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
+{
+    if (c->index_state != INDEX_LIVE || !c->nlev || t0 / c->slot_w >= ENV_K)
+        return;
+    uint32_t x0 = (uint32_t)(t0 / c->slot_w);
+    uint32_t x1 = t1 == INT64_MAX || (t1 - 1) / c->slot_w >= ENV_K ? ENV_K - 1 : (uint32_t)((t1 - 1) / c->slot_w);
+    uint32_t idx = c->pos2leaf[p];
+    for (uint32_t l = 0; l < c->nlev && env_fill(c, l, idx, x0, x1); l++, idx /= ENV_FAN)
+        ;
+}
+
+/* Which classes hold candidates of JP (usable, in its partition, matching its features) into
+ * c->cls_pre as prefix counts. */
+static void index_classes(ctx_t *c, const jprep_t *jp)
+{
+    const uint64_t *pb = c->part_bits[c->in->jobs[jp->idx].partition];
+    const uint64_t *fb = jp->feat ? c->fx[jp->feat - 1].bits : NULL;
+    c->cls_pre[0] = 0;
+    for (uint32_t x = 0; x < c->ncls; x++) {
+        uint32_t p = c->leaf2pos[c->cls_lo[x]];
+        bool ok = btest(c->usable, p) && btest(pb, p) && (!fb || btest(fb, p));
+        c->cls_pre[x + 1] = c->cls_pre[x] + ok;
+    }
+}
+
+static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
+{
+    return c->cls_pre[c->leaf_cls[b - 1] + 1] > c->cls_pre[c->leaf_cls[a]];
+}
+
+/* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
+ * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
+ * enough free at some moment of slot k0 and of the last slot its window reaches, and
+ * throughout every slot its window covers whole: k0 + 1 .. k0 + len / slot_w - 1. */
+static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+{
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    if (t_lo / c->slot_w >= ENV_K)
+        return t_lo;   /* beyond the slots: no bound known */
+    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
+    uint64_t w = (uint64_t)c->slot_w;
+    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
+    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
+    uint32_t cpn = jp->cpn;
+    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
+    uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
+#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    const tl_slot_t *all = &c->lev[l].all[idx];
+    if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
+        return INT64_MAX;
+    for (uint32_t k0 = s0; k0 < ENV_K;) {
+        if (!OKMAX(k0)) {
+            k0++;
+            continue;
+        }
+        uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole, bad = 0;
+        for (uint32_t x = k0 + 1; x <= xe && !bad; x++)
+            if (!OKMIN(x))
+                bad = x;
+        if (bad) {
+            k0 = bad;   /* every start before slot BAD covers it whole */
+            continue;
+        }
+        uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
+        if (!OKMAX(e2)) {
+            k0++;
+            continue;
+        }
+        int64_t b = (int64_t)k0 * c->slot_w;
+        return b > t_lo ? b : t_lo;
+    }
+#undef OKMAX
+#undef OKMIN
+    return INT64_MAX;
+}
+
+/* Whether some node under tree node (L, IDX) may hold JP from T on (env_bound for a start
+ * in T's slot only). */
+static bool env_at(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t)
+{
+    if (t / c->slot_w >= ENV_K)
+        return true;
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    uint32_t k0 = (uint32_t)(t / c->slot_w);
+    uint64_t w = (uint64_t)c->slot_w;
+    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
+    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
+    uint32_t cpn = jp->cpn;
+    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
+#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
+    if (!OKMAX(k0) || !OKMAX(e2))
+        return false;
+    uint64_t whole = full ? full - 1 : 0;
+    uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole;
+    for (uint32_t x = k0 + 1; x <= xe; x++)
+        if (!OKMIN(x))
+            return false;
+#undef OKMAX
+#undef OKMIN
+    return true;
+}
+
+/* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to
+ * the node's capacity up front. */
+static bool leaf_candidate(ctx_t *c, const jprep_t *jp, uint32_t p)
+{
+    return btest(c->scratch, p) && (jp->excl || node_capable(c, jp, p));
+}
+
+static int iv_push(ctx_t *c, int64_t t, int32_t d)
+{
+    if (c->niv == c->iv_cap) {
+        uint32_t nc = c->iv_cap ? 2 * c->iv_cap : 256;
+        ival_t *ni = realloc(c->iv, nc * sizeof *ni);
+        if (!ni)
+            return FLURM_ENOMEM;
+        c->iv = ni;
+        c->iv_cap = nc;
+    }
+    c->iv[c->niv++] = (ival_t){ t, d };
+    return FLURM_OK;
+}
+
+/* Whether JP holds on node P for a window whose least free resources are M: node_fits as one
+ * predicate of the window's minimum (whole-node: everything free; gres: spread over M). */
+static bool window_ok(ctx_t *c, const jprep_t *jp, uint32_t p, const tl_res_t *m)
+{
+    const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
+    if (jp->excl) {
+        const tl_res_t *cap = &c->cap[p];
+        if (m->cpus < cap->cpus || m->mem < cap->mem)
+            return false;
+        for (uint32_t g = 0; g < n->ngres; g++)
+            if (m->gres[g] < cap->gres[g])
+                return false;
+        return true;
+    }
+    if (m->cpus < jp->cpn || m->mem < jp->mem)
+        return false;
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    tl_res_t need;
+    return !j->ngres || gres_need(n, j, m, &need);
+}
+
+static void res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres)
+{
+    if (f->cpus < m->cpus)
+        m->cpus = f->cpus;
+    if (f->mem < m->mem)
+        m->mem = f->mem;
+    for (uint32_t g = 0; g < ngres; g++)
+        if (f->gres[g] < m->gres[g])
+            m->gres[g] = f->gres[g];
+}
+
+/* The starts >= T_LO and < UNTIL at which node P holds JP, walking its breakpoints once per
+ * stretch: starts within stretch i are feasible from max(bp[i].t, T_LO) while the window reaches
+ * no stretch that breaks it. EARLIEST: the first such start into *FIRST (INT64_MAX: none);
+ * else every interval is pushed as +1/-1 events. */
+static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, int64_t until, int64_t *first)
+{
+    const tl_t *tl = &c->tl[p];
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres;
+    /* without gres spreading, a window holds iff each stretch in it does */
+    bool decomposable = jp->excl || !c->in->jobs[jp->idx].ngres;
+    uint32_t lo = 0, hi = tl->n;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (tl->bp[mid].t <= t_lo)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int64_t last_end = INT64_MIN;
+    if (first)
+        *first = INT64_MAX;
+    for (uint32_t i = lo; i < tl->n; i++) {
+        int64_t s = tl->bp[i].t > t_lo ? tl->bp[i].t : t_lo;
+        if (s >= until)
+            break;
+        int64_t wend = add_sat(s, jp->len);
+        tl_res_t m = tl->bp[i].free;
+        uint32_t k = i + 1;
+        bool ok = window_ok(c, jp, p, &m);
+        if (!ok)
+            continue;
+        for (; k < tl->n && tl->bp[k].t < wend; k++) {
+            if (decomposable && !window_ok(c, jp, p, &tl->bp[k].free)) {
+                ok = false;
+                break;
+            }
+            res_min(&m, &tl->bp[k].free, ng);
+        }
+        if (ok && !decomposable)
+            ok = window_ok(c, jp, p, &m);
+        if (!ok) {
+            if (decomposable)
+                i = k;   /* no start before stretch k ends can avoid it */
+            continue;
+        }
+        if (first) {
+            *first = s;
+            return FLURM_OK;
+        }
+        /* the window may slide on while the stretches it takes in keep it whole */
+        for (; k < tl->n; k++) {
+            tl_res_t m2 = m;
+            res_min(&m2, &tl->bp[k].free, ng);
+            if (!window_ok(c, jp, p, &m2))
+                break;
+            m = m2;
+        }
+        int64_t end = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
+        if (k < tl->n && jp->len != INT64_MAX && tl->bp[k].t - jp->len + 1 < end)
+            end = tl->bp[k].t - jp->len + 1;
+        if (end > until)
+            end = until;
+        if (end <= s)
+            continue;
+        if (s == last_end) {
+            c->iv[c->niv - 1].t = end;   /* continues the previous interval */
+        } else {
+            if (iv_push(c, s, 1) || iv_push(c, end, -1))
+                return FLURM_ENOMEM;
+        }
+        last_end = end;
+    }
+    return FLURM_OK;
+}
+
+/* Earliest start in [FROM, UNTIL) of JP on node P; INT64_MAX if none. */
+static int64_t node_earliest(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t from, int64_t until)
+{
+    int64_t t;
+    node_starts(c, jp, p, from, until, &t);
+    return t;
+}
+
+static int heap_push(ctx_t *c, int64_t b, uint32_t l, uint32_t idx)
+{
+    if (c->nheap == c->heap_cap) {
+        hent_t *nh = realloc(c->heap, 2 * c->heap_cap * sizeof *nh);
+        if (!nh)
+            return FLURM_ENOMEM;
+        c->heap = nh;
+        c->heap_cap *= 2;
+    }
+    uint32_t i = c->nheap++;
+    hent_t e = { b, l, idx };
+    while (i) {
+        uint32_t up = (i - 1) / 2;
+        if (c->heap[up].b <= b)
+            break;
+        c->heap[i] = c->heap[up];
+        i = up;
+    }
+    c->heap[i] = e;
+    return FLURM_OK;
+}
+
+static hent_t heap_pop(ctx_t *c)
+{
+    hent_t top = c->heap[0], last = c->heap[--c->nheap];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t k = 2 * i + 1;
+        if (k >= c->nheap)
+            break;
+        if (k + 1 < c->nheap && c->heap[k + 1].b < c->heap[k].b)
+            k++;
+        if (c->heap[k].b >= last.b)
+            break;
+        c->heap[i] = c->heap[k];
+        i = k;
+    }
+    if (c->nheap)
+        c->heap[i] = last;
+    return top;
+}
+
+/* Earliest start >= T_LO and < horizon at which one candidate node holds JP (best-first over
+ * the index) into *WHEN (INT64_MAX if none), and into *POS the first position holding it then
+ * (what place() would pick first). */
+static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when, uint32_t *pos)
+{
+    int64_t best = c->horizon;
+    uint32_t best_pos = UINT32_MAX;
+    c->nheap = 0;
+    uint32_t top = c->nlev - 1;
+    uint32_t a, b;
+    env_range(c, top, 0, &a, &b);
+    if (env_has_class(c, a, b)) {
+        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        if (bd < best && heap_push(c, bd, top, 0))
+            return FLURM_ENOMEM;
+    }
+    while (c->nheap) {
+        hent_t e = heap_pop(c);
+        if (e.b > best || (e.b == best && best == c->horizon))
+            break;
+        if (e.lev == 0) {
+            uint32_t p = c->leaf2pos[e.idx];
+            if (best_pos != UINT32_MAX && e.b == best && p > best_pos)
+                continue;   /* cannot start earlier, loses the tie */
+            int64_t t = node_earliest(c, jp, p, t_lo, best == c->horizon ? best : best + 1);
+            if (t < best || (t == best && p < best_pos)) {
+                best = t;
+                best_pos = p;
+            }
+            continue;
+        }
+        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        for (uint32_t ch = ch0; ch < ch1; ch++) {
+            env_range(c, e.lev - 1, ch, &a, &b);
+            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
+                continue;
+            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            if ((bd < best || (bd == best && best < c->horizon)) && heap_push(c, bd, e.lev - 1, ch))
+                return FLURM_ENOMEM;
+        }
+    }
+    *when = best < c->horizon ? best : INT64_MAX;
+    *pos = best_pos;
+    return FLURM_OK;
+}
+
+static int cmp_ival(const void *a, const void *b)
+{
+    const ival_t *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->d - y->d;   /* ends before starts */
+}
+
+/* Earliest start over the events pushed so far: the first start at which want_min of those
+ * nodes hold JP together; INT64_MAX if none. */
+static int64_t sweep(ctx_t *c, const jprep_t *jp)
+{
+    qsort(c->iv, c->niv, sizeof *c->iv, cmp_ival);
+    uint32_t cover = 0;
+    for (uint32_t k = 0; k < c->niv; k++) {
+        cover += (uint32_t)c->iv[k].d;
+        if (c->iv[k].d > 0 && cover >= jp->want_min)
+            return c->iv[k].t < c->horizon ? c->iv[k].t : INT64_MAX;
+    }
+    return INT64_MAX;
+}
+
+/* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP together.
+ * Nodes are taken best-first by bound with their intervals of feasible starts; once every node
+ * not yet taken has a bound above the sweep's answer over those taken, no other node can be
+ * among the ones holding it then, and the answer is final. */
+static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
+{
+    c->niv = 0;
+    c->nheap = 0;
+    *when = INT64_MAX;
+    int64_t cand = INT64_MAX;   /* sweep over the nodes taken so far */
+    bool fresh = true;          /* cand reflects every event pushed */
+    uint32_t top = c->nlev - 1, a, b;
+    env_range(c, top, 0, &a, &b);
+    if (env_has_class(c, a, b)) {
+        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        if (bd < c->horizon && heap_push(c, bd, top, 0))
+            return FLURM_ENOMEM;
+    }
+    for (;;) {
+        if (!c->nheap || c->heap[0].b > cand) {
+            if (!fresh) {
+                cand = sweep(c, jp);
+                fresh = true;
+                continue;
+            }
+            break;
+        }
+        hent_t e = heap_pop(c);
+        if (e.lev == 0) {
+            uint32_t before = c->niv;
+            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, c->horizon, NULL);
+            if (rc)
+                return rc;
+            fresh = fresh && c->niv == before;
+            /* the next node may have the same bound: take all of them before sweeping */
+            if (c->nheap && c->heap[0].b == e.b)
+                continue;
+            if (!fresh && (!c->nheap || c->heap[0].b > e.b)) {
+                cand = sweep(c, jp);
+                fresh = true;
+            }
+            continue;
+        }
+        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        for (uint32_t ch = ch0; ch < ch1; ch++) {
+            env_range(c, e.lev - 1, ch, &a, &b);
+            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
+                continue;
+            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            if (bd < c->horizon && bd <= cand && heap_push(c, bd, e.lev - 1, ch))
+                return FLURM_ENOMEM;
+        }
+    }
+    *when = cand;
+    return FLURM_OK;
+}
+
+/* First up to WANT candidates of class range leaves [LO, HI) under (L, IDX) that hold JP at T,
+ * in leaf order, appended to c->cand[*N]. */
+static void index_first_fit(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, uint32_t lo, uint32_t hi,
+                            int64_t t, uint32_t want, uint32_t base, uint32_t *n)
+{
+    uint32_t a, b;
+    env_range(c, l, idx, &a, &b);
+    if (b <= lo || a >= hi || *n - base >= want || !env_at(c, jp, l, idx, t))
+        return;
+    if (l == 0) {
+        int64_t t1 = add_sat(t, jp->len), next;
+        tl_res_t need;
+        for (uint32_t leaf = a > lo ? a : lo; leaf < b && leaf < hi && *n - base < want; leaf++) {
+            uint32_t p = c->leaf2pos[leaf];
+            if (leaf_candidate(c, jp, p) && node_fits(c, jp, p, t, t1, &need, &next))
+                c->cand[(*n)++] = p;
+        }
+        return;
+    }
+    uint32_t ch1 = idx * ENV_FAN + ENV_FAN < c->lev[l - 1].n ? idx * ENV_FAN + ENV_FAN : c->lev[l - 1].n;
+    for (uint32_t ch = idx * ENV_FAN; ch < ch1 && *n - base < want; ch++)
+        index_first_fit(c, jp, l - 1, ch, lo, hi, t, want, base, n);
+}
+
+/* place() through the index for a job without required nodes: the first want_max candidate
+ * positions that hold JP over [T, T + len) into c->pick; 0 when fewer than want_min do. */
+static uint32_t index_place(ctx_t *c, const jprep_t *jp, int64_t t)
+{
+    if (!c->nlev)
+        return 0;
+    uint32_t n = 0;
+    for (uint32_t x = 0; x < c->ncls; x++) {
+        if (c->cls_pre[x + 1] == c->cls_pre[x])
+            continue;
+        index_first_fit(c, jp, c->nlev - 1, 0, c->cls_lo[x], c->cls_lo[x + 1], t, jp->want_max, n, &n);
+    }
+    if (n < jp->want_min)
+        return 0;
+    qsort(c->cand, n, sizeof *c->cand, cmp_u32);
+    uint32_t got = n < jp->want_max ? n : jp->want_max;
+    memcpy(c->pick, c->cand, got * sizeof *c->pick);
+    return got;
+}
+
 /* Picks nodes for JP over [T, T + len) into c->pick (positions); returns how many (0 = does
  * not fit). Required nodes come first and all must fit; then candidates in position order up
  * to want_max. When T == 0 only nodes with free CPUs (idle nodes for whole-node jobs) are
@@ -661,6 +1313,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         }
         if (t == 0)
             node_idle_bits(c, p);
+        index_update(c, p, t, t1);
         out[k] = c->pos2node[p];
     }
     if (times_insert(c, t) || times_insert(c, t1)) {
@@ -1106,6 +1759,7 @@ static int try_preempt(ctx_t *c, jprep_t *jp, bool *started)
     } else {
         for (uint32_t w = 0; w < c->words; w++)
             c->claimed[w] |= picked[w];
+        c->any_claimed = true;
     }
 out:
     free(cv);
@@ -1165,6 +1819,109 @@ static int resume_upto(ctx_t *c, uint32_t min_tier)
         int rc = try_resume(c, i);
         if (rc)
             return rc;
+    }
+    return FLURM_OK;
+}
+
+/* Whether the node index can be used, building it on first use. */
+static bool index_ready(ctx_t *c)
+{
+    if (c->mode != SCHED_MODE_INDEXED || c->index_state == INDEX_OFF)
+        return false;
+    if (c->index_state == INDEX_NONE)
+        c->index_state = index_build(c) ? INDEX_OFF : INDEX_LIVE;
+    return c->index_state == INDEX_LIVE;
+}
+
+/* Nodes for JP now (c->scratch holds its candidates): how many were picked into c->pick.
+ * USE_INDEX: many failing nodes may turn the scan to the node index (not worth building for
+ * the main pass alone). */
+static uint32_t place_now(ctx_t *c, jprep_t *jp, bool use_index)
+{
+    if (c->mode == SCHED_MODE_INDEXED && !c->in->jobs[jp->idx].nreq_nodes && !c->any_claimed) {
+        /* Scan the nodes with room now in position order (place() at 0) while few of them
+         * fail; past PLACE_SCAN_MAX failures the index finds the rest faster. */
+        const uint64_t *filter = jp->excl ? c->idle_now : c->free_now;
+        int64_t t1 = add_sat(0, jp->len), next;
+        tl_res_t need;
+        uint32_t got = 0, failed = 0;
+        for (uint32_t w = 0; w < c->words && got < jp->want_max; w++) {
+            uint64_t bits = c->scratch[w] & filter[w];
+            while (bits && got < jp->want_max) {
+                uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                if (node_fits(c, jp, p, 0, t1, &need, &next))
+                    c->pick[got++] = p;
+                else if (++failed == PLACE_SCAN_MAX + 1 && use_index && index_ready(c)) {
+                    index_classes(c, jp);
+                    return index_place(c, jp, 0);
+                }
+            }
+        }
+        return got >= jp->want_min ? got : 0;
+    }
+    c->cur_stamp++;
+    int64_t mn = INT64_MAX;
+    return place(c, jp, 0, &mn);
+}
+
+/* The reservation search: the first breakpoint time >= LB (and > 0) before the horizon at
+ * which JP fits, into *WHEN (-1: none) with the nodes in c->pick (*GOT). */
+static int earliest(ctx_t *c, jprep_t *jp, int64_t lb, int64_t *when, uint32_t *got)
+{
+    const flurm_sched_job_t *j = &c->in->jobs[jp->idx];
+    uint32_t lo = 0, hi = c->ntimes;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->times[mid] < lb)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *when = -1;
+    *got = 0;
+    if (!j->nreq_nodes && index_ready(c)) {
+        if (lo == c->ntimes || c->times[lo] >= c->horizon || !c->nlev)
+            return FLURM_OK;
+        index_classes(c, jp);
+        int64_t t;
+        uint32_t pos = 0;
+        int rc = jp->want_min == 1 ? index_earliest_one(c, jp, c->times[lo], &t, &pos)
+                                   : index_earliest_many(c, jp, c->times[lo], &t);
+        if (rc)
+            return rc;
+        if (t == INT64_MAX)
+            return FLURM_OK;
+        if (jp->want_max == 1) {
+            c->pick[0] = pos;
+            *got = 1;
+        } else {
+            *got = index_place(c, jp, t);
+        }
+        if (*got)
+            *when = t;
+        return FLURM_OK;
+    }
+    c->cur_stamp++;
+    /* Between a failed try at t and the earliest time a failed node could fit again no
+     * node can join the set, so the search jumps there. */
+    for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
+        int64_t t = c->times[ti], mn = INT64_MAX;
+        if ((*got = place(c, jp, t, &mn))) {
+            *when = t;
+            break;
+        }
+        if (mn == INT64_MAX || mn >= c->horizon)
+            break;
+        uint32_t a = ti + 1, b = c->ntimes;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (c->times[mid] < mn)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        ti = a;
     }
     return FLURM_OK;
 }
@@ -1251,11 +2008,8 @@ static int run(ctx_t *c)
         base_set(c, jp);
         memo_t *m = memo_get(c, jp, false);
         uint32_t got = 0;
-        if (!(m && memo_find(m->fail, m->nfail, jp))) {
-            c->cur_stamp++;
-            int64_t mn = INT64_MAX;
-            got = place(c, jp, 0, &mn);
-        }
+        if (!(m && memo_find(m->fail, m->nfail, jp)))
+            got = place_now(c, jp, false);
         if (got) {
             if ((rc = start_job(c, jp, got, false)))
                 goto out;
@@ -1305,6 +2059,8 @@ static int run(ctx_t *c)
         flurm_sched_job_result_t *r = &o->jobs[jp->idx];
         if (jp->started || r->reason == FLURM_SCHED_WAIT_NODE_NOT_AVAIL)
             continue;
+        if (tested >= max_test)
+            c->index_state = INDEX_OFF;   /* no search is left: starts need no index updates */
         o->stats.backfill_depth++;
         if (j->array_job_id && j->array_task_limit) {
             arr_t *a = arr_find(c, j->array_job_id);
@@ -1319,9 +2075,7 @@ static int run(ctx_t *c)
         if (!(m && memo_find(m->fail, m->nfail, jp))) {
             base_set(c, jp);
             based = true;
-            c->cur_stamp++;
-            int64_t mn = INT64_MAX;
-            got = place(c, jp, 0, &mn);
+            got = place_now(c, jp, true);
         }
         if (got) {
             if ((rc = start_job(c, jp, got, true)))
@@ -1356,36 +2110,9 @@ static int run(ctx_t *c)
         for (uint32_t s = 0; m && s < m->nlb && s < MEMO_SLOTS; s++)
             if (dominates(jp, &m->lb[s]) && m->lb[s].t > lb)
                 lb = m->lb[s].t;
-        uint32_t lo = 0, hi = c->ntimes;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (c->times[mid] < lb)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        c->cur_stamp++;
-        /* Between a failed try at t and the earliest time a failed node could fit again no
-         * node can join the set, so the search jumps there. */
-        int64_t when = -1;
-        for (uint32_t ti = lo; ti < c->ntimes && c->times[ti] < c->horizon;) {
-            int64_t t = c->times[ti], mn = INT64_MAX;
-            if ((got = place(c, jp, t, &mn))) {
-                when = t;
-                break;
-            }
-            if (mn == INT64_MAX || mn >= c->horizon)
-                break;
-            uint32_t a = ti + 1, b = c->ntimes;
-            while (a < b) {
-                uint32_t mid = a + (b - a) / 2;
-                if (c->times[mid] < mn)
-                    a = mid + 1;
-                else
-                    b = mid;
-            }
-            ti = a;
-        }
+        int64_t when;
+        if ((rc = earliest(c, jp, lb, &when, &got)))
+            goto out;
         if (when < 0) {
             if ((m = memo_get(c, jp, true)))
                 memo_add(m->nowin, &m->nnowin, jp, 0);
@@ -1411,16 +2138,22 @@ out:
 
 int flurm_sched_run(const flurm_sched_input_t *in, flurm_sched_output_t *out)
 {
+    return flurm_sched_run_mode(in, out, SCHED_MODE_INDEXED);
+}
+
+int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *out, sched_mode_t mode)
+{
     if (!in || !out || !validate(in))
         return FLURM_EINVAL;
     flurm_sched_output_t o = { 0 };
-    ctx_t c = { .in = in, .out = &o };
+    ctx_t c = { .in = in, .out = &o, .mode = mode };
     o.njobs = in->njobs;
     int rc = FLURM_ENOMEM;
     if (!(o.jobs = calloc(in->njobs + 1, sizeof *o.jobs)))
         goto fail;
     if ((rc = ctx_setup(&c)))
         goto fail;
+
     priorities(&c);
     if ((rc = run(&c)))
         goto fail;

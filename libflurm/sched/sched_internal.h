@@ -43,5 +43,23 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next);
 /* Subtracts R over [T0, T1) (the caller checked it fits). */
 int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres);
+/* Free resources of a node within one time slot: the most and the least free CPUs and memory
+ * at any moment of the slot; IDLE bit 0: everything free at some moment, bit 1: throughout. */
+typedef struct tl_slot {
+    uint32_t cmax, cmin;
+    uint32_t mmax, mmin;     /* MiB, saturated at UINT32_MAX */
+    uint8_t idle;
+} tl_slot_t;
+
+/* OUT[x] for the K slots [x * W, (x + 1) * W), CAP being the node's configured totals; time
+ * from K * W on is not looked at. */
+void tl_slots(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, tl_slot_t *out);
+
+/* How flurm_sched_run_mode decides (the results are the same; only the work differs). */
+typedef enum sched_mode {
+    SCHED_MODE_INDEXED = 0,   /* what flurm_sched_run does: node index with time-slot bounds */
+    SCHED_MODE_REFERENCE,     /* the straightforward scan over every node at every breakpoint */
+} sched_mode_t;
+int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *out, sched_mode_t mode);
 
 #endif

@@ -132,3 +132,31 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
         res_sub(&tl->bp[i].free, r, ngres);
     return FLURM_OK;
 }
+
+void tl_slots(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, tl_slot_t *out)
+{
+    for (uint32_t x = 0; x < k; x++)
+        out[x] = (tl_slot_t){ .cmin = UINT32_MAX, .mmin = UINT32_MAX, .idle = 2 };
+    for (uint32_t i = 0; i < tl->n; i++) {
+        int64_t s = tl->bp[i].t;
+        if (s / w >= k)
+            break;
+        uint32_t a = (uint32_t)(s / w);
+        uint32_t b = i + 1 < tl->n && (tl->bp[i + 1].t - 1) / w < k ? (uint32_t)((tl->bp[i + 1].t - 1) / w) : k - 1;
+        const tl_res_t *f = &tl->bp[i].free;
+        bool whole = res_ge(f, cap, ngres);
+        uint32_t fm = f->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)f->mem;
+        for (uint32_t x = a; x <= b; x++) {
+            tl_slot_t *o = &out[x];
+            if (f->cpus > o->cmax)
+                o->cmax = f->cpus;
+            if (f->cpus < o->cmin)
+                o->cmin = f->cpus;
+            if (fm > o->mmax)
+                o->mmax = fm;
+            if (fm < o->mmin)
+                o->mmin = fm;
+            o->idle = (uint8_t)((o->idle | whole) & (whole ? 3 : 1));
+        }
+    }
+}

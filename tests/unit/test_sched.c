@@ -34,7 +34,8 @@
  *   reason ID NAME                           every pending job not started, in input order
  *   prio ID PRIORITY age=F size=F part=F fs=F   (multifactor only) pending jobs, input order
  *
- * Each file is scheduled twice and both outputs must be identical (determinism). On a mismatch
+ * Each file is scheduled twice and both outputs must be identical (determinism), and once more
+ * with the reference search (SCHED_MODE_REFERENCE), which must agree too. On a mismatch
  * the test prints a line diff ("-" expected, "+" actual). Run with REGEN=1 in the environment
  * to rewrite every file's expected part from the actual output instead
  * (REGEN=1 meson test -C build sched), then review the change with git diff. */
@@ -400,12 +401,15 @@ static char *names(const scen_t *s, const uint32_t *idx, uint32_t n)
     return c;
 }
 
-static char *render(const scen_t *s)
+static char *render_mode(const scen_t *s, sched_mode_t mode)
 {
     flurm_sched_input_t in = { .nodes = s->nodes, .nnodes = s->nn, .parts = s->parts, .nparts = s->np,
                                .jobs = s->jobs, .njobs = s->nj, .params = s->params };
     flurm_sched_output_t out;
-    assert_int_equal(flurm_sched_run(&in, &out), FLURM_OK);
+    if (mode == SCHED_MODE_INDEXED)
+        assert_int_equal(flurm_sched_run(&in, &out), FLURM_OK);
+    else
+        assert_int_equal(flurm_sched_run_mode(&in, &out, mode), FLURM_OK);
     sbuf_t b = { 0 };
     sb_printf(&b, "%s", "");
     static const char *const mode_names[] = { "INHERIT", "OFF", "CANCEL", "REQUEUE", "SUSPEND", "RESUME" };
@@ -440,6 +444,11 @@ static char *render(const scen_t *s)
                           out.jobs[i].f_partition, out.jobs[i].f_fairshare);
     flurm_sched_output_free(&out);
     return b.p;
+}
+
+static char *render(const scen_t *s)
+{
+    return render_mode(s, SCHED_MODE_INDEXED);
 }
 
 /* ------------------------------------------------------------------ diff */
@@ -516,8 +525,10 @@ static void test_sched_golden(void **state)
     scen_t *s = scen_parse(text, &expect);
     if (!expect)
         fail_msg("%s: no '---' line", path);
-    char *got = render(s), *again = render(s);
+    char *got = render(s), *again = render(s), *ref = render_mode(s, SCHED_MODE_REFERENCE);
     assert_string_equal(got, again);   /* deterministic */
+    assert_string_equal(got, ref);     /* the node index decides as the plain scan does */
+    free(ref);
     const char *regen = getenv("REGEN");
     if (regen && !strcmp(regen, "1")) {
         FILE *f = fopen(path, "w");
@@ -639,6 +650,31 @@ static void test_sched_timeline_gres_slots(void **state)
     tl_destroy(&tl);
 }
 
+static void test_sched_timeline_slots_bound_free_per_slot(void **state)
+{
+    (void)state;
+    /* 4 CPUs, 100 MiB; 2 CPUs in use until 150, all 4 over [250, 300); slots of 100 s */
+    tl_t tl;
+    tl_res_t cap = { .cpus = 4, .mem = 100 };
+    assert_int_equal(tl_init(&tl, &(tl_res_t){ .cpus = 2, .mem = 100 }), FLURM_OK);
+    assert_int_equal(tl_release(&tl, 150, &(tl_res_t){ .cpus = 2 }, 0), FLURM_OK);
+    assert_int_equal(tl_take(&tl, 250, 300, &(tl_res_t){ .cpus = 4 }, 0), FLURM_OK);
+    tl_slot_t s[4];
+    tl_slots(&tl, 100, 4, &cap, 0, s);
+    assert_int_equal(s[0].cmax, 2);                 /* [0, 100): 2 free throughout */
+    assert_int_equal(s[0].cmin, 2);
+    assert_int_equal(s[0].idle, 0);
+    assert_int_equal(s[1].cmax, 4);                 /* [100, 200): 2, then 4 from 150 */
+    assert_int_equal(s[1].cmin, 2);
+    assert_int_equal(s[1].idle, 1);                 /* wholly free at some moment, not throughout */
+    assert_int_equal(s[2].cmax, 4);                 /* [200, 300): 4, then 0 from 250 */
+    assert_int_equal(s[2].cmin, 0);
+    assert_int_equal(s[3].cmin, 4);                 /* [300, 400): 4 throughout */
+    assert_int_equal(s[3].idle, 3);
+    assert_int_equal(s[3].mmax, 100);
+    tl_destroy(&tl);
+}
+
 /* ------------------------------------------------------------------ API edges */
 
 static void test_sched_run_rejects_bad_indexes(void **state)
@@ -706,6 +742,7 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_expr_match_and_or);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_take_release_and_fit);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_gres_slots);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_slots_bound_free_per_slot);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_run_rejects_bad_indexes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_reason_names_round_trip);
     int rc = _cmocka_run_group_tests("sched", tests, nt, NULL, NULL);
