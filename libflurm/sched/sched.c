@@ -634,6 +634,11 @@ static void base_set(ctx_t *c, const jprep_t *jp)
         c->scratch[w] = pb[w] & c->usable[w] & (fb ? fb[w] : ~0ull);
     for (uint32_t k = 0; k < j->nexc_nodes; k++)
         bclr(c->scratch, c->node2pos[j->exc_nodes[k]]);
+    if (jp->excl)
+        /* a whole node, but one large enough: placement then only asks that it be idle */
+        for (uint32_t p = 0; p < c->nn; p++)
+            if (btest(c->scratch, p) && (c->cap[p].cpus < jp->cpn || c->cap[p].mem < jp->mem))
+                bclr(c->scratch, p);
 }
 
 static int cmp_u32(const void *a, const void *b)
