@@ -168,7 +168,7 @@ static void expect_same(const flurm_sched_output_t *a, const flurm_sched_output_
         const flurm_sched_start_t *x = &a->starts[i], *y = &b->starts[i];
         if (x->job_id != y->job_id || x->nnodes != y->nnodes || x->backfill != y->backfill ||
             x->cpus_per_node != y->cpus_per_node || x->mem_per_node != y->mem_per_node ||
-            memcmp(x->nodes, y->nodes, x->nnodes * sizeof *x->nodes))
+            (x->nnodes && memcmp(x->nodes, y->nodes, x->nnodes * sizeof *x->nodes)))
             fail_msg("%s: start %u: job %u differs from reference job %u", where, i, x->job_id, y->job_id);
     }
     assert_int_equal(a->njobs, b->njobs);
@@ -176,7 +176,7 @@ static void expect_same(const flurm_sched_output_t *a, const flurm_sched_output_
         const flurm_sched_job_result_t *x = &a->jobs[i], *y = &b->jobs[i];
         if (x->reason != y->reason || x->priority != y->priority || x->planned_start != y->planned_start ||
             x->nplanned_nodes != y->nplanned_nodes ||
-            memcmp(x->planned_nodes, y->planned_nodes, x->nplanned_nodes * sizeof *x->planned_nodes))
+            (x->nplanned_nodes && memcmp(x->planned_nodes, y->planned_nodes, x->nplanned_nodes * sizeof *x->planned_nodes)))
             fail_msg("%s: job %u: reason %d plan %lld/%u, reference reason %d plan %lld/%u", where, x->job_id,
                      x->reason, (long long)x->planned_start, x->nplanned_nodes, y->reason,
                      (long long)y->planned_start, y->nplanned_nodes);
