@@ -68,6 +68,7 @@ static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
 static bool usage_accrues(const flurm_job_t *j);
 static void usage_advance(flurm_state_t *st, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
+static void node_settle(flurm_node_rt_t *n, time_t now);
 static void job_hold_nodes(flurm_state_t *st, flurm_job_t *j, time_t now);
 static void env_intern(flurm_state_t *st, flurm_job_t *j);
 typedef enum dep_result { DEP_MET = 0, DEP_WAIT, DEP_NEVER } dep_result_t;
@@ -1038,6 +1039,8 @@ static uint32_t apply_update_node(flurm_state_t *st, const cmd_t *c)
                 nd->state = (nd->state & ~0xFu) |
                             ((nd->state & FLURM_NODE_STATE_NO_RESPOND) ? FLURM_NODE_STATE_UNKNOWN
                                                                        : FLURM_NODE_STATE_IDLE);
+            /* an admin DOWN leaves its jobs running: back up, it is ALLOCATED while they are */
+            node_settle(nd, c->now);
             free(nd->reason);
             nd->reason = NULL;
             nd->reason_time = 0;

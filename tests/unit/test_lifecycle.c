@@ -968,6 +968,26 @@ static void test_lifecycle_drain_busy_node_is_draining_then_drained(void **s)
     flurm_state_free(st);
 }
 
+/* An admin DOWN leaves the node's jobs running (slurmctld kills them; FLURM does not yet);
+ * RESUME brings it back ALLOCATED while they hold it, as a restore recomputes it. */
+static void test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated(void **s)
+{
+    (void)s;
+    uint32_t id;
+    flurm_state_t *st = one_running(&id);
+    assert_int_equal(update_node(st, T0 + 5, 0, "n1", FLURM_NODE_STATE_DOWN, "maint"), 0);
+    assert_int_equal(update_node(st, T0 + 6, 0, "n1", FLURM_NODE_RESUME, NULL), 0);
+    assert_node(st, N1, ALLOC, 1, 100, 1);
+    flurm_buf_t a;
+    snap(st, &a);
+    flurm_state_t *r = new_state();
+    assert_int_equal(flurm_state_restore(r, a.data, a.size), FLURM_OK);
+    assert_node(r, N1, ALLOC, 1, 100, 1);
+    flurm_buf_release(&a);
+    flurm_state_free(r);
+    flurm_state_free(st);
+}
+
 /* ------------------------------------------------------------------ dead nodes */
 
 static void test_lifecycle_node_death_requeues_running_job(void **s)
@@ -1850,6 +1870,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_kill_running_job_completes_on_end),
         cmocka_unit_test(test_lifecycle_purge_skips_jobs_holding_nodes),
         cmocka_unit_test(test_lifecycle_drain_busy_node_is_draining_then_drained),
+        cmocka_unit_test(test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated),
         cmocka_unit_test(test_lifecycle_node_death_requeues_running_job),
         cmocka_unit_test(test_lifecycle_node_death_without_requeue_is_node_fail),
         cmocka_unit_test(test_lifecycle_array_tasks_split_off_throttled),
