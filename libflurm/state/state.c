@@ -1606,6 +1606,15 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
               m.nnodes && m.nnodes <= FLURM_START_MAX_NODES;
     for (uint32_t i = 0; ok && i < m.nnodes; i++)
         ok = m.nodes[i] < st->conf->node_count;
+    /* The nodes must still be usable and have the room the decision counted on: a start
+     * decided before another command took it (a stale plan, a leader change) does nothing,
+     * and the job waits for the next cycle. */
+    for (uint32_t i = 0; ok && i < m.nnodes; i++) {
+        const flurm_node_rt_t *n = &st->nodes[m.nodes[i]];
+        const flurm_conf_node_t *cn = &st->conf->nodes[m.nodes[i]];
+        ok = node_usable(n) && n->alloc_cpus + (uint64_t)m.cpus_per_node <= cn->cpus &&
+             (!m.mem_per_node || n->alloc_mem + m.mem_per_node <= cn->real_memory);
+    }
     if (!ok) {
         rc = RC_TRANSITION_STATE_NO_UPDATE;   /* changed since the decision: nothing to do */
         goto out;

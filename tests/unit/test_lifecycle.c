@@ -725,6 +725,37 @@ static void test_lifecycle_plan_too_few_usable_nodes_blocks_no_one(void **s)
     flurm_state_free(st);
 }
 
+/* A start decided on room that another start took meanwhile (a stale plan) does nothing: the
+ * node is never overcommitted and the job waits for the next cycle. Same for a node drained
+ * between the decision and its command. */
+static void test_lifecycle_start_on_room_taken_since_the_decision_is_refused(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    uint32_t a = submit_plain(st, T0, UID_ALICE)->job_id;
+    flurm_cmd_start_t starts[8];
+    assert_int_equal(flurm_state_plan(st, T0 + 1, starts, 8), 1);
+    uint32_t cpus = flurm_state_conf(st)->nodes[starts[0].nodes[0]].cpus;
+    starts[0].cpus_per_node = cpus;   /* the whole node */
+    assert_int_equal(apply_start(st, T0 + 2, &starts[0]), 0);
+    uint32_t b = submit_plain(st, T0 + 3, UID_ALICE)->job_id;
+    starts[0].job_id = b;
+    starts[0].cpus_per_node = 1;
+    assert_int_equal(apply_start(st, T0 + 4, &starts[0]), RC_TRANSITION_STATE);
+    assert_int_equal(job(st, b)->job_state, FLURM_JOB_PENDING);
+    assert_int_equal(flurm_state_node(st, starts[0].nodes[0])->alloc_cpus, cpus);
+    assert_int_equal(job(st, a)->job_state, FLURM_JOB_RUNNING);
+    /* a drained node takes no start either */
+    uint32_t other = starts[0].nodes[0] == N1 ? N2 : N1;
+    assert_int_equal(update_node(st, T0 + 5, 0, other == N1 ? "n1" : "n2", FLURM_NODE_STATE_DRAIN, "x"), 0);
+    starts[0].nodes[0] = other;
+    assert_int_equal(apply_start(st, T0 + 6, &starts[0]), RC_TRANSITION_STATE);
+    assert_int_equal(job(st, b)->job_state, FLURM_JOB_PENDING);
+    flurm_state_starts_free(starts, 1);
+    flurm_state_free(st);
+}
+
 static void test_lifecycle_start_of_changed_job_is_transition_state(void **s)
 {
     (void)s;
@@ -1862,6 +1893,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_plan_fifo_blocks_lower_priority_jobs),
         cmocka_unit_test(test_lifecycle_plan_backfills_around_a_reservation),
         cmocka_unit_test(test_lifecycle_plan_too_few_usable_nodes_blocks_no_one),
+        cmocka_unit_test(test_lifecycle_start_on_room_taken_since_the_decision_is_refused),
         cmocka_unit_test(test_lifecycle_start_of_changed_job_is_transition_state),
         cmocka_unit_test(test_lifecycle_end_completed_releases_node),
         cmocka_unit_test(test_lifecycle_end_failed_exit_code),
