@@ -288,6 +288,17 @@ static uint32_t apply_ids(flurm_state_t *st, uint16_t kind, time_t now, const ui
 }
 /* ------------------------------------------------------------------ snapshot helpers */
 
+/* Applies an internal command KIND (FLURM_CMD_*) whose body is BODY, at NOW, as uid 0. */
+static inline uint32_t apply_body(flurm_state_t *st, uint16_t kind, time_t now, const flurm_buf_t *body)
+{
+    flurm_buf_t cmd;
+    flurm_buf_init(&cmd);
+    assert_int_equal(flurm_cmd_build(&cmd, kind, now, 0, 0, 0, NULL, body->data, body->size), FLURM_OK);
+    uint32_t rc = apply_buf(st, &cmd, NULL);
+    flurm_buf_release(&cmd);
+    return rc;
+}
+
 static void snap(const flurm_state_t *st, flurm_buf_t *out)
 {
     flurm_buf_init(out);

@@ -26,16 +26,6 @@ static int conf_setup(void **state)
 
 /* ------------------------------------------------------------------ helpers */
 
-static uint32_t build_apply(flurm_state_t *st, uint16_t kind, time_t now, const flurm_buf_t *body)
-{
-    flurm_buf_t cmd;
-    flurm_buf_init(&cmd);
-    assert_int_equal(flurm_cmd_build(&cmd, kind, now, 0, 0, 0, NULL, body->data, body->size), FLURM_OK);
-    uint32_t rc = apply_buf(st, &cmd, NULL);
-    flurm_buf_release(&cmd);
-    return rc;
-}
-
 static void register_all(flurm_state_t *st, time_t now)
 {
     for (uint32_t i = 0; i < flurm_state_conf(st)->node_count; i++) {
@@ -44,7 +34,7 @@ static void register_all(flurm_state_t *st, time_t now)
         flurm_buf_t body;
         flurm_buf_init(&body);
         assert_int_equal(flurm_cmd_register_pack(&m, &body), FLURM_OK);
-        assert_int_equal(build_apply(st, FLURM_CMD_NODE_REGISTER, now, &body), 0);
+        assert_int_equal(apply_body(st, FLURM_CMD_NODE_REGISTER, now, &body), 0);
         flurm_buf_release(&body);
     }
 }
@@ -58,7 +48,7 @@ static size_t plan_apply(flurm_state_t *st, time_t now)
         flurm_buf_t body;
         flurm_buf_init(&body);
         assert_int_equal(flurm_cmd_start_pack(&starts[i], &body), FLURM_OK);
-        assert_int_equal(build_apply(st, FLURM_CMD_JOB_START, now, &body), 0);
+        assert_int_equal(apply_body(st, FLURM_CMD_JOB_START, now, &body), 0);
         flurm_buf_release(&body);
     }
     flurm_state_starts_free(starts, n);
@@ -77,7 +67,7 @@ static void end_job(flurm_state_t *st, time_t now, uint32_t id, int exit_status)
     flurm_buf_t body;
     flurm_buf_init(&body);
     assert_int_equal(flurm_cmd_end_pack(&e, &body), FLURM_OK);
-    assert_int_equal(build_apply(st, FLURM_CMD_JOB_END, now, &body), 0);
+    assert_int_equal(apply_body(st, FLURM_CMD_JOB_END, now, &body), 0);
     flurm_buf_release(&body);
 }
 

@@ -36,23 +36,13 @@ static int setup_suspend(void **state)
 
 /* ------------------------------------------------------------------ helpers */
 
-static uint32_t apply_internal(flurm_state_t *st, uint16_t kind, time_t now, const flurm_buf_t *body)
-{
-    flurm_buf_t cmd;
-    flurm_buf_init(&cmd);
-    assert_int_equal(flurm_cmd_build(&cmd, kind, now, 0, 0, 0, NULL, body->data, body->size), FLURM_OK);
-    uint32_t rc = apply_buf(st, &cmd, NULL);
-    flurm_buf_release(&cmd);
-    return rc;
-}
-
 static void register_node(flurm_state_t *st, time_t now)
 {
     flurm_cmd_register_t m = { .node = 0, .boot_id = 1, .version = "22.05.8", .arch = "x86_64", .os = "Linux" };
     flurm_buf_t body;
     flurm_buf_init(&body);
     assert_int_equal(flurm_cmd_register_pack(&m, &body), FLURM_OK);
-    assert_int_equal(apply_internal(st, FLURM_CMD_NODE_REGISTER, now, &body), 0);
+    assert_int_equal(apply_body(st, FLURM_CMD_NODE_REGISTER, now, &body), 0);
     flurm_buf_release(&body);
 }
 
@@ -63,7 +53,7 @@ static uint32_t report_end(flurm_state_t *st, time_t now, uint32_t job_id, uint8
     flurm_buf_t body;
     flurm_buf_init(&body);
     assert_int_equal(flurm_cmd_end_pack(&e, &body), FLURM_OK);
-    uint32_t rc = apply_internal(st, FLURM_CMD_JOB_END, now, &body);
+    uint32_t rc = apply_body(st, FLURM_CMD_JOB_END, now, &body);
     flurm_buf_release(&body);
     return rc;
 }
@@ -84,14 +74,14 @@ static void cycle(flurm_state_t *st, time_t now, cycle_t *cy)
         flurm_buf_t body;
         flurm_buf_init(&body);
         assert_int_equal(flurm_cmd_preempt_pack(&cy->pre[i], &body), FLURM_OK);
-        assert_int_equal(apply_internal(st, FLURM_CMD_JOB_PREEMPT, now, &body), 0);
+        assert_int_equal(apply_body(st, FLURM_CMD_JOB_PREEMPT, now, &body), 0);
         flurm_buf_release(&body);
     }
     for (size_t i = 0; i < cy->nstarts; i++) {
         flurm_buf_t body;
         flurm_buf_init(&body);
         assert_int_equal(flurm_cmd_start_pack(&cy->starts[i], &body), FLURM_OK);
-        assert_int_equal(apply_internal(st, FLURM_CMD_JOB_START, now, &body), 0);
+        assert_int_equal(apply_body(st, FLURM_CMD_JOB_START, now, &body), 0);
         flurm_buf_release(&body);
     }
     flurm_state_starts_free(cy->starts, cy->nstarts);
@@ -271,11 +261,11 @@ static void test_preempt_stale_decision_is_transition_state(void **s)
     flurm_buf_init(&body);
     assert_int_equal(flurm_cmd_preempt_pack(&p, &body), FLURM_OK);
     /* a running job cannot resume, an unknown one cannot be preempted */
-    assert_int_equal(apply_internal(st, FLURM_CMD_JOB_PREEMPT, T0 + 5, &body), RC_TRANSITION_STATE);
+    assert_int_equal(apply_body(st, FLURM_CMD_JOB_PREEMPT, T0 + 5, &body), RC_TRANSITION_STATE);
     body.size = 0;
     p = (flurm_cmd_preempt_t){ .job_id = 999, .action = FLURM_PREEMPT_CANCEL };
     assert_int_equal(flurm_cmd_preempt_pack(&p, &body), FLURM_OK);
-    assert_int_equal(apply_internal(st, FLURM_CMD_JOB_PREEMPT, T0 + 5, &body), RC_TRANSITION_STATE);
+    assert_int_equal(apply_body(st, FLURM_CMD_JOB_PREEMPT, T0 + 5, &body), RC_TRANSITION_STATE);
     flurm_buf_release(&body);
     assert_int_equal(BASE(lo), FLURM_JOB_RUNNING);
     flurm_state_free(st);
