@@ -12,6 +12,7 @@
 #include "sched/sched_internal.h"
 
 #define MEMO_SLOTS 16
+#define BOUND_SLOTS 256
 
 typedef struct memo_rec {
     uint32_t nodes, cpus;
@@ -23,10 +24,17 @@ typedef struct memo_rec {
 
 /* Facts that hold for every job at least as large (nodes, cpus, mem, length) as a record in
  * the same (partition, feature expression, exclusive) class, because a cycle only ever takes
- * resources away: fails now; has no start within the window; cannot start before t. */
+ * resources away: fails now; has no start within the window; cannot start before t.
+ * fail and nowin (16 records, the oldest replaced) decide what the pass does: a job they
+ * cover is not looked at, which changes its reason or whether it counts against
+ * bf_max_job_test. lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
+ * reservation search starts, win answers "no start within the window" for a job the search
+ * would have looked at anyway. Both keep up to BOUND_SLOTS records none of which makes another
+ * useless (a record whose facts another one already implies is dropped). */
 typedef struct memo {
-    memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS], lb[MEMO_SLOTS];
-    uint32_t nfail, nnowin, nlb;
+    memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS];
+    memo_rec_t lb[BOUND_SLOTS], win[BOUND_SLOTS];
+    uint32_t nfail, nnowin, nlb, nwin, lb_next, win_next;
 } memo_t;
 
 typedef struct fexpr {
@@ -1363,6 +1371,41 @@ static void memo_add(memo_rec_t *recs, uint32_t *n, const jprep_t *jp, int64_t t
     (*n)++;
 }
 
+/* Whether record A's shape is at least record B's (A is then covered wherever B is). */
+static bool rec_ge(const memo_rec_t *a, const memo_rec_t *b)
+{
+    return a->excl == b->excl && a->nodes >= b->nodes && a->cpus >= b->cpus && a->mem >= b->mem &&
+           a->len >= b->len;
+}
+
+/* Adds JP with T to the bounded records RECS (*N of them, *NEXT the slot replaced when full):
+ * records larger than JP whose t is at most T say nothing JP's does not, and go. */
+static void bound_add(memo_rec_t *recs, uint32_t *n, uint32_t *next, const jprep_t *jp, int64_t t)
+{
+    memo_rec_t r = { .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem, .len = jp->len, .t = t,
+                     .excl = jp->excl };
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < *n; i++)
+        if (!(rec_ge(&recs[i], &r) && recs[i].t <= t))
+            recs[k++] = recs[i];
+    *n = k;
+    if (k < BOUND_SLOTS) {
+        recs[(*n)++] = r;
+        return;
+    }
+    recs[*next % BOUND_SLOTS] = r;
+    (*next)++;
+}
+
+/* The largest t of the bounded records JP is at least as large as; FLOOR if none is larger. */
+static int64_t bound_find(const memo_rec_t *recs, uint32_t n, const jprep_t *jp, int64_t floor)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (dominates(jp, &recs[i]) && recs[i].t > floor)
+            floor = recs[i].t;
+    return floor;
+}
+
 /* ------------------------------------------------------------------ the cycle */
 
 static int cmp_order(const void *a, const void *b, void *arg)
@@ -2110,17 +2153,22 @@ static int run(ctx_t *c)
             continue;
         tested++;
         /* earliest start: the first breakpoint time at which enough nodes hold the job for its
-         * whole limit; a dominated earlier search bounds it from below */
-        int64_t lb = 1;
-        for (uint32_t s = 0; m && s < m->nlb && s < MEMO_SLOTS; s++)
-            if (dominates(jp, &m->lb[s]) && m->lb[s].t > lb)
-                lb = m->lb[s].t;
+         * whole limit; a dominated earlier search bounds it from below (indexed mode only: the
+         * reference search starts from the beginning, which checks that the bounds hold) */
+        bool bounds = c->mode == SCHED_MODE_INDEXED && m;
+        if (bounds && bound_find(m->win, m->nwin, jp, 0)) {
+            memo_add(m->nowin, &m->nnowin, jp, 0);   /* what the search would have found */
+            continue;
+        }
+        int64_t lb = bounds ? bound_find(m->lb, m->nlb, jp, 1) : 1;
         int64_t when;
         if ((rc = earliest(c, jp, lb, &when, &got)))
             goto out;
         if (when < 0) {
-            if ((m = memo_get(c, jp, true)))
+            if ((m = memo_get(c, jp, true))) {
                 memo_add(m->nowin, &m->nnowin, jp, 0);
+                bound_add(m->win, &m->nwin, &m->win_next, jp, 1);
+            }
             continue;
         }
         uint32_t cpn;
@@ -2131,7 +2179,7 @@ static int run(ctx_t *c)
         r->planned_start = pa->now + when;
         o->stats.reservations++;
         if ((m = memo_get(c, jp, true)))
-            memo_add(m->lb, &m->nlb, jp, when);
+            bound_add(m->lb, &m->nlb, &m->lb_next, jp, when);
     }
     o->stats.backfill_usec = usec_now() - t0;
     rc = FLURM_OK;
