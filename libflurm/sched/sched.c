@@ -71,6 +71,7 @@ typedef struct envlev {
     uint32_t n;
     tl_slot_t *s;            /* n * ENV_K */
     tl_slot_t *all;          /* n: the largest cmax and mmax over all slots, idle bit 0 of any */
+    uint32_t *minpos;        /* n: the lowest position of its nodes */
 } envlev_t;
 
 typedef struct hent {
@@ -393,6 +394,7 @@ static void ctx_free(ctx_t *c)
     for (uint32_t l = 0; l < c->nlev; l++) {
         free(c->lev[l].s);
         free(c->lev[l].all);
+        free(c->lev[l].minpos);
     }
     free(c->cls_pre);
     free(c->heap);
@@ -785,8 +787,20 @@ static int index_build(ctx_t *c)
         lv->n = n;
         lv->s = calloc((size_t)n * ENV_K, sizeof *lv->s);
         lv->all = calloc(n, sizeof *lv->all);
-        if (!lv->s || !lv->all)
+        lv->minpos = malloc(n * sizeof *lv->minpos);
+        if (!lv->s || !lv->all || !lv->minpos)
             return FLURM_ENOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+            if (c->nlev == 1) {
+                lv->minpos[i] = c->leaf2pos[i];
+                continue;
+            }
+            const envlev_t *below = &c->lev[c->nlev - 2];
+            lv->minpos[i] = UINT32_MAX;
+            for (uint32_t k = i * ENV_FAN; k < below->n && k < (i + 1) * ENV_FAN; k++)
+                if (below->minpos[k] < lv->minpos[i])
+                    lv->minpos[i] = below->minpos[k];
+        }
         for (uint32_t i = 0; i < n; i++)
             env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
         if (n == 1 || c->nlev == ENV_MAXLEV)
@@ -1104,10 +1118,10 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
         hent_t e = heap_pop(c);
         if (e.b > best || (e.b == best && best == c->horizon))
             break;
+        if (best_pos != UINT32_MAX && e.b == best && c->lev[e.lev].minpos[e.idx] > best_pos)
+            continue;   /* none of its nodes can start earlier, and all lose the tie */
         if (e.lev == 0) {
             uint32_t p = c->leaf2pos[e.idx];
-            if (best_pos != UINT32_MAX && e.b == best && p > best_pos)
-                continue;   /* cannot start earlier, loses the tie */
             int64_t t = node_earliest(c, jp, p, t_lo, best == c->horizon ? best : best + 1);
             if (t < best || (t == best && p < best_pos)) {
                 best = t;
@@ -1121,7 +1135,8 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
             if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
-            if ((bd < best || (bd == best && best < c->horizon)) && heap_push(c, bd, e.lev - 1, ch))
+            if ((bd < best || (bd == best && best < c->horizon && c->lev[e.lev - 1].minpos[ch] < best_pos)) &&
+                heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
     }
@@ -1171,7 +1186,8 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             return FLURM_ENOMEM;
     }
     for (;;) {
-        if (!c->nheap || c->heap[0].b > cand) {
+        /* nodes whose starts are all at or after cand cannot move it earlier */
+        if (!c->nheap || c->heap[0].b >= cand) {
             if (!fresh) {
                 cand = sweep(c, jp);
                 fresh = true;
@@ -1201,7 +1217,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
-            if (bd < c->horizon && bd <= cand && heap_push(c, bd, e.lev - 1, ch))
+            if (bd < c->horizon && bd < cand && heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
     }
