@@ -12,7 +12,7 @@
 #include "sched/sched_internal.h"
 
 #define MEMO_SLOTS 16
-#define BOUND_SLOTS 256
+#define BOUND_SLOTS 1024
 
 typedef struct memo_rec {
     uint32_t nodes, cpus;
