@@ -1167,6 +1167,15 @@ static int64_t sweep(ctx_t *c, const jprep_t *jp)
     return INT64_MAX;
 }
 
+/* The sweep's answer when the events may end early at a time no earlier than CAND (which
+ * want_min nodes are known to hold): coverage before CAND is exact, so an earlier answer is
+ * found, and none means CAND stands. */
+static int64_t sweep_min(ctx_t *c, const jprep_t *jp, int64_t cand)
+{
+    int64_t t = sweep(c, jp);
+    return t < cand ? t : cand;
+}
+
 /* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP together.
  * Nodes are taken best-first by bound with their intervals of feasible starts; once every node
  * not yet taken has a bound above the sweep's answer over those taken, no other node can be
@@ -1189,7 +1198,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
         /* nodes whose starts are all at or after cand cannot move it earlier */
         if (!c->nheap || c->heap[0].b >= cand) {
             if (!fresh) {
-                cand = sweep(c, jp);
+                cand = sweep_min(c, jp, cand);
                 fresh = true;
                 continue;
             }
@@ -1198,7 +1207,8 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
         hent_t e = heap_pop(c);
         if (e.lev == 0) {
             uint32_t before = c->niv;
-            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, c->horizon, NULL);
+            /* starts at or after cand cannot make an earlier answer: its intervals end there */
+            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, cand < c->horizon ? cand : c->horizon, NULL);
             if (rc)
                 return rc;
             fresh = fresh && c->niv == before;
@@ -1206,7 +1216,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (c->nheap && c->heap[0].b == e.b)
                 continue;
             if (!fresh && (!c->nheap || c->heap[0].b > e.b)) {
-                cand = sweep(c, jp);
+                cand = sweep_min(c, jp, cand);
                 fresh = true;
             }
             continue;
