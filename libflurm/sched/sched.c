@@ -881,7 +881,9 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
         }
         uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
         if (!OKMAX(e2)) {
-            k0++;
+            /* every later start up to E2 has E2 as its first slot or covers it whole (OKMIN
+             * implies OKMAX), so none of them fits either */
+            k0 = e2 > k0 ? e2 + 1 : k0 + 1;
             continue;
         }
         int64_t b = (int64_t)k0 * c->slot_w;
