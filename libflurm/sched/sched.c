@@ -630,6 +630,8 @@ static bool node_capable(ctx_t *c, const jprep_t *jp, uint32_t p)
     const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
     if (n->cpus < jp->cpn || n->real_memory < jp->mem)
         return false;
+    if (!j->ngres)
+        return true;
     tl_res_t need;
     return gres_need(n, j, &c->cap[p], &need);
 }
@@ -845,27 +847,14 @@ static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
     return c->cls_pre[c->leaf_cls[b - 1] + 1] > c->cls_pre[c->leaf_cls[a]];
 }
 
-/* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
- * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
- * enough free at some moment of slot k0 and of the last slot its window reaches, and
- * throughout every slot its window covers whole: k0 + 1 .. k0 + len / slot_w - 1. */
-static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+/* env_bound's scan over the slots E from S0 for a whole-node (EXCL) or shared job (CPN, MEM),
+ * one copy per kind so that the test in the loop is fixed. */
+static inline __attribute__((always_inline)) int64_t env_scan(const tl_slot_t *e, bool excl, uint32_t cpn,
+                                                              uint32_t mem, uint32_t s0, uint64_t whole,
+                                                              uint64_t last, int64_t slot_w, int64_t t_lo)
 {
-    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    if (t_lo / c->slot_w >= ENV_K)
-        return t_lo;   /* beyond the slots: no bound known */
-    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
-    uint64_t w = (uint64_t)c->slot_w;
-    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
-    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
-    uint32_t cpn = jp->cpn;
-    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
-    uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
-#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
-#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
-    const tl_slot_t *all = &c->lev[l].all[idx];
-    if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
-        return INT64_MAX;
+#define OKMAX(x) (excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
     for (uint32_t k0 = s0; k0 < ENV_K;) {
         if (!OKMAX(k0)) {
             k0++;
@@ -886,12 +875,35 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
             k0 = e2 > k0 ? e2 + 1 : k0 + 1;
             continue;
         }
-        int64_t b = (int64_t)k0 * c->slot_w;
+        int64_t b = (int64_t)k0 * slot_w;
         return b > t_lo ? b : t_lo;
     }
 #undef OKMAX
 #undef OKMIN
     return INT64_MAX;
+}
+
+/* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
+ * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
+ * enough free at some moment of slot k0 and of the last slot its window reaches, and
+ * throughout every slot its window covers whole: k0 + 1 .. k0 + len / slot_w - 1. */
+static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+{
+    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
+    if (t_lo / c->slot_w >= ENV_K)
+        return t_lo;   /* beyond the slots: no bound known */
+    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
+    uint64_t w = (uint64_t)c->slot_w;
+    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
+    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
+    uint32_t cpn = jp->cpn;
+    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
+    uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
+    const tl_slot_t *all = &c->lev[l].all[idx];
+    if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
+        return INT64_MAX;
+    return jp->excl ? env_scan(e, true, 0, 0, s0, whole, last, c->slot_w, t_lo)
+                    : env_scan(e, false, cpn, mem, s0, whole, last, c->slot_w, t_lo);
 }
 
 /* Whether some node under tree node (L, IDX) may hold JP from T on (env_bound for a start
