@@ -30,7 +30,8 @@ typedef struct memo_rec {
  * bf_max_job_test. lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
  * reservation search starts, win answers "no start within the window" for a job the search
  * would have looked at anyway. Both keep up to BOUND_SLOTS records none of which makes another
- * useless (a record whose facts another one already implies is dropped). */
+ * useless (a record whose facts another one already implies is dropped), and hold as well for
+ * a class whose candidate nodes are all the class's own (memo_within). */
 typedef struct memo {
     memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS];
     memo_rec_t lb[BOUND_SLOTS], win[BOUND_SLOTS];
@@ -99,6 +100,7 @@ typedef struct ctx {
     uint64_t **fbits;
     uint32_t nfnames;
     memo_t **memo;           /* nparts * (nfx + 1), lazily */
+    uint8_t *memo_sub;       /* (nparts * (nfx + 1))^2: 0 not known, 1 candidates of A within B's, 2 not */
     int64_t *times;          /* sorted distinct breakpoint times > 0 */
     uint32_t ntimes, times_cap;
     int64_t res, horizon;
@@ -376,6 +378,7 @@ static void ctx_free(ctx_t *c)
         for (size_t m = 0; m < (size_t)c->in->nparts * (c->nfx + 1); m++)
             free(c->memo[m]);
     free(c->memo);
+    free(c->memo_sub);
     free(c->times);
     free(c->pick);
     free(c->stamp);
@@ -1446,6 +1449,41 @@ static int64_t bound_find(const memo_rec_t *recs, uint32_t n, const jprep_t *jp,
     return floor;
 }
 
+/* Whether every candidate node of class A (partition, feature expression) is one of class
+ * B's: B's facts then hold in A too (fewer nodes never start a job earlier). */
+static bool memo_within(ctx_t *c, size_t a, size_t b)
+{
+    size_t nk = (size_t)c->in->nparts * (c->nfx + 1);
+    uint8_t *v = &c->memo_sub[a * nk + b];
+    if (!*v) {
+        uint32_t fa = (uint32_t)(a % (c->nfx + 1)), fb = (uint32_t)(b % (c->nfx + 1));
+        const uint64_t *pa = c->part_bits[a / (c->nfx + 1)], *pb = c->part_bits[b / (c->nfx + 1)];
+        bool in = true;
+        for (uint32_t w = 0; w < c->words && in; w++) {
+            uint64_t ca = pa[w] & c->usable[w] & (fa ? c->fx[fa - 1].bits[w] : ~0ull);
+            uint64_t cb = pb[w] & c->usable[w] & (fb ? c->fx[fb - 1].bits[w] : ~0ull);
+            in = !(ca & ~cb);
+        }
+        *v = in ? 1 : 2;
+    }
+    return *v == 1;
+}
+
+/* bound_find over the lb (WIN: win) records of JP's class and of every class whose candidate
+ * nodes include all of its own. */
+static int64_t bounds_find(ctx_t *c, const jprep_t *jp, bool win, int64_t floor)
+{
+    size_t nk = (size_t)c->in->nparts * (c->nfx + 1);
+    size_t own = (size_t)c->in->jobs[jp->idx].partition * (c->nfx + 1) + jp->feat;
+    for (size_t k = 0; k < nk; k++) {
+        const memo_t *m = c->memo[k];
+        if (!m || (k != own && !memo_within(c, own, k)))
+            continue;
+        floor = win ? bound_find(m->win, m->nwin, jp, floor) : bound_find(m->lb, m->nlb, jp, floor);
+    }
+    return floor;
+}
+
 /* ------------------------------------------------------------------ the cycle */
 
 static int cmp_order(const void *a, const void *b, void *arg)
@@ -2060,7 +2098,8 @@ static int run(ctx_t *c)
         q[nq++] = jp;
     }
     rc = FLURM_ENOMEM;
-    if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)))
+    if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)) ||
+        !(c->memo_sub = calloc((size_t)in->nparts * (c->nfx + 1) * in->nparts * (c->nfx + 1) + 1, 1)))
         goto out;
     qsort_r(q, nq, sizeof *q, cmp_order, c);
     if (!(c->sus = malloc((in->njobs + 1) * sizeof *c->sus)))
@@ -2195,12 +2234,12 @@ static int run(ctx_t *c)
         /* earliest start: the first breakpoint time at which enough nodes hold the job for its
          * whole limit; a dominated earlier search bounds it from below (indexed mode only: the
          * reference search starts from the beginning, which checks that the bounds hold) */
-        bool bounds = c->mode == SCHED_MODE_INDEXED && m;
-        if (bounds && bound_find(m->win, m->nwin, jp, 0)) {
+        bool bounds = c->mode == SCHED_MODE_INDEXED && jp->memoable;
+        if (bounds && bounds_find(c, jp, true, 0)) {
             memo_add(m->nowin, &m->nnowin, jp, 0);   /* what the search would have found */
             continue;
         }
-        int64_t lb = bounds ? bound_find(m->lb, m->nlb, jp, 1) : 1;
+        int64_t lb = bounds ? bounds_find(c, jp, false, 1) : 1;
         int64_t when;
         if ((rc = earliest(c, jp, lb, &when, &got)))
             goto out;
