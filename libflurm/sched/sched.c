@@ -2236,7 +2236,9 @@ static int run(ctx_t *c)
          * reference search starts from the beginning, which checks that the bounds hold) */
         bool bounds = c->mode == SCHED_MODE_INDEXED && jp->memoable;
         if (bounds && bounds_find(c, jp, true, 0)) {
-            memo_add(m->nowin, &m->nnowin, jp, 0);   /* what the search would have found */
+            /* what the search would have found: no start, noted as it would have been */
+            if ((m = memo_get(c, jp, true)))
+                memo_add(m->nowin, &m->nnowin, jp, 0);
             continue;
         }
         int64_t lb = bounds ? bounds_find(c, jp, false, 1) : 1;
