@@ -6,7 +6,8 @@
  * nodes), each with SLURM's default bf_max_job_test (500) and unlimited (bf_max_job_test =
  * number of pending jobs: every job that does not start gets its reservation search), and ends
  * with one summary line per run. -t 0 means unlimited with -j/-n. -r uses the reference search
- * (every candidate node at every breakpoint; slow) instead of the node index.
+ * (every candidate node at every breakpoint, each search from the start of the window; slow)
+ * instead of the node index.
  *
  * Every run is measured in a child process of its own. Memory per pending job: "view" is the
  * exact size of the input the caller builds (jobs, nodes, names, partitions, allocation arrays)

@@ -12,6 +12,7 @@
 #include "sched/sched_internal.h"
 
 #define MEMO_SLOTS 16
+#define BOUND_SLOTS 1024
 
 typedef struct memo_rec {
     uint32_t nodes, cpus;
@@ -23,10 +24,18 @@ typedef struct memo_rec {
 
 /* Facts that hold for every job at least as large (nodes, cpus, mem, length) as a record in
  * the same (partition, feature expression, exclusive) class, because a cycle only ever takes
- * resources away: fails now; has no start within the window; cannot start before t. */
+ * resources away: fails now; has no start within the window; cannot start before t.
+ * fail and nowin (16 records, the oldest replaced) decide what the pass does: a job they
+ * cover is not looked at, which changes its reason or whether it counts against
+ * bf_max_job_test. lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
+ * reservation search starts, win answers "no start within the window" for a job the search
+ * would have looked at anyway. Both keep up to BOUND_SLOTS records none of which makes another
+ * useless (a record whose facts another one already implies is dropped), and hold as well for
+ * a class whose candidate nodes are all the class's own (memo_within). */
 typedef struct memo {
-    memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS], lb[MEMO_SLOTS];
-    uint32_t nfail, nnowin, nlb;
+    memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS];
+    memo_rec_t lb[BOUND_SLOTS], win[BOUND_SLOTS];
+    uint32_t nfail, nnowin, nlb, nwin, lb_next, win_next;
 } memo_t;
 
 typedef struct fexpr {
@@ -63,6 +72,7 @@ typedef struct envlev {
     uint32_t n;
     tl_slot_t *s;            /* n * ENV_K */
     tl_slot_t *all;          /* n: the largest cmax and mmax over all slots, idle bit 0 of any */
+    uint32_t *minpos;        /* n: the lowest position of its nodes */
 } envlev_t;
 
 typedef struct hent {
@@ -90,6 +100,7 @@ typedef struct ctx {
     uint64_t **fbits;
     uint32_t nfnames;
     memo_t **memo;           /* nparts * (nfx + 1), lazily */
+    uint8_t *memo_sub;       /* (nparts * (nfx + 1))^2: 0 not known, 1 candidates of A within B's, 2 not */
     int64_t *times;          /* sorted distinct breakpoint times > 0 */
     uint32_t ntimes, times_cap;
     int64_t res, horizon;
@@ -367,6 +378,7 @@ static void ctx_free(ctx_t *c)
         for (size_t m = 0; m < (size_t)c->in->nparts * (c->nfx + 1); m++)
             free(c->memo[m]);
     free(c->memo);
+    free(c->memo_sub);
     free(c->times);
     free(c->pick);
     free(c->stamp);
@@ -385,6 +397,7 @@ static void ctx_free(ctx_t *c)
     for (uint32_t l = 0; l < c->nlev; l++) {
         free(c->lev[l].s);
         free(c->lev[l].all);
+        free(c->lev[l].minpos);
     }
     free(c->cls_pre);
     free(c->heap);
@@ -620,6 +633,8 @@ static bool node_capable(ctx_t *c, const jprep_t *jp, uint32_t p)
     const flurm_sched_node_t *n = &c->in->nodes[c->pos2node[p]];
     if (n->cpus < jp->cpn || n->real_memory < jp->mem)
         return false;
+    if (!j->ngres)
+        return true;
     tl_res_t need;
     return gres_need(n, j, &c->cap[p], &need);
 }
@@ -777,8 +792,20 @@ static int index_build(ctx_t *c)
         lv->n = n;
         lv->s = calloc((size_t)n * ENV_K, sizeof *lv->s);
         lv->all = calloc(n, sizeof *lv->all);
-        if (!lv->s || !lv->all)
+        lv->minpos = malloc(n * sizeof *lv->minpos);
+        if (!lv->s || !lv->all || !lv->minpos)
             return FLURM_ENOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+            if (c->nlev == 1) {
+                lv->minpos[i] = c->leaf2pos[i];
+                continue;
+            }
+            const envlev_t *below = &c->lev[c->nlev - 2];
+            lv->minpos[i] = UINT32_MAX;
+            for (uint32_t k = i * ENV_FAN; k < below->n && k < (i + 1) * ENV_FAN; k++)
+                if (below->minpos[k] < lv->minpos[i])
+                    lv->minpos[i] = below->minpos[k];
+        }
         for (uint32_t i = 0; i < n; i++)
             env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
         if (n == 1 || c->nlev == ENV_MAXLEV)
@@ -823,6 +850,42 @@ static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
     return c->cls_pre[c->leaf_cls[b - 1] + 1] > c->cls_pre[c->leaf_cls[a]];
 }
 
+/* env_bound's scan over the slots E from S0 for a whole-node (EXCL) or shared job (CPN, MEM),
+ * one copy per kind so that the test in the loop is fixed. */
+static inline __attribute__((always_inline)) int64_t env_scan(const tl_slot_t *e, bool excl, uint32_t cpn,
+                                                              uint32_t mem, uint32_t s0, uint64_t whole,
+                                                              uint64_t last, int64_t slot_w, int64_t t_lo)
+{
+#define OKMAX(x) (excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
+#define OKMIN(x) (excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
+    for (uint32_t k0 = s0; k0 < ENV_K;) {
+        if (!OKMAX(k0)) {
+            k0++;
+            continue;
+        }
+        uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole, bad = 0;
+        for (uint32_t x = k0 + 1; x <= xe && !bad; x++)
+            if (!OKMIN(x))
+                bad = x;
+        if (bad) {
+            k0 = bad;   /* every start before slot BAD covers it whole */
+            continue;
+        }
+        uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
+        if (!OKMAX(e2)) {
+            /* every later start up to E2 has E2 as its first slot or covers it whole (OKMIN
+             * implies OKMAX), so none of them fits either */
+            k0 = e2 > k0 ? e2 + 1 : k0 + 1;
+            continue;
+        }
+        int64_t b = (int64_t)k0 * slot_w;
+        return b > t_lo ? b : t_lo;
+    }
+#undef OKMAX
+#undef OKMIN
+    return INT64_MAX;
+}
+
 /* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
  * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
  * enough free at some moment of slot k0 and of the last slot its window reaches, and
@@ -839,35 +902,11 @@ static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t
     uint32_t cpn = jp->cpn;
     uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
     uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
-#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
-#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
     const tl_slot_t *all = &c->lev[l].all[idx];
     if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
         return INT64_MAX;
-    for (uint32_t k0 = s0; k0 < ENV_K;) {
-        if (!OKMAX(k0)) {
-            k0++;
-            continue;
-        }
-        uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole, bad = 0;
-        for (uint32_t x = k0 + 1; x <= xe && !bad; x++)
-            if (!OKMIN(x))
-                bad = x;
-        if (bad) {
-            k0 = bad;   /* every start before slot BAD covers it whole */
-            continue;
-        }
-        uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
-        if (!OKMAX(e2)) {
-            k0++;
-            continue;
-        }
-        int64_t b = (int64_t)k0 * c->slot_w;
-        return b > t_lo ? b : t_lo;
-    }
-#undef OKMAX
-#undef OKMIN
-    return INT64_MAX;
+    return jp->excl ? env_scan(e, true, 0, 0, s0, whole, last, c->slot_w, t_lo)
+                    : env_scan(e, false, cpn, mem, s0, whole, last, c->slot_w, t_lo);
 }
 
 /* Whether some node under tree node (L, IDX) may hold JP from T on (env_bound for a start
@@ -1096,10 +1135,10 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
         hent_t e = heap_pop(c);
         if (e.b > best || (e.b == best && best == c->horizon))
             break;
+        if (best_pos != UINT32_MAX && e.b == best && c->lev[e.lev].minpos[e.idx] > best_pos)
+            continue;   /* none of its nodes can start earlier, and all lose the tie */
         if (e.lev == 0) {
             uint32_t p = c->leaf2pos[e.idx];
-            if (best_pos != UINT32_MAX && e.b == best && p > best_pos)
-                continue;   /* cannot start earlier, loses the tie */
             int64_t t = node_earliest(c, jp, p, t_lo, best == c->horizon ? best : best + 1);
             if (t < best || (t == best && p < best_pos)) {
                 best = t;
@@ -1113,7 +1152,8 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
             if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
-            if ((bd < best || (bd == best && best < c->horizon)) && heap_push(c, bd, e.lev - 1, ch))
+            if ((bd < best || (bd == best && best < c->horizon && c->lev[e.lev - 1].minpos[ch] < best_pos)) &&
+                heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
     }
@@ -1144,6 +1184,15 @@ static int64_t sweep(ctx_t *c, const jprep_t *jp)
     return INT64_MAX;
 }
 
+/* The sweep's answer when the events may end early at a time no earlier than CAND (which
+ * want_min nodes are known to hold): coverage before CAND is exact, so an earlier answer is
+ * found, and none means CAND stands. */
+static int64_t sweep_min(ctx_t *c, const jprep_t *jp, int64_t cand)
+{
+    int64_t t = sweep(c, jp);
+    return t < cand ? t : cand;
+}
+
 /* Earliest start >= T_LO and < horizon at which want_min candidate nodes hold JP together.
  * Nodes are taken best-first by bound with their intervals of feasible starts; once every node
  * not yet taken has a bound above the sweep's answer over those taken, no other node can be
@@ -1163,9 +1212,10 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             return FLURM_ENOMEM;
     }
     for (;;) {
-        if (!c->nheap || c->heap[0].b > cand) {
+        /* nodes whose starts are all at or after cand cannot move it earlier */
+        if (!c->nheap || c->heap[0].b >= cand) {
             if (!fresh) {
-                cand = sweep(c, jp);
+                cand = sweep_min(c, jp, cand);
                 fresh = true;
                 continue;
             }
@@ -1174,7 +1224,8 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
         hent_t e = heap_pop(c);
         if (e.lev == 0) {
             uint32_t before = c->niv;
-            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, c->horizon, NULL);
+            /* starts at or after cand cannot make an earlier answer: its intervals end there */
+            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, cand < c->horizon ? cand : c->horizon, NULL);
             if (rc)
                 return rc;
             fresh = fresh && c->niv == before;
@@ -1182,7 +1233,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (c->nheap && c->heap[0].b == e.b)
                 continue;
             if (!fresh && (!c->nheap || c->heap[0].b > e.b)) {
-                cand = sweep(c, jp);
+                cand = sweep_min(c, jp, cand);
                 fresh = true;
             }
             continue;
@@ -1193,7 +1244,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
-            if (bd < c->horizon && bd <= cand && heap_push(c, bd, e.lev - 1, ch))
+            if (bd < c->horizon && bd < cand && heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
     }
@@ -1361,6 +1412,76 @@ static void memo_add(memo_rec_t *recs, uint32_t *n, const jprep_t *jp, int64_t t
     recs[*n % MEMO_SLOTS] = (memo_rec_t){ .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem,
                                           .len = jp->len, .t = t, .excl = jp->excl };
     (*n)++;
+}
+
+/* Whether record A's shape is at least record B's (A is then covered wherever B is). */
+static bool rec_ge(const memo_rec_t *a, const memo_rec_t *b)
+{
+    return a->excl == b->excl && a->nodes >= b->nodes && a->cpus >= b->cpus && a->mem >= b->mem &&
+           a->len >= b->len;
+}
+
+/* Adds JP with T to the bounded records RECS (*N of them, *NEXT the slot replaced when full):
+ * records larger than JP whose t is at most T say nothing JP's does not, and go. */
+static void bound_add(memo_rec_t *recs, uint32_t *n, uint32_t *next, const jprep_t *jp, int64_t t)
+{
+    memo_rec_t r = { .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem, .len = jp->len, .t = t,
+                     .excl = jp->excl };
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < *n; i++)
+        if (!(rec_ge(&recs[i], &r) && recs[i].t <= t))
+            recs[k++] = recs[i];
+    *n = k;
+    if (k < BOUND_SLOTS) {
+        recs[(*n)++] = r;
+        return;
+    }
+    recs[*next % BOUND_SLOTS] = r;
+    (*next)++;
+}
+
+/* The largest t of the bounded records JP is at least as large as; FLOOR if none is larger. */
+static int64_t bound_find(const memo_rec_t *recs, uint32_t n, const jprep_t *jp, int64_t floor)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (dominates(jp, &recs[i]) && recs[i].t > floor)
+            floor = recs[i].t;
+    return floor;
+}
+
+/* Whether every candidate node of class A (partition, feature expression) is one of class
+ * B's: B's facts then hold in A too (fewer nodes never start a job earlier). */
+static bool memo_within(ctx_t *c, size_t a, size_t b)
+{
+    size_t nk = (size_t)c->in->nparts * (c->nfx + 1);
+    uint8_t *v = &c->memo_sub[a * nk + b];
+    if (!*v) {
+        uint32_t fa = (uint32_t)(a % (c->nfx + 1)), fb = (uint32_t)(b % (c->nfx + 1));
+        const uint64_t *pa = c->part_bits[a / (c->nfx + 1)], *pb = c->part_bits[b / (c->nfx + 1)];
+        bool in = true;
+        for (uint32_t w = 0; w < c->words && in; w++) {
+            uint64_t ca = pa[w] & c->usable[w] & (fa ? c->fx[fa - 1].bits[w] : ~0ull);
+            uint64_t cb = pb[w] & c->usable[w] & (fb ? c->fx[fb - 1].bits[w] : ~0ull);
+            in = !(ca & ~cb);
+        }
+        *v = in ? 1 : 2;
+    }
+    return *v == 1;
+}
+
+/* bound_find over the lb (WIN: win) records of JP's class and of every class whose candidate
+ * nodes include all of its own. */
+static int64_t bounds_find(ctx_t *c, const jprep_t *jp, bool win, int64_t floor)
+{
+    size_t nk = (size_t)c->in->nparts * (c->nfx + 1);
+    size_t own = (size_t)c->in->jobs[jp->idx].partition * (c->nfx + 1) + jp->feat;
+    for (size_t k = 0; k < nk; k++) {
+        const memo_t *m = c->memo[k];
+        if (!m || (k != own && !memo_within(c, own, k)))
+            continue;
+        floor = win ? bound_find(m->win, m->nwin, jp, floor) : bound_find(m->lb, m->nlb, jp, floor);
+    }
+    return floor;
 }
 
 /* ------------------------------------------------------------------ the cycle */
@@ -1977,7 +2098,8 @@ static int run(ctx_t *c)
         q[nq++] = jp;
     }
     rc = FLURM_ENOMEM;
-    if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)))
+    if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)) ||
+        !(c->memo_sub = calloc((size_t)in->nparts * (c->nfx + 1) * in->nparts * (c->nfx + 1) + 1, 1)))
         goto out;
     qsort_r(q, nq, sizeof *q, cmp_order, c);
     if (!(c->sus = malloc((in->njobs + 1) * sizeof *c->sus)))
@@ -2110,17 +2232,24 @@ static int run(ctx_t *c)
             continue;
         tested++;
         /* earliest start: the first breakpoint time at which enough nodes hold the job for its
-         * whole limit; a dominated earlier search bounds it from below */
-        int64_t lb = 1;
-        for (uint32_t s = 0; m && s < m->nlb && s < MEMO_SLOTS; s++)
-            if (dominates(jp, &m->lb[s]) && m->lb[s].t > lb)
-                lb = m->lb[s].t;
+         * whole limit; a dominated earlier search bounds it from below (indexed mode only: the
+         * reference search starts from the beginning, which checks that the bounds hold) */
+        bool bounds = c->mode == SCHED_MODE_INDEXED && jp->memoable;
+        if (bounds && bounds_find(c, jp, true, 0)) {
+            /* what the search would have found: no start, noted as it would have been */
+            if ((m = memo_get(c, jp, true)))
+                memo_add(m->nowin, &m->nnowin, jp, 0);
+            continue;
+        }
+        int64_t lb = bounds ? bounds_find(c, jp, false, 1) : 1;
         int64_t when;
         if ((rc = earliest(c, jp, lb, &when, &got)))
             goto out;
         if (when < 0) {
-            if ((m = memo_get(c, jp, true)))
+            if ((m = memo_get(c, jp, true))) {
                 memo_add(m->nowin, &m->nnowin, jp, 0);
+                bound_add(m->win, &m->nwin, &m->win_next, jp, 1);
+            }
             continue;
         }
         uint32_t cpn;
@@ -2131,7 +2260,7 @@ static int run(ctx_t *c)
         r->planned_start = pa->now + when;
         o->stats.reservations++;
         if ((m = memo_get(c, jp, true)))
-            memo_add(m->lb, &m->nlb, jp, when);
+            bound_add(m->lb, &m->nlb, &m->lb_next, jp, when);
     }
     o->stats.backfill_usec = usec_now() - t0;
     rc = FLURM_OK;

@@ -43,8 +43,11 @@ static const char *exprs[] = { "a", "b", "a|b", "a&b" };
 
 /* Few distinct node kinds (so many nodes share a class and a timeline), a few odd ones by
  * feature, weight, size or gres; running jobs on a quarter of them; a queue of repeated and
- * random shapes over three partitions. */
-static void make_world(world_t *w, uint64_t seed)
+ * random shapes over three partitions. SAME_SHAPES (3..40): a full queue of that many shapes,
+ * each job one of them or a step larger in one of nodes, tasks, time or memory, so that most
+ * jobs are at least as large as an earlier one of their class (what the pass's lower bounds
+ * and no-window facts are about). */
+static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
 {
     rng = seed * 0x9E3779B97F4A7C15ull + 7;
     memset(w, 0, sizeof *w);
@@ -112,14 +115,24 @@ static void make_world(world_t *w, uint64_t seed)
         w->nj++;
     }
     /* a handful of shapes repeated, plus random ones */
-    uint32_t njobs = 20 + rnd(MAXJ - 20 - w->nj);
-    flurm_sched_job_t shapes[6];
-    for (uint32_t s = 0; s < 6; s++)
+    uint32_t njobs = same_shapes ? MAXJ - w->nj : 20 + rnd(MAXJ - 20 - w->nj);
+    flurm_sched_job_t shapes[40];
+    for (uint32_t s = 0; s < (same_shapes ? same_shapes : 6); s++)
         shapes[s] = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(3) ? 0 : rnd(4)), .ntasks = 1 + rnd(8),
                                          .time_limit = 10 * (1 + rnd(60)), .mem = 100 * rnd(8) };
     for (uint32_t k = 0; k < njobs; k++) {
         flurm_sched_job_t *j = &w->jobs[w->nj];
-        if (rnd(2))
+        if (same_shapes) {
+            *j = shapes[rnd(same_shapes)];
+            switch (rnd(6)) {
+            case 0: j->min_nodes++; break;
+            case 1: j->ntasks += 1 + rnd(2); break;
+            case 2: j->time_limit += 10; break;
+            case 3: j->mem += 100; break;
+            default: break;
+            }
+            j->exclusive = rnd(30) == 0;
+        } else if (rnd(2))
             *j = shapes[rnd(6)];
         else
             *j = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(4) ? 0 : rnd(6)), .ntasks = 1 + rnd(16),
@@ -158,6 +171,11 @@ static void make_world(world_t *w, uint64_t seed)
     }
 }
 
+static void make_world(world_t *w, uint64_t seed)
+{
+    make_world_shapes(w, seed, 0);
+}
+
 static void expect_same(const flurm_sched_output_t *a, const flurm_sched_output_t *b, uint64_t seed)
 {
     char where[64];
@@ -188,12 +206,19 @@ static void expect_same(const flurm_sched_output_t *a, const flurm_sched_output_
     assert_int_equal(a->stats.backfill_depth, b->stats.backfill_depth);
 }
 
+static void run_world(const world_t *w, uint64_t seed, uint32_t max_test, uint32_t window, uint32_t res);
+
 static void run_seed(uint64_t seed, uint32_t max_test, uint32_t window, uint32_t res)
 {
     static world_t w;
     make_world(&w, seed);
-    flurm_sched_input_t in = { .nodes = w.nodes, .nnodes = w.nn, .parts = w.parts, .nparts = 3, .jobs = w.jobs,
-                               .njobs = w.nj,
+    run_world(&w, seed, max_test, window, res);
+}
+
+static void run_world(const world_t *w, uint64_t seed, uint32_t max_test, uint32_t window, uint32_t res)
+{
+    flurm_sched_input_t in = { .nodes = w->nodes, .nnodes = w->nn, .parts = w->parts, .nparts = 3, .jobs = w->jobs,
+                               .njobs = w->nj,
                                .params = { .now = 1000000, .backfill = true, .bf_max_job_test = max_test,
                                            .bf_window = window, .bf_resolution = res,
                                            .default_queue_depth = 20 } };
@@ -219,11 +244,27 @@ static void test_sched_equiv_indexed_matches_reference_capped_short_window(void 
         run_seed(seed, 1 + (uint32_t)(seed % 40), 30 + (uint32_t)(seed % 300), (uint32_t)(seed % 3) * 60);
 }
 
+/* Queues of a few repeated shapes over windows short enough to fill: the indexed search starts
+ * from the lower bound an earlier, smaller job of the class left and skips jobs larger than
+ * one that found no start; the reference search starts from scratch every time. */
+static void test_sched_equiv_indexed_matches_reference_repeated_shapes(void **state)
+{
+    (void)state;
+    static world_t w;
+    for (uint64_t seed = 2001; seed <= 2200; seed++) {
+        bool many = seed % 3 == 0;   /* many shapes, a window of minutes: most find no start */
+        make_world_shapes(&w, seed, many ? 40 : 3);
+        run_world(&w, seed, seed % 4 ? 100000 : 1 + (uint32_t)(seed % 50),
+                  many ? 20 + (uint32_t)(seed % 60) : 60 + (uint32_t)(seed % 5) * 120, (uint32_t)(seed % 2) * 60);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sched_equiv_indexed_matches_reference_unlimited),
         cmocka_unit_test(test_sched_equiv_indexed_matches_reference_capped_short_window),
+        cmocka_unit_test(test_sched_equiv_indexed_matches_reference_repeated_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
