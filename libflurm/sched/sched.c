@@ -2216,15 +2216,14 @@ static int run(ctx_t *c)
                 base_set(c, jp);
                 based = true;
             }
-            if (!(m && memo_find(m->fail, m->nfail, jp))) {
-                flurm_sched_reason_t never = never_reason(c, jp);
-                if (never) {
-                    r->reason = never;
-                    continue;
-                }
-                if ((m = memo_get(c, jp, true)))
-                    memo_add(m->fail, &m->nfail, jp, 0);
+            /* a "fails now" record says nothing of whether it could ever run: ask always */
+            flurm_sched_reason_t never = never_reason(c, jp);
+            if (never) {
+                r->reason = never;
+                continue;
             }
+            if (!(m && memo_find(m->fail, m->nfail, jp)) && (m = memo_get(c, jp, true)))
+                memo_add(m->fail, &m->nfail, jp, 0);
             r->reason = blocked[j->partition] ? FLURM_SCHED_WAIT_PRIORITY : FLURM_SCHED_WAIT_RESOURCES;
             blocked[j->partition] = true;
         }
