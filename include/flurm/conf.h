@@ -87,6 +87,11 @@ typedef struct flurm_conf_partition {
     const char *file;
     uint16_t priority_job_factor;    /* PriorityJobFactor, default 1 (multifactor's partition factor) */
     uint16_t preempt_mode; /* PreemptMode= as SLURM's PREEMPT_MODE_* bits; FLURM_NO_VAL16 = unset */
+    /* AllowGroups= resolved at load (slurmctld's allow_uids): the members of each group and the
+     * users whose primary group it is, plus root and SlurmUser, sorted and unique; NULL when
+     * AllowGroups is ALL. A group unknown at load admits nobody. */
+    uint32_t *allow_uids;
+    size_t nallow_uids;
 } flurm_conf_partition_t;
 
 /* SLURM's PREEMPT_MODE_* bits (slurm.h). */

@@ -104,6 +104,9 @@ typedef struct flurm_sched_part {
     const uint32_t *allow_gids;      /* NULL = AllowGroups=ALL */
     uint32_t nallow_gids;
     flurm_sched_preempt_mode_t preempt_mode;   /* PreemptMode=; INHERIT = params.preempt_mode */
+    const uint32_t *allow_uids;      /* ascending; a job's uid must be one (PartitionConfig);
+                                      * NULL = no restriction by uid */
+    uint32_t nallow_uids;
 } flurm_sched_part_t;
 
 typedef enum flurm_sched_job_state {

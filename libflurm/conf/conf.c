@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -692,6 +693,7 @@ static void part_release(flurm_conf_partition_t *pt)
     free(pt->nodes);
     free(pt->node_idx);
     free(pt->allow_groups);
+    free(pt->allow_uids);
 }
 
 static int part_fields(parser_t *p, flurm_conf_partition_t *pt, const pair_t *pairs, size_t n, const char *file,
@@ -843,12 +845,87 @@ static int part_line(parser_t *p, const pair_t *pairs, size_t n, const char *fil
     return FLURM_OK;
 }
 
-/* Nodes= to indices, once every NodeName line is known (SLURM allows either order). */
+static int cmp_uid(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool uid_push(uint32_t **v, size_t *n, size_t *cap, uint32_t uid)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        uint32_t *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return false;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = uid;
+    return true;
+}
+
+/* AllowGroups= as the uids it admits, as slurmctld's groups.c get_groups_members() and
+ * validate_group(): every member of each group, every user whose primary group it is, and
+ * root and SlurmUser, who may use any partition. Reads the user and group databases (once per
+ * load, as slurmctld caches them). */
+static int resolve_allow_uids(flurm_conf_partition_t *pt, uid_t slurm_uid)
+{
+    uint32_t *v = NULL;
+    size_t n = 0, cap = 0;
+    char *list = strdup(pt->allow_groups), *save = NULL;
+    char buf[16384];
+    bool ok = list && uid_push(&v, &n, &cap, 0) && uid_push(&v, &n, &cap, (uint32_t)slurm_uid);
+    gid_t gids[64];
+    size_t ngids = 0;
+    for (char *g = ok ? strtok_r(list, ",", &save) : NULL; g && ok; g = strtok_r(NULL, ",", &save)) {
+        struct group grp, *gr = NULL;
+        if (getgrnam_r(g, &grp, buf, sizeof buf, &gr) || !gr)
+            continue;
+        if (ngids < sizeof gids / sizeof *gids)
+            gids[ngids++] = gr->gr_gid;
+        for (char **m = gr->gr_mem; ok && m && *m; m++) {
+            struct passwd pwd, *pw = NULL;
+            char pbuf[4096];
+            if (!getpwnam_r(*m, &pwd, pbuf, sizeof pbuf, &pw) && pw)
+                ok = uid_push(&v, &n, &cap, (uint32_t)pw->pw_uid);
+        }
+    }
+    if (ok && ngids) {
+        struct passwd pwd, *pw = NULL;
+        setpwent();
+        while (ok && !getpwent_r(&pwd, buf, sizeof buf, &pw) && pw)
+            for (size_t k = 0; k < ngids; k++)
+                if (pw->pw_gid == gids[k]) {
+                    ok = uid_push(&v, &n, &cap, (uint32_t)pw->pw_uid);
+                    break;
+                }
+        endpwent();
+    }
+    free(list);
+    if (!ok) {
+        free(v);
+        return FLURM_ENOMEM;
+    }
+    qsort(v, n, sizeof *v, cmp_uid);
+    size_t u = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!u || v[u - 1] != v[k])
+            v[u++] = v[k];
+    pt->allow_uids = v;
+    pt->nallow_uids = u;
+    return FLURM_OK;
+}
+
+/* Nodes= to indices, once every NodeName line is known (SLURM allows either order); AllowGroups=
+ * to uids once SlurmUser is known. */
 static int resolve_partitions(parser_t *p)
 {
     flurm_conf_t *c = p->c;
     for (size_t i = 0; i < c->partition_count; i++) {
         flurm_conf_partition_t *pt = &c->partitions[i];
+        if (pt->allow_groups && !pt->allow_uids && resolve_allow_uids(pt, c->slurm_user_id) != FLURM_OK)
+            return OOM(p);
         if (pt->is_default) {
             for (size_t j = 0; j < i; j++)
                 if (c->partitions[j].is_default)

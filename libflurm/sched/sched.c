@@ -1553,6 +1553,8 @@ static flurm_sched_reason_t prepare(ctx_t *c, uint32_t i, jprep_t *jp)
         if (!ok)
             return FLURM_SCHED_WAIT_PART_CONFIG;
     }
+    if (p->allow_uids && !bsearch(&j->uid, p->allow_uids, p->nallow_uids, sizeof *p->allow_uids, cmp_u32))
+        return FLURM_SCHED_WAIT_PART_CONFIG;
     if (j->array_job_id && j->array_task_limit) {
         arr_t *a = arr_find(c, j->array_job_id);
         if (a && a->running >= j->array_task_limit)

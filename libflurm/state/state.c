@@ -2153,8 +2153,10 @@ static int view_cluster(const flurm_state_t *st, arena_t *a, flurm_sched_input_t
         sp->max_share = cp->max_share & ~FLURM_CONF_SHARED_FORCE;
         sp->preempt_mode = cp->preempt_mode == FLURM_NO_VAL16 ? FLURM_SCHED_PREEMPT_INHERIT
                                                                : sched_preempt_mode(cp->preempt_mode);
-        /* AllowGroups is enforced at submission (bin/flurmctld/rpc.c, with the group
-         * database); the view leaves the partition open to what was accepted. */
+        /* AllowGroups, resolved to uids when the configuration was loaded: a job whose user
+         * it no longer admits (reconfigured) waits with PartitionConfig, as in slurmctld */
+        sp->allow_uids = cp->allow_uids;
+        sp->nallow_uids = (uint32_t)cp->nallow_uids;
     }
     in->nodes = nodes;
     in->nnodes = (uint32_t)c->node_count;

@@ -98,5 +98,55 @@ class HoldTest(NodeTestCase):
                 self.cl("scancel", jid, check=False)
 
 
+class AllowGroupsTest(NodeTestCase):
+    """AllowGroups is checked again when jobs are scheduled: after a reconfigure that no longer
+    admits a pending job's user, the job waits with PartitionConfig (job_mgr.c
+    job_limits_check), and runs once the partition admits the user again."""
+    NODES = ("n1",)
+
+    def set_allow_groups(self, groups):
+        with open(self.cluster.conf) as f:
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            if line.startswith("PartitionName=debug "):
+                line = " ".join(w for w in line.split() if not w.startswith("AllowGroups="))
+                if groups:
+                    line += " AllowGroups=" + groups
+            out.append(line)
+        with open(self.cluster.conf, "w") as f:
+            f.write("\n".join(out) + "\n")
+        self.cl("scontrol", "reconfigure")
+
+    def test_pending_job_of_a_user_no_longer_admitted_waits_with_partition_config(self):
+        # root may use every partition: as root the job is someone else's (nobody)
+        if os.geteuid() == 0:
+            import pwd
+            submit = ["runuser", "-u", "nobody", "--", "sbatch", "--parsable"]
+            user_group = grp_name(pwd.getpwnam("nobody").pw_gid)
+        else:
+            submit = ["sbatch", "--parsable"]
+            user_group = grp_name(os.getgid())
+        rc, out, err = self.cl(*submit, "--hold", "-n1", "-t", "5", "-o", "/dev/null",
+                               "--wrap", "true", check=False, cwd="/tmp")
+        self.assertEqual(rc, 0, err)
+        jid = out.strip()
+        try:
+            self.set_allow_groups("root" if user_group != "root" else "daemon")
+            self.cl("scontrol", "release", jid)
+            self.cluster.wait_for("reason PartitionConfig", lambda: self.job(jid).get("Reason") == "PartitionConfig")
+            time.sleep(2)   # a few scheduler cycles with the node idle
+            self.assertEqual(self.job(jid)["JobState"], "PENDING")
+            self.set_allow_groups(user_group)
+            self.wait_state(jid, "COMPLETED")
+        finally:
+            self.set_allow_groups(None)
+            self.cl("scancel", jid, check=False)
+
+
+def grp_name(gid):
+    import grp
+    return grp.getgrgid(gid).gr_name
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

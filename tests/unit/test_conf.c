@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +448,44 @@ static void test_conf_partition_options(void **state)
     flurm_conf_free(c);
 }
 
+/* AllowGroups= is resolved to the uids it admits at load (slurmctld's allow_uids): members and
+ * users whose primary group it is, plus root and SlurmUser; sorted and unique; ALL = NULL. */
+static void test_conf_allow_groups_resolve_to_uids(void **state)
+{
+    (void)state;
+    struct passwd *pw = getpwnam("daemon");   /* getpw* share one static buffer */
+    assert_non_null(pw);
+    uint32_t daemon_uid = (uint32_t)pw->pw_uid;
+    pw = getpwnam("nobody");
+    assert_non_null(pw);
+    uint32_t nobody_uid = (uint32_t)pw->pw_uid;
+    struct group *ng = getgrgid(pw->pw_gid);
+    assert_non_null(ng);
+    char text[512];
+    snprintf(text, sizeof text, MIN_CONF "NodeName=n1\nPartitionName=p Nodes=n1 AllowGroups=%s,nosuchgroup\n"
+             "PartitionName=q Nodes=n1 AllowGroups=nosuchgroup\nPartitionName=r Nodes=n1\n", ng->gr_name);
+    flurm_conf_t *c = parse_ok(text);
+    const flurm_conf_partition_t *p = flurm_conf_partition(c, "p");
+    assert_non_null(p->allow_uids);
+    bool root = false, nob = false, dmn = false;
+    for (size_t i = 0; i < p->nallow_uids; i++) {
+        if (i)
+            assert_true(p->allow_uids[i - 1] < p->allow_uids[i]);
+        root |= p->allow_uids[i] == 0;
+        nob |= p->allow_uids[i] == nobody_uid;
+        dmn |= p->allow_uids[i] == daemon_uid;
+    }
+    assert_true(root);
+    assert_true(nob);      /* its primary group is listed */
+    assert_false(dmn);     /* neither member nor primary */
+    /* an unknown group admits only root and SlurmUser (root here) */
+    const flurm_conf_partition_t *q = flurm_conf_partition(c, "q");
+    assert_int_equal(q->nallow_uids, 1);
+    assert_int_equal(q->allow_uids[0], 0);
+    assert_null(flurm_conf_partition(c, "r")->allow_uids);
+    flurm_conf_free(c);
+}
+
 static void test_conf_preempt_mode_global_and_per_partition(void **state)
 {
     (void)state;
@@ -761,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_conf_time_str2mins_formats),
         cmocka_unit_test(test_conf_node_index_on_10k_nodes),
         cmocka_unit_test(test_conf_legacy_control_machine),
+        cmocka_unit_test(test_conf_allow_groups_resolve_to_uids),
         cmocka_unit_test(test_conf_preempt_mode_global_and_per_partition),
         cmocka_unit_test(test_conf_parses_slurm_peer_generated_config),
     };

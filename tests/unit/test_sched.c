@@ -67,6 +67,7 @@ typedef struct scen {
     flurm_sched_part_t parts[16];
     uint32_t part_nodes[16][MAXN];
     uint32_t part_groups[16][8];
+    uint32_t part_uids[16][8];
     uint32_t np;
     flurm_sched_job_t jobs[MAXJ];
     flurm_sched_gres_t job_gres[MAXJ][4];
@@ -273,6 +274,11 @@ static scen_t *scen_parse(const char *text, const char **expect)
                     for (char *g = strtok_r(v, ",", &gs); g; g = strtok_r(NULL, ",", &gs))
                         s->part_groups[q][pt->nallow_gids++] = (uint32_t)strtoul(g, NULL, 10);
                     pt->allow_gids = s->part_groups[q];
+                } else if (!strcmp(kv, "uids")) {   /* ascending, as the caller sorts them */
+                    char *us;
+                    for (char *u = strtok_r(v, ",", &us); u; u = strtok_r(NULL, ",", &us))
+                        s->part_uids[q][pt->nallow_uids++] = (uint32_t)strtoul(u, NULL, 10);
+                    pt->allow_uids = s->part_uids[q];
                 } else fail_msg("unknown part key %s", kv);
             }
         } else if (!strcmp(kw, "job") || !strcmp(kw, "run") || !strcmp(kw, "susp")) {
