@@ -6,7 +6,6 @@
  * src/slurmctld/proc_req.c of 22.05 (return codes, who may do what). */
 #include "ctl.h"
 
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -500,20 +499,16 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
     if (p->state_up == FLURM_PARTITION_INACTIVE || p->state_up == FLURM_PARTITION_DRAIN)
         return FLURM_ESLURM_PARTITION_NOT_AVAIL;
     const flurm_conf_partition_t *cp = &ctl->conf->partitions[pi];
-    if (cp->allow_groups && !admin) {
-        /* AllowGroups: the submitter must be in one of the listed groups. */
+    if (cp->allow_uids && !admin) {
+        /* AllowGroups (resolved to uids at load, as the scheduler checks it too) */
         bool ok = false;
-        struct passwd *pw = getpwuid(r->uid);
-        char list[1024];
-        snprintf(list, sizeof list, "%s", cp->allow_groups);
-        for (char *save = NULL, *g = strtok_r(list, ",", &save); g && !ok; g = strtok_r(NULL, ",", &save)) {
-            struct group *gr = getgrnam(g);
-            if (!gr)
-                continue;
-            if (gr->gr_gid == r->gid)
-                ok = true;
-            for (char **mem = gr->gr_mem; !ok && pw && mem && *mem; mem++)
-                ok = strcmp(*mem, pw->pw_name) == 0;
+        for (size_t lo = 0, hi = cp->nallow_uids; lo < hi && !ok;) {
+            size_t mid = lo + (hi - lo) / 2;
+            ok = cp->allow_uids[mid] == r->uid;
+            if (cp->allow_uids[mid] < r->uid)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (!ok)
             return FLURM_ESLURM_JOB_MISSING_REQUIRED_PARTITION_GROUP;

@@ -133,6 +133,11 @@ class AllowGroupsTest(NodeTestCase):
         jid = out.strip()
         try:
             self.set_allow_groups("root" if user_group != "root" else "daemon")
+            # a new submission is refused outright ...
+            rc, _, err = self.cl(*submit, "-n1", "--wrap", "true", check=False, cwd="/tmp")
+            self.assertEqual(rc, 1)
+            self.assertIn("Batch job submission failed: User's group not permitted to use this partition", err)
+            # ... the accepted one waits
             self.cl("scontrol", "release", jid)
             self.cluster.wait_for("reason PartitionConfig", lambda: self.job(jid).get("Reason") == "PartitionConfig")
             time.sleep(2)   # a few scheduler cycles with the node idle
