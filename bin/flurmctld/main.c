@@ -221,6 +221,7 @@ int main(int argc, char **argv)
     if (flurm_sched_plugin_load_params(ctl->conf->plugin_dir, ctl->conf->scheduler_type,
                                        ctl->conf->scheduler_parameters, &ctl->sched, &err) != FLURM_OK) {
         flurm_error("SchedulerType=%s: %s", ctl->conf->scheduler_type, err ? err : "cannot load");
+        free(err);
         return 1;
     }
     flurm_state_set_scheduler(ctl->state, ctl->sched);

@@ -1602,7 +1602,8 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
         return RC_ERROR;
     uint32_t rc = RC_OK;
     flurm_job_t *j = flurm_state_find_job(st, m.job_id);
-    bool ok = j && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING && j->priority &&
+    bool ok = j && (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING &&
+              !(j->job_state & FLURM_JOB_COMPLETING) && j->priority &&
               m.nnodes && m.nnodes <= FLURM_START_MAX_NODES;
     for (uint32_t i = 0; ok && i < m.nnodes; i++)
         ok = m.nodes[i] < st->conf->node_count;
@@ -2195,7 +2196,10 @@ static bool job_holds_nodes(const flurm_job_t *j)
  * expression it understands. */
 static bool job_schedulable(const flurm_job_t *j)
 {
-    if (!j->desc || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING || j->part_index < 0)
+    /* a requeued job still completing (PENDING|COMPLETING) holds its nodes until they report
+     * its processes gone: it is not a candidate before then */
+    if (!j->desc || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_PENDING ||
+        (j->job_state & FLURM_JOB_COMPLETING) || j->part_index < 0)
         return false;
     if (j->desc->features && *j->desc->features) {
         flurm_sched_expr_t *e;

@@ -1019,6 +1019,25 @@ static void test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated(void
     flurm_state_free(st);
 }
 
+/* scontrol requeue of a running job: PENDING|COMPLETING until its node reports the processes
+ * gone. Meanwhile it holds its node and is no candidate, so no cycle starts it elsewhere. */
+static void test_lifecycle_requeued_job_is_not_started_again_while_completing(void **s)
+{
+    (void)s;
+    uint32_t id;
+    flurm_state_t *st = one_running(&id);
+    char sid[16];
+    snprintf(sid, sizeof sid, "%u", id);
+    flurm_requeue_msg_t m = { .job_id = FLURM_NO_VAL, .job_id_str = sid };
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_JOB_REQUEUE, T0 + 5, UID_ALICE, 0, &m, NULL), 0);
+    assert_int_equal(job(st, id)->job_state, FLURM_JOB_PENDING | FLURM_JOB_COMPLETING);
+    assert_int_equal(plan_apply(st, T0 + 6), 0);
+    assert_int_equal(job(st, id)->nodes[0], N1);
+    assert_node(st, N1, ALLOC, 1, 100, 1);
+    assert_node(st, N2, IDLE, 0, 0, 0);
+    flurm_state_free(st);
+}
+
 /* ------------------------------------------------------------------ dead nodes */
 
 static void test_lifecycle_node_death_requeues_running_job(void **s)
@@ -1903,6 +1922,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_purge_skips_jobs_holding_nodes),
         cmocka_unit_test(test_lifecycle_drain_busy_node_is_draining_then_drained),
         cmocka_unit_test(test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated),
+        cmocka_unit_test(test_lifecycle_requeued_job_is_not_started_again_while_completing),
         cmocka_unit_test(test_lifecycle_node_death_requeues_running_job),
         cmocka_unit_test(test_lifecycle_node_death_without_requeue_is_node_fail),
         cmocka_unit_test(test_lifecycle_array_tasks_split_off_throttled),
