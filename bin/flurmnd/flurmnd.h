@@ -56,9 +56,6 @@ struct nd_job {
     int64_t end_start_time, end_time;
     uint64_t end_rss_kb;
     char end_reason[256];
-    bool suspended;          /* stopped by a SuspendJob (SIGSTOP) */
-    int64_t suspended_at;    /* when */
-    int64_t suspended_secs;  /* total time stopped: added to the time limit */
 };
 
 /* jobs.c */

@@ -172,10 +172,10 @@ static void limit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void arm_limit(nd_job_t *job)
 {
     if (!job->has_started || job->st.time_limit_min == FLURM_INFINITE || job->st.time_limit_min == 0 ||
-        job->st.cause != ND_CAUSE_NONE)
+        job->st.cause != ND_CAUSE_NONE || job->st.suspended)
         return;
     double at = (double)job->started.start_time + job->st.time_limit_min * job->nd->secs_per_min +
-                (double)job->suspended_secs - (double)time(NULL);
+                (double)job->st.suspended_secs - (double)time(NULL);
     ev_timer_set(&job->limit_w, at > 0 ? at : 0, 0);
     ev_timer_start(job->nd->loop, &job->limit_w);
 }
@@ -204,21 +204,24 @@ void nd_jobs_suspend(nd_t *nd, uint32_t job_id, bool suspend)
         flurm_verbose("%s job %u: not running here", suspend ? "suspend" : "resume", job_id);
         return;
     }
-    if (job->suspended == suspend) {
-        /* A resume of a job we do not know as stopped (we restarted while it was): SIGCONT
-         * anyway, or it would stay stopped for good. */
+    if (job->st.suspended == suspend) {
+        /* A resume of a job not known as stopped (a spool from before suspensions were kept):
+         * SIGCONT anyway, or it would stay stopped for good. */
         if (!suspend)
             signal_group(job, SIGCONT);
         return;
     }
     int64_t now = (int64_t)time(NULL);
-    job->suspended = suspend;
+    job->st.suspended = suspend;
+    if (suspend)
+        job->st.suspended_at = now;
+    else
+        job->st.suspended_secs += now > job->st.suspended_at ? now - job->st.suspended_at : 0;
+    persist_state(job);   /* a restarted flurmnd still knows it is stopped, and for how long */
     if (suspend) {
-        job->suspended_at = now;
         ev_timer_stop(nd->loop, &job->limit_w);
         signal_group(job, SIGSTOP);
     } else {
-        job->suspended_secs += now > job->suspended_at ? now - job->suspended_at : 0;
         signal_group(job, SIGCONT);
         arm_limit(job);
     }

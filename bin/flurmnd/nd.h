@@ -84,6 +84,11 @@ typedef struct nd_state {
     int64_t cause_time;           /* when cause was set (the first SIGTERM) */
     uint32_t cause_kill_wait_s;   /* SIGKILL this long after cause_time */
     int last_signal;              /* last signal a SignalJob delivered, 0 if none */
+    /* suspension (SuspendJob/ResumeJob), kept so that a restarted flurmnd still extends the time
+     * limit by the time stopped; absent in older state files (= never suspended) */
+    bool suspended;               /* stopped by a SuspendJob (SIGSTOP) */
+    int64_t suspended_at;         /* when */
+    int64_t suspended_secs;       /* total time stopped: added to the time limit */
 } nd_state_t;
 
 /* spool/job<N>/started: written by the supervisor once the script runs. */

@@ -157,10 +157,12 @@ int nd_spool_write_state(const char *dir, const nd_state_t *st)
     return write_text(dir, "state",
                       "job_id=%u\nuid=%u\ngid=%u\nsup_pid=%ld\nsup_start=%llu\ntime_limit_min=%u\n"
                       "kill_wait_s=%u\nctld_start_time=%" PRId64 "\ncause=%d\ncause_time=%" PRId64 "\n"
-                      "cause_kill_wait_s=%u\nlast_signal=%d\n",
+                      "cause_kill_wait_s=%u\nlast_signal=%d\nsuspended=%d\nsuspended_at=%" PRId64 "\n"
+                      "suspended_secs=%" PRId64 "\n",
                       st->job_id, st->uid, st->gid, (long)st->sup_pid, st->sup_start, st->time_limit_min,
                       st->kill_wait_s, st->ctld_start_time, (int)st->cause, st->cause_time,
-                      st->cause_kill_wait_s, st->last_signal);
+                      st->cause_kill_wait_s, st->last_signal, st->suspended ? 1 : 0, st->suspended_at,
+                      st->suspended_secs);
 }
 
 int nd_spool_read_state(const char *dir, nd_state_t *out)
@@ -192,6 +194,15 @@ int nd_spool_read_state(const char *dir, nd_state_t *out)
     st.cause_time = v[8];
     st.cause_kill_wait_s = (uint32_t)v[9];
     st.last_signal = (int)v[10];
+    long long sus[3];
+    if (kv_ll(text, "suspended", &sus[0])) {   /* written since suspension: all three or none */
+        if (!kv_ll(text, "suspended_at", &sus[1]) || !kv_ll(text, "suspended_secs", &sus[2]) ||
+            sus[0] < 0 || sus[0] > 1 || sus[2] < 0)
+            return FLURM_EINVAL;
+        st.suspended = sus[0] == 1;
+        st.suspended_at = sus[1];
+        st.suspended_secs = sus[2];
+    }
     *out = st;
     return FLURM_OK;
 }

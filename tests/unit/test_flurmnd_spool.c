@@ -52,7 +52,8 @@ static void test_flurmnd_spool_state_round_trips(void **state)
     nd_state_t st = { .job_id = 7, .uid = 65534, .gid = 65534, .sup_pid = 12345, .sup_start = 987654321ULL,
                       .time_limit_min = FLURM_INFINITE, .kill_wait_s = 30, .ctld_start_time = 1700000000,
                       .cause = ND_CAUSE_TIMEOUT, .cause_time = 1700000100, .cause_kill_wait_s = 5,
-                      .last_signal = 10 };
+                      .last_signal = 10, .suspended = true, .suspended_at = 1700000200,
+                      .suspended_secs = 42 };
     assert_int_equal(nd_spool_write_state(dir, &st), FLURM_OK);
     nd_state_t got;
     memset(&got, 0xAB, sizeof got);
@@ -69,6 +70,30 @@ static void test_flurmnd_spool_state_round_trips(void **state)
     assert_int_equal(got.cause_time, 1700000100);
     assert_int_equal(got.cause_kill_wait_s, 5);
     assert_int_equal(got.last_signal, 10);
+    assert_true(got.suspended);
+    assert_int_equal(got.suspended_at, 1700000200);
+    assert_int_equal(got.suspended_secs, 42);
+}
+
+/* A state file from before suspensions were kept reads as never suspended; a half-written
+ * suspension is refused like any damaged file. */
+static void test_flurmnd_spool_state_without_suspension_keys(void **state)
+{
+    const char *dir = *state;
+    static const char *base = "job_id=7\nuid=0\ngid=0\nsup_pid=1\nsup_start=2\ntime_limit_min=5\n"
+                              "kill_wait_s=30\nctld_start_time=3\ncause=0\ncause_time=0\n"
+                              "cause_kill_wait_s=0\nlast_signal=0\n";
+    write_raw(dir, "state", base);
+    nd_state_t got;
+    memset(&got, 0xAB, sizeof got);
+    assert_int_equal(nd_spool_read_state(dir, &got), FLURM_OK);
+    assert_false(got.suspended);
+    assert_int_equal(got.suspended_at, 0);
+    assert_int_equal(got.suspended_secs, 0);
+    char half[512];
+    snprintf(half, sizeof half, "%ssuspended=1\n", base);
+    write_raw(dir, "state", half);
+    assert_int_equal(nd_spool_read_state(dir, &got), FLURM_EINVAL);
 }
 
 static void test_flurmnd_spool_started_and_exit_round_trip(void **state)
@@ -239,6 +264,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_state_round_trips, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_flurmnd_spool_state_without_suspension_keys, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_started_and_exit_round_trip, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_missing_files_are_enoent, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_damaged_files_rejected_output_untouched, setup_dir,
