@@ -2961,7 +2961,11 @@ static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usab
     if (j->priority == 0)
         return;   /* held: the reason says who held it */
     dep_result_t dep = dep_test(st, j, now, false, NULL);
-    if (dep != DEP_MET) {
+    if (j->eligible_time > now) {
+        /* job_independent(): a begin time in the future comes first (BeginTime), also for a
+         * requeued job held back 121 s */
+        j->state_reason = FLURM_WAIT_TIME;
+    } else if (dep != DEP_MET) {
         j->state_reason = dep == DEP_NEVER ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
     } else if (j->part_index < 0) {
         j->state_reason = FLURM_FAIL_DOWN_PARTITION;

@@ -21,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_nodes import NodeTestCase, parse_kv  # noqa: E402
+from test_nodes import TIME_SCALE, NodeTestCase, parse_kv  # noqa: E402
 
 PARTS = ("PartitionName=low Nodes=n1 PriorityTier=1 MaxTime=INFINITE State=UP",
          "PartitionName=high Nodes=n1 PriorityTier=2 MaxTime=INFINITE State=UP")
@@ -185,6 +185,33 @@ class JobOpsTest(PreemptCase):
         self.cl("scancel", str(lo), str(pend))
         self.wait_state(pend, "CANCELLED")
 
+
+class SuspendRestartTest(PreemptCase):
+    """A suspension outlives a flurmnd restart: the restarted daemon does not time the stopped
+    job out, and after the resume the job still gets the rest of its limit (2 minutes = 4 s
+    here) before TIMEOUT."""
+    EXTRA = ("KillWait=2",) + PARTS
+
+    def test_suspended_job_survives_a_flurmnd_restart_and_keeps_its_remaining_time(self):
+        path = self.work("sr.count")
+        script = self.cluster.write_file("sr.sh", "#!/bin/sh\nwhile :; do echo x >> %s; sleep 0.2; done\n" % path)
+        jid = self.submit("-p", "low", "-n", "2", "-t", "2", "-J", "sr", script=script)
+        self.wait_state(jid, "RUNNING")
+        time.sleep(1.0)
+        self.cl("scontrol", "suspend", str(jid))
+        self.wait_state(jid, "SUSPENDED")
+        suspended_at = time.time()
+        self.cluster.kill9_node("n1")
+        self.cluster.start_node("n1", env=TIME_SCALE)
+        # well past the 4 s limit counted from the start: still suspended, not timed out
+        time.sleep(max(0.0, suspended_at + 5.0 - time.time()))
+        self.assertEqual(self.job(jid).get("JobState"), "SUSPENDED")
+        n = self.lines(path)
+        self.cl("scontrol", "resume", str(jid))
+        self.wait_state(jid, "RUNNING")
+        self.cluster.wait_for("counter advancing again", lambda: self.lines(path) > n + 3, timeout=10)
+        rec = self.wait_state(jid, "TIMEOUT", timeout=30)
+        self.assertEqual(rec["JobState"], "TIMEOUT")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -408,6 +408,9 @@ static void test_preempt_scontrol_requeue_running_and_finished_jobs(void **s)
     assert_int_equal(report_end(st, T0 + 6, id, FLURM_END_CANCELLED, SIGTERM), 0);
     assert_int_equal(lo->job_state, FLURM_JOB_PENDING);
     assert_int_equal(lo->eligible_time, T0 + 6 + 121);
+    /* the per-second reason pass keeps BeginTime until then (it said Resources) */
+    flurm_state_schedule(st, T0 + 7);
+    assert_int_equal(lo->state_reason, FLURM_WAIT_TIME);
     /* the other job runs, completes, and is requeued held from its finished state */
     cycle_t cy;
     cycle(st, T0 + 7, &cy);
