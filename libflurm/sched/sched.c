@@ -708,6 +708,13 @@ static void env_range(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *a, uin
     *b = hi < c->nn ? (uint32_t)hi : c->nn;
 }
 
+/* The children of tree node IDX of level L > 0: indexes [*CH0, *CH1) of level L - 1. */
+static inline void env_children(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t *ch0, uint32_t *ch1)
+{
+    *ch0 = idx * ENV_FAN;
+    *ch1 = *ch0 + ENV_FAN < c->lev[l - 1].n ? *ch0 + ENV_FAN : c->lev[l - 1].n;
+}
+
 /* Recomputes slots [X0, X1] of tree node (L, IDX): a leaf from its timeline, others from
  * their children. */
 static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
@@ -719,7 +726,8 @@ static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint
         return;
     }
     memset(&e[x0], 0, (x1 - x0 + 1) * sizeof *e);
-    uint32_t a = idx * ENV_FAN, b = a + ENV_FAN < c->lev[l - 1].n ? a + ENV_FAN : c->lev[l - 1].n;
+    uint32_t a, b;
+    env_children(c, l, idx, &a, &b);
     for (uint32_t k = a; k < b; k++) {
         const tl_slot_t *src = &c->lev[l - 1].s[(size_t)k * ENV_K];
         for (uint32_t x = x0; x <= x1; x++) {
@@ -944,6 +952,17 @@ static bool leaf_candidate(ctx_t *c, const jprep_t *jp, uint32_t p)
     return btest(c->scratch, p) && (jp->excl || node_capable(c, jp, p));
 }
 
+/* Whether tree node IDX of level L, a child being expanded, may hold a candidate of JP: a leaf
+ * must be one, an inner node must cover a candidate class. */
+static bool child_candidate(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx)
+{
+    if (l == 0)
+        return leaf_candidate(c, jp, c->leaf2pos[idx]);
+    uint32_t a, b;
+    env_range(c, l, idx, &a, &b);
+    return env_has_class(c, a, b);
+}
+
 static int iv_push(ctx_t *c, int64_t t, int32_t d)
 {
     if (c->niv == c->iv_cap) {
@@ -1146,10 +1165,10 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
             }
             continue;
         }
-        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        uint32_t ch0, ch1;
+        env_children(c, e.lev, e.idx, &ch0, &ch1);
         for (uint32_t ch = ch0; ch < ch1; ch++) {
-            env_range(c, e.lev - 1, ch, &a, &b);
-            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
+            if (!child_candidate(c, jp, e.lev - 1, ch))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
             if ((bd < best || (bd == best && best < c->horizon && c->lev[e.lev - 1].minpos[ch] < best_pos)) &&
@@ -1238,10 +1257,10 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             }
             continue;
         }
-        uint32_t ch0 = e.idx * ENV_FAN, ch1 = ch0 + ENV_FAN < c->lev[e.lev - 1].n ? ch0 + ENV_FAN : c->lev[e.lev - 1].n;
+        uint32_t ch0, ch1;
+        env_children(c, e.lev, e.idx, &ch0, &ch1);
         for (uint32_t ch = ch0; ch < ch1; ch++) {
-            env_range(c, e.lev - 1, ch, &a, &b);
-            if (e.lev == 1 ? !leaf_candidate(c, jp, c->leaf2pos[ch]) : !env_has_class(c, a, b))
+            if (!child_candidate(c, jp, e.lev - 1, ch))
                 continue;
             int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
             if (bd < c->horizon && bd < cand && heap_push(c, bd, e.lev - 1, ch))
@@ -1271,8 +1290,9 @@ static void index_first_fit(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t id
         }
         return;
     }
-    uint32_t ch1 = idx * ENV_FAN + ENV_FAN < c->lev[l - 1].n ? idx * ENV_FAN + ENV_FAN : c->lev[l - 1].n;
-    for (uint32_t ch = idx * ENV_FAN; ch < ch1 && *n - base < want; ch++)
+    uint32_t ch0, ch1;
+    env_children(c, l, idx, &ch0, &ch1);
+    for (uint32_t ch = ch0; ch < ch1 && *n - base < want; ch++)
         index_first_fit(c, jp, l - 1, ch, lo, hi, t, want, base, n);
 }
 
