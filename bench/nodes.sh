@@ -25,6 +25,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/bench/conf.sh"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 if [ "${BENCH_QUICK:-0}" = 1 ]; then JOBS="${BENCH_JOBS:-200}"; else JOBS="${BENCH_JOBS:-1000}"; fi
@@ -135,16 +136,7 @@ SlurmctldLogFile=$d/log/ctld.log
 SlurmdLogFile=$d/log/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=info
-ProctrackType=proctrack/pgid
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-MailProg=/bin/true
+$(bench_conf_plugins)
 ReturnToService=2
 MaxJobCount=50000
 MinJobAge=300

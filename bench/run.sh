@@ -26,6 +26,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/bench/conf.sh"
 BUILD="${BUILD_DIR:-$ROOT/build}"
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -113,16 +114,7 @@ SlurmdSpoolDir=$d/spool
 SlurmctldPidFile=$d/ctld.pid
 SlurmctldLogFile=$d/ctld.log
 SlurmctldDebug=info
-ProctrackType=proctrack/pgid
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-SchedulerType=sched/backfill
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-MpiDefault=none
-MailProg=/bin/true
+$(bench_conf_plugins)
 MaxJobCount=50000
 NodeName=n[1-4] NodeAddr=127.0.0.[1-4] CPUs=2 RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
