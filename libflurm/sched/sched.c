@@ -543,10 +543,52 @@ static int ctx_setup(ctx_t *c)
 
 /* ------------------------------------------------------------------ priorities */
 
-static void priorities(ctx_t *c)
+typedef struct fs_ent {
+    uint32_t uid, order;     /* order: position in params.usage (the first entry of a uid wins) */
+    double factor;           /* 2^(-usage/shares) */
+} fs_ent_t;
+
+static int cmp_fs(const void *a, const void *b)
+{
+    const fs_ent_t *x = a, *y = b;
+    if (x->uid != y->uid)
+        return x->uid < y->uid ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_fs_uid(const void *key, const void *e)
+{
+    uint32_t k = *(const uint32_t *)key, u = ((const fs_ent_t *)e)->uid;
+    return k < u ? -1 : k > u;
+}
+
+/* The user's fair-share factor: from its first usage entry, 1.0 without one. FS holds the
+ * entries sorted by (uid, order). */
+static double fs_factor(const fs_ent_t *fs, uint32_t n, uint32_t uid)
+{
+    const fs_ent_t *e = n ? bsearch(&uid, fs, n, sizeof *fs, cmp_fs_uid) : NULL;
+    if (!e)
+        return 1.0;
+    while (e > fs && e[-1].uid == uid)
+        e--;
+    return e->factor;
+}
+
+/* FLURM_ENOMEM only. */
+static int priorities(ctx_t *c)
 {
     const flurm_sched_input_t *in = c->in;
     const flurm_sched_params_t *pa = &in->params;
+    /* the usage list once, sorted, with its factors: a pass costs O(jobs log users) */
+    fs_ent_t *fs = NULL;
+    if (pa->priority_type == FLURM_SCHED_PRIORITY_MULTIFACTOR && pa->nusage) {
+        if (!(fs = malloc(pa->nusage * sizeof *fs)))
+            return FLURM_ENOMEM;
+        for (uint32_t u = 0; u < pa->nusage; u++)
+            fs[u] = (fs_ent_t){ .uid = pa->usage[u].uid, .order = u,
+                                .factor = pa->usage[u].shares > 0 ? pow(2.0, -pa->usage[u].usage / pa->usage[u].shares) : 0 };
+        qsort(fs, pa->nusage, sizeof *fs, cmp_fs);
+    }
     double cluster_cpus = 0;
     for (uint32_t i = 0; i < in->nnodes; i++)
         cluster_cpus += in->nodes[i].cpus;
@@ -575,12 +617,7 @@ static void priorities(ctx_t *c)
         r->f_partition = c->part_factor_max > 0
                              ? in->parts[j->partition].priority_job_factor / c->part_factor_max : 0;
         r->f_qos = 0;
-        r->f_fairshare = 1.0;
-        for (uint32_t u = 0; u < pa->nusage; u++)
-            if (pa->usage[u].uid == j->uid) {
-                r->f_fairshare = pa->usage[u].shares > 0 ? pow(2.0, -pa->usage[u].usage / pa->usage[u].shares) : 0;
-                break;
-            }
+        r->f_fairshare = fs_factor(fs, fs ? pa->nusage : 0, j->uid);
         if (!j->priority)
             continue;   /* held: stays 0 */
         double prio = r->f_age * pa->weight_age + r->f_jobsize * pa->weight_jobsize +
@@ -593,6 +630,8 @@ static void priorities(ctx_t *c)
             prio = 4294967294.0;
         r->priority = (uint32_t)prio;
     }
+    free(fs);
+    return FLURM_OK;
 }
 
 /* ------------------------------------------------------------------ placement */
@@ -2309,8 +2348,7 @@ int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *ou
     if ((rc = ctx_setup(&c)))
         goto fail;
 
-    priorities(&c);
-    if ((rc = run(&c)))
+    if ((rc = priorities(&c)) || (rc = run(&c)))
         goto fail;
     ctx_free(&c);
     *out = o;
