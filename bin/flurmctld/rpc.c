@@ -499,20 +499,8 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
     if (p->state_up == FLURM_PARTITION_INACTIVE || p->state_up == FLURM_PARTITION_DRAIN)
         return FLURM_ESLURM_PARTITION_NOT_AVAIL;
     const flurm_conf_partition_t *cp = &ctl->conf->partitions[pi];
-    if (cp->allow_uids && !admin) {
-        /* AllowGroups (resolved to uids at load, as the scheduler checks it too) */
-        bool ok = false;
-        for (size_t lo = 0, hi = cp->nallow_uids; lo < hi && !ok;) {
-            size_t mid = lo + (hi - lo) / 2;
-            ok = cp->allow_uids[mid] == r->uid;
-            if (cp->allow_uids[mid] < r->uid)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (!ok)
-            return FLURM_ESLURM_JOB_MISSING_REQUIRED_PARTITION_GROUP;
-    }
+    if (!admin && !flurm_conf_partition_admits(cp, r->uid))
+        return FLURM_ESLURM_JOB_MISSING_REQUIRED_PARTITION_GROUP;   /* AllowGroups */
     uint32_t min_nodes = or_default(d->min_nodes, 1);
     if (min_nodes > cp->node_count) {
         *why = "Requested node configuration is not available";

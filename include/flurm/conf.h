@@ -191,6 +191,8 @@ FLURM_API ssize_t flurm_conf_node_index(const flurm_conf_t *conf, const char *na
 
 /* The partition named NAME, or NULL. */
 FLURM_API const flurm_conf_partition_t *flurm_conf_partition(const flurm_conf_t *conf, const char *name);
+/* Whether partition PT's AllowGroups admits UID (its resolved allow_uids; true for ALL). */
+FLURM_API bool flurm_conf_partition_admits(const flurm_conf_partition_t *pt, uint32_t uid);
 
 /* Last value of KEY (case-insensitive) in conf->kv, or NULL. */
 FLURM_API const char *flurm_conf_get(const flurm_conf_t *conf, const char *key);

@@ -917,6 +917,11 @@ static int resolve_allow_uids(flurm_conf_partition_t *pt, uid_t slurm_uid)
     return FLURM_OK;
 }
 
+bool flurm_conf_partition_admits(const flurm_conf_partition_t *pt, uint32_t uid)
+{
+    return !pt->allow_uids || bsearch(&uid, pt->allow_uids, pt->nallow_uids, sizeof uid, cmp_uid);
+}
+
 /* Nodes= to indices, once every NodeName line is known (SLURM allows either order); AllowGroups=
  * to uids once SlurmUser is known. */
 static int resolve_partitions(parser_t *p)

@@ -483,6 +483,11 @@ static void test_conf_allow_groups_resolve_to_uids(void **state)
     assert_int_equal(q->nallow_uids, 1);
     assert_int_equal(q->allow_uids[0], 0);
     assert_null(flurm_conf_partition(c, "r")->allow_uids);
+    assert_true(flurm_conf_partition_admits(p, nobody_uid));
+    assert_false(flurm_conf_partition_admits(p, daemon_uid));
+    assert_true(flurm_conf_partition_admits(q, 0));
+    assert_false(flurm_conf_partition_admits(q, nobody_uid));
+    assert_true(flurm_conf_partition_admits(flurm_conf_partition(c, "r"), daemon_uid));
     flurm_conf_free(c);
 }
 
