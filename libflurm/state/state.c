@@ -1345,6 +1345,30 @@ static uint32_t run_secs(const flurm_job_t *j, time_t now)
     return j->pre_sus_time + (uint32_t)(now > from && from ? now - from : 0);
 }
 
+/* Stops running job J at NOW (SUSPENDED): what it ran so far is kept (SecsPreSuspend) and its
+ * fair-share usage stops accruing. Its resources stay booked (the caller releases them). */
+static void job_suspend(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    j->pre_sus_time = run_secs(j, now);
+    j->suspend_time = now;
+    usage_advance(st, now);
+    j->job_state = FLURM_JOB_SUSPENDED;
+}
+
+/* Runs suspended job J again at NOW: the clock of its time limit stood still while it was
+ * stopped (EndTime moves back by that much) and its usage accrues again. */
+static void job_resume(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    if (now > j->suspend_time) {
+        j->tot_sus_time += (uint32_t)(now - j->suspend_time);
+        if (j->end_time)
+            j->end_time += now - j->suspend_time;
+    }
+    j->suspend_time = now;
+    usage_advance(st, now);
+    j->job_state = FLURM_JOB_RUNNING;
+}
+
 static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
 {
     flurm_cmd_preempt_t m;
@@ -1377,22 +1401,12 @@ static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
         break;
     case FLURM_PREEMPT_SUSPEND:
         /* gang suspend: the preemptor takes its resources; it keeps where to resume */
-        j->pre_sus_time = run_secs(j, c->now);
-        j->suspend_time = c->now;
+        job_suspend(st, j, c->now);
         job_release(st, j, c->now);
-        j->job_state = FLURM_JOB_SUSPENDED;
         j->sus_released = true;
         break;
     case FLURM_PREEMPT_RESUME:
-        /* the clock of its time limit stood still while it was suspended */
-        if (c->now > j->suspend_time) {
-            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
-            if (j->end_time)
-                j->end_time += c->now - j->suspend_time;
-        }
-        j->suspend_time = c->now;
-        usage_advance(st, c->now);   /* fair share: it accrues again from now */
-        j->job_state = FLURM_JOB_RUNNING;
+        job_resume(st, j, c->now);
         j->sus_released = false;
         job_hold_nodes(st, j, c->now);
         break;
@@ -1447,20 +1461,10 @@ static uint32_t apply_suspend_req(flurm_state_t *st, const cmd_t *c)
     else if (resume && j->sus_released)
         rc = RC_DISABLED;
     else if (!resume) {
-        j->pre_sus_time = run_secs(j, c->now);
-        j->suspend_time = c->now;
-        usage_advance(st, c->now);   /* fair share: a suspended job accrues nothing */
-        j->job_state = FLURM_JOB_SUSPENDED;
+        job_suspend(st, j, c->now);
         touch_jobs(st, c->now);
     } else {
-        if (c->now > j->suspend_time) {
-            j->tot_sus_time += (uint32_t)(c->now - j->suspend_time);
-            if (j->end_time)
-                j->end_time += c->now - j->suspend_time;
-        }
-        j->suspend_time = c->now;
-        usage_advance(st, c->now);
-        j->job_state = FLURM_JOB_RUNNING;
+        job_resume(st, j, c->now);
         touch_jobs(st, c->now);
     }
     flurm_msg_free(FLURM_REQUEST_SUSPEND, m);
