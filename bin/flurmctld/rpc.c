@@ -518,7 +518,7 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
     if (d->dependency && *d->dependency) {
         /* Malformed or circular text is refused ("Job dependency problem"); a job it does not
          * know is taken and lifted at its first test, as slurmctld 22.05 does. */
-        uint32_t rc = flurm_state_dep_check(ctl->state, 0, d->dependency, false);
+        uint32_t rc = flurm_state_dep_check(ctl->state, 0, d->dependency);
         if (rc)
             return rc;
     }
@@ -667,7 +667,7 @@ static int handle_update_job(ctl_t *ctl, rpc_t *r)
     if (!rc && !flurm_state_find_job(ctl->state, job_id))
         rc = FLURM_ESLURM_INVALID_JOB_ID;
     if (!rc && d->dependency)
-        rc = flurm_state_dep_check(ctl->state, job_id, d->dependency, false);
+        rc = flurm_state_dep_check(ctl->state, job_id, d->dependency);
     flurm_msg_free(r->frame.hdr.msg_type, d);
     if (rc) {
         rpc_reply_rc(r, rc);

@@ -920,7 +920,7 @@ static uint32_t apply_update_job(flurm_state_t *st, const cmd_t *c)
     }
     if (u->dependency) {
         /* slurmctld (job_mgr.c _update_job): only a pending job's dependency changes */
-        rc = pending ? flurm_state_dep_check(st, j->job_id, u->dependency, false) : RC_JOB_NOT_PENDING;
+        rc = pending ? flurm_state_dep_check(st, j->job_id, u->dependency) : RC_JOB_NOT_PENDING;
         if (rc)
             goto out;
     }
@@ -2882,7 +2882,7 @@ static bool dep_reaches(const flurm_state_t *st, const flurm_dep_list_t *l, uint
     return false;
 }
 
-uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const char *text, bool must_exist)
+uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const char *text)
 {
     flurm_dep_list_t l;
     int rc = flurm_dep_parse(text, &l);
@@ -2895,11 +2895,9 @@ uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const cha
         const flurm_dep_item_t *it = &l.items[i];
         if (it->kind == FLURM_DEP_SINGLETON)
             continue;
-        if (must_exist && !flurm_state_find_job(st, it->job_id))
-            out = RC_DEPENDENCY;
         /* a job may not wait for itself, nor a task for its whole array (slurmctld's
          * _depends_on_same_job) */
-        else if (me && (it->task_id == FLURM_DEP_TASK_ALL
+        if (me && (it->task_id == FLURM_DEP_TASK_ALL
                         ? me->array_job_id == it->job_id || it->job_id == self
                         : it->task_id == FLURM_DEP_TASK_NONE
                         ? it->job_id == self

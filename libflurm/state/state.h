@@ -278,9 +278,9 @@ int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, ui
                            bool *all_tasks);
 /* Checks dependency TEXT (libflurm/state/depend.h syntax) for job SELF (0: a job being
  * submitted) as slurmctld's update_job_dependency does; a SLURM return code: 0, 2038
- * ESLURM_DEPENDENCY (malformed, names SELF or its own array, or with MUST_EXIST names a job
- * that is not known), 2071 ESLURM_CIRCULAR_DEPENDENCY, 2036 ESLURM_NOT_SUPPORTED ("expand:"). */
-uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const char *text, bool must_exist);
+ * ESLURM_DEPENDENCY (malformed, or names SELF or its own array; a job not known is fine and
+ * counts as met), 2071 ESLURM_CIRCULAR_DEPENDENCY, 2036 ESLURM_NOT_SUPPORTED ("expand:"). */
+uint32_t flurm_state_dep_check(const flurm_state_t *st, uint32_t self, const char *text);
 /* Parses an --array spec ("1-5%2,7", "0-15:4") into a bitmap and max_tasks. */
 int flurm_parse_array_spec(const char *s, uint64_t **bits, uint32_t *nbits, uint32_t *max_tasks);
 
