@@ -58,20 +58,25 @@ typedef struct arr {
 } arr_t;
 
 /* The node index: a tree of fan-out ENV_FAN over the nodes ("leaves") ordered by candidate
- * class (usable, partitions, features) then position. Each tree node keeps, per time slot of
- * width slot_w over [0, ENV_K * slot_w), the largest free CPUs and memory of any of its nodes at
- * any moment in the slot: an upper bound, so a job that needs more in some slot of its window
- * fits none of those nodes then, and a whole subtree is skipped. Only leaves decide. */
-#define ENV_K 128
+ * class (usable, partitions, features) then position. Each tree node keeps start keys: per
+ * shape (r, k), the earliest start of that shape on any of its nodes, where shape (r, k) asks
+ * per node for at least thr_c[r] free CPUs and thr_m[r] free memory (r < nthr; r = nthr: the
+ * whole node free) for at least thr_len[k] seconds. A job at least as large as a shape starts
+ * no earlier than its key on any node below, so a subtree whose key is later than the best
+ * start found is skipped. Because a key comes from one node's timeline (not from the largest
+ * free amounts of different nodes), the bound stays tight however fragmented the timelines
+ * get. The shapes are picked from the pending jobs when the index is built; only leaves
+ * decide. KEY_NONE: no start of the shape before the horizon. */
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
+#define KEY_THR 16
+#define KEY_LEN 32
+#define KEY_NONE INT32_MAX
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
-/* Per tree node and slot: the largest cmax/cmin/mmax/mmin of its nodes, idle bits or-ed. */
 typedef struct envlev {
     uint32_t n;
-    tl_slot_t *s;            /* n * ENV_K */
-    tl_slot_t *all;          /* n: the largest cmax and mmax over all slots, idle bit 0 of any */
+    int32_t *key;            /* n * nkeys: start keys, shape (r, k) at r * nlen + k */
     uint32_t *minpos;        /* n: the lowest position of its nodes */
 } envlev_t;
 
@@ -125,13 +130,17 @@ typedef struct ctx {
     uint32_t *leaf2pos, *pos2leaf, *leaf_cls, *cls_lo;   /* cls_lo: ncls + 1 leaf starts */
     uint32_t ncls, nlev;
     envlev_t lev[ENV_MAXLEV];
-    int64_t slot_w;
     uint32_t *cls_pre;       /* per job: candidate classes, prefix counts (ncls + 1) */
     hent_t *heap;
     uint32_t nheap, heap_cap;
-    ival_t *iv;
-    uint32_t niv, iv_cap;
+    ival_t *iv, *iv_tmp;     /* iv[0..niv_sorted) in sweep order, the rest pushed since */
+    uint32_t niv, niv_sorted, iv_cap;
     uint32_t *cand;          /* pick candidates, per class */
+    uint32_t nthr, nlen, nkeys;   /* start key shapes: (nthr + 1) * nlen */
+    uint32_t thr_c[KEY_THR];
+    uint64_t thr_m[KEY_THR];
+    int64_t thr_len[KEY_LEN];
+    int32_t jkey;            /* the searching job's start key (-1: none) */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -395,13 +404,13 @@ static void ctx_free(ctx_t *c)
     free(c->leaf_cls);
     free(c->cls_lo);
     for (uint32_t l = 0; l < c->nlev; l++) {
-        free(c->lev[l].s);
-        free(c->lev[l].all);
+        free(c->lev[l].key);
         free(c->lev[l].minpos);
     }
     free(c->cls_pre);
     free(c->heap);
     free(c->iv);
+    free(c->iv_tmp);
     free(c->cand);
 }
 
@@ -754,64 +763,153 @@ static inline void env_children(const ctx_t *c, uint32_t l, uint32_t idx, uint32
     *ch1 = *ch0 + ENV_FAN < c->lev[l - 1].n ? *ch0 + ENV_FAN : c->lev[l - 1].n;
 }
 
-/* Recomputes slots [X0, X1] of tree node (L, IDX): a leaf from its timeline, others from
- * their children. */
-static void env_fill_slots(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+/* Row R's threshold on the node at position P, checked over *NG gres entries. */
+static inline tl_res_t key_need(const ctx_t *c, uint32_t p, uint32_t r, uint32_t *ng)
 {
-    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    if (l == 0) {
-        uint32_t p = c->leaf2pos[idx];
-        tl_slots(&c->tl[p], c->slot_w, ENV_K, &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, e);
-        return;
+    if (r < c->nthr) {
+        *ng = 0;
+        return (tl_res_t){ .cpus = c->thr_c[r], .mem = c->thr_m[r] };
     }
-    memset(&e[x0], 0, (x1 - x0 + 1) * sizeof *e);
+    *ng = c->in->nodes[c->pos2node[p]].ngres;
+    return c->cap[p];
+}
+
+/* The start keys of row R of the node at position P from its timeline into OUT[nlen]. */
+static void key_leaf(const ctx_t *c, uint32_t p, uint32_t r, int32_t *out)
+{
+    /* keys are 32-bit: past a horizon that far, a key says only "not before" */
+    int64_t lim = c->horizon < KEY_NONE ? c->horizon : KEY_NONE - 1, starts[KEY_LEN];
+    uint32_t ng;
+    tl_res_t need = key_need(c, p, r, &ng);
+    tl_run_starts(&c->tl[p], &need, ng, lim, c->thr_len, c->nlen, starts);
+    for (uint32_t k = 0; k < c->nlen; k++)
+        out[k] = starts[k] != INT64_MAX ? (int32_t)starts[k] : lim == c->horizon ? KEY_NONE : (int32_t)lim;
+}
+
+/* Recomputes the start keys [K0, K1) of inner tree node (L, IDX) from its children. */
+static void key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t k0, uint32_t k1)
+{
+    int32_t *o = &c->lev[l].key[(size_t)idx * c->nkeys];
     uint32_t a, b;
     env_children(c, l, idx, &a, &b);
-    for (uint32_t k = a; k < b; k++) {
-        const tl_slot_t *src = &c->lev[l - 1].s[(size_t)k * ENV_K];
-        for (uint32_t x = x0; x <= x1; x++) {
-            const tl_slot_t *f = &src[x];
-            tl_slot_t *o = &e[x];
-            if (f->cmax > o->cmax)
-                o->cmax = f->cmax;
-            if (f->cmin > o->cmin)
-                o->cmin = f->cmin;
-            if (f->mmax > o->mmax)
-                o->mmax = f->mmax;
-            if (f->mmin > o->mmin)
-                o->mmin = f->mmin;
-            o->idle |= f->idle;
-        }
+    for (uint32_t k = k0; k < k1; k++)
+        o[k] = KEY_NONE;
+    for (uint32_t ch = a; ch < b; ch++) {
+        const int32_t *src = &c->lev[l - 1].key[(size_t)ch * c->nkeys];
+        for (uint32_t k = k0; k < k1; k++)
+            if (src[k] < o[k])
+                o[k] = src[k];
     }
 }
 
-/* Recomputes slots [X0, X1] of (L, IDX) and its overall maxima; false when nothing changed
- * (then no ancestor changes either). */
-static bool env_fill(ctx_t *c, uint32_t l, uint32_t idx, uint32_t x0, uint32_t x1)
+/* Row R of leaf LEAF recomputed from its timeline, and its ancestors' while they change. */
+static void key_update(ctx_t *c, uint32_t leaf, uint32_t r)
 {
-    tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    tl_slot_t old[ENV_K];
-    memcpy(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e);
-    tl_slot_t old_all = c->lev[l].all[idx];
-    env_fill_slots(c, l, idx, x0, x1);
-    tl_slot_t all = { 0 };
-    for (uint32_t x = 0; x < ENV_K; x++) {
-        if (e[x].cmax > all.cmax)
-            all.cmax = e[x].cmax;
-        if (e[x].mmax > all.mmax)
-            all.mmax = e[x].mmax;
-        all.idle |= e[x].idle & 1;
+    int32_t nv[KEY_LEN], old[KEY_LEN];
+    key_leaf(c, c->leaf2pos[leaf], r, nv);
+    uint32_t k0 = 0, k1 = c->nlen, base = r * c->nlen;
+    int32_t *cur = &c->lev[0].key[(size_t)leaf * c->nkeys + base];
+    while (k0 < k1 && cur[k0] == nv[k0])
+        k0++;
+    while (k1 > k0 && cur[k1 - 1] == nv[k1 - 1])
+        k1--;
+    memcpy(&cur[k0], &nv[k0], (k1 - k0) * sizeof *cur);
+    for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev && k0 < k1; l++, idx /= ENV_FAN) {
+        int32_t *pr = &c->lev[l].key[(size_t)idx * c->nkeys + base];
+        memcpy(&old[k0], &pr[k0], (k1 - k0) * sizeof *old);
+        key_inner(c, l, idx, base + k0, base + k1);
+        while (k0 < k1 && pr[k0] == old[k0])
+            k0++;
+        while (k1 > k0 && pr[k1 - 1] == old[k1 - 1])
+            k1--;
     }
-    c->lev[l].all[idx] = all;
-    return memcmp(&old[x0], &e[x0], (x1 - x0 + 1) * sizeof *e) || memcmp(&old_all, &all, sizeof all);
+}
+
+static int cmp_thr(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Picks the start key shapes from the jobs Q[0..NQ) still to be looked at: CPU counts of the
+ * shared ones at evenly spaced ranks, each with the least memory of those asking for at least
+ * as many CPUs (so each such job is at least as large as the largest threshold it reaches),
+ * and lengths of all at evenly spaced ranks. */
+static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
+{
+    uint64_t (*v)[2] = malloc((nq + 1) * sizeof *v);
+    int64_t *len = malloc((nq + 1) * sizeof *len);
+    if (!v || !len) {
+        free(v);
+        free(len);
+        return FLURM_ENOMEM;
+    }
+    uint32_t n = 0, nl = 0;
+    for (uint32_t k = 0; k < nq; k++) {
+        if (q[k].started)
+            continue;
+        len[nl++] = q[k].len;
+        if (!q[k].excl) {
+            v[n][0] = q[k].cpn;
+            v[n][1] = q[k].mem;
+            n++;
+        }
+    }
+    qsort(v, n, sizeof *v, cmp_thr);
+    for (uint32_t k = n; k-- > 1;)   /* suffix minimum of memory */
+        if (v[k][1] < v[k - 1][1])
+            v[k - 1][1] = v[k][1];
+    c->nthr = 0;
+    for (uint32_t i = 0; i < KEY_THR && n; i++) {
+        uint32_t k = (uint32_t)((uint64_t)i * n / KEY_THR);
+        while (k && v[k - 1][0] == v[k][0])
+            k--;   /* the first job of that CPU count: its memory is the least */
+        if (c->nthr && c->thr_c[c->nthr - 1] == v[k][0])
+            continue;
+        c->thr_c[c->nthr] = (uint32_t)v[k][0];
+        c->thr_m[c->nthr] = v[k][1];
+        c->nthr++;
+    }
+    qsort(len, nl, sizeof *len, cmp_i64);
+    c->nlen = 0;
+    for (uint32_t i = 0; i < KEY_LEN && nl; i++) {
+        int64_t x = len[(uint64_t)i * nl / KEY_LEN];
+        if (!c->nlen || c->thr_len[c->nlen - 1] != x)
+            c->thr_len[c->nlen++] = x;
+    }
+    if (!c->nlen)
+        c->thr_len[c->nlen++] = 1;
+    c->nkeys = (c->nthr + 1) * c->nlen;
+    free(v);
+    free(len);
+    return FLURM_OK;
+}
+
+/* The start key of JP into c->jkey (-1: none fits it). */
+static void key_job(ctx_t *c, const jprep_t *jp)
+{
+    int32_t r = -1, k = -1;
+    if (jp->excl)
+        r = (int32_t)c->nthr;
+    else
+        for (uint32_t x = c->nthr; x-- > 0 && r < 0;)
+            if (c->thr_c[x] <= jp->cpn && c->thr_m[x] <= jp->mem)
+                r = (int32_t)x;
+    for (uint32_t x = c->nlen; x-- > 0 && k < 0;)
+        if (c->thr_len[x] <= jp->len)
+            k = (int32_t)x;
+    c->jkey = r < 0 || k < 0 ? -1 : r * (int32_t)c->nlen + k;
 }
 
 static int index_build(ctx_t *c)
 {
     uint32_t nn = c->nn;
-    c->slot_w = (c->horizon + ENV_K - 1) / ENV_K;
-    if (c->slot_w < 1)
-        c->slot_w = 1;
     c->leaf2pos = malloc((nn + 1) * sizeof *c->leaf2pos);
     c->pos2leaf = malloc((nn + 1) * sizeof *c->pos2leaf);
     c->leaf_cls = malloc((nn + 1) * sizeof *c->leaf_cls);
@@ -837,10 +935,9 @@ static int index_build(ctx_t *c)
     for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
-        lv->s = calloc((size_t)n * ENV_K, sizeof *lv->s);
-        lv->all = calloc(n, sizeof *lv->all);
+        lv->key = malloc(((size_t)n * c->nkeys + 1) * sizeof *lv->key);
         lv->minpos = malloc(n * sizeof *lv->minpos);
-        if (!lv->s || !lv->all || !lv->minpos)
+        if (!lv->key || !lv->minpos)
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++) {
             if (c->nlev == 1) {
@@ -853,8 +950,13 @@ static int index_build(ctx_t *c)
                 if (below->minpos[k] < lv->minpos[i])
                     lv->minpos[i] = below->minpos[k];
         }
-        for (uint32_t i = 0; i < n; i++)
-            env_fill(c, c->nlev - 1, i, 0, ENV_K - 1);
+        for (uint32_t i = 0; i < n; i++) {
+            if (c->nlev > 1)
+                key_inner(c, c->nlev - 1, i, 0, c->nkeys);
+            else
+                for (uint32_t r = 0; r <= c->nthr; r++)
+                    key_leaf(c, c->leaf2pos[i], r, &lv->key[(size_t)i * c->nkeys + r * c->nlen]);
+        }
         if (n == 1 || c->nlev == ENV_MAXLEV)
             break;
         n = (n + ENV_FAN - 1) / ENV_FAN;
@@ -865,23 +967,37 @@ static int index_build(ctx_t *c)
     return FLURM_OK;
 }
 
-/* The timeline of the node at position P changed over [T0, T1): its slots there and its
- * ancestors' are recomputed. */
-static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
+/* NEED was taken from the timeline of the node at position P over [T0, T1): the keys of the
+ * rows whose threshold it broke somewhere there are recomputed (the others cannot move). */
+static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_res_t *need)
 {
-    if (c->index_state != INDEX_LIVE || !c->nlev || t0 / c->slot_w >= ENV_K)
+    if (c->index_state != INDEX_LIVE || !c->nlev)
         return;
-    uint32_t x0 = (uint32_t)(t0 / c->slot_w);
-    uint32_t x1 = t1 == INT64_MAX || (t1 - 1) / c->slot_w >= ENV_K ? ENV_K - 1 : (uint32_t)((t1 - 1) / c->slot_w);
-    uint32_t idx = c->pos2leaf[p];
-    for (uint32_t l = 0; l < c->nlev && env_fill(c, l, idx, x0, x1); l++, idx /= ENV_FAN)
-        ;
+    const tl_t *tl = &c->tl[p];
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, broke = 0;
+    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++) {
+        tl_res_t was = tl->bp[i].free;
+        was.cpus += need->cpus;
+        was.mem += need->mem;
+        for (uint32_t g = 0; g < ng; g++)
+            was.gres[g] += need->gres[g];
+        for (uint32_t r = 0; r <= c->nthr; r++) {
+            uint32_t rg;
+            tl_res_t rn = key_need(c, p, r, &rg);
+            if (!(broke >> r & 1) && tl_res_ge(&was, &rn, rg) && !tl_res_ge(&tl->bp[i].free, &rn, rg))
+                broke |= 1u << r;
+        }
+    }
+    for (uint32_t r = 0; r <= c->nthr; r++)
+        if (broke >> r & 1)
+            key_update(c, c->pos2leaf[p], r);
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
- * c->cls_pre as prefix counts. */
+ * c->cls_pre as prefix counts; its start key into c->jkey. */
 static void index_classes(ctx_t *c, const jprep_t *jp)
 {
+    key_job(c, jp);
     const uint64_t *pb = c->part_bits[c->in->jobs[jp->idx].partition];
     const uint64_t *fb = jp->feat ? c->fx[jp->feat - 1].bits : NULL;
     c->cls_pre[0] = 0;
@@ -897,91 +1013,21 @@ static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
     return c->cls_pre[c->leaf_cls[b - 1] + 1] > c->cls_pre[c->leaf_cls[a]];
 }
 
-/* env_bound's scan over the slots E from S0 for a whole-node (EXCL) or shared job (CPN, MEM),
- * one copy per kind so that the test in the loop is fixed. */
-static inline __attribute__((always_inline)) int64_t env_scan(const tl_slot_t *e, bool excl, uint32_t cpn,
-                                                              uint32_t mem, uint32_t s0, uint64_t whole,
-                                                              uint64_t last, int64_t slot_w, int64_t t_lo)
+/* Lower bound of the earliest start at or after T_LO of JP on any node under tree node
+ * (L, IDX): its start key; INT64_MAX when none can hold it before the horizon. */
+static int64_t env_bound(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t_lo)
 {
-#define OKMAX(x) (excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
-#define OKMIN(x) (excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
-    for (uint32_t k0 = s0; k0 < ENV_K;) {
-        if (!OKMAX(k0)) {
-            k0++;
-            continue;
-        }
-        uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole, bad = 0;
-        for (uint32_t x = k0 + 1; x <= xe && !bad; x++)
-            if (!OKMIN(x))
-                bad = x;
-        if (bad) {
-            k0 = bad;   /* every start before slot BAD covers it whole */
-            continue;
-        }
-        uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
-        if (!OKMAX(e2)) {
-            /* every later start up to E2 has E2 as its first slot or covers it whole (OKMIN
-             * implies OKMAX), so none of them fits either */
-            k0 = e2 > k0 ? e2 + 1 : k0 + 1;
-            continue;
-        }
-        int64_t b = (int64_t)k0 * slot_w;
-        return b > t_lo ? b : t_lo;
-    }
-#undef OKMAX
-#undef OKMIN
-    return INT64_MAX;
+    if (c->jkey < 0)
+        return t_lo;   /* smaller than every shape: no bound known */
+    int32_t k = c->lev[l].key[(size_t)idx * c->nkeys + (uint32_t)c->jkey];
+    return k == KEY_NONE ? INT64_MAX : k > t_lo ? k : t_lo;
 }
 
-/* Lower bound of the earliest start at or after T_LO (< horizon) of JP on any node under tree
- * node (L, IDX); INT64_MAX when none can hold it before the horizon. A start in slot k0 needs
- * enough free at some moment of slot k0 and of the last slot its window reaches, and
- * throughout every slot its window covers whole: k0 + 1 .. k0 + len / slot_w - 1. */
-static int64_t env_bound(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t_lo)
+/* Whether some node under tree node (L, IDX) may hold JP from T on: none can start it before
+ * its start key. */
+static bool env_at(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t)
 {
-    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    if (t_lo / c->slot_w >= ENV_K)
-        return t_lo;   /* beyond the slots: no bound known */
-    uint32_t s0 = (uint32_t)(t_lo / c->slot_w);
-    uint64_t w = (uint64_t)c->slot_w;
-    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
-    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
-    uint32_t cpn = jp->cpn;
-    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
-    uint64_t whole = full ? full - 1 : 0;   /* slots after the first one covered whole */
-    const tl_slot_t *all = &c->lev[l].all[idx];
-    if (jp->excl ? !(all->idle & 1) : all->cmax < cpn || all->mmax < mem)
-        return INT64_MAX;
-    return jp->excl ? env_scan(e, true, 0, 0, s0, whole, last, c->slot_w, t_lo)
-                    : env_scan(e, false, cpn, mem, s0, whole, last, c->slot_w, t_lo);
-}
-
-/* Whether some node under tree node (L, IDX) may hold JP from T on (env_bound for a start
- * in T's slot only). */
-static bool env_at(const ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t idx, int64_t t)
-{
-    if (t / c->slot_w >= ENV_K)
-        return true;
-    const tl_slot_t *e = &c->lev[l].s[(size_t)idx * ENV_K];
-    uint32_t k0 = (uint32_t)(t / c->slot_w);
-    uint64_t w = (uint64_t)c->slot_w;
-    uint64_t full = jp->len == INT64_MAX ? ENV_K : (uint64_t)jp->len / w;
-    uint64_t last = jp->len == INT64_MAX ? ENV_K : (uint64_t)(jp->len - 1) / w;
-    uint32_t cpn = jp->cpn;
-    uint32_t mem = jp->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)jp->mem;
-#define OKMAX(x) (jp->excl ? e[x].idle & 1 : e[x].cmax >= cpn && e[x].mmax >= mem)
-#define OKMIN(x) (jp->excl ? e[x].idle & 2 : e[x].cmin >= cpn && e[x].mmin >= mem)
-    uint32_t e2 = k0 + last >= ENV_K ? ENV_K - 1 : k0 + (uint32_t)last;
-    if (!OKMAX(k0) || !OKMAX(e2))
-        return false;
-    uint64_t whole = full ? full - 1 : 0;
-    uint32_t xe = whole > ENV_K - 1 - k0 ? ENV_K - 1 : k0 + (uint32_t)whole;
-    for (uint32_t x = k0 + 1; x <= xe; x++)
-        if (!OKMIN(x))
-            return false;
-#undef OKMAX
-#undef OKMIN
-    return true;
+    return c->jkey < 0 || c->lev[l].key[(size_t)idx * c->nkeys + (uint32_t)c->jkey] <= t;
 }
 
 /* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to
@@ -1010,6 +1056,9 @@ static int iv_push(ctx_t *c, int64_t t, int32_t d)
         if (!ni)
             return FLURM_ENOMEM;
         c->iv = ni;
+        if (!(ni = realloc(c->iv_tmp, nc * sizeof *ni)))
+            return FLURM_ENOMEM;
+        c->iv_tmp = ni;
         c->iv_cap = nc;
     }
     c->iv[c->niv++] = (ival_t){ t, d };
@@ -1185,7 +1234,7 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
     uint32_t a, b;
     env_range(c, top, 0, &a, &b);
     if (env_has_class(c, a, b)) {
-        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        int64_t bd = env_bound(c, top, 0, t_lo);
         if (bd < best && heap_push(c, bd, top, 0))
             return FLURM_ENOMEM;
     }
@@ -1209,7 +1258,7 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
         for (uint32_t ch = ch0; ch < ch1; ch++) {
             if (!child_candidate(c, jp, e.lev - 1, ch))
                 continue;
-            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            int64_t bd = env_bound(c, e.lev - 1, ch, t_lo);
             if ((bd < best || (bd == best && best < c->horizon && c->lev[e.lev - 1].minpos[ch] < best_pos)) &&
                 heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
@@ -1232,7 +1281,18 @@ static int cmp_ival(const void *a, const void *b)
  * nodes hold JP together; INT64_MAX if none. */
 static int64_t sweep(ctx_t *c, const jprep_t *jp)
 {
-    qsort(c->iv, c->niv, sizeof *c->iv, cmp_ival);
+    /* the events pushed since the last sweep are sorted and merged into the sorted ones */
+    uint32_t a = 0, b = c->niv_sorted, n = 0;
+    qsort(&c->iv[b], c->niv - b, sizeof *c->iv, cmp_ival);
+    if (b && b < c->niv) {
+        while (a < c->niv_sorted || b < c->niv)
+            c->iv_tmp[n++] = b == c->niv || (a < c->niv_sorted && cmp_ival(&c->iv[a], &c->iv[b]) <= 0) ? c->iv[a++]
+                                                                                                     : c->iv[b++];
+        ival_t *x = c->iv;
+        c->iv = c->iv_tmp;
+        c->iv_tmp = x;
+    }
+    c->niv_sorted = c->niv;
     uint32_t cover = 0;
     for (uint32_t k = 0; k < c->niv; k++) {
         cover += (uint32_t)c->iv[k].d;
@@ -1257,7 +1317,7 @@ static int64_t sweep_min(ctx_t *c, const jprep_t *jp, int64_t cand)
  * among the ones holding it then, and the answer is final. */
 static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t *when)
 {
-    c->niv = 0;
+    c->niv = c->niv_sorted = 0;
     c->nheap = 0;
     *when = INT64_MAX;
     int64_t cand = INT64_MAX;   /* sweep over the nodes taken so far */
@@ -1265,7 +1325,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
     uint32_t top = c->nlev - 1, a, b;
     env_range(c, top, 0, &a, &b);
     if (env_has_class(c, a, b)) {
-        int64_t bd = env_bound(c, jp, top, 0, t_lo);
+        int64_t bd = env_bound(c, top, 0, t_lo);
         if (bd < c->horizon && heap_push(c, bd, top, 0))
             return FLURM_ENOMEM;
     }
@@ -1301,7 +1361,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
         for (uint32_t ch = ch0; ch < ch1; ch++) {
             if (!child_candidate(c, jp, e.lev - 1, ch))
                 continue;
-            int64_t bd = env_bound(c, jp, e.lev - 1, ch, t_lo);
+            int64_t bd = env_bound(c, e.lev - 1, ch, t_lo);
             if (bd < c->horizon && bd < cand && heap_push(c, bd, e.lev - 1, ch))
                 return FLURM_ENOMEM;
         }
@@ -1317,7 +1377,7 @@ static void index_first_fit(ctx_t *c, const jprep_t *jp, uint32_t l, uint32_t id
 {
     uint32_t a, b;
     env_range(c, l, idx, &a, &b);
-    if (b <= lo || a >= hi || *n - base >= want || !env_at(c, jp, l, idx, t))
+    if (b <= lo || a >= hi || *n - base >= want || !env_at(c, l, idx, t))
         return;
     if (l == 0) {
         int64_t t1 = add_sat(t, jp->len), next;
@@ -1428,7 +1488,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         }
         if (t == 0)
             node_idle_bits(c, p);
-        index_update(c, p, t, t1);
+        index_update(c, p, t, t1, &need);
         out[k] = c->pos2node[p];
     }
     if (times_insert(c, t) || times_insert(c, t1)) {
@@ -2239,6 +2299,9 @@ static int run(ctx_t *c)
 
     /* backfill pass */
     t0 = usec_now();
+    if (c->mode == SCHED_MODE_INDEXED && (rc = key_choose(c, q, nq)))
+        goto out;
+    rc = FLURM_ENOMEM;
     memset(blocked, 0, (in->nparts + 1) * sizeof *blocked);
     uint32_t max_test = pa->bf_max_job_test ? pa->bf_max_job_test : 500, tested = 0;
     for (uint32_t k = 0; k < nq; k++) {

@@ -35,6 +35,8 @@ typedef struct tl {
 
 int tl_init(tl_t *tl, const tl_res_t *now);
 void tl_destroy(tl_t *tl);
+/* Index of the last breakpoint at or before T (T >= 0). */
+uint32_t tl_find(const tl_t *tl, int64_t t);
 /* Adds R to everything from T on (a running job ends at T). */
 int tl_release(tl_t *tl, int64_t t, const tl_res_t *r, uint32_t ngres);
 /* Minimum free over [T0, T1) into *MIN. */
@@ -43,17 +45,13 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next);
 /* Subtracts R over [T0, T1) (the caller checked it fits). */
 int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres);
-/* Free resources of a node within one time slot: the most and the least free CPUs and memory
- * at any moment of the slot; IDLE bit 0: everything free at some moment, bit 1: throughout. */
-typedef struct tl_slot {
-    uint32_t cmax, cmin;
-    uint32_t mmax, mmin;     /* MiB, saturated at UINT32_MAX */
-    uint8_t idle;
-} tl_slot_t;
-
-/* OUT[x] for the K slots [x * W, (x + 1) * W), CAP being the node's configured totals; time
- * from K * W on is not looked at. */
-void tl_slots(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, tl_slot_t *out);
+/* Whether A holds NEED: CPUs, memory and the first NGRES gres entries. */
+bool tl_res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres);
+/* Per length LENS[k] (ascending; INT64_MAX: unlimited), the start of the first stretch that
+ * begins before LIM during which the free resources hold NEED (tl_res_ge over NGRES gres) for
+ * at least that long, into OUT[k]; INT64_MAX when there is none. */
+void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t lim, const int64_t *lens,
+                   uint32_t nlen, int64_t *out);
 
 /* How flurm_sched_run_mode decides (the results are the same; only the work differs). */
 typedef enum sched_mode {

@@ -23,8 +23,7 @@ void tl_destroy(tl_t *tl)
     *tl = (tl_t){ 0 };
 }
 
-/* Index of the last breakpoint at or before T (T >= 0). */
-static uint32_t tl_find(const tl_t *tl, int64_t t)
+uint32_t tl_find(const tl_t *tl, int64_t t)
 {
     uint32_t lo = 0, hi = tl->n;   /* bp[lo].t <= t < bp[hi].t */
     while (hi - lo > 1) {
@@ -73,7 +72,7 @@ static void res_sub(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
         a->gres[g] = a->gres[g] > r->gres[g] ? a->gres[g] - r->gres[g] : 0;
 }
 
-static bool res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres)
+bool tl_res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres)
 {
     if (a->cpus < need->cpus || a->mem < need->mem)
         return false;
@@ -112,7 +111,7 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next)
 {
     for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++)
-        if (!res_ge(&tl->bp[i].free, need, ngres)) {
+        if (!tl_res_ge(&tl->bp[i].free, need, ngres)) {
             if (next)
                 *next = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
             return false;
@@ -133,30 +132,22 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
     return FLURM_OK;
 }
 
-void tl_slots(const tl_t *tl, int64_t w, uint32_t k, const tl_res_t *cap, uint32_t ngres, tl_slot_t *out)
+void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t lim, const int64_t *lens,
+                   uint32_t nlen, int64_t *out)
 {
-    for (uint32_t x = 0; x < k; x++)
-        out[x] = (tl_slot_t){ .cmin = UINT32_MAX, .mmin = UINT32_MAX, .idle = 2 };
-    for (uint32_t i = 0; i < tl->n; i++) {
-        int64_t s = tl->bp[i].t;
-        if (s / w >= k)
-            break;
-        uint32_t a = (uint32_t)(s / w);
-        uint32_t b = i + 1 < tl->n && (tl->bp[i + 1].t - 1) / w < k ? (uint32_t)((tl->bp[i + 1].t - 1) / w) : k - 1;
-        const tl_res_t *f = &tl->bp[i].free;
-        bool whole = res_ge(f, cap, ngres);
-        uint32_t fm = f->mem > UINT32_MAX ? UINT32_MAX : (uint32_t)f->mem;
-        for (uint32_t x = a; x <= b; x++) {
-            tl_slot_t *o = &out[x];
-            if (f->cpus > o->cmax)
-                o->cmax = f->cpus;
-            if (f->cpus < o->cmin)
-                o->cmin = f->cpus;
-            if (fm > o->mmax)
-                o->mmax = fm;
-            if (fm < o->mmin)
-                o->mmin = fm;
-            o->idle = (uint8_t)((o->idle | whole) & (whole ? 3 : 1));
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < tl->n && tl->bp[i].t < lim && k < nlen;) {
+        if (!tl_res_ge(&tl->bp[i].free, need, ngres)) {
+            i++;
+            continue;
         }
+        int64_t a = tl->bp[i].t;
+        while (++i < tl->n && tl_res_ge(&tl->bp[i].free, need, ngres))
+            ;
+        int64_t e = i < tl->n ? tl->bp[i].t : INT64_MAX;
+        while (k < nlen && (e == INT64_MAX || (lens[k] != INT64_MAX && e - a >= lens[k])))
+            out[k++] = a;
     }
+    while (k < nlen)
+        out[k++] = INT64_MAX;
 }

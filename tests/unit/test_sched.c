@@ -656,28 +656,39 @@ static void test_sched_timeline_gres_slots(void **state)
     tl_destroy(&tl);
 }
 
-static void test_sched_timeline_slots_bound_free_per_slot(void **state)
+static void test_sched_timeline_run_starts_per_length(void **state)
 {
     (void)state;
-    /* 4 CPUs, 100 MiB; 2 CPUs in use until 150, all 4 over [250, 300); slots of 100 s */
+    /* 4 CPUs, 100 MiB: 2 CPUs free until 150, 4 from 150, none over [250, 300), 4 after */
     tl_t tl;
-    tl_res_t cap = { .cpus = 4, .mem = 100 };
     assert_int_equal(tl_init(&tl, &(tl_res_t){ .cpus = 2, .mem = 100 }), FLURM_OK);
     assert_int_equal(tl_release(&tl, 150, &(tl_res_t){ .cpus = 2 }, 0), FLURM_OK);
     assert_int_equal(tl_take(&tl, 250, 300, &(tl_res_t){ .cpus = 4 }, 0), FLURM_OK);
-    tl_slot_t s[4];
-    tl_slots(&tl, 100, 4, &cap, 0, s);
-    assert_int_equal(s[0].cmax, 2);                 /* [0, 100): 2 free throughout */
-    assert_int_equal(s[0].cmin, 2);
-    assert_int_equal(s[0].idle, 0);
-    assert_int_equal(s[1].cmax, 4);                 /* [100, 200): 2, then 4 from 150 */
-    assert_int_equal(s[1].cmin, 2);
-    assert_int_equal(s[1].idle, 1);                 /* wholly free at some moment, not throughout */
-    assert_int_equal(s[2].cmax, 4);                 /* [200, 300): 4, then 0 from 250 */
-    assert_int_equal(s[2].cmin, 0);
-    assert_int_equal(s[3].cmin, 4);                 /* [300, 400): 4 throughout */
-    assert_int_equal(s[3].idle, 3);
-    assert_int_equal(s[3].mmax, 100);
+    assert_int_equal(tl_find(&tl, 0), 0);
+    assert_int_equal(tl_find(&tl, 149), 0);
+    assert_int_equal(tl_find(&tl, 150), 1);
+    assert_int_equal(tl_find(&tl, 1000), 3);
+    const int64_t lens[] = { 50, 100, 101, INT64_MAX };
+    int64_t out[4];
+    /* 2 CPUs: [0, 250) then [300, end) */
+    tl_run_starts(&tl, &(tl_res_t){ .cpus = 2, .mem = 10 }, 0, 1000, lens, 4, out);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 0);
+    assert_int_equal(out[2], 0);
+    assert_int_equal(out[3], 300);
+    /* 3 CPUs: [150, 250) then [300, end) */
+    tl_run_starts(&tl, &(tl_res_t){ .cpus = 3 }, 0, 1000, lens, 4, out);
+    assert_int_equal(out[0], 150);
+    assert_int_equal(out[1], 150);
+    assert_int_equal(out[2], 300);
+    assert_int_equal(out[3], 300);
+    /* a stretch must begin before the limit */
+    tl_run_starts(&tl, &(tl_res_t){ .cpus = 3 }, 0, 300, lens, 4, out);
+    assert_int_equal(out[1], 150);
+    assert_true(out[2] == INT64_MAX && out[3] == INT64_MAX);
+    /* more memory than there is: never */
+    tl_run_starts(&tl, &(tl_res_t){ .cpus = 1, .mem = 101 }, 0, 1000, lens, 4, out);
+    assert_true(out[0] == INT64_MAX);
     tl_destroy(&tl);
 }
 
@@ -748,7 +759,7 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_expr_match_and_or);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_take_release_and_fit);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_gres_slots);
-    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_slots_bound_free_per_slot);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_per_length);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_run_rejects_bad_indexes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_reason_names_round_trip);
     int rc = _cmocka_run_group_tests("sched", tests, nt, NULL, NULL);
