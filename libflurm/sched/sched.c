@@ -802,26 +802,33 @@ static void key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t k0, uint32_t 
     }
 }
 
-/* Row R of leaf LEAF recomputed from its timeline, and its ancestors' while they change. */
+/* Whether a parent's key PR may move after its child's went from OLD to NOW: the child was
+ * its minimum, or went below it. */
+static inline bool key_moves(int32_t pr, int32_t old, int32_t now)
+{
+    return now != old && (old == pr || now < pr);
+}
+
+/* Row R of leaf LEAF recomputed from its timeline, and its ancestors' while they may move. */
 static void key_update(ctx_t *c, uint32_t leaf, uint32_t r)
 {
-    int32_t nv[KEY_LEN], old[KEY_LEN];
-    key_leaf(c, c->leaf2pos[leaf], r, nv);
+    int32_t old[KEY_LEN], was[KEY_LEN];
     uint32_t k0 = 0, k1 = c->nlen, base = r * c->nlen;
-    int32_t *cur = &c->lev[0].key[(size_t)leaf * c->nkeys + base];
-    while (k0 < k1 && cur[k0] == nv[k0])
-        k0++;
-    while (k1 > k0 && cur[k1 - 1] == nv[k1 - 1])
-        k1--;
-    memcpy(&cur[k0], &nv[k0], (k1 - k0) * sizeof *cur);
-    for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev && k0 < k1; l++, idx /= ENV_FAN) {
+    int32_t *ch = &c->lev[0].key[(size_t)leaf * c->nkeys + base];
+    memcpy(old, ch, c->nlen * sizeof *old);
+    key_leaf(c, c->leaf2pos[leaf], r, ch);
+    for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev; l++, idx /= ENV_FAN) {
         int32_t *pr = &c->lev[l].key[(size_t)idx * c->nkeys + base];
-        memcpy(&old[k0], &pr[k0], (k1 - k0) * sizeof *old);
-        key_inner(c, l, idx, base + k0, base + k1);
-        while (k0 < k1 && pr[k0] == old[k0])
+        while (k0 < k1 && !key_moves(pr[k0], old[k0], ch[k0]))
             k0++;
-        while (k1 > k0 && pr[k1 - 1] == old[k1 - 1])
+        while (k1 > k0 && !key_moves(pr[k1 - 1], old[k1 - 1], ch[k1 - 1]))
             k1--;
+        if (k0 == k1)
+            return;
+        memcpy(&was[k0], &pr[k0], (k1 - k0) * sizeof *was);
+        key_inner(c, l, idx, base + k0, base + k1);
+        memcpy(&old[k0], &was[k0], (k1 - k0) * sizeof *old);
+        ch = pr;
     }
 }
 
@@ -1246,7 +1253,7 @@ static int index_earliest_one(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_t
             continue;   /* none of its nodes can start earlier, and all lose the tie */
         if (e.lev == 0) {
             uint32_t p = c->leaf2pos[e.idx];
-            int64_t t = node_earliest(c, jp, p, t_lo, best == c->horizon ? best : best + 1);
+            int64_t t = node_earliest(c, jp, p, e.b, best == c->horizon ? best : best + 1);
             if (t < best || (t == best && p < best_pos)) {
                 best = t;
                 best_pos = p;
@@ -1343,7 +1350,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
         if (e.lev == 0) {
             uint32_t before = c->niv;
             /* starts at or after cand cannot make an earlier answer: its intervals end there */
-            int rc = node_starts(c, jp, c->leaf2pos[e.idx], t_lo, cand < c->horizon ? cand : c->horizon, NULL);
+            int rc = node_starts(c, jp, c->leaf2pos[e.idx], e.b, cand < c->horizon ? cand : c->horizon, NULL);
             if (rc)
                 return rc;
             fresh = fresh && c->niv == before;
