@@ -72,6 +72,7 @@ typedef struct arr {
 #define KEY_THR 16
 #define KEY_LEN 32
 #define KEY_NONE INT32_MAX
+_Static_assert(KEY_THR < 32, "index_update marks the rows a reservation broke in a 32-bit mask");
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
 typedef struct envlev {
