@@ -72,7 +72,6 @@ typedef struct arr {
 #define KEY_THR 16
 #define KEY_LEN 32
 #define KEY_NONE INT32_MAX
-_Static_assert(KEY_THR < 32, "index_update marks the rows a reservation broke in a 32-bit mask");
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
 typedef struct envlev {
@@ -982,23 +981,22 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
     if (c->index_state != INDEX_LIVE || !c->nlev)
         return;
     const tl_t *tl = &c->tl[p];
-    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, broke = 0;
-    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++) {
-        tl_res_t was = tl->bp[i].free;
-        was.cpus += need->cpus;
-        was.mem += need->mem;
-        for (uint32_t g = 0; g < ng; g++)
-            was.gres[g] += need->gres[g];
-        for (uint32_t r = 0; r <= c->nthr; r++) {
-            uint32_t rg;
-            tl_res_t rn = key_need(c, p, r, &rg);
-            if (!(broke >> r & 1) && tl_res_ge(&was, &rn, rg) && !tl_res_ge(&tl->bp[i].free, &rn, rg))
-                broke |= 1u << r;
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, i0 = tl_find(tl, t0);
+    for (uint32_t r = 0; r <= c->nthr; r++) {
+        uint32_t rg;
+        tl_res_t rn = key_need(c, p, r, &rg);
+        for (uint32_t i = i0; i < tl->n && tl->bp[i].t < t1; i++) {
+            tl_res_t was = tl->bp[i].free;
+            was.cpus += need->cpus;
+            was.mem += need->mem;
+            for (uint32_t g = 0; g < ng; g++)
+                was.gres[g] += need->gres[g];
+            if (tl_res_ge(&was, &rn, rg) && !tl_res_ge(&tl->bp[i].free, &rn, rg)) {
+                key_update(c, c->pos2leaf[p], r);
+                break;
+            }
         }
     }
-    for (uint32_t r = 0; r <= c->nthr; r++)
-        if (broke >> r & 1)
-            key_update(c, c->pos2leaf[p], r);
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
