@@ -69,14 +69,20 @@ typedef struct arr {
  * decide. KEY_NONE: no start of the shape before the horizon. */
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
-#define KEY_THR 16
-#define KEY_LEN 32
-#define KEY_NONE INT32_MAX
+#define KEY_THR 32           /* CPU + memory thresholds at most */
+#define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes */
+#define KEY_VEC (KEY_LEN * 2 / 16)
+#define KEY_NONE 0xffff      /* no start of the shape before the horizon */
+#define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
+
+typedef uint16_t skey_t;
+typedef uint16_t kvec_t __attribute__((vector_size(16)));
 
 typedef struct envlev {
     uint32_t n;
-    int32_t *key;            /* n * nkeys: start keys, shape (r, k) at r * nlen + k */
+    skey_t *key;             /* (nthr + 1) rows of KEY_LEN keys per tree node, row r of node idx
+                              * at (r * n + idx) * KEY_LEN: siblings' rows are contiguous */
     uint32_t *minpos;        /* n: the lowest position of its nodes */
 } envlev_t;
 
@@ -136,11 +142,11 @@ typedef struct ctx {
     ival_t *iv, *iv_tmp;     /* iv[0..niv_sorted) in sweep order, the rest pushed since */
     uint32_t niv, niv_sorted, iv_cap;
     uint32_t *cand;          /* pick candidates, per class */
-    uint32_t nthr, nlen, nkeys;   /* start key shapes: (nthr + 1) * nlen */
+    uint32_t nthr;           /* start key shapes: (nthr + 1) rows by KEY_LEN lengths */
     uint32_t thr_c[KEY_THR];
     uint64_t thr_m[KEY_THR];
     int64_t thr_len[KEY_LEN];
-    int32_t jkey;            /* the searching job's start key (-1: none) */
+    int32_t jrow, jlen;      /* the searching job's start key shape (jrow -1: none) */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -763,72 +769,97 @@ static inline void env_children(const ctx_t *c, uint32_t l, uint32_t idx, uint32
     *ch1 = *ch0 + ENV_FAN < c->lev[l - 1].n ? *ch0 + ENV_FAN : c->lev[l - 1].n;
 }
 
-/* Row R's threshold on the node at position P, checked over *NG gres entries. */
-static inline tl_res_t key_need(const ctx_t *c, uint32_t p, uint32_t r, uint32_t *ng)
+static inline skey_t *key_row(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
 {
-    if (r < c->nthr) {
-        *ng = 0;
-        return (tl_res_t){ .cpus = c->thr_c[r], .mem = c->thr_m[r] };
+    const envlev_t *lv = &c->lev[l];
+    return &lv->key[((size_t)r * lv->n + idx) * KEY_LEN];
+}
+
+static inline kvec_t kvec_min(kvec_t a, kvec_t b)
+{
+    kvec_t lt = (kvec_t)(a < b);
+    return (a & lt) | (b & ~lt);
+}
+
+/* A start as a key: whole resolutions, rounded down (a key bounds from below); none before
+ * LIM is KEY_NONE when LIM is the horizon, else KEY_CAP ("not before LIM"). */
+static inline skey_t key_of(const ctx_t *c, int64_t start, int64_t lim)
+{
+    if (start == INT64_MAX)
+        return lim == c->horizon ? KEY_NONE : KEY_CAP;
+    return (skey_t)(start / c->res);
+}
+
+/* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
+ * recomputed from its node's timeline; returns the rows that changed, bit r for row r. */
+static uint64_t key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too)
+{
+    uint32_t p = c->leaf2pos[leaf];
+    int64_t cap = (int64_t)KEY_CAP * c->res, lim = c->horizon < cap ? c->horizon : cap;
+    int64_t starts[(KEY_THR + 1) * KEY_LEN];
+    if (r1 > r0)
+        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN,
+                             &starts[r0 * KEY_LEN]);
+    if (idle_too)
+        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN,
+                      &starts[c->nthr * KEY_LEN]);
+    uint64_t changed = 0;
+    int64_t last = -1;
+    skey_t lastk = 0;
+    for (uint32_t r = r0; r <= c->nthr; r++) {
+        if (r >= r1 && r < c->nthr)
+            r = c->nthr;
+        if (r == c->nthr && !idle_too)
+            break;
+        skey_t *row = key_row(c, 0, leaf, r);
+        for (uint32_t k = 0; k < KEY_LEN; k++) {
+            int64_t s = starts[r * KEY_LEN + k];
+            if (s != last) {   /* keys of a row repeat: one division per distinct start */
+                last = s;
+                lastk = key_of(c, s, lim);
+            }
+            skey_t v = lastk;
+            if (row[k] != v) {
+                row[k] = v;
+                changed |= 1ull << r;
+            }
+        }
     }
-    *ng = c->in->nodes[c->pos2node[p]].ngres;
-    return c->cap[p];
+    return changed;
 }
 
-/* The start keys of row R of the node at position P from its timeline into OUT[nlen]. */
-static void key_leaf(const ctx_t *c, uint32_t p, uint32_t r, int32_t *out)
+/* Row R of inner tree node (L, IDX) as the minimum of its children's (contiguous: row R of
+ * a level holds its nodes in order); whether it changed. */
+static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
 {
-    /* keys are 32-bit: past a horizon that far, a key says only "not before" */
-    int64_t lim = c->horizon < KEY_NONE ? c->horizon : KEY_NONE - 1, starts[KEY_LEN];
-    uint32_t ng;
-    tl_res_t need = key_need(c, p, r, &ng);
-    tl_run_starts(&c->tl[p], &need, ng, lim, c->thr_len, c->nlen, starts);
-    for (uint32_t k = 0; k < c->nlen; k++)
-        out[k] = starts[k] != INT64_MAX ? (int32_t)starts[k] : lim == c->horizon ? KEY_NONE : (int32_t)lim;
-}
-
-/* Recomputes the start keys [K0, K1) of inner tree node (L, IDX) from its children. */
-static void key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t k0, uint32_t k1)
-{
-    int32_t *o = &c->lev[l].key[(size_t)idx * c->nkeys];
     uint32_t a, b;
     env_children(c, l, idx, &a, &b);
-    for (uint32_t k = k0; k < k1; k++)
-        o[k] = KEY_NONE;
-    for (uint32_t ch = a; ch < b; ch++) {
-        const int32_t *src = &c->lev[l - 1].key[(size_t)ch * c->nkeys];
-        for (uint32_t k = k0; k < k1; k++)
-            if (src[k] < o[k])
-                o[k] = src[k];
-    }
+    const kvec_t *src = (const kvec_t *)key_row(c, l - 1, a, r);
+    kvec_t m[KEY_VEC], diff = { 0 };
+    for (uint32_t v = 0; v < KEY_VEC; v++)
+        m[v] = src[v];
+    for (uint32_t ch = 1; ch < b - a; ch++)
+        for (uint32_t v = 0; v < KEY_VEC; v++)
+            m[v] = kvec_min(m[v], src[ch * KEY_VEC + v]);
+    kvec_t *dst = (kvec_t *)key_row(c, l, idx, r);
+    for (uint32_t v = 0; v < KEY_VEC; v++)
+        diff |= m[v] ^ dst[v];
+    bool changed = false;
+    for (uint32_t x = 0; x < 8; x++)
+        changed |= diff[x] != 0;
+    if (changed)
+        for (uint32_t v = 0; v < KEY_VEC; v++)
+            dst[v] = m[v];
+    return changed;
 }
 
-/* Whether a parent's key PR may move after its child's went from OLD to NOW: the child was
- * its minimum, or went below it. */
-static inline bool key_moves(int32_t pr, int32_t old, int32_t now)
+/* The rows ROWS of leaf LEAF changed: each is carried up while the parent's changes too. */
+static void key_update(ctx_t *c, uint32_t leaf, uint64_t rows)
 {
-    return now != old && (old == pr || now < pr);
-}
-
-/* Row R of leaf LEAF recomputed from its timeline, and its ancestors' while they may move. */
-static void key_update(ctx_t *c, uint32_t leaf, uint32_t r)
-{
-    int32_t old[KEY_LEN], was[KEY_LEN];
-    uint32_t k0 = 0, k1 = c->nlen, base = r * c->nlen;
-    int32_t *ch = &c->lev[0].key[(size_t)leaf * c->nkeys + base];
-    memcpy(old, ch, c->nlen * sizeof *old);
-    key_leaf(c, c->leaf2pos[leaf], r, ch);
-    for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev; l++, idx /= ENV_FAN) {
-        int32_t *pr = &c->lev[l].key[(size_t)idx * c->nkeys + base];
-        while (k0 < k1 && !key_moves(pr[k0], old[k0], ch[k0]))
-            k0++;
-        while (k1 > k0 && !key_moves(pr[k1 - 1], old[k1 - 1], ch[k1 - 1]))
-            k1--;
-        if (k0 == k1)
-            return;
-        memcpy(&was[k0], &pr[k0], (k1 - k0) * sizeof *was);
-        key_inner(c, l, idx, base + k0, base + k1);
-        memcpy(&old[k0], &was[k0], (k1 - k0) * sizeof *old);
-        ch = pr;
+    for (; rows; rows &= rows - 1) {
+        uint32_t r = (uint32_t)__builtin_ctzll(rows);
+        for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev && key_inner(c, l, idx, r); l++, idx /= ENV_FAN)
+            ;
     }
 }
 
@@ -844,10 +875,11 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Picks the start key shapes from the jobs Q[0..NQ) still to be looked at: CPU counts of the
- * shared ones at evenly spaced ranks, each with the least memory of those asking for at least
- * as many CPUs (so each such job is at least as large as the largest threshold it reaches),
- * and lengths of all at evenly spaced ranks. */
+/* Picks the start key shapes from the jobs Q[0..NQ) still to be looked at: the CPU counts of
+ * the shared ones (every distinct count when there are at most KEY_THR, else counts at evenly
+ * spaced ranks), each with the least memory of those asking for at least as many CPUs (so
+ * each such job is at least as large as the largest threshold it reaches, and the thresholds
+ * are nested), and KEY_LEN lengths of all at evenly spaced ranks. */
 static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
 {
     uint64_t (*v)[2] = malloc((nq + 1) * sizeof *v);
@@ -869,12 +901,17 @@ static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
         }
     }
     qsort(v, n, sizeof *v, cmp_thr);
-    for (uint32_t k = n; k-- > 1;)   /* suffix minimum of memory */
-        if (v[k][1] < v[k - 1][1])
-            v[k - 1][1] = v[k][1];
+    uint32_t distinct = 0;
+    for (uint32_t k = n; k-- > 0;) {
+        if (k + 1 < n && v[k + 1][1] < v[k][1])
+            v[k][1] = v[k + 1][1];   /* suffix minimum of memory */
+        distinct += !k || v[k - 1][0] != v[k][0];
+    }
     c->nthr = 0;
-    for (uint32_t i = 0; i < KEY_THR && n; i++) {
-        uint32_t k = (uint32_t)((uint64_t)i * n / KEY_THR);
+    for (uint32_t i = 0; i < (distinct <= KEY_THR ? n : KEY_THR); i++) {
+        if (distinct <= KEY_THR && i && v[i - 1][0] == v[i][0])
+            continue;
+        uint32_t k = distinct <= KEY_THR ? i : (uint32_t)((uint64_t)i * n / KEY_THR);
         while (k && v[k - 1][0] == v[k][0])
             k--;   /* the first job of that CPU count: its memory is the least */
         if (c->nthr && c->thr_c[c->nthr - 1] == v[k][0])
@@ -884,21 +921,22 @@ static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
         c->nthr++;
     }
     qsort(len, nl, sizeof *len, cmp_i64);
-    c->nlen = 0;
+    uint32_t k = 0;
     for (uint32_t i = 0; i < KEY_LEN && nl; i++) {
         int64_t x = len[(uint64_t)i * nl / KEY_LEN];
-        if (!c->nlen || c->thr_len[c->nlen - 1] != x)
-            c->thr_len[c->nlen++] = x;
+        if (!k || c->thr_len[k - 1] != x)
+            c->thr_len[k++] = x;
     }
-    if (!c->nlen)
-        c->thr_len[c->nlen++] = 1;
-    c->nkeys = (c->nthr + 1) * c->nlen;
+    if (!k)
+        c->thr_len[k++] = 1;
+    for (; k < KEY_LEN; k++)
+        c->thr_len[k] = c->thr_len[k - 1];   /* a repeated length repeats its keys */
     free(v);
     free(len);
     return FLURM_OK;
 }
 
-/* The start key of JP into c->jkey (-1: none fits it). */
+/* The start key shape of JP into c->jrow, c->jlen (jrow -1: none fits it). */
 static void key_job(ctx_t *c, const jprep_t *jp)
 {
     int32_t r = -1, k = -1;
@@ -908,10 +946,11 @@ static void key_job(ctx_t *c, const jprep_t *jp)
         for (uint32_t x = c->nthr; x-- > 0 && r < 0;)
             if (c->thr_c[x] <= jp->cpn && c->thr_m[x] <= jp->mem)
                 r = (int32_t)x;
-    for (uint32_t x = c->nlen; x-- > 0 && k < 0;)
+    for (uint32_t x = KEY_LEN; x-- > 0 && k < 0;)
         if (c->thr_len[x] <= jp->len)
             k = (int32_t)x;
-    c->jkey = r < 0 || k < 0 ? -1 : r * (int32_t)c->nlen + k;
+    c->jrow = k < 0 ? -1 : r;
+    c->jlen = k;
 }
 
 static int index_build(ctx_t *c)
@@ -938,11 +977,11 @@ static int index_build(ctx_t *c)
     c->cls_lo[c->ncls] = nn;
     if (!nn)
         return FLURM_OK;
-    uint32_t n = nn;
+    uint32_t n = nn, nrows = c->nthr + 1;
     for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
-        lv->key = malloc(((size_t)n * c->nkeys + 1) * sizeof *lv->key);
+        lv->key = aligned_alloc(64, (size_t)nrows * n * KEY_LEN * sizeof *lv->key);
         lv->minpos = malloc(n * sizeof *lv->minpos);
         if (!lv->key || !lv->minpos)
             return FLURM_ENOMEM;
@@ -957,12 +996,14 @@ static int index_build(ctx_t *c)
                 if (below->minpos[k] < lv->minpos[i])
                     lv->minpos[i] = below->minpos[k];
         }
+        if (c->nlev == 1)
+            memset(lv->key, 0, (size_t)nrows * n * KEY_LEN * sizeof *lv->key);
         for (uint32_t i = 0; i < n; i++) {
-            if (c->nlev > 1)
-                key_inner(c, c->nlev - 1, i, 0, c->nkeys);
+            if (c->nlev == 1)
+                key_leaf(c, i, 0, c->nthr, true);
             else
-                for (uint32_t r = 0; r <= c->nthr; r++)
-                    key_leaf(c, c->leaf2pos[i], r, &lv->key[(size_t)i * c->nkeys + r * c->nlen]);
+                for (uint32_t r = 0; r < nrows; r++)
+                    key_inner(c, c->nlev - 1, i, r);
         }
         if (n == 1 || c->nlev == ENV_MAXLEV)
             break;
@@ -974,33 +1015,48 @@ static int index_build(ctx_t *c)
     return FLURM_OK;
 }
 
-/* NEED was taken from the timeline of the node at position P over [T0, T1): the keys of the
- * rows whose threshold it broke somewhere there are recomputed (the others cannot move). */
+/* How many threshold rows free resources F hold (a prefix: the thresholds are nested). */
+static uint32_t rows_held(const ctx_t *c, const tl_res_t *f)
+{
+    uint32_t lo = 0, hi = c->nthr;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (c->thr_c[mid] <= f->cpus && c->thr_m[mid] <= f->mem)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* NEED was taken from the timeline of the node at position P over [T0, T1): the rows it may
+ * have broken somewhere there (held before, not after) are recomputed and carried up. */
 static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_res_t *need)
 {
     if (c->index_state != INDEX_LIVE || !c->nlev)
         return;
     const tl_t *tl = &c->tl[p];
-    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, i0 = tl_find(tl, t0);
-    for (uint32_t r = 0; r <= c->nthr; r++) {
-        uint32_t rg;
-        tl_res_t rn = key_need(c, p, r, &rg);
-        for (uint32_t i = i0; i < tl->n && tl->bp[i].t < t1; i++) {
-            tl_res_t was = tl->bp[i].free;
-            was.cpus += need->cpus;
-            was.mem += need->mem;
-            for (uint32_t g = 0; g < ng; g++)
-                was.gres[g] += need->gres[g];
-            if (tl_res_ge(&was, &rn, rg) && !tl_res_ge(&tl->bp[i].free, &rn, rg)) {
-                key_update(c, c->pos2leaf[p], r);
-                break;
-            }
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, r0 = c->nthr, r1 = 0;
+    bool idle = false;
+    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++) {
+        tl_res_t was = tl->bp[i].free;
+        was.cpus += need->cpus;
+        was.mem += need->mem;
+        for (uint32_t g = 0; g < ng; g++)
+            was.gres[g] += need->gres[g];
+        idle = idle || tl_res_ge(&was, &c->cap[p], ng);
+        uint32_t h_now = rows_held(c, &tl->bp[i].free), h_was = rows_held(c, &was);
+        if (h_now < h_was) {
+            r0 = h_now < r0 ? h_now : r0;
+            r1 = h_was > r1 ? h_was : r1;
         }
     }
+    uint32_t leaf = c->pos2leaf[p];
+    key_update(c, leaf, key_leaf(c, leaf, r0, r1, idle));
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
- * c->cls_pre as prefix counts; its start key into c->jkey. */
+ * c->cls_pre as prefix counts; its start key shape into c->jrow, c->jlen. */
 static void index_classes(ctx_t *c, const jprep_t *jp)
 {
     key_job(c, jp);
@@ -1023,17 +1079,23 @@ static bool env_has_class(const ctx_t *c, uint32_t a, uint32_t b)
  * (L, IDX): its start key; INT64_MAX when none can hold it before the horizon. */
 static int64_t env_bound(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t_lo)
 {
-    if (c->jkey < 0)
+    if (c->jrow < 0)
         return t_lo;   /* smaller than every shape: no bound known */
-    int32_t k = c->lev[l].key[(size_t)idx * c->nkeys + (uint32_t)c->jkey];
-    return k == KEY_NONE ? INT64_MAX : k > t_lo ? k : t_lo;
+    skey_t k = key_row(c, l, idx, (uint32_t)c->jrow)[c->jlen];
+    if (k == KEY_NONE)
+        return INT64_MAX;
+    int64_t b = (int64_t)k * c->res;
+    return b > t_lo ? b : t_lo;
 }
 
 /* Whether some node under tree node (L, IDX) may hold JP from T on: none can start it before
  * its start key. */
 static bool env_at(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t)
 {
-    return c->jkey < 0 || c->lev[l].key[(size_t)idx * c->nkeys + (uint32_t)c->jkey] <= t;
+    if (c->jrow < 0)
+        return true;
+    skey_t k = key_row(c, l, idx, (uint32_t)c->jrow)[c->jlen];
+    return k != KEY_NONE && (int64_t)k * c->res <= t;
 }
 
 /* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to

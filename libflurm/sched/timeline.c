@@ -151,3 +151,45 @@ void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t
     while (k < nlen)
         out[k++] = INT64_MAX;
 }
+
+/* Need r's current stretch began at A and ends at E: every length not yet given a start that
+ * fits in it gets A (lengths ascend, so they are given in order). */
+static void nested_close(uint32_t *done, int64_t a, int64_t e, const int64_t *lens, uint32_t nlen, int64_t *out)
+{
+    while (*done < nlen && (e == INT64_MAX || (lens[*done] != INT64_MAX && e - a >= lens[*done])))
+        out[(*done)++] = a;
+}
+
+void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *mem, uint32_t nr, int64_t lim,
+                          const int64_t *lens, uint32_t nlen, int64_t *out)
+{
+    int64_t start[TL_NESTED_MAX];
+    uint32_t done[TL_NESTED_MAX] = { 0 };
+    uint32_t h = 0;       /* needs [0, h) are within a stretch that holds them */
+    uint32_t full = 0;    /* needs [0, full) have a start for every length */
+    for (uint32_t i = 0; i < tl->n && full < nr; i++) {
+        const tl_res_t *f = &tl->bp[i].free;
+        int64_t t = tl->bp[i].t;
+        uint32_t hn = h;   /* nested: the needs held are a prefix, found from the last one */
+        while (hn && (cpus[hn - 1] > f->cpus || mem[hn - 1] > f->mem))
+            hn--;
+        while (hn < nr && cpus[hn] <= f->cpus && mem[hn] <= f->mem)
+            hn++;
+        if (t >= lim && hn > h)
+            hn = h;   /* a stretch must begin before the limit */
+        for (uint32_t r = hn; r < h; r++)
+            nested_close(&done[r], start[r], t, lens, nlen, &out[(size_t)r * nlen]);
+        for (uint32_t r = h; r < hn; r++)
+            start[r] = t;
+        h = hn;
+        while (full < nr && done[full] == nlen)
+            full++;
+        if (t >= lim && !h)
+            break;
+    }
+    for (uint32_t r = 0; r < h; r++)
+        nested_close(&done[r], start[r], INT64_MAX, lens, nlen, &out[(size_t)r * nlen]);
+    for (uint32_t r = 0; r < nr; r++)
+        for (uint32_t k = done[r]; k < nlen; k++)
+            out[(size_t)r * nlen + k] = INT64_MAX;
+}

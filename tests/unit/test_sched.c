@@ -692,6 +692,35 @@ static void test_sched_timeline_run_starts_per_length(void **state)
     tl_destroy(&tl);
 }
 
+static void test_sched_timeline_run_starts_nested_matches_one_by_one(void **state)
+{
+    (void)state;
+    /* random timelines: every need's starts, found in one walk, are what tl_run_starts gives */
+    uint64_t x = 12345;
+    const uint32_t cpus[] = { 1, 2, 3, 5, 8 };
+    const uint64_t mem[] = { 0, 10, 10, 40, 40 };
+    const int64_t lens[] = { 60, 120, 120, 300, 900, INT64_MAX };
+    for (int round = 0; round < 500; round++) {
+        tl_t tl;
+        assert_int_equal(tl_init(&tl, &(tl_res_t){ .cpus = 8, .mem = 64 }), FLURM_OK);
+        for (int k = 0; k < 6; k++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            int64_t t0 = (int64_t)(x >> 33) % 20 * 60, t1 = t0 + 60 + (int64_t)(x >> 13) % 10 * 60;
+            tl_res_t take = { .cpus = (uint32_t)(x >> 40) % 5, .mem = (x >> 50) % 30 };
+            if (tl_fits(&tl, t0, t1, &take, 0, NULL))
+                assert_int_equal(tl_take(&tl, t0, t1, &take, 0), FLURM_OK);
+        }
+        int64_t lim = round % 3 ? 100000 : 600, all[5 * 6], one[6];
+        tl_run_starts_nested(&tl, cpus, mem, 5, lim, lens, 6, all);
+        for (uint32_t r = 0; r < 5; r++) {
+            tl_run_starts(&tl, &(tl_res_t){ .cpus = cpus[r], .mem = mem[r] }, 0, lim, lens, 6, one);
+            for (uint32_t k = 0; k < 6; k++)
+                assert_int_equal(all[r * 6 + k], one[k]);
+        }
+        tl_destroy(&tl);
+    }
+}
+
 /* ------------------------------------------------------------------ API edges */
 
 static void test_sched_run_rejects_bad_indexes(void **state)
@@ -760,6 +789,7 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_take_release_and_fit);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_gres_slots);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_per_length);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_nested_matches_one_by_one);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_run_rejects_bad_indexes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_reason_names_round_trip);
     int rc = _cmocka_run_group_tests("sched", tests, nt, NULL, NULL);
