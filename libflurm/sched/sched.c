@@ -81,8 +81,9 @@ typedef uint16_t kvec_t __attribute__((vector_size(16)));
 
 typedef struct envlev {
     uint32_t n;
-    skey_t *key;             /* (nthr + 1) rows of KEY_LEN keys per tree node, row r of node idx
-                              * at (r * n + idx) * KEY_LEN: siblings' rows are contiguous */
+    skey_t *key;             /* (nthr + 1) rows of KEY_LEN keys per tree node: row r of node idx
+                              * at (idx * (nthr + 1) + r) * KEY_LEN, a node's rows together (a
+                              * take rewrites many rows of one leaf) */
     uint32_t *minpos;        /* n: the lowest position of its nodes */
 } envlev_t;
 
@@ -771,8 +772,7 @@ static inline void env_children(const ctx_t *c, uint32_t l, uint32_t idx, uint32
 
 static inline skey_t *key_row(const ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
 {
-    const envlev_t *lv = &c->lev[l];
-    return &lv->key[((size_t)r * lv->n + idx) * KEY_LEN];
+    return &c->lev[l].key[((size_t)idx * (c->nthr + 1) + r) * KEY_LEN];
 }
 
 static inline kvec_t kvec_min(kvec_t a, kvec_t b)
@@ -790,46 +790,7 @@ static inline skey_t key_of(const ctx_t *c, int64_t start, int64_t lim)
     return (skey_t)(start / c->res);
 }
 
-/* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
- * recomputed from its node's timeline; returns the rows that changed, bit r for row r. */
-static uint64_t key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too)
-{
-    uint32_t p = c->leaf2pos[leaf];
-    int64_t cap = (int64_t)KEY_CAP * c->res, lim = c->horizon < cap ? c->horizon : cap;
-    int64_t starts[(KEY_THR + 1) * KEY_LEN];
-    if (r1 > r0)
-        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN,
-                             &starts[r0 * KEY_LEN]);
-    if (idle_too)
-        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN,
-                      &starts[c->nthr * KEY_LEN]);
-    uint64_t changed = 0;
-    int64_t last = -1;
-    skey_t lastk = 0;
-    for (uint32_t r = r0; r <= c->nthr; r++) {
-        if (r >= r1 && r < c->nthr)
-            r = c->nthr;
-        if (r == c->nthr && !idle_too)
-            break;
-        skey_t *row = key_row(c, 0, leaf, r);
-        for (uint32_t k = 0; k < KEY_LEN; k++) {
-            int64_t s = starts[r * KEY_LEN + k];
-            if (s != last) {   /* keys of a row repeat: one division per distinct start */
-                last = s;
-                lastk = key_of(c, s, lim);
-            }
-            skey_t v = lastk;
-            if (row[k] != v) {
-                row[k] = v;
-                changed |= 1ull << r;
-            }
-        }
-    }
-    return changed;
-}
-
-/* Row R of inner tree node (L, IDX) as the minimum of its children's (contiguous: row R of
- * a level holds its nodes in order); whether it changed. */
+/* Row R of inner tree node (L, IDX) as the minimum of its children's; whether it changed. */
 static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
 {
     uint32_t a, b;
@@ -838,9 +799,11 @@ static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
     kvec_t m[KEY_VEC], diff = { 0 };
     for (uint32_t v = 0; v < KEY_VEC; v++)
         m[v] = src[v];
-    for (uint32_t ch = 1; ch < b - a; ch++)
+    for (uint32_t ch = a + 1; ch < b; ch++) {
+        src = (const kvec_t *)key_row(c, l - 1, ch, r);
         for (uint32_t v = 0; v < KEY_VEC; v++)
-            m[v] = kvec_min(m[v], src[ch * KEY_VEC + v]);
+            m[v] = kvec_min(m[v], src[v]);
+    }
     kvec_t *dst = (kvec_t *)key_row(c, l, idx, r);
     for (uint32_t v = 0; v < KEY_VEC; v++)
         diff |= m[v] ^ dst[v];
@@ -853,13 +816,69 @@ static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
     return changed;
 }
 
-/* The rows ROWS of leaf LEAF changed: each is carried up while the parent's changes too. */
-static void key_update(ctx_t *c, uint32_t leaf, uint64_t rows)
+static inline bool kvec_any(kvec_t v)
 {
-    for (; rows; rows &= rows - 1) {
-        uint32_t r = (uint32_t)__builtin_ctzll(rows);
-        for (uint32_t l = 1, idx = leaf / ENV_FAN; l < c->nlev && key_inner(c, l, idx, r); l++, idx /= ENV_FAN)
-            ;
+    bool any = false;
+    for (uint32_t x = 0; x < 8; x++)
+        any |= v[x] != 0;
+    return any;
+}
+
+/* Row R of tree node (L, IDX) rose from OLD (clobbered): carried up while it was its parent's
+ * minimum at some length where it rose (elsewhere the parent's minimum cannot move). */
+static void key_carry(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r, kvec_t *old)
+{
+    for (; l + 1 < c->nlev; l++, idx /= ENV_FAN) {
+        const kvec_t *now = (const kvec_t *)key_row(c, l, idx, r);
+        const kvec_t *par = (const kvec_t *)key_row(c, l + 1, idx / ENV_FAN, r);
+        kvec_t hit = { 0 };
+        for (uint32_t v = 0; v < KEY_VEC; v++)
+            hit |= (kvec_t)(now[v] != old[v]) & (kvec_t)(old[v] == par[v]);
+        if (!kvec_any(hit))
+            return;
+        for (uint32_t v = 0; v < KEY_VEC; v++)
+            old[v] = par[v];
+        if (!key_inner(c, l + 1, idx / ENV_FAN, r))
+            return;
+    }
+}
+
+/* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
+ * recomputed from its node's timeline; with CARRY, a row that rose is carried up. */
+static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
+{
+    uint32_t p = c->leaf2pos[leaf];
+    int64_t cap = (int64_t)KEY_CAP * c->res, lim = c->horizon < cap ? c->horizon : cap;
+    int64_t starts[(KEY_THR + 1) * KEY_LEN];
+    if (r1 > r0)
+        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN,
+                             &starts[r0 * KEY_LEN]);
+    if (idle_too)
+        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN,
+                      &starts[c->nthr * KEY_LEN]);
+    int64_t last = -1;
+    skey_t lastk = 0;
+    for (uint32_t r = r0; r <= c->nthr; r++) {
+        if (r >= r1 && r < c->nthr)
+            r = c->nthr;
+        if (r == c->nthr && !idle_too)
+            break;
+        kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], nv[KEY_VEC], diff = { 0 };
+        for (uint32_t k = 0; k < KEY_LEN; k++) {
+            int64_t s = starts[r * KEY_LEN + k];
+            if (s != last) {   /* keys of a row repeat: one division per distinct start */
+                last = s;
+                lastk = key_of(c, s, lim);
+            }
+            nv[k / 8][k % 8] = lastk;
+        }
+        for (uint32_t v = 0; v < KEY_VEC; v++) {
+            old[v] = row[v];
+            diff |= old[v] ^ nv[v];
+            row[v] = nv[v];
+        }
+        if (carry && kvec_any(diff))
+            key_carry(c, 0, leaf, r, old);
     }
 }
 
@@ -1000,7 +1019,7 @@ static int index_build(ctx_t *c)
             memset(lv->key, 0, (size_t)nrows * n * KEY_LEN * sizeof *lv->key);
         for (uint32_t i = 0; i < n; i++) {
             if (c->nlev == 1)
-                key_leaf(c, i, 0, c->nthr, true);
+                key_leaf(c, i, 0, c->nthr, true, false);
             else
                 for (uint32_t r = 0; r < nrows; r++)
                     key_inner(c, c->nlev - 1, i, r);
@@ -1051,8 +1070,7 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
             r1 = h_was > r1 ? h_was : r1;
         }
     }
-    uint32_t leaf = c->pos2leaf[p];
-    key_update(c, leaf, key_leaf(c, leaf, r0, r1, idle));
+    key_leaf(c, c->pos2leaf[p], r0, r1, idle, true);
 }
 
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
