@@ -29,13 +29,14 @@ typedef struct memo_rec {
  * cover is not looked at, which changes its reason or whether it counts against
  * bf_max_job_test. lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
  * reservation search starts, win answers "no start within the window" for a job the search
- * would have looked at anyway. Both keep up to BOUND_SLOTS records none of which makes another
- * useless (a record whose facts another one already implies is dropped), and hold as well for
- * a class whose candidate nodes are all the class's own (memo_within). */
+ * would have looked at anyway. Both keep up to BOUND_SLOTS records by t descending (when full,
+ * the least t goes), none of which makes another useless (a record whose facts another one
+ * already implies is dropped), and hold as well for a class whose candidate nodes are all the
+ * class's own (memo_within). */
 typedef struct memo {
     memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS];
     memo_rec_t lb[BOUND_SLOTS], win[BOUND_SLOTS];
-    uint32_t nfail, nnowin, nlb, nwin, lb_next, win_next;
+    uint32_t nfail, nnowin, nlb, nwin;
 } memo_t;
 
 typedef struct fexpr {
@@ -1626,31 +1627,40 @@ static bool rec_ge(const memo_rec_t *a, const memo_rec_t *b)
            a->len >= b->len;
 }
 
-/* Adds JP with T to the bounded records RECS (*N of them, *NEXT the slot replaced when full):
- * records larger than JP whose t is at most T say nothing JP's does not, and go. */
-static void bound_add(memo_rec_t *recs, uint32_t *n, uint32_t *next, const jprep_t *jp, int64_t t)
+/* Adds JP with T to the bounded records RECS (*N of them, by t descending, the newest first
+ * among equal t): records larger than JP whose t is at most T say nothing JP's does not, and
+ * go; when all BOUND_SLOTS are taken, the last record (the least t, the oldest) goes. */
+static void bound_add(memo_rec_t *recs, uint32_t *n, const jprep_t *jp, int64_t t)
 {
     memo_rec_t r = { .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem, .len = jp->len, .t = t,
                      .excl = jp->excl };
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < *n; i++)
-        if (!(rec_ge(&recs[i], &r) && recs[i].t <= t))
-            recs[k++] = recs[i];
-    *n = k;
-    if (k < BOUND_SLOTS) {
-        recs[(*n)++] = r;
-        return;
+    uint32_t k = 0, at = UINT32_MAX;
+    for (uint32_t i = 0; i < *n; i++) {
+        if (rec_ge(&recs[i], &r) && recs[i].t <= t)
+            continue;
+        if (at == UINT32_MAX && recs[i].t <= t)
+            at = k;
+        recs[k++] = recs[i];
     }
-    recs[*next % BOUND_SLOTS] = r;
-    (*next)++;
+    if (at == UINT32_MAX)
+        at = k;
+    if (k == BOUND_SLOTS) {
+        if (at == k)
+            at--;
+        k--;
+    }
+    memmove(&recs[at + 1], &recs[at], (k - at) * sizeof *recs);
+    recs[at] = r;
+    *n = k + 1;
 }
 
-/* The largest t of the bounded records JP is at least as large as; FLOOR if none is larger. */
+/* The largest t of the bounded records JP is at least as large as; FLOOR if none is larger.
+ * The records are by t descending: the first one JP covers answers. */
 static int64_t bound_find(const memo_rec_t *recs, uint32_t n, const jprep_t *jp, int64_t floor)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (dominates(jp, &recs[i]) && recs[i].t > floor)
-            floor = recs[i].t;
+    for (uint32_t i = 0; i < n && recs[i].t > floor; i++)
+        if (dominates(jp, &recs[i]))
+            return recs[i].t;
     return floor;
 }
 
@@ -2457,7 +2467,7 @@ static int run(ctx_t *c)
         if (when < 0) {
             if ((m = memo_get(c, jp, true))) {
                 memo_add(m->nowin, &m->nnowin, jp, 0);
-                bound_add(m->win, &m->nwin, &m->win_next, jp, 1);
+                bound_add(m->win, &m->nwin, jp, 1);
             }
             continue;
         }
@@ -2469,7 +2479,7 @@ static int run(ctx_t *c)
         r->planned_start = pa->now + when;
         o->stats.reservations++;
         if ((m = memo_get(c, jp, true)))
-            bound_add(m->lb, &m->nlb, &m->lb_next, jp, when);
+            bound_add(m->lb, &m->nlb, jp, when);
     }
     o->stats.backfill_usec = usec_now() - t0;
     rc = FLURM_OK;
