@@ -424,7 +424,7 @@ static void ctx_free(ctx_t *c)
 
 static void node_idle_bits(ctx_t *c, uint32_t pos)
 {
-    const tl_res_t *f = &c->tl[pos].bp[0].free, *cap = &c->cap[pos];
+    const tl_res_t *f = &c->tl[pos].free[0], *cap = &c->cap[pos];
     if (f->cpus)
         bset(c->free_now, pos);
     else
@@ -541,7 +541,7 @@ static int ctx_setup(ctx_t *c)
             held.mem = 0;
             gres_need(n, j, &held, &r);   /* what it holds, out of what is allocated */
             /* never give back more than the node's capacity */
-            const tl_res_t *last = &c->tl[p].bp[c->tl[p].n - 1].free;
+            const tl_res_t *last = &c->tl[p].free[c->tl[p].n - 1];
             if (last->cpus + r.cpus > c->cap[p].cpus)
                 r.cpus = c->cap[p].cpus - last->cpus;
             if (last->mem + r.mem > c->cap[p].mem)
@@ -672,9 +672,9 @@ static bool node_fits(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t0, int64
             if (!gres_need(n, j, &avail, need)) {
                 /* a gres shortage somewhere in the interval: retry after the next breakpoint */
                 uint32_t i = 0;
-                while (i + 1 < c->tl[p].n && c->tl[p].bp[i + 1].t <= t0)
+                while (i + 1 < c->tl[p].n && c->tl[p].t[i + 1] <= t0)
                     i++;
-                *next = i + 1 < c->tl[p].n ? c->tl[p].bp[i + 1].t : INT64_MAX;
+                *next = i + 1 < c->tl[p].n ? c->tl[p].t[i + 1] : INT64_MAX;
                 return false;
             }
         }
@@ -1058,14 +1058,14 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
     const tl_t *tl = &c->tl[p];
     uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, r0 = c->nthr, r1 = 0;
     bool idle = false;
-    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++) {
-        tl_res_t was = tl->bp[i].free;
+    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->t[i] < t1; i++) {
+        tl_res_t was = tl->free[i];
         was.cpus += need->cpus;
         was.mem += need->mem;
         for (uint32_t g = 0; g < ng; g++)
             was.gres[g] += need->gres[g];
         idle = idle || tl_res_ge(&was, &c->cap[p], ng);
-        uint32_t h_now = rows_held(c, &tl->bp[i].free), h_was = rows_held(c, &was);
+        uint32_t h_now = rows_held(c, &tl->free[i]), h_was = rows_held(c, &was);
         if (h_now < h_was) {
             r0 = h_now < r0 ? h_now : r0;
             r1 = h_was > r1 ? h_was : r1;
@@ -1185,7 +1185,7 @@ static void res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres)
 }
 
 /* The starts >= T_LO and < UNTIL at which node P holds JP, walking its breakpoints once per
- * stretch: starts within stretch i are feasible from max(bp[i].t, T_LO) while the window reaches
+ * stretch: starts within stretch i are feasible from max(t[i], T_LO) while the window reaches
  * no stretch that breaks it. EARLIEST: the first such start into *FIRST (INT64_MAX: none);
  * else every interval is pushed as +1/-1 events. */
 static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, int64_t until, int64_t *first)
@@ -1197,7 +1197,7 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
     uint32_t lo = 0, hi = tl->n;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tl->bp[mid].t <= t_lo)
+        if (tl->t[mid] <= t_lo)
             lo = mid;
         else
             hi = mid;
@@ -1206,21 +1206,21 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
     if (first)
         *first = INT64_MAX;
     for (uint32_t i = lo; i < tl->n; i++) {
-        int64_t s = tl->bp[i].t > t_lo ? tl->bp[i].t : t_lo;
+        int64_t s = tl->t[i] > t_lo ? tl->t[i] : t_lo;
         if (s >= until)
             break;
         int64_t wend = add_sat(s, jp->len);
-        tl_res_t m = tl->bp[i].free;
+        tl_res_t m = tl->free[i];
         uint32_t k = i + 1;
         bool ok = window_ok(c, jp, p, &m);
         if (!ok)
             continue;
-        for (; k < tl->n && tl->bp[k].t < wend; k++) {
-            if (decomposable && !window_ok(c, jp, p, &tl->bp[k].free)) {
+        for (; k < tl->n && tl->t[k] < wend; k++) {
+            if (decomposable && !window_ok(c, jp, p, &tl->free[k])) {
                 ok = false;
                 break;
             }
-            res_min(&m, &tl->bp[k].free, ng);
+            res_min(&m, &tl->free[k], ng);
         }
         if (ok && !decomposable)
             ok = window_ok(c, jp, p, &m);
@@ -1236,14 +1236,14 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
         /* the window may slide on while the stretches it takes in keep it whole */
         for (; k < tl->n; k++) {
             tl_res_t m2 = m;
-            res_min(&m2, &tl->bp[k].free, ng);
+            res_min(&m2, &tl->free[k], ng);
             if (!window_ok(c, jp, p, &m2))
                 break;
             m = m2;
         }
-        int64_t end = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
-        if (k < tl->n && jp->len != INT64_MAX && tl->bp[k].t - jp->len + 1 < end)
-            end = tl->bp[k].t - jp->len + 1;
+        int64_t end = i + 1 < tl->n ? tl->t[i + 1] : INT64_MAX;
+        if (k < tl->n && jp->len != INT64_MAX && tl->t[k] - jp->len + 1 < end)
+            end = tl->t[k] - jp->len + 1;
         if (end > until)
             end = until;
         if (end <= s)
@@ -1877,7 +1877,7 @@ static int unhold(ctx_t *c, uint32_t i)
             have.gres[g] = n->gres[g].alloc;
         gres_need(n, j, &have, &r);
         /* never more than the node's capacity now */
-        const tl_res_t *f = &c->tl[p].bp[0].free, *cap = &c->cap[p];
+        const tl_res_t *f = &c->tl[p].free[0], *cap = &c->cap[p];
         r.cpus = f->cpus + r.cpus > cap->cpus ? cap->cpus - f->cpus : r.cpus;
         r.mem = f->mem + r.mem > cap->mem ? cap->mem - f->mem : r.mem;
         for (uint32_t g = 0; g < n->ngres; g++)
@@ -1894,13 +1894,18 @@ static int unhold(ctx_t *c, uint32_t i)
 static int tl_copy(tl_t *dst, const tl_t *src)
 {
     if (dst->cap < src->n) {
-        tl_bp_t *nb = realloc(dst->bp, src->n * sizeof *nb);
-        if (!nb)
+        int64_t *nt = realloc(dst->t, src->n * sizeof *nt);
+        if (!nt)
             return FLURM_ENOMEM;
-        dst->bp = nb;
+        dst->t = nt;
+        tl_res_t *nf = realloc(dst->free, src->n * sizeof *nf);
+        if (!nf)
+            return FLURM_ENOMEM;
+        dst->free = nf;
         dst->cap = src->n;
     }
-    memcpy(dst->bp, src->bp, src->n * sizeof *src->bp);
+    memcpy(dst->t, src->t, src->n * sizeof *src->t);
+    memcpy(dst->free, src->free, src->n * sizeof *src->free);
     dst->n = src->n;
     return FLURM_OK;
 }

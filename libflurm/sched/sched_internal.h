@@ -20,16 +20,12 @@ typedef struct tl_res {
     uint64_t mem;
 } tl_res_t;
 
-/* One breakpoint: from T (seconds after now) until the next breakpoint, FREE is available. */
-typedef struct tl_bp {
-    int64_t t;
-    tl_res_t free;
-} tl_bp_t;
-
-/* A node's timeline: breakpoints in ascending t, the first at t = 0, the last lasting forever.
- * Invariant: no two breakpoints share a t. */
+/* A node's timeline: breakpoints t[0..n) ascending, the first at 0, no two equal; from t[i]
+ * until t[i + 1] (the last: forever), free[i] is available. The times are an array of their
+ * own so a search over them touches few cache lines. */
 typedef struct tl {
-    tl_bp_t *bp;
+    int64_t *t;
+    tl_res_t *free;
     uint32_t n, cap;
 } tl_t;
 

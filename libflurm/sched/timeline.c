@@ -8,27 +8,33 @@
 
 int tl_init(tl_t *tl, const tl_res_t *now)
 {
-    tl->bp = malloc(4 * sizeof *tl->bp);
-    if (!tl->bp)
+    tl->t = malloc(4 * sizeof *tl->t);
+    tl->free = malloc(4 * sizeof *tl->free);
+    if (!tl->t || !tl->free) {
+        free(tl->t);
+        free(tl->free);
         return FLURM_ENOMEM;
+    }
     tl->cap = 4;
     tl->n = 1;
-    tl->bp[0] = (tl_bp_t){ .t = 0, .free = *now };
+    tl->t[0] = 0;
+    tl->free[0] = *now;
     return FLURM_OK;
 }
 
 void tl_destroy(tl_t *tl)
 {
-    free(tl->bp);
+    free(tl->t);
+    free(tl->free);
     *tl = (tl_t){ 0 };
 }
 
 uint32_t tl_find(const tl_t *tl, int64_t t)
 {
-    uint32_t lo = 0, hi = tl->n;   /* bp[lo].t <= t < bp[hi].t */
+    uint32_t lo = 0, hi = tl->n;   /* t[lo] <= T < t[hi] */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (tl->bp[mid].t <= t)
+        if (tl->t[mid] <= t)
             lo = mid;
         else
             hi = mid;
@@ -40,18 +46,23 @@ uint32_t tl_find(const tl_t *tl, int64_t t)
 static uint32_t tl_split(tl_t *tl, int64_t t)
 {
     uint32_t i = tl_find(tl, t);
-    if (tl->bp[i].t == t)
+    if (tl->t[i] == t)
         return i;
     if (tl->n == tl->cap) {
-        tl_bp_t *nb = realloc(tl->bp, 2 * tl->cap * sizeof *nb);
-        if (!nb)
+        int64_t *nt = realloc(tl->t, 2 * tl->cap * sizeof *nt);
+        if (!nt)
             return UINT32_MAX;
-        tl->bp = nb;
+        tl->t = nt;
+        tl_res_t *nf = realloc(tl->free, 2 * tl->cap * sizeof *nf);
+        if (!nf)
+            return UINT32_MAX;
+        tl->free = nf;
         tl->cap *= 2;
     }
-    memmove(&tl->bp[i + 2], &tl->bp[i + 1], (tl->n - i - 1) * sizeof *tl->bp);
-    tl->bp[i + 1] = tl->bp[i];
-    tl->bp[i + 1].t = t;
+    memmove(&tl->t[i + 2], &tl->t[i + 1], (tl->n - i - 1) * sizeof *tl->t);
+    memmove(&tl->free[i + 2], &tl->free[i + 1], (tl->n - i - 1) * sizeof *tl->free);
+    tl->t[i + 1] = t;
+    tl->free[i + 1] = tl->free[i];
     tl->n++;
     return i + 1;
 }
@@ -88,16 +99,16 @@ int tl_release(tl_t *tl, int64_t t, const tl_res_t *r, uint32_t ngres)
     if (i == UINT32_MAX)
         return FLURM_ENOMEM;
     for (; i < tl->n; i++)
-        res_add(&tl->bp[i].free, r, ngres);
+        res_add(&tl->free[i], r, ngres);
     return FLURM_OK;
 }
 
 void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *min)
 {
     uint32_t i = tl_find(tl, t0);
-    *min = tl->bp[i].free;
-    for (i++; i < tl->n && tl->bp[i].t < t1; i++) {
-        const tl_res_t *f = &tl->bp[i].free;
+    *min = tl->free[i];
+    for (i++; i < tl->n && tl->t[i] < t1; i++) {
+        const tl_res_t *f = &tl->free[i];
         if (f->cpus < min->cpus)
             min->cpus = f->cpus;
         if (f->mem < min->mem)
@@ -110,10 +121,10 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next)
 {
-    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->bp[i].t < t1; i++)
-        if (!tl_res_ge(&tl->bp[i].free, need, ngres)) {
+    for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->t[i] < t1; i++)
+        if (!tl_res_ge(&tl->free[i], need, ngres)) {
             if (next)
-                *next = i + 1 < tl->n ? tl->bp[i + 1].t : INT64_MAX;
+                *next = i + 1 < tl->n ? tl->t[i + 1] : INT64_MAX;
             return false;
         }
     return true;
@@ -128,7 +139,7 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
     if (t1 != INT64_MAX && (i1 = tl_split(tl, t1)) == UINT32_MAX)
         return FLURM_ENOMEM;
     for (uint32_t i = i0; i < i1; i++)
-        res_sub(&tl->bp[i].free, r, ngres);
+        res_sub(&tl->free[i], r, ngres);
     return FLURM_OK;
 }
 
@@ -136,15 +147,15 @@ void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t
                    uint32_t nlen, int64_t *out)
 {
     uint32_t k = 0;
-    for (uint32_t i = 0; i < tl->n && tl->bp[i].t < lim && k < nlen;) {
-        if (!tl_res_ge(&tl->bp[i].free, need, ngres)) {
+    for (uint32_t i = 0; i < tl->n && tl->t[i] < lim && k < nlen;) {
+        if (!tl_res_ge(&tl->free[i], need, ngres)) {
             i++;
             continue;
         }
-        int64_t a = tl->bp[i].t;
-        while (++i < tl->n && tl_res_ge(&tl->bp[i].free, need, ngres))
+        int64_t a = tl->t[i];
+        while (++i < tl->n && tl_res_ge(&tl->free[i], need, ngres))
             ;
-        int64_t e = i < tl->n ? tl->bp[i].t : INT64_MAX;
+        int64_t e = i < tl->n ? tl->t[i] : INT64_MAX;
         while (k < nlen && (e == INT64_MAX || (lens[k] != INT64_MAX && e - a >= lens[k])))
             out[k++] = a;
     }
@@ -168,8 +179,8 @@ void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *
     uint32_t h = 0;       /* needs [0, h) are within a stretch that holds them */
     uint32_t full = 0;    /* needs [0, full) have a start for every length */
     for (uint32_t i = 0; i < tl->n && full < nr; i++) {
-        const tl_res_t *f = &tl->bp[i].free;
-        int64_t t = tl->bp[i].t;
+        const tl_res_t *f = &tl->free[i];
+        int64_t t = tl->t[i];
         uint32_t hn = h;   /* nested: the needs held are a prefix, found from the last one */
         while (hn && (cpus[hn - 1] > f->cpus || mem[hn - 1] > f->mem))
             hn--;

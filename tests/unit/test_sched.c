@@ -636,7 +636,7 @@ static void test_sched_timeline_take_release_and_fit(void **state)
     /* taking at an existing breakpoint adds no new one */
     assert_int_equal(tl_take(&tl, 600, 1200, &(tl_res_t){ .cpus = 1 }, 0), FLURM_OK);
     assert_int_equal(tl.n, 4u);
-    assert_int_equal(tl.bp[1].free.cpus, 3);
+    assert_int_equal(tl.free[1].cpus, 3);
     tl_destroy(&tl);
 }
 
