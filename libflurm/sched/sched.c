@@ -124,6 +124,8 @@ typedef struct ctx {
     arr_t *arrs;
     uint32_t narrs;
     double part_factor_max;
+    uint32_t min_cpus;       /* the least any node has configured */
+    uint64_t min_mem;
     /* preemption (see flurm_sched_preempt_t) */
     uint64_t *claimed;       /* positions a waiting preemptor gets next: no start here this cycle */
     bool any_claimed;        /* some bit of claimed is set (the index does not know them) */
@@ -509,6 +511,10 @@ static int ctx_setup(ctx_t *c)
         for (uint32_t g = 0; g < n->ngres; g++)
             cap.gres[g] = n->gres[g].count;
         c->cap[p] = cap;
+        if (!p || cap.cpus < c->min_cpus)
+            c->min_cpus = cap.cpus;
+        if (!p || cap.mem < c->min_mem)
+            c->min_mem = cap.mem;
         if (n->usable) {
             bset(c->usable, p);
             now.cpus = n->cpus > n->alloc_cpus ? n->cpus - n->alloc_cpus : 0;
@@ -705,7 +711,7 @@ static void base_set(ctx_t *c, const jprep_t *jp)
         c->scratch[w] = pb[w] & c->usable[w] & (fb ? fb[w] : ~0ull);
     for (uint32_t k = 0; k < j->nexc_nodes; k++)
         bclr(c->scratch, c->node2pos[j->exc_nodes[k]]);
-    if (jp->excl)
+    if (jp->excl && (jp->cpn > c->min_cpus || jp->mem > c->min_mem))
         /* a whole node, but one large enough: placement then only asks that it be idle */
         for (uint32_t p = 0; p < c->nn; p++)
             if (btest(c->scratch, p) && (c->cap[p].cpus < jp->cpn || c->cap[p].mem < jp->mem))
@@ -1370,7 +1376,16 @@ static int64_t sweep(ctx_t *c, const jprep_t *jp)
 {
     /* the events pushed since the last sweep are sorted and merged into the sorted ones */
     uint32_t a = 0, b = c->niv_sorted, n = 0;
-    qsort(&c->iv[b], c->niv - b, sizeof *c->iv, cmp_ival);
+    /* one node's events come in order: an insertion sort merges the few nodes pushed since */
+    if (c->niv - b > 64)
+        qsort(&c->iv[b], c->niv - b, sizeof *c->iv, cmp_ival);
+    for (uint32_t i = b + 1; i < c->niv; i++) {
+        ival_t x = c->iv[i];
+        uint32_t j = i;
+        for (; j > b && cmp_ival(&c->iv[j - 1], &x) > 0; j--)
+            c->iv[j] = c->iv[j - 1];
+        c->iv[j] = x;
+    }
     if (b && b < c->niv) {
         while (a < c->niv_sorted || b < c->niv)
             c->iv_tmp[n++] = b == c->niv || (a < c->niv_sorted && cmp_ival(&c->iv[a], &c->iv[b]) <= 0) ? c->iv[a++]
@@ -1409,6 +1424,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
     *when = INT64_MAX;
     int64_t cand = INT64_MAX;   /* sweep over the nodes taken so far */
     bool fresh = true;          /* cand reflects every event pushed */
+    uint32_t unswept = 0;       /* nodes whose events are not in cand yet */
     uint32_t top = c->nlev - 1, a, b;
     env_range(c, top, 0, &a, &b);
     if (env_has_class(c, a, b)) {
@@ -1422,6 +1438,7 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (!fresh) {
                 cand = sweep_min(c, jp, cand);
                 fresh = true;
+                unswept = 0;
                 continue;
             }
             break;
@@ -1434,12 +1451,15 @@ static int index_earliest_many(ctx_t *c, const jprep_t *jp, int64_t t_lo, int64_
             if (rc)
                 return rc;
             fresh = fresh && c->niv == before;
-            /* the next node may have the same bound: take all of them before sweeping */
-            if (c->nheap && c->heap[0].b == e.b)
+            unswept += c->niv != before;
+            /* the next node may have the same bound: take it too before sweeping, unless the
+             * nodes taken since the last sweep may be enough already */
+            if (c->nheap && c->heap[0].b == e.b && unswept < jp->want_min)
                 continue;
-            if (!fresh && (!c->nheap || c->heap[0].b > e.b)) {
+            if (!fresh) {
                 cand = sweep_min(c, jp, cand);
                 fresh = true;
+                unswept = 0;
             }
             continue;
         }
