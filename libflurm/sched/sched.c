@@ -1239,17 +1239,27 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
             *first = s;
             return FLURM_OK;
         }
-        /* the window may slide on while the stretches it takes in keep it whole */
-        for (; k < tl->n; k++) {
-            tl_res_t m2 = m;
-            res_min(&m2, &tl->free[k], ng);
-            if (!window_ok(c, jp, p, &m2))
-                break;
-            m = m2;
+        int64_t end;
+        if (decomposable) {
+            /* every start holds until the window would reach the next stretch that breaks it:
+             * one interval for the whole run, which then resumes after that stretch */
+            while (k < tl->n && window_ok(c, jp, p, &tl->free[k]))
+                k++;
+            end = k < tl->n && jp->len != INT64_MAX ? tl->t[k] - jp->len + 1 : INT64_MAX;
+            i = k;
+        } else {
+            /* the window may slide on while the stretches it takes in keep it whole */
+            for (; k < tl->n; k++) {
+                tl_res_t m2 = m;
+                res_min(&m2, &tl->free[k], ng);
+                if (!window_ok(c, jp, p, &m2))
+                    break;
+                m = m2;
+            }
+            end = i + 1 < tl->n ? tl->t[i + 1] : INT64_MAX;
+            if (k < tl->n && jp->len != INT64_MAX && tl->t[k] - jp->len + 1 < end)
+                end = tl->t[k] - jp->len + 1;
         }
-        int64_t end = i + 1 < tl->n ? tl->t[i + 1] : INT64_MAX;
-        if (k < tl->n && jp->len != INT64_MAX && tl->t[k] - jp->len + 1 < end)
-            end = tl->t[k] - jp->len + 1;
         if (end > until)
             end = until;
         if (end <= s)
