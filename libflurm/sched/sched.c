@@ -67,11 +67,14 @@ typedef struct arr {
  * start found is skipped. Because a key comes from one node's timeline (not from the largest
  * free amounts of different nodes), the bound stays tight however fragmented the timelines
  * get. The shapes are picked from the pending jobs when the index is built; only leaves
- * decide. KEY_NONE: no start of the shape before the horizon. */
+ * decide. A key counts whole resolutions (starts are multiples of one); KEY_NONE: no start of
+ * the shape before the horizon. */
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
-#define KEY_THR 24           /* CPU + memory thresholds at most (measured: 16, 24, 32 rows: 2.09, 1.98, 2.1 s) */
-#define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes */
+#define KEY_THR 24           /* CPU + memory thresholds at most: more rows tighten the bounds, but
+                              * a take rewrites more of them (100k x 10k unlimited, 16 / 24 / 32
+                              * rows: 2.09 / 1.98 / 2.1 s) */
+#define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes (16 / 64: slower) */
 #define KEY_VEC (KEY_LEN * 2 / 16)
 #define KEY_NONE 0xffff      /* no start of the shape before the horizon */
 #define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
