@@ -75,13 +75,15 @@ typedef struct arr {
                               * a take rewrites more of them (100k x 10k unlimited, 16 / 24 / 32
                               * rows: 2.09 / 1.98 / 2.1 s) */
 #define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes (16 / 64: slower) */
-#define KEY_VEC (KEY_LEN * 2 / 16)
+#define KEY_LANES 8          /* keys per 16-byte vector */
+#define KEY_VEC (KEY_LEN / KEY_LANES)
 #define KEY_NONE 0xffff      /* no start of the shape before the horizon */
 #define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
 typedef uint16_t skey_t;
-typedef uint16_t kvec_t __attribute__((vector_size(16)));
+typedef uint16_t kvec_t __attribute__((vector_size(KEY_LANES * sizeof(skey_t))));
+_Static_assert(KEY_LEN * sizeof(skey_t) % 64 == 0, "a row of keys fills whole cache lines");
 
 typedef struct envlev {
     uint32_t n;
@@ -791,6 +793,14 @@ static inline kvec_t kvec_min(kvec_t a, kvec_t b)
     return (a & lt) | (b & ~lt);
 }
 
+static inline bool kvec_any(kvec_t v)
+{
+    bool any = false;
+    for (uint32_t x = 0; x < KEY_LANES; x++)
+        any |= v[x] != 0;
+    return any;
+}
+
 /* A start as a key: whole resolutions, rounded down (a key bounds from below); none before
  * LIM is KEY_NONE when LIM is the horizon, else KEY_CAP ("not before LIM"). */
 static inline skey_t key_of(const ctx_t *c, int64_t start, int64_t lim)
@@ -817,21 +827,11 @@ static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
     kvec_t *dst = (kvec_t *)key_row(c, l, idx, r);
     for (uint32_t v = 0; v < KEY_VEC; v++)
         diff |= m[v] ^ dst[v];
-    bool changed = false;
-    for (uint32_t x = 0; x < 8; x++)
-        changed |= diff[x] != 0;
-    if (changed)
-        for (uint32_t v = 0; v < KEY_VEC; v++)
-            dst[v] = m[v];
-    return changed;
-}
-
-static inline bool kvec_any(kvec_t v)
-{
-    bool any = false;
-    for (uint32_t x = 0; x < 8; x++)
-        any |= v[x] != 0;
-    return any;
+    if (!kvec_any(diff))
+        return false;
+    for (uint32_t v = 0; v < KEY_VEC; v++)
+        dst[v] = m[v];
+    return true;
 }
 
 /* Row R of tree node (L, IDX) rose from OLD (clobbered): carried up while it was its parent's
@@ -853,42 +853,44 @@ static void key_carry(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r, kvec_t *ol
     }
 }
 
+/* Row R of leaf LEAF set from the starts STARTS[KEY_LEN] found before LIM; with CARRY, carried
+ * up if it rose. */
+static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const int64_t *starts, int64_t lim, bool carry)
+{
+    kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], nv[KEY_VEC], diff = { 0 };
+    int64_t last = -1;
+    skey_t lastk = 0;
+    for (uint32_t k = 0; k < KEY_LEN; k++) {
+        if (starts[k] != last) {   /* keys of a row repeat: one division per distinct start */
+            last = starts[k];
+            lastk = key_of(c, last, lim);
+        }
+        nv[k / KEY_LANES][k % KEY_LANES] = lastk;
+    }
+    for (uint32_t v = 0; v < KEY_VEC; v++) {
+        old[v] = row[v];
+        diff |= old[v] ^ nv[v];
+        row[v] = nv[v];
+    }
+    if (carry && kvec_any(diff))
+        key_carry(c, 0, leaf, r, old);
+}
+
 /* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
  * recomputed from its node's timeline; with CARRY, a row that rose is carried up. */
 static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
 {
     uint32_t p = c->leaf2pos[leaf];
     int64_t cap = (int64_t)KEY_CAP * c->res, lim = c->horizon < cap ? c->horizon : cap;
-    int64_t starts[(KEY_THR + 1) * KEY_LEN];
-    if (r1 > r0)
-        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN,
-                             &starts[r0 * KEY_LEN]);
-    if (idle_too)
-        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN,
-                      &starts[c->nthr * KEY_LEN]);
-    int64_t last = -1;
-    skey_t lastk = 0;
-    for (uint32_t r = r0; r <= c->nthr; r++) {
-        if (r >= r1 && r < c->nthr)
-            r = c->nthr;
-        if (r == c->nthr && !idle_too)
-            break;
-        kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], nv[KEY_VEC], diff = { 0 };
-        for (uint32_t k = 0; k < KEY_LEN; k++) {
-            int64_t s = starts[r * KEY_LEN + k];
-            if (s != last) {   /* keys of a row repeat: one division per distinct start */
-                last = s;
-                lastk = key_of(c, s, lim);
-            }
-            nv[k / 8][k % 8] = lastk;
-        }
-        for (uint32_t v = 0; v < KEY_VEC; v++) {
-            old[v] = row[v];
-            diff |= old[v] ^ nv[v];
-            row[v] = nv[v];
-        }
-        if (carry && kvec_any(diff))
-            key_carry(c, 0, leaf, r, old);
+    int64_t starts[KEY_THR * KEY_LEN];
+    if (r1 > r0) {
+        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN, starts);
+        for (uint32_t r = r0; r < r1; r++)
+            key_store(c, leaf, r, &starts[(r - r0) * KEY_LEN], lim, carry);
+    }
+    if (idle_too) {
+        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN, starts);
+        key_store(c, leaf, c->nthr, starts, lim, carry);
     }
 }
 
@@ -1010,6 +1012,7 @@ static int index_build(ctx_t *c)
     for (;;) {
         envlev_t *lv = &c->lev[c->nlev++];
         lv->n = n;
+        /* rows of 64 bytes, each in one cache line */
         lv->key = aligned_alloc(64, (size_t)nrows * n * KEY_LEN * sizeof *lv->key);
         lv->minpos = malloc(n * sizeof *lv->minpos);
         if (!lv->key || !lv->minpos)
