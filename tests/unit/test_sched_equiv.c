@@ -46,8 +46,10 @@ static const char *exprs[] = { "a", "b", "a|b", "a&b" };
  * random shapes over three partitions. SAME_SHAPES (3..40): a full queue of that many shapes,
  * each job one of them or a step larger in one of nodes, tasks, time or memory, so that most
  * jobs are at least as large as an earlier one of their class (what the pass's lower bounds
- * and no-window facts are about). */
-static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
+ * and no-window facts are about). WIDE: nodes of 32 to 64 CPUs and jobs of up to 64 tasks per
+ * node, more distinct CPU counts than the node index keeps rows for, and memory that binds
+ * before CPUs do. */
+static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes, bool wide)
 {
     rng = seed * 0x9E3779B97F4A7C15ull + 7;
     memset(w, 0, sizeof *w);
@@ -56,8 +58,9 @@ static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
         flurm_sched_node_t *n = &w->nodes[i];
         snprintf(w->names[i], sizeof w->names[i], "n%u", i);
         uint32_t kind = rnd(10) < 7 ? 0 : rnd(4);
-        static const uint32_t cpus[] = { 8, 4, 16, 8 };
-        *n = (flurm_sched_node_t){ .name = w->names[i], .cpus = cpus[kind], .real_memory = 1000u * cpus[kind],
+        static const uint32_t cpus[] = { 8, 4, 16, 8 }, wide_cpus[] = { 64, 32, 48, 64 };
+        uint32_t nc = wide ? wide_cpus[kind] : cpus[kind];
+        *n = (flurm_sched_node_t){ .name = w->names[i], .cpus = nc, .real_memory = (wide ? 250u : 1000u) * nc,
                                    .weight = rnd(8) ? 1 : 1 + rnd(3), .usable = rnd(30) != 0 };
         uint32_t f = rnd(10);
         if (f < 2) {
@@ -118,8 +121,8 @@ static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
     uint32_t njobs = same_shapes ? MAXJ - w->nj : 20 + rnd(MAXJ - 20 - w->nj);
     flurm_sched_job_t shapes[40];
     for (uint32_t s = 0; s < (same_shapes ? same_shapes : 6); s++)
-        shapes[s] = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(3) ? 0 : rnd(4)), .ntasks = 1 + rnd(8),
-                                         .time_limit = 10 * (1 + rnd(60)), .mem = 100 * rnd(8) };
+        shapes[s] = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(3) ? 0 : rnd(4)), .ntasks = 1 + rnd(wide ? 48 : 8),
+                                         .time_limit = 10 * (1 + rnd(60)), .mem = (wide ? 500 : 100) * rnd(8) };
     for (uint32_t k = 0; k < njobs; k++) {
         flurm_sched_job_t *j = &w->jobs[w->nj];
         if (same_shapes) {
@@ -135,8 +138,8 @@ static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
         } else if (rnd(2))
             *j = shapes[rnd(6)];
         else
-            *j = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(4) ? 0 : rnd(6)), .ntasks = 1 + rnd(16),
-                                      .time_limit = 5 * (1 + rnd(200)), .mem = 50 * rnd(20),
+            *j = (flurm_sched_job_t){ .min_nodes = 1 + (rnd(4) ? 0 : rnd(6)), .ntasks = 1 + rnd(wide ? 64 : 16),
+                                      .time_limit = 5 * (1 + rnd(200)), .mem = (wide ? 200 : 50) * rnd(20),
                                       .exclusive = rnd(20) == 0 };
         if (rnd(8) == 0)
             j->max_nodes = j->min_nodes + rnd(3);
@@ -173,7 +176,7 @@ static void make_world_shapes(world_t *w, uint64_t seed, uint32_t same_shapes)
 
 static void make_world(world_t *w, uint64_t seed)
 {
-    make_world_shapes(w, seed, 0);
+    make_world_shapes(w, seed, 0, false);
 }
 
 static void expect_same(const flurm_sched_output_t *a, const flurm_sched_output_t *b, uint64_t seed)
@@ -253,9 +256,23 @@ static void test_sched_equiv_indexed_matches_reference_repeated_shapes(void **st
     static world_t w;
     for (uint64_t seed = 2001; seed <= 2200; seed++) {
         bool many = seed % 3 == 0;   /* many shapes, a window of minutes: most find no start */
-        make_world_shapes(&w, seed, many ? 40 : 3);
+        make_world_shapes(&w, seed, many ? 40 : 3, false);
         run_world(&w, seed, seed % 4 ? 100000 : 1 + (uint32_t)(seed % 50),
                   many ? 20 + (uint32_t)(seed % 60) : 60 + (uint32_t)(seed % 5) * 120, (uint32_t)(seed % 2) * 60);
+    }
+}
+
+/* More distinct CPU counts than the index has rows (its thresholds are then spread over the
+ * counts), and, every other seed, a one-second resolution with a two-day window: starts past
+ * 65534 resolutions, where the index's 16-bit keys only say "not before". */
+static void test_sched_equiv_indexed_matches_reference_wide_and_long(void **state)
+{
+    (void)state;
+    static world_t w;
+    for (uint64_t seed = 3001; seed <= 3200; seed++) {
+        make_world_shapes(&w, seed, seed % 4 == 0 ? 40 : 0, true);
+        bool lng = seed % 2;
+        run_world(&w, seed, seed % 5 ? 100000 : 1 + (uint32_t)(seed % 50), lng ? 2880 : 0, lng ? 1 : 0);
     }
 }
 
@@ -265,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_sched_equiv_indexed_matches_reference_unlimited),
         cmocka_unit_test(test_sched_equiv_indexed_matches_reference_capped_short_window),
         cmocka_unit_test(test_sched_equiv_indexed_matches_reference_repeated_shapes),
+        cmocka_unit_test(test_sched_equiv_indexed_matches_reference_wide_and_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
