@@ -1670,16 +1670,19 @@ static void bound_add(memo_rec_t *recs, uint32_t *n, const jprep_t *jp, int64_t 
 {
     memo_rec_t r = { .nodes = jp->want_min, .cpus = jp->cpn, .mem = jp->mem, .len = jp->len, .t = t,
                      .excl = jp->excl };
-    uint32_t k = 0, at = UINT32_MAX;
-    for (uint32_t i = 0; i < *n; i++) {
-        if (rec_ge(&recs[i], &r) && recs[i].t <= t)
-            continue;
-        if (at == UINT32_MAX && recs[i].t <= t)
-            at = k;
-        recs[k++] = recs[i];
+    /* the records with a larger t stay: only those from AT on are looked at */
+    uint32_t at = 0, hi = *n;
+    while (at < hi) {
+        uint32_t mid = (at + hi) / 2;
+        if (recs[mid].t > t)
+            at = mid + 1;
+        else
+            hi = mid;
     }
-    if (at == UINT32_MAX)
-        at = k;
+    uint32_t k = at;
+    for (uint32_t i = at; i < *n; i++)
+        if (!rec_ge(&recs[i], &r))
+            recs[k++] = recs[i];
     if (k == BOUND_SLOTS) {
         if (at == k)
             at--;
