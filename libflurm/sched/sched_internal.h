@@ -58,7 +58,7 @@ void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *
 
 /* How flurm_sched_run_mode decides (the results are the same; only the work differs). */
 typedef enum sched_mode {
-    SCHED_MODE_INDEXED = 0,   /* what flurm_sched_run does: node index with time-slot bounds */
+    SCHED_MODE_INDEXED = 0,   /* what flurm_sched_run does: the node index with start keys */
     SCHED_MODE_REFERENCE,     /* the straightforward scan over every node at every breakpoint */
 } sched_mode_t;
 int flurm_sched_run_mode(const flurm_sched_input_t *in, flurm_sched_output_t *out, sched_mode_t mode);
