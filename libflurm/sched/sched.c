@@ -1740,20 +1740,44 @@ static int64_t bounds_find(ctx_t *c, const jprep_t *jp, bool win, int64_t floor)
 
 /* ------------------------------------------------------------------ the cycle */
 
-static int cmp_order(const void *a, const void *b, void *arg)
+/* A pending job's place in the queue: partition tier, then priority, both highest first, then
+ * job id, lowest first; K orders the first two ascending. */
+typedef struct okey {
+    uint64_t k;
+    uint32_t job_id, q;
+} okey_t;
+
+static int cmp_okey(const void *a, const void *b)
 {
-    const ctx_t *c = arg;
-    const flurm_sched_input_t *sort_jin = c->in;
-    const flurm_sched_job_result_t *sort_res = c->out->jobs;
-    const jprep_t *x = a, *y = b;
-    const flurm_sched_job_t *jx = &sort_jin->jobs[x->idx], *jy = &sort_jin->jobs[y->idx];
-    uint16_t tx = sort_jin->parts[jx->partition].priority_tier, ty = sort_jin->parts[jy->partition].priority_tier;
-    if (tx != ty)
-        return tx > ty ? -1 : 1;
-    uint32_t px = sort_res[x->idx].priority, py = sort_res[y->idx].priority;
-    if (px != py)
-        return px > py ? -1 : 1;
-    return jx->job_id < jy->job_id ? -1 : jx->job_id > jy->job_id;
+    const okey_t *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+}
+
+/* Q[0..NQ) into queue order (the order keys are built once: a comparison then reads no job). */
+static int queue_sort(ctx_t *c, jprep_t **q, uint32_t nq)
+{
+    okey_t *ok = malloc((nq + 1) * sizeof *ok);
+    jprep_t *sorted = malloc((nq + 1) * sizeof *sorted);
+    if (!ok || !sorted) {
+        free(ok);
+        free(sorted);
+        return FLURM_ENOMEM;
+    }
+    for (uint32_t k = 0; k < nq; k++) {
+        const flurm_sched_job_t *j = &c->in->jobs[(*q)[k].idx];
+        uint16_t tier = c->in->parts[j->partition].priority_tier;
+        ok[k] = (okey_t){ .k = (uint64_t)(UINT16_MAX - tier) << 32 | (UINT32_MAX - c->out->jobs[(*q)[k].idx].priority),
+                          .job_id = j->job_id, .q = k };
+    }
+    qsort(ok, nq, sizeof *ok, cmp_okey);
+    for (uint32_t k = 0; k < nq; k++)
+        sorted[k] = (*q)[ok[k].q];
+    free(ok);
+    free(*q);
+    *q = sorted;
+    return FLURM_OK;
 }
 
 static int cmp_arr(const void *a, const void *b)
@@ -2362,7 +2386,8 @@ static int run(ctx_t *c)
     if (!(c->memo = calloc((size_t)in->nparts * (c->nfx + 1) + 1, sizeof *c->memo)) ||
         !(c->memo_sub = calloc((size_t)in->nparts * (c->nfx + 1) * in->nparts * (c->nfx + 1) + 1, 1)))
         goto out;
-    qsort_r(q, nq, sizeof *q, cmp_order, c);
+    if (queue_sort(c, &q, nq))
+        goto out;
     if (!(c->sus = malloc((in->njobs + 1) * sizeof *c->sus)))
         goto out;
     for (uint32_t i = 0; i < in->njobs; i++)
