@@ -682,9 +682,7 @@ static bool node_fits(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t0, int64
             tl_min(&c->tl[p], t0, t1, ng, &avail);
             if (!gres_need(n, j, &avail, need)) {
                 /* a gres shortage somewhere in the interval: retry after the next breakpoint */
-                uint32_t i = 0;
-                while (i + 1 < c->tl[p].n && c->tl[p].t[i + 1] <= t0)
-                    i++;
+                uint32_t i = tl_find(&c->tl[p], t0);
                 *next = i + 1 < c->tl[p].n ? c->tl[p].t[i + 1] : INT64_MAX;
                 return false;
             }
@@ -1185,17 +1183,6 @@ static bool window_ok(ctx_t *c, const jprep_t *jp, uint32_t p, const tl_res_t *m
     return !j->ngres || gres_need(n, j, m, &need);
 }
 
-static void res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres)
-{
-    if (f->cpus < m->cpus)
-        m->cpus = f->cpus;
-    if (f->mem < m->mem)
-        m->mem = f->mem;
-    for (uint32_t g = 0; g < ngres; g++)
-        if (f->gres[g] < m->gres[g])
-            m->gres[g] = f->gres[g];
-}
-
 /* The starts >= T_LO and < UNTIL at which node P holds JP, walking its breakpoints once per
  * stretch: starts within stretch i are feasible from max(t[i], T_LO) while the window reaches
  * no stretch that breaks it. EARLIEST: the first such start into *FIRST (INT64_MAX: none);
@@ -1206,14 +1193,7 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
     uint32_t ng = c->in->nodes[c->pos2node[p]].ngres;
     /* without gres spreading, a window holds iff each stretch in it does */
     bool decomposable = jp->excl || !c->in->jobs[jp->idx].ngres;
-    uint32_t lo = 0, hi = tl->n;
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (tl->t[mid] <= t_lo)
-            lo = mid;
-        else
-            hi = mid;
-    }
+    uint32_t lo = tl_find(tl, t_lo);
     int64_t last_end = INT64_MIN;
     if (first)
         *first = INT64_MAX;
@@ -1232,7 +1212,7 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
                 ok = false;
                 break;
             }
-            res_min(&m, &tl->free[k], ng);
+            tl_res_min(&m, &tl->free[k], ng);
         }
         if (ok && !decomposable)
             ok = window_ok(c, jp, p, &m);
@@ -1257,7 +1237,7 @@ static int node_starts(ctx_t *c, const jprep_t *jp, uint32_t p, int64_t t_lo, in
             /* the window may slide on while the stretches it takes in keep it whole */
             for (; k < tl->n; k++) {
                 tl_res_t m2 = m;
-                res_min(&m2, &tl->free[k], ng);
+                tl_res_min(&m2, &tl->free[k], ng);
                 if (!window_ok(c, jp, p, &m2))
                     break;
                 m = m2;

@@ -83,6 +83,17 @@ static void res_sub(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
         a->gres[g] = a->gres[g] > r->gres[g] ? a->gres[g] - r->gres[g] : 0;
 }
 
+void tl_res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres)
+{
+    if (f->cpus < m->cpus)
+        m->cpus = f->cpus;
+    if (f->mem < m->mem)
+        m->mem = f->mem;
+    for (uint32_t g = 0; g < ngres; g++)
+        if (f->gres[g] < m->gres[g])
+            m->gres[g] = f->gres[g];
+}
+
 bool tl_res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres)
 {
     if (a->cpus < need->cpus || a->mem < need->mem)
@@ -107,16 +118,8 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 {
     uint32_t i = tl_find(tl, t0);
     *min = tl->free[i];
-    for (i++; i < tl->n && tl->t[i] < t1; i++) {
-        const tl_res_t *f = &tl->free[i];
-        if (f->cpus < min->cpus)
-            min->cpus = f->cpus;
-        if (f->mem < min->mem)
-            min->mem = f->mem;
-        for (uint32_t g = 0; g < ngres; g++)
-            if (f->gres[g] < min->gres[g])
-                min->gres[g] = f->gres[g];
-    }
+    for (i++; i < tl->n && tl->t[i] < t1; i++)
+        tl_res_min(min, &tl->free[i], ngres);
 }
 
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next)
