@@ -1372,7 +1372,8 @@ static int64_t sweep(ctx_t *c, const jprep_t *jp)
 {
     /* the events pushed since the last sweep are sorted and merged into the sorted ones */
     uint32_t a = 0, b = c->niv_sorted, n = 0;
-    /* one node's events come in order: an insertion sort merges the few nodes pushed since */
+    /* one node's events come in order: an insertion sort merges the few nodes pushed since
+     * (many at once are sorted first, so that pass stays linear) */
     if (c->niv - b > 64)
         qsort(&c->iv[b], c->niv - b, sizeof *c->iv, cmp_ival);
     for (uint32_t i = b + 1; i < c->niv; i++) {
