@@ -799,15 +799,6 @@ static inline bool kvec_any(kvec_t v)
     return any;
 }
 
-/* A start as a key: whole resolutions, rounded down (a key bounds from below); none before
- * LIM is KEY_NONE when LIM is the horizon, else KEY_CAP ("not before LIM"). */
-static inline skey_t key_of(const ctx_t *c, int64_t start, int64_t lim)
-{
-    if (start == INT64_MAX)
-        return lim == c->horizon ? KEY_NONE : KEY_CAP;
-    return (skey_t)(start / c->res);
-}
-
 /* Row R of inner tree node (L, IDX) as the minimum of its children's; whether it changed. */
 static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
 {
@@ -851,45 +842,41 @@ static void key_carry(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r, kvec_t *ol
     }
 }
 
-/* Row R of leaf LEAF set from the starts STARTS[KEY_LEN] found before LIM; with CARRY, carried
- * up if it rose. */
-static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const int64_t *starts, int64_t lim, bool carry)
+/* Row R of leaf LEAF set to KEYS[KEY_LEN]; with CARRY, carried up if it rose. */
+static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, bool carry)
 {
-    kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], nv[KEY_VEC], diff = { 0 };
-    int64_t last = -1;
-    skey_t lastk = 0;
-    for (uint32_t k = 0; k < KEY_LEN; k++) {
-        if (starts[k] != last) {   /* keys of a row repeat: one division per distinct start */
-            last = starts[k];
-            lastk = key_of(c, last, lim);
-        }
-        nv[k / KEY_LANES][k % KEY_LANES] = lastk;
-    }
+    kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], diff = { 0 };
     for (uint32_t v = 0; v < KEY_VEC; v++) {
+        kvec_t nv;
+        memcpy(&nv, &keys[v * KEY_LANES], sizeof nv);
         old[v] = row[v];
-        diff |= old[v] ^ nv[v];
-        row[v] = nv[v];
+        diff |= old[v] ^ nv;
+        row[v] = nv;
     }
     if (carry && kvec_any(diff))
         key_carry(c, 0, leaf, r, old);
 }
 
 /* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
- * recomputed from its node's timeline; with CARRY, a row that rose is carried up. */
+ * recomputed from its node's timeline in one walk; with CARRY, a row that rose is carried
+ * up. A key counts whole resolutions of the start (rounded down: a key bounds from below);
+ * none before the horizon is KEY_NONE, none before KEY_CAP resolutions (when the horizon is
+ * further) KEY_CAP, "not before". */
 static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
 {
     uint32_t p = c->leaf2pos[leaf];
     int64_t cap = (int64_t)KEY_CAP * c->res, lim = c->horizon < cap ? c->horizon : cap;
-    int64_t starts[KEY_THR * KEY_LEN];
-    if (r1 > r0) {
-        tl_run_starts_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, lim, c->thr_len, KEY_LEN, starts);
-        for (uint32_t r = r0; r < r1; r++)
-            key_store(c, leaf, r, &starts[(r - r0) * KEY_LEN], lim, carry);
-    }
-    if (idle_too) {
-        tl_run_starts(&c->tl[p], &c->cap[p], c->in->nodes[c->pos2node[p]].ngres, lim, c->thr_len, KEY_LEN, starts);
-        key_store(c, leaf, c->nthr, starts, lim, carry);
-    }
+    skey_t keys[(KEY_THR + 1) * KEY_LEN];
+    if (r1 <= r0 && !idle_too)
+        return;
+    r1 = r1 > r0 ? r1 : r0;
+    tl_run_keys_nested(&c->tl[p], &c->thr_c[r0], &c->thr_m[r0], r1 - r0, idle_too ? &c->cap[p] : NULL,
+                       c->in->nodes[c->pos2node[p]].ngres, lim, c->res, lim == c->horizon ? KEY_NONE : KEY_CAP,
+                       c->thr_len, KEY_LEN, keys);
+    for (uint32_t r = r0; r < r1; r++)
+        key_store(c, leaf, r, &keys[(r - r0) * KEY_LEN], carry);
+    if (idle_too)
+        key_store(c, leaf, c->nthr, &keys[(r1 - r0) * KEY_LEN], carry);
 }
 
 static int cmp_thr(const void *a, const void *b)

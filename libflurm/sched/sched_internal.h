@@ -51,12 +51,16 @@ bool tl_res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres);
 void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t lim, const int64_t *lens,
                    uint32_t nlen, int64_t *out);
 
-/* tl_run_starts for NR nested needs at once, in one walk: need r asks for CPUS[r] CPUs and
- * MEM[r] memory (no gres), both nondecreasing in r, so a stretch holding need r holds every
- * need before it. Per need r and length LENS[k], into OUT[r * NLEN + k]. NR <= TL_NESTED_MAX. */
+/* tl_run_starts for NR nested needs at once, in one walk, as 16-bit keys: need r asks for
+ * CPUS[r] CPUs and MEM[r] memory (no gres), both nondecreasing in r, so a stretch holding need
+ * r holds every need before it. WHOLE, when not NULL, is one more need after them (row NR:
+ * CPUs, memory and the first NGRES gres; nested or not). Per need r and length LENS[k], the
+ * start as START / RES into OUT[r * NLEN + k], NONE where there is none (START / RES must fit
+ * in 16 bits for every start before LIM). NR <= TL_NESTED_MAX. */
 #define TL_NESTED_MAX 64
-void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *mem, uint32_t nr, int64_t lim,
-                          const int64_t *lens, uint32_t nlen, int64_t *out);
+void tl_run_keys_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *mem, uint32_t nr,
+                        const tl_res_t *whole, uint32_t ngres, int64_t lim, int64_t res, uint16_t none,
+                        const int64_t *lens, uint32_t nlen, uint16_t *out);
 
 /* How flurm_sched_run_mode decides (the results are the same; only the work differs). */
 typedef enum sched_mode {

@@ -166,22 +166,28 @@ void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t
         out[k++] = INT64_MAX;
 }
 
-/* Need r's current stretch began at A and ends at E: every length not yet given a start that
- * fits in it gets A (lengths ascend, so they are given in order). */
-static void nested_close(uint32_t *done, int64_t a, int64_t e, const int64_t *lens, uint32_t nlen, int64_t *out)
+/* A stretch that began at A (key KA) ends at E: every length from *DONE on that fits in it
+ * gets KA (lengths ascend, so they are given in order). */
+static void keys_close(uint32_t *done, int64_t a, uint16_t ka, int64_t e, const int64_t *lens, uint32_t nlen,
+                       uint16_t *out)
 {
     while (*done < nlen && (e == INT64_MAX || (lens[*done] != INT64_MAX && e - a >= lens[*done])))
-        out[(*done)++] = a;
+        out[(*done)++] = ka;
 }
 
-void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *mem, uint32_t nr, int64_t lim,
-                          const int64_t *lens, uint32_t nlen, int64_t *out)
+void tl_run_keys_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *mem, uint32_t nr,
+                        const tl_res_t *whole, uint32_t ngres, int64_t lim, int64_t res, uint16_t none,
+                        const int64_t *lens, uint32_t nlen, uint16_t *out)
 {
-    int64_t start[TL_NESTED_MAX];
-    uint32_t done[TL_NESTED_MAX] = { 0 };
+    int64_t start[TL_NESTED_MAX + 1];
+    uint16_t key[TL_NESTED_MAX + 1];
+    uint32_t done[TL_NESTED_MAX + 1] = { 0 };
+    uint16_t *wout = &out[(size_t)nr * nlen];
     uint32_t h = 0;       /* needs [0, h) are within a stretch that holds them */
     uint32_t full = 0;    /* needs [0, full) have a start for every length */
-    for (uint32_t i = 0; i < tl->n && full < nr; i++) {
+    bool in_w = false;    /* within a stretch that holds WHOLE */
+    bool w_full = !whole;
+    for (uint32_t i = 0; i < tl->n && (full < nr || !w_full); i++) {
         const tl_res_t *f = &tl->free[i];
         int64_t t = tl->t[i];
         uint32_t hn = h;   /* nested: the needs held are a prefix, found from the last one */
@@ -189,21 +195,39 @@ void tl_run_starts_nested(const tl_t *tl, const uint32_t *cpus, const uint64_t *
             hn--;
         while (hn < nr && cpus[hn] <= f->cpus && mem[hn] <= f->mem)
             hn++;
-        if (t >= lim && hn > h)
-            hn = h;   /* a stretch must begin before the limit */
+        bool wn = whole && tl_res_ge(f, whole, ngres);
+        if (t >= lim) {   /* a stretch must begin before the limit */
+            hn = hn > h ? h : hn;
+            wn = wn && in_w;
+        }
         for (uint32_t r = hn; r < h; r++)
-            nested_close(&done[r], start[r], t, lens, nlen, &out[(size_t)r * nlen]);
-        for (uint32_t r = h; r < hn; r++)
-            start[r] = t;
+            keys_close(&done[r], start[r], key[r], t, lens, nlen, &out[(size_t)r * nlen]);
+        if (in_w && !wn)
+            keys_close(&done[nr], start[nr], key[nr], t, lens, nlen, wout);
+        if (hn > h || (wn && !in_w)) {
+            uint16_t k = (uint16_t)(t / res);   /* one division for every need opening here */
+            for (uint32_t r = h; r < hn; r++) {
+                start[r] = t;
+                key[r] = k;
+            }
+            if (wn && !in_w) {
+                start[nr] = t;
+                key[nr] = k;
+            }
+        }
         h = hn;
+        in_w = wn;
         while (full < nr && done[full] == nlen)
             full++;
-        if (t >= lim && !h)
+        w_full = w_full || done[nr] == nlen;
+        if (t >= lim && !h && !in_w)
             break;
     }
     for (uint32_t r = 0; r < h; r++)
-        nested_close(&done[r], start[r], INT64_MAX, lens, nlen, &out[(size_t)r * nlen]);
-    for (uint32_t r = 0; r < nr; r++)
+        keys_close(&done[r], start[r], key[r], INT64_MAX, lens, nlen, &out[(size_t)r * nlen]);
+    if (in_w)
+        keys_close(&done[nr], start[nr], key[nr], INT64_MAX, lens, nlen, wout);
+    for (uint32_t r = 0; r < nr + (whole != NULL); r++)
         for (uint32_t k = done[r]; k < nlen; k++)
-            out[(size_t)r * nlen + k] = INT64_MAX;
+            out[(size_t)r * nlen + k] = none;
 }

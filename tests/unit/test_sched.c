@@ -692,33 +692,46 @@ static void test_sched_timeline_run_starts_per_length(void **state)
     tl_destroy(&tl);
 }
 
-static void test_sched_timeline_run_starts_nested_matches_one_by_one(void **state)
+static void test_sched_timeline_run_keys_nested_matches_one_by_one(void **state)
 {
     (void)state;
-    /* random timelines: every need's starts, found in one walk, are what tl_run_starts gives */
+    /* random timelines with a gres: every need's starts and the whole node's, found in one
+     * walk, are what tl_run_starts gives one by one, as keys */
     uint64_t x = 12345;
     const uint32_t cpus[] = { 1, 2, 3, 5, 8 };
     const uint64_t mem[] = { 0, 10, 10, 40, 40 };
     const int64_t lens[] = { 60, 120, 120, 300, 900, INT64_MAX };
+    const tl_res_t whole = { .cpus = 8, .mem = 64, .gres = { 2 } };
+    const int64_t res = 30;
+    uint32_t seen_whole = 0, seen_none = 0;
     for (int round = 0; round < 500; round++) {
         tl_t tl;
-        assert_int_equal(tl_init(&tl, &(tl_res_t){ .cpus = 8, .mem = 64 }), FLURM_OK);
+        assert_int_equal(tl_init(&tl, &whole), FLURM_OK);
         for (int k = 0; k < 6; k++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
             int64_t t0 = (int64_t)(x >> 33) % 20 * 60, t1 = t0 + 60 + (int64_t)(x >> 13) % 10 * 60;
-            tl_res_t take = { .cpus = (uint32_t)(x >> 40) % 5, .mem = (x >> 50) % 30 };
-            if (tl_fits(&tl, t0, t1, &take, 0, NULL))
-                assert_int_equal(tl_take(&tl, t0, t1, &take, 0), FLURM_OK);
+            tl_res_t take = { .cpus = (uint32_t)(x >> 40) % 5, .mem = (x >> 50) % 30, .gres = { (x >> 20) % 2 } };
+            if (k % 3 == 0)
+                take = (tl_res_t){ .gres = { 1 } };   /* breaks only the whole-node need */
+            if (tl_fits(&tl, t0, t1, &take, 1, NULL))
+                assert_int_equal(tl_take(&tl, t0, t1, &take, 1), FLURM_OK);
         }
-        int64_t lim = round % 3 ? 100000 : 600, all[5 * 6], one[6];
-        tl_run_starts_nested(&tl, cpus, mem, 5, lim, lens, 6, all);
-        for (uint32_t r = 0; r < 5; r++) {
-            tl_run_starts(&tl, &(tl_res_t){ .cpus = cpus[r], .mem = mem[r] }, 0, lim, lens, 6, one);
-            for (uint32_t k = 0; k < 6; k++)
-                assert_int_equal(all[r * 6 + k], one[k]);
+        int64_t lim = round % 3 ? 100000 : 600, one[6];
+        uint16_t all[6 * 6], none = round % 2 ? 0xffff : 0xfffe;
+        bool with_whole = round % 4 != 1;
+        tl_run_keys_nested(&tl, cpus, mem, 5, with_whole ? &whole : NULL, 1, lim, res, none, lens, 6, all);
+        for (uint32_t r = 0; r < 5u + with_whole; r++) {
+            tl_res_t need = r < 5 ? (tl_res_t){ .cpus = cpus[r], .mem = mem[r] } : whole;
+            tl_run_starts(&tl, &need, r < 5 ? 0 : 1, lim, lens, 6, one);
+            for (uint32_t k = 0; k < 6; k++) {
+                assert_int_equal(all[r * 6 + k], one[k] == INT64_MAX ? none : one[k] / res);
+                seen_whole += r == 5 && one[k] != INT64_MAX;
+                seen_none += one[k] == INT64_MAX;
+            }
         }
         tl_destroy(&tl);
     }
+    assert_true(seen_whole > 100 && seen_none > 100);   /* both kinds of answer were checked */
 }
 
 /* ------------------------------------------------------------------ API edges */
@@ -789,7 +802,7 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_take_release_and_fit);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_gres_slots);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_per_length);
-    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_nested_matches_one_by_one);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_keys_nested_matches_one_by_one);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_run_rejects_bad_indexes);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_reason_names_round_trip);
     int rc = _cmocka_run_group_tests("sched", tests, nt, NULL, NULL);
