@@ -3,8 +3,9 @@
  *   sched-bench [-s SEED] [-j PENDING] [-n NODES] [-t BF_MAX_JOB_TEST] [-r]
  *
  * Without -j/-n it runs the two reference sizes (10k pending / 1k nodes, 100k pending / 10k
- * nodes), each with SLURM's default bf_max_job_test (500) and unlimited (bf_max_job_test =
- * number of pending jobs: every job that does not start gets its reservation search), and ends
+ * nodes), each with SLURM's default bf_max_job_test (500 jobs tested, starts included) and
+ * unlimited (bf_max_job_test = number of pending jobs: every job that does not start gets its
+ * reservation search), and ends
  * with one summary line per run. -t 0 means unlimited with -j/-n. -r uses the reference search
  * (every candidate node at every breakpoint, each search from the start of the window; slow)
  * instead of the node index.

@@ -178,7 +178,8 @@ typedef struct flurm_sched_params {
     int64_t now;                     /* unix seconds */
     uint32_t bf_window;              /* minutes; 0 = 1440 */
     uint32_t bf_resolution;          /* seconds; 0 = 60 */
-    uint32_t bf_max_job_test;        /* jobs given a reservation search per pass; 0 = 500 */
+    uint32_t bf_max_job_test;        /* jobs the backfill pass tests (starts now or searches for a
+                                      * reservation) before it ends; 0 = 500 */
     bool bf_continue;                /* accepted for SchedulerParameters parity; a pass is never interrupted */
     bool backfill;                   /* false: SchedulerType=sched/builtin (main pass only) */
     uint32_t default_queue_depth;    /* jobs the main pass tests; 0 = 100 */

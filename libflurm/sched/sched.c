@@ -25,9 +25,9 @@ typedef struct memo_rec {
 /* Facts that hold for every job at least as large (nodes, cpus, mem, length) as a record in
  * the same (partition, feature expression, exclusive) class, because a cycle only ever takes
  * resources away: fails now; has no start within the window; cannot start before t.
- * fail and nowin (16 records, the oldest replaced) decide what the pass does: a job they
- * cover is not looked at, which changes its reason or whether it counts against
- * bf_max_job_test. lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
+ * fail and nowin (16 records, the oldest replaced) are kept in both modes: a job they cover
+ * is not placed now, or not searched, and is told what the try would have found (it still
+ * counts against bf_max_job_test, as a job slurmctld tests). lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
  * reservation search starts, win answers "no start within the window" for a job the search
  * would have looked at anyway. Both keep up to BOUND_SLOTS records by t descending (when full,
  * the least t goes), none of which makes another useless (a record whose facts another one
@@ -2422,12 +2422,8 @@ static int run(ctx_t *c)
     rc = FLURM_ENOMEM;
     o->stats.main_usec = usec_now() - t0;
     if (!pa->backfill) {
-        /* jobs beyond the queue depth were not looked at: they wait behind higher ones */
-        for (uint32_t k = 0; k < nq; k++)
-            if (!q[k].started && o->jobs[q[k].idx].reason == FLURM_SCHED_WAIT_NO_REASON)
-                o->jobs[q[k].idx].reason = FLURM_SCHED_WAIT_PRIORITY;
         rc = FLURM_OK;
-        goto out;
+        goto unseen;
     }
 
     /* backfill pass */
@@ -2436,15 +2432,15 @@ static int run(ctx_t *c)
         goto out;
     rc = FLURM_ENOMEM;
     memset(blocked, 0, (in->nparts + 1) * sizeof *blocked);
+    /* bf_max_job_test counts the jobs given a full test (backfill.c bf_last_depth_try): each
+     * one that starts now or is searched for a reservation; the pass ends at the limit */
     uint32_t max_test = pa->bf_max_job_test ? pa->bf_max_job_test : 500, tested = 0;
-    for (uint32_t k = 0; k < nq; k++) {
+    for (uint32_t k = 0; k < nq && tested < max_test; k++) {
         jprep_t *jp = &q[k];
         const flurm_sched_job_t *j = &in->jobs[jp->idx];
         flurm_sched_job_result_t *r = &o->jobs[jp->idx];
         if (jp->started || r->reason == FLURM_SCHED_WAIT_NODE_NOT_AVAIL)
             continue;
-        if (tested >= max_test)
-            c->index_state = INDEX_OFF;   /* no search is left: starts need no index updates */
         o->stats.backfill_depth++;
         if (j->array_job_id && j->array_task_limit) {
             arr_t *a = arr_find(c, j->array_job_id);
@@ -2462,6 +2458,7 @@ static int run(ctx_t *c)
             got = place_now(c, jp, true);
         }
         if (got) {
+            tested++;
             if ((rc = start_job(c, jp, got, true)))
                 goto out;
             o->stats.started_backfill++;
@@ -2484,9 +2481,9 @@ static int run(ctx_t *c)
             r->reason = blocked[j->partition] ? FLURM_SCHED_WAIT_PRIORITY : FLURM_SCHED_WAIT_RESOURCES;
             blocked[j->partition] = true;
         }
-        if (tested >= max_test || (m && memo_find(m->nowin, m->nnowin, jp)))
-            continue;
         tested++;
+        if (m && memo_find(m->nowin, m->nnowin, jp))
+            continue;
         /* earliest start: the first breakpoint time at which enough nodes hold the job for its
          * whole limit; a dominated earlier search bounds it from below (indexed mode only: the
          * reference search starts from the beginning, which checks that the bounds hold) */
@@ -2520,6 +2517,12 @@ static int run(ctx_t *c)
     }
     o->stats.backfill_usec = usec_now() - t0;
     rc = FLURM_OK;
+unseen:
+    /* jobs no pass looked at (beyond the queue depth, or the backfill pass's bf_max_job_test)
+     * wait behind higher ones */
+    for (uint32_t k = 0; k < nq; k++)
+        if (!q[k].started && o->jobs[q[k].idx].reason == FLURM_SCHED_WAIT_NO_REASON)
+            o->jobs[q[k].idx].reason = FLURM_SCHED_WAIT_PRIORITY;
 out:
     free(q);
     free(blocked);
