@@ -249,7 +249,10 @@ typedef struct flurm_sched_stats {
  * only SUSPEND victims the job starts in the same cycle (as slurmctld does with GANG); with any
  * CANCEL/REQUEUE victim it starts in a later cycle once they have ended (slurmctld: the job
  * waits with reason Resources while the victims complete) and its nodes are kept from every
- * other job of this cycle. Preemption happens in the main pass only. A suspended job resumes
+ * other job of this cycle. Both passes preempt: the backfill pass (as backfill.c _try_sched)
+ * for a job that does not fit now but does with victims given back, without touching the
+ * reservations of the jobs before it; a preemptor waiting for its victims is not tried again
+ * in the same cycle. A suspended job resumes
  * (before any job of its tier or below is considered) when all of its resources are free on
  * its nodes again. */
 typedef struct flurm_sched_preempt {

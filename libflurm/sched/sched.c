@@ -52,6 +52,7 @@ typedef struct jprep {
     uint64_t mem;            /* per node */
     int64_t len;             /* seconds, rounded up to the resolution; INT64_MAX = unlimited */
     bool excl, memoable, started;
+    bool claimed;            /* preempted for: it starts on its claimed nodes in a later cycle */
 } jprep_t;
 
 typedef struct arr {
@@ -371,6 +372,28 @@ static bool validate(const flurm_sched_input_t *in)
     return true;
 }
 
+/* Frees the node index: the next index_ready builds it again from the timelines. */
+static void index_drop(ctx_t *c)
+{
+    free(c->leaf2pos);
+    free(c->pos2leaf);
+    free(c->leaf_cls);
+    free(c->cls_lo);
+    for (uint32_t l = 0; l < c->nlev; l++) {
+        free(c->lev[l].key);
+        free(c->lev[l].minpos);
+    }
+    free(c->cls_pre);
+    free(c->heap);
+    free(c->cand);
+    c->leaf2pos = c->pos2leaf = c->leaf_cls = c->cls_lo = c->cls_pre = c->cand = NULL;
+    c->heap = NULL;
+    c->nheap = c->heap_cap = 0;
+    c->nlev = c->ncls = 0;
+    if (c->index_state == INDEX_LIVE)
+        c->index_state = INDEX_NONE;
+}
+
 static void ctx_free(ctx_t *c)
 {
     for (uint32_t i = 0; c->tl && i < c->nn; i++)
@@ -414,19 +437,9 @@ static void ctx_free(ctx_t *c)
         tl_destroy(&c->saved[i]);
     free(c->saved);
     free(c->sus);
-    free(c->leaf2pos);
-    free(c->pos2leaf);
-    free(c->leaf_cls);
-    free(c->cls_lo);
-    for (uint32_t l = 0; l < c->nlev; l++) {
-        free(c->lev[l].key);
-        free(c->lev[l].minpos);
-    }
-    free(c->cls_pre);
-    free(c->heap);
+    index_drop(c);
     free(c->iv);
     free(c->iv_tmp);
-    free(c->cand);
 }
 
 static void node_idle_bits(ctx_t *c, uint32_t pos)
@@ -2019,7 +2032,7 @@ static void memo_reset(ctx_t *c)
 /* Pending JP did not fit now (c->scratch is its base set): preempts what it needs, if it
  * can. *STARTED: it started now (SUSPEND victims only); otherwise, with victims chosen or
  * already on their way out, its nodes are claimed for this cycle. */
-static int try_preempt(ctx_t *c, jprep_t *jp, bool *started)
+static int try_preempt(ctx_t *c, jprep_t *jp, bool backfill, bool *started)
 {
     const flurm_sched_input_t *in = c->in;
     const flurm_sched_job_t *j = &in->jobs[jp->idx];
@@ -2131,14 +2144,18 @@ static int try_preempt(ctx_t *c, jprep_t *jp, bool *started)
         if (cv[x].victim && (rc = preempt_emit(c, cv[x].idx, part_mode(c, in->jobs[cv[x].idx].partition), j->job_id)))
             goto out;
     if (suspend_only) {
-        if ((rc = start_job(c, jp, got, false)))
+        if ((rc = start_job(c, jp, got, backfill)))
             goto out;
-        memo_reset(c);   /* resources came back: what failed before may fit now */
+        /* resources came back: what failed before may fit now, and start keys may be later
+         * than the starts there are now */
+        memo_reset(c);
+        index_drop(c);
         *started = true;
     } else {
         for (uint32_t w = 0; w < c->words; w++)
             c->claimed[w] |= picked[w];
         c->any_claimed = true;
+        jp->claimed = true;
     }
 out:
     free(cv);
@@ -2404,7 +2421,7 @@ static int run(ctx_t *c)
         }
         if (preempt) {
             bool started = false;
-            if ((rc = try_preempt(c, jp, &started)))
+            if ((rc = try_preempt(c, jp, false, &started)))
                 goto out;
             rc = FLURM_ENOMEM;
             if (started) {
@@ -2475,6 +2492,19 @@ static int run(ctx_t *c)
             if (never) {
                 r->reason = never;
                 continue;
+            }
+            /* slurmctld's backfill tests a job with its preemptable jobs given back too
+             * (backfill.c _try_sched): one that can start now by preempting does */
+            if (preempt && !jp->claimed) {
+                bool started = false;
+                if ((rc = try_preempt(c, jp, true, &started)))
+                    goto out;
+                rc = FLURM_ENOMEM;
+                if (started) {
+                    tested++;
+                    o->stats.started_backfill++;
+                    continue;
+                }
             }
             if (!(m && memo_find(m->fail, m->nfail, jp)) && (m = memo_get(c, jp, true)))
                 memo_add(m->fail, &m->nfail, jp, 0);
