@@ -27,9 +27,9 @@ typedef struct memo_rec {
  * resources away: fails now; has no start within the window; cannot start before t.
  * fail and nowin (16 records, the oldest replaced) are kept in both modes: a job they cover
  * is not placed now, or not searched, and is told what the try would have found (it still
- * counts against bf_max_job_test, as a job slurmctld tests). lb and win (SCHED_MODE_INDEXED only) only save work: lb raises where the
- * reservation search starts, win answers "no start within the window" for a job the search
- * would have looked at anyway. Both keep up to BOUND_SLOTS records by t descending (when full,
+ * counts against bf_max_job_test, as a job slurmctld tests). lb and win (SCHED_MODE_INDEXED
+ * only) only save work: lb raises where the reservation search starts, win answers "no start
+ * within the window" for a job the search would have looked at anyway. Both keep up to BOUND_SLOTS records by t descending (when full,
  * the least t goes), none of which makes another useless (a record whose facts another one
  * already implies is dropped), and hold as well for a class whose candidate nodes are all the
  * class's own (memo_within). */
