@@ -80,6 +80,7 @@ typedef struct arr {
 #define KEY_VEC (KEY_LEN / KEY_LANES)
 #define KEY_NONE 0xffff      /* no start of the shape before the horizon */
 #define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
+#define KEY_SAMPLE 8192      /* jobs the shapes are picked from at most */
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 
 typedef uint16_t skey_t;
@@ -904,11 +905,13 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Picks the start key shapes from the jobs Q[0..NQ) still to be looked at: the CPU counts of
- * the shared ones (every distinct count when there are at most KEY_THR, else counts at evenly
- * spaced ranks), each with the least memory of those asking for at least as many CPUs (so
- * each such job is at least as large as the largest threshold it reaches, and the thresholds
- * are nested), and KEY_LEN lengths of all at evenly spaced ranks. */
+/* Picks the start key shapes from the jobs Q[0..NQ) still to be looked at (every one, or an
+ * evenly strided sample of KEY_SAMPLE of them): the CPU counts of the shared ones (every
+ * distinct count when there are at most KEY_THR, else counts at evenly spaced ranks), each
+ * with the least memory of those asking for at least as many CPUs (so each such job is at
+ * least as large as the largest threshold it reaches, and the thresholds are nested), and
+ * KEY_LEN lengths of all at evenly spaced ranks. Any nested shapes give correct bounds (a job
+ * takes the largest shape it holds); these make them tight for most jobs. */
 static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
 {
     uint64_t (*v)[2] = malloc((nq + 1) * sizeof *v);
@@ -918,8 +921,8 @@ static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
         free(len);
         return FLURM_ENOMEM;
     }
-    uint32_t n = 0, nl = 0;
-    for (uint32_t k = 0; k < nq; k++) {
+    uint32_t n = 0, nl = 0, step = nq > KEY_SAMPLE ? nq / KEY_SAMPLE : 1;
+    for (uint32_t k = 0; k < nq; k += step) {
         if (q[k].started)
             continue;
         len[nl++] = q[k].len;
