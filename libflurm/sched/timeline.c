@@ -31,15 +31,14 @@ void tl_destroy(tl_t *tl)
 
 uint32_t tl_find(const tl_t *tl, int64_t t)
 {
-    uint32_t lo = 0, hi = tl->n;   /* t[lo] <= T < t[hi] */
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (tl->t[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
+    /* branch-free: the range [base, base + n) holds the answer, halved by a select */
+    const int64_t *base = tl->t;
+    for (uint32_t n = tl->n; n > 1;) {
+        uint32_t half = n / 2;
+        base = base[half] <= t ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (uint32_t)(base - tl->t);
 }
 
 /* Makes T a breakpoint; returns its index or UINT32_MAX on ENOMEM. */
