@@ -65,6 +65,7 @@ struct flurm_state {
 /* Defined further down, used by the appliers above them. */
 static bool job_on_node(const flurm_job_t *j, uint32_t node);
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
+static void down_node_jobs(flurm_state_t *st, uint32_t node, time_t now);
 static bool usage_accrues(const flurm_job_t *j);
 static void usage_advance(flurm_state_t *st, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
@@ -1029,6 +1030,7 @@ static uint32_t apply_update_node(flurm_state_t *st, const cmd_t *c)
         case FLURM_NODE_STATE_DOWN:
             nd->state = (nd->state & ~0xFu) | FLURM_NODE_STATE_DOWN;
             nd->state &= ~(uint32_t)FLURM_NODE_STATE_DRAIN;
+            down_node_jobs(st, (uint32_t)idx[i], c->now);
             break;
         case FLURM_NODE_RESUME:
         case FLURM_NODE_STATE_IDLE:
@@ -1039,7 +1041,8 @@ static uint32_t apply_update_node(flurm_state_t *st, const cmd_t *c)
                 nd->state = (nd->state & ~0xFu) |
                             ((nd->state & FLURM_NODE_STATE_NO_RESPOND) ? FLURM_NODE_STATE_UNKNOWN
                                                                        : FLURM_NODE_STATE_IDLE);
-            /* an admin DOWN leaves its jobs running: back up, it is ALLOCATED while they are */
+            /* back up: ALLOCATED while jobs still hold it (an admin DOWN's kills, until the
+             * node reports them done) */
             node_settle(nd, c->now);
             free(nd->reason);
             nd->reason = NULL;
@@ -1253,12 +1256,47 @@ static void requeue_done(flurm_state_t *st, flurm_job_t *j, time_t now)
     touch_jobs(st, now);
 }
 
+/* An operator set node NODE DOWN (slurmctld update_node() -> kill_running_job_by_node_name()):
+ * each job running or suspended on it is killed on all of its nodes. A requeueable one pends
+ * again once its processes are gone (PENDING|COMPLETING, as after scontrol requeue); another
+ * ends NODE_FAIL with reason NodeDown (NODE_FAIL|COMPLETING until then). Both keep their
+ * nodes until the kill is reported (or the node is lost). */
+static void down_node_jobs(flurm_state_t *st, uint32_t node, time_t now)
+{
+    bool any = false;
+    for (size_t k = 0; k < st->njobs; k++) {
+        flurm_job_t *j = st->jobs[k];
+        uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
+        if (!j || !j->nodes || (j->job_state & FLURM_JOB_COMPLETING) || !job_on_node(j, node) ||
+            (base != FLURM_JOB_RUNNING && base != FLURM_JOB_SUSPENDED))
+            continue;
+        if (base == FLURM_JOB_SUSPENDED && j->sus_released) {
+            job_hold_nodes(st, j, now);   /* its kill releases them */
+            j->sus_released = false;
+        }
+        if (job_requeueable(st, j)) {
+            j->restart_cnt++;
+            j->preempt_time = 0;
+            j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+            j->state_reason = FLURM_WAIT_NO_REASON;
+        } else {
+            finish_job(st, j, FLURM_JOB_NODE_FAIL, now);
+            j->state_reason = 20; /* FAIL_DOWN_NODE */
+            j->job_state |= FLURM_JOB_COMPLETING;
+        }
+        any = true;
+    }
+    if (any)
+        touch_jobs(st, now);
+}
+
 /* Requeue (back to PENDING, restart count up) or NODE_FAIL a job whose node died, as
  * slurmctld does per the job's --requeue (JobRequeue default 1). */
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now)
 {
     uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
-    bool cancelled = base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED;
+    /* on its way out already (a NODE_FAIL one: its node was set DOWN before it died) */
+    bool cancelled = base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED || base == FLURM_JOB_NODE_FAIL;
     if (!(base == FLURM_JOB_SUSPENDED && j->sus_released))
         job_release(st, j, now);
     j->sus_released = false;
@@ -1271,8 +1309,7 @@ static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now)
     }
     if (cancelled)
         return;   /* it was already on its way out */
-    uint16_t rq = j->desc ? j->desc->requeue : FLURM_NO_VAL16;
-    if (rq != 0) {
+    if (job_requeueable(st, j)) {
         j->job_state = FLURM_JOB_PENDING;
         j->restart_cnt++;
         j->start_time = j->end_time = 0;
@@ -1312,9 +1349,10 @@ static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now)
     j->nran_on = j->nnodes;
     j->nodes = NULL;
     j->nnodes = 0;
-    if (base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED) {
+    if (base == FLURM_JOB_CANCELLED || base == FLURM_JOB_PREEMPTED || base == FLURM_JOB_NODE_FAIL) {
         if (base == FLURM_JOB_CANCELLED)
-            j->end_time = end;   /* a preempted job keeps its preemption time (slurmctld) */
+            j->end_time = end;   /* a preempted job keeps its preemption time, a NODE_FAIL one
+                                  * the time its node went DOWN (slurmctld) */
     } else {
         uint32_t fin = e->state == FLURM_END_COMPLETED ? FLURM_JOB_COMPLETE
                      : e->state == FLURM_END_CANCELLED ? FLURM_JOB_CANCELLED

@@ -187,6 +187,31 @@ class JobRunTest(NodeTestCase):
         self.cluster.wait_for("node %s idle again" % node, lambda: self.cl(
             "sinfo", "-h", "-n", node, "-o", "%t")[1].split()[0] == "idle")
 
+    def test_admin_down_kills_its_jobs_requeued_or_node_fail(self):
+        # slurmctld kill_running_job_by_node_name: the jobs on a node an operator sets DOWN are
+        # killed, a requeueable one pends again (Restarts=1), a --no-requeue one is NODE_FAIL
+        pidfile = self.work("down-child.pid")
+        requeued = self.submit("-w", "n4", "--wrap", "sleep 1000 & echo $! > %s; wait" % pidfile)
+        self.wait_state(requeued, "RUNNING")
+        pid = int(self.cluster.wait_for("child pid", lambda: os.path.exists(pidfile) and
+                                        open(pidfile).read().strip()))
+        doomed = self.submit("-w", "n4", "--no-requeue", "--wrap", "sleep 1000")
+        self.wait_state(doomed, "RUNNING")
+        self.cl("scontrol", "update", "NodeName=n4", "State=DOWN", "Reason=maint")
+        rec = self.wait_state(doomed, "NODE_FAIL")
+        self.assertEqual(rec["Reason"], "NodeDown")
+        r = self.cluster.wait_for("job %s requeued" % requeued, lambda: (
+            self.job(requeued).get("JobState") == "PENDING" and self.job(requeued)), timeout=30)
+        self.assertEqual(r["Restarts"], "1")
+        self.cluster.wait_for("the requeued job's child to die",
+                              lambda: not os.path.exists("/proc/%d" % pid), timeout=15)
+        _, out, _ = self.cl("sinfo", "-h", "-n", "n4", "-o", "%t")
+        self.assertEqual(out.split()[0], "down")
+        self.cl("scancel", requeued)
+        self.cl("scontrol", "update", "NodeName=n4", "State=RESUME")
+        self.cluster.wait_for("node n4 idle again", lambda: self.cl(
+            "sinfo", "-h", "-n", "n4", "-o", "%t")[1].split()[0] == "idle")
+
 
 class FailureTest(NodeTestCase):
     EXTRA = ("KillWait=2", "SlurmdTimeout=4")

@@ -1001,13 +1001,22 @@ static void test_lifecycle_drain_busy_node_is_draining_then_drained(void **s)
 
 /* An admin DOWN leaves the node's jobs running (slurmctld kills them; FLURM does not yet);
  * RESUME brings it back ALLOCATED while they hold it, as a restore recomputes it. */
-static void test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated(void **s)
+/* scontrol update State=DOWN on a busy node (slurmctld kill_running_job_by_node_name): its
+ * job is killed and, requeueable, pends again once the node reports the processes gone; until
+ * then it holds the node (RESUME brings the node back ALLOCATED) and no cycle starts it. */
+static void test_lifecycle_admin_down_requeues_the_running_job(void **s)
 {
     (void)s;
     uint32_t id;
     flurm_state_t *st = one_running(&id);
     assert_int_equal(update_node(st, T0 + 5, 0, "n1", FLURM_NODE_STATE_DOWN, "maint"), 0);
-    assert_int_equal(update_node(st, T0 + 6, 0, "n1", FLURM_NODE_RESUME, NULL), 0);
+    const flurm_job_t *j = job(st, id);
+    assert_int_equal(j->job_state, FLURM_JOB_PENDING | FLURM_JOB_COMPLETING);
+    assert_int_equal(j->restart_cnt, 1);
+    assert_int_equal(j->nodes[0], N1);
+    assert_node(st, N1, FLURM_NODE_STATE_DOWN, 1, 100, 1);
+    assert_int_equal(plan_count(st, T0 + 6), 0);
+    assert_int_equal(update_node(st, T0 + 7, 0, "n1", FLURM_NODE_RESUME, NULL), 0);
     assert_node(st, N1, ALLOC, 1, 100, 1);
     flurm_buf_t a;
     snap(st, &a);
@@ -1016,7 +1025,51 @@ static void test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated(void
     assert_node(r, N1, ALLOC, 1, 100, 1);
     flurm_buf_release(&a);
     flurm_state_free(r);
+    /* the kill is reported: it pends as a requeued job does (BeginTime), the node is idle */
+    assert_int_equal(apply_end(st, T0 + 9, id, N1, FLURM_END_CANCELLED, 15), 0);
+    assert_int_equal(j->job_state, FLURM_JOB_PENDING);
+    assert_null(j->nodes);
+    assert_int_equal(j->eligible_time, T0 + 9 + 121);
+    assert_node(st, N1, IDLE, 0, 0, 0);
+    assert_int_equal(plan_count(st, T0 + 9 + 121), 1);
     flurm_state_free(st);
+}
+
+/* --no-requeue: NODE_FAIL (reason NodeDown) at once, the end time that of the DOWN; the kill's
+ * report (a cancel) changes neither, and a node lost after the DOWN requeues nothing. */
+static void test_lifecycle_admin_down_without_requeue_is_node_fail(void **s)
+{
+    (void)s;
+    for (int lost = 0; lost < 2; lost++) {
+        flurm_state_t *st = new_state();
+        register_all(st, T0);
+        flurm_job_desc_msg_t d;
+        batch_desc(&d, UID_ALICE);
+        d.requeue = 0;
+        d.min_nodes = 2;
+        uint32_t id = submit(st, T0, UID_ALICE, &d)->job_id;
+        assert_int_equal(plan_apply(st, T0 + 1), 1);
+        assert_int_equal(update_node(st, T0 + 5, 0, "n2", FLURM_NODE_STATE_DOWN, "maint"), 0);
+        const flurm_job_t *j = job(st, id);
+        assert_int_equal(j->job_state, FLURM_JOB_NODE_FAIL | FLURM_JOB_COMPLETING);
+        assert_int_equal(j->state_reason, FAIL_DOWN_NODE);
+        assert_int_equal(j->end_time, T0 + 5);
+        assert_int_equal(j->restart_cnt, 0);
+        if (lost)
+            assert_int_equal(node_not_responding(st, T0 + 300, N2), 0);
+        else
+            assert_int_equal(apply_end(st, T0 + 8, id, N1, FLURM_END_CANCELLED, 15), 0);
+        assert_int_equal(j->job_state, FLURM_JOB_NODE_FAIL);
+        assert_int_equal(j->end_time, T0 + 5);
+        assert_int_equal(j->restart_cnt, 0);
+        assert_null(j->nodes);
+        assert_node(st, N1, IDLE, 0, 0, 0);
+        flurm_state_stats_t stats;
+        flurm_state_stats(st, &stats);
+        assert_int_equal(stats.jobs_failed, 1);
+        assert_int_equal(stats.jobs_pending, 0);
+        flurm_state_free(st);
+    }
 }
 
 /* scontrol requeue of a running job: PENDING|COMPLETING until its node reports the processes
@@ -1921,7 +1974,8 @@ int main(void)
         cmocka_unit_test(test_lifecycle_kill_running_job_completes_on_end),
         cmocka_unit_test(test_lifecycle_purge_skips_jobs_holding_nodes),
         cmocka_unit_test(test_lifecycle_drain_busy_node_is_draining_then_drained),
-        cmocka_unit_test(test_lifecycle_resume_of_admin_down_node_with_jobs_is_allocated),
+        cmocka_unit_test(test_lifecycle_admin_down_requeues_the_running_job),
+        cmocka_unit_test(test_lifecycle_admin_down_without_requeue_is_node_fail),
         cmocka_unit_test(test_lifecycle_requeued_job_is_not_started_again_while_completing),
         cmocka_unit_test(test_lifecycle_node_death_requeues_running_job),
         cmocka_unit_test(test_lifecycle_node_death_without_requeue_is_node_fail),
