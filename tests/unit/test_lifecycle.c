@@ -1170,6 +1170,32 @@ static void test_lifecycle_node_death_without_requeue_is_node_fail(void **s)
     flurm_state_free(st);
 }
 
+/* JobRequeue=0: a job that did not ask for --requeue ends NODE_FAIL when its node dies; one
+ * that did is requeued. */
+static void test_lifecycle_node_death_follows_job_requeue_0(void **s)
+{
+    (void)s;
+    flurm_conf_t *c = parse_conf("JobRequeue=0\n" CONF_BODY);
+    assert_non_null(c);
+    flurm_state_t *st = flurm_state_new(c);
+    assert_non_null(st);
+    register_all(st, T0);
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.min_nodes = 2;   /* n1, n2 */
+    uint32_t plain = submit(st, T0, UID_ALICE, &d)->job_id;
+    d.requeue = 1;     /* n3, n4 */
+    uint32_t asked = submit(st, T0, UID_ALICE, &d)->job_id;
+    assert_int_equal(plan_apply(st, T0 + 1), 2);
+    assert_int_equal(node_not_responding(st, T0 + 300, N1), 0);
+    assert_int_equal(node_not_responding(st, T0 + 300, N3), 0);
+    assert_int_equal(job(st, plain)->job_state, FLURM_JOB_NODE_FAIL);
+    assert_int_equal(job(st, asked)->job_state, FLURM_JOB_PENDING);
+    assert_int_equal(job(st, asked)->restart_cnt, 1);
+    flurm_state_free(st);
+    flurm_conf_free(c);
+}
+
 /* ------------------------------------------------------------------ arrays */
 
 static void test_lifecycle_array_tasks_split_off_throttled(void **s)
@@ -1976,6 +2002,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_drain_busy_node_is_draining_then_drained),
         cmocka_unit_test(test_lifecycle_admin_down_requeues_the_running_job),
         cmocka_unit_test(test_lifecycle_admin_down_without_requeue_is_node_fail),
+        cmocka_unit_test(test_lifecycle_node_death_follows_job_requeue_0),
         cmocka_unit_test(test_lifecycle_requeued_job_is_not_started_again_while_completing),
         cmocka_unit_test(test_lifecycle_node_death_requeues_running_job),
         cmocka_unit_test(test_lifecycle_node_death_without_requeue_is_node_fail),
