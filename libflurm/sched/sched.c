@@ -82,6 +82,8 @@ typedef struct arr {
 #define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
 #define KEY_SAMPLE 8192      /* jobs the shapes are picked from at most */
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
+#define PLACE_BUILD_AFTER 16 /* failed nodes per node, over all scans, that pay for building it
+                              * (about what building costs per node) */
 
 typedef uint16_t skey_t;
 typedef uint16_t kvec_t __attribute__((vector_size(KEY_LANES * sizeof(skey_t))));
@@ -158,6 +160,7 @@ typedef struct ctx {
     uint64_t thr_m[KEY_THR];
     int64_t thr_len[KEY_LEN];
     int32_t jrow, jlen;      /* the searching job's start key shape (jrow -1: none) */
+    uint64_t scan_failed;    /* nodes place_now's scans found too small, in all */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
@@ -2239,7 +2242,8 @@ static uint32_t place_now(ctx_t *c, jprep_t *jp, bool use_index)
 {
     if (c->mode == SCHED_MODE_INDEXED && !c->in->jobs[jp->idx].nreq_nodes && !c->any_claimed) {
         /* Scan the nodes with room now in position order (place() at 0) while few of them
-         * fail; past PLACE_SCAN_MAX failures the index finds the rest faster. */
+         * fail; past PLACE_SCAN_MAX failures the index finds the rest faster, once there is
+         * one or scans have failed often enough to pay for building it. */
         const uint64_t *filter = jp->excl ? c->idle_now : c->free_now;
         int64_t t1 = add_sat(0, jp->len), next;
         tl_res_t need;
@@ -2251,12 +2255,15 @@ static uint32_t place_now(ctx_t *c, jprep_t *jp, bool use_index)
                 bits &= bits - 1;
                 if (node_fits(c, jp, p, 0, t1, &need, &next))
                     c->pick[got++] = p;
-                else if (++failed == PLACE_SCAN_MAX + 1 && use_index && index_ready(c)) {
+                else if (++failed == PLACE_SCAN_MAX + 1 && use_index &&
+                         (c->index_state == INDEX_LIVE || c->scan_failed >= PLACE_BUILD_AFTER * c->nn) &&
+                         index_ready(c)) {
                     index_classes(c, jp);
                     return index_place(c, jp, 0);
                 }
             }
         }
+        c->scan_failed += failed;
         return got >= jp->want_min ? got : 0;
     }
     c->cur_stamp++;
