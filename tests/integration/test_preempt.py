@@ -140,6 +140,31 @@ class PreemptSuspendTest(PreemptCase):
 
 
 
+class PreemptBackfillTest(PreemptCase):
+    """The backfill pass preempts too (backfill.c _try_sched with the preemptable jobs). With
+    default_queue_depth=1 the main pass looks only at the first high job, which waits for n2
+    behind a job of its own tier; the second high job starts on n1 in the backfill pass by
+    suspending the low job there."""
+    NODES = ("n1", "n2")
+    EXTRA = ("KillWait=2", "PreemptType=preempt/partition_prio", "PreemptMode=SUSPEND,GANG",
+             "SchedulerParameters=default_queue_depth=1",
+             "PartitionName=low Nodes=n1 PriorityTier=1 MaxTime=INFINITE State=UP",
+             "PartitionName=high Nodes=n[1-2] PriorityTier=2 MaxTime=INFINITE State=UP")
+
+    def test_second_high_job_preempts_in_the_backfill_pass(self):
+        lo, _ = self.counter_job("bf")
+        holder = self.submit("-p", "high", "-w", "n2", "-n", "2", "-J", "hold", "--wrap", "sleep 300")
+        self.assertEqual(self.wait_state(holder, "RUNNING")["NodeList"], "n2")
+        first = self.submit("-p", "high", "-w", "n2", "-n", "2", "-J", "first", "--wrap", "sleep 1")
+        second = self.submit("-p", "high", "-n", "2", "-t", "5", "-J", "second", "--wrap", "sleep 300")
+        # suspended well before its 10-minute limit (20 s here) could free n1 by itself
+        self.assertEqual(self.wait_state(lo, "SUSPENDED", timeout=15)["Reason"], "None")
+        self.assertEqual(self.wait_state(second, "RUNNING")["NodeList"], "n1")
+        self.assertEqual(self.job(first)["JobState"], "PENDING")
+        for j in (second, first, holder, lo):
+            self.cl("scancel", str(j), check=False)
+
+
 class JobOpsTest(PreemptCase):
     """scontrol suspend / resume / requeue, answers as the real slurmctld 22.05.8 gave them."""
     EXTRA = ("KillWait=2",) + PARTS
