@@ -160,7 +160,7 @@ typedef struct ctx {
     uint64_t thr_m[KEY_THR];
     int64_t thr_len[KEY_LEN];
     int32_t jrow, jlen;      /* the searching job's start key shape (jrow -1: none) */
-    uint64_t scan_failed;    /* nodes place_now's scans found too small, in all */
+    uint64_t scan_failed;    /* nodes place_now has tried in vain (without the index), in all */
 } ctx_t;
 
 /* ------------------------------------------------------------------ reason names */
