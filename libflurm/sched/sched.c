@@ -1734,21 +1734,49 @@ typedef struct okey {
     uint32_t job_id, q;
 } okey_t;
 
-static int cmp_okey(const void *a, const void *b)
+/* Byte D (0: the lowest) of A's sort key, K then job id, job id least significant. */
+static inline uint32_t okey_byte(const okey_t *a, uint32_t d)
 {
-    const okey_t *x = a, *y = b;
-    if (x->k != y->k)
-        return x->k < y->k ? -1 : 1;
-    return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+    return (uint32_t)((d < 4 ? a->job_id >> (8 * d) : a->k >> (8 * (d - 4))) & 0xff);
+}
+
+/* A[0..N) by (k, job_id) ascending: a stable counting pass per key byte, least significant
+ * first, skipping the bytes every key shares (TMP: N records of scratch). */
+static void okey_sort(okey_t *a, okey_t *tmp, uint32_t n)
+{
+    enum { NBYTES = 12 };
+    uint32_t cnt[NBYTES][256];
+    memset(cnt, 0, sizeof cnt);
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t d = 0; d < NBYTES; d++)
+            cnt[d][okey_byte(&a[i], d)]++;
+    okey_t *src = a, *dst = tmp;
+    for (uint32_t d = 0; d < NBYTES && n; d++) {
+        if (cnt[d][okey_byte(&src[0], d)] == n)
+            continue;
+        for (uint32_t b = 0, pos = 0; b < 256; b++) {
+            uint32_t c = cnt[d][b];
+            cnt[d][b] = pos;
+            pos += c;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            dst[cnt[d][okey_byte(&src[i], d)]++] = src[i];
+        okey_t *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
 }
 
 /* Q[0..NQ) into queue order (the order keys are built once: a comparison then reads no job). */
 static int queue_sort(ctx_t *c, jprep_t **q, uint32_t nq)
 {
-    okey_t *ok = malloc((nq + 1) * sizeof *ok);
+    okey_t *ok = malloc((nq + 1) * sizeof *ok), *tmp = malloc((nq + 1) * sizeof *tmp);
     jprep_t *sorted = malloc((nq + 1) * sizeof *sorted);
-    if (!ok || !sorted) {
+    if (!ok || !tmp || !sorted) {
         free(ok);
+        free(tmp);
         free(sorted);
         return FLURM_ENOMEM;
     }
@@ -1758,10 +1786,11 @@ static int queue_sort(ctx_t *c, jprep_t **q, uint32_t nq)
         ok[k] = (okey_t){ .k = (uint64_t)(UINT16_MAX - tier) << 32 | (UINT32_MAX - c->out->jobs[(*q)[k].idx].priority),
                           .job_id = j->job_id, .q = k };
     }
-    qsort(ok, nq, sizeof *ok, cmp_okey);
+    okey_sort(ok, tmp, nq);
     for (uint32_t k = 0; k < nq; k++)
         sorted[k] = (*q)[ok[k].q];
     free(ok);
+    free(tmp);
     free(*q);
     *q = sorted;
     return FLURM_OK;
