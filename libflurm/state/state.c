@@ -66,6 +66,7 @@ struct flurm_state {
 static bool job_on_node(const flurm_job_t *j, uint32_t node);
 static void job_lost(flurm_state_t *st, flurm_job_t *j, time_t now);
 static void down_node_jobs(flurm_state_t *st, uint32_t node, time_t now);
+static void job_hold_for_kill(flurm_state_t *st, flurm_job_t *j, time_t now);
 static bool usage_accrues(const flurm_job_t *j);
 static void usage_advance(flurm_state_t *st, time_t now);
 static bool node_usable(const flurm_node_rt_t *n);
@@ -815,12 +816,8 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         goto out;
     } else if (j->nodes) {
         /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
-         * that the processes are gone. A job suspended by preemption holds nothing: it takes
-         * its share back for that while (the node may be briefly overbooked). */
-        if (j->sus_released) {
-            job_hold_nodes(st, j, c->now);
-            j->sus_released = false;
-        }
+         * that the processes are gone. */
+        job_hold_for_kill(st, j, c->now);
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
         j->job_state |= FLURM_JOB_COMPLETING;
     } else {
@@ -1256,6 +1253,29 @@ static void requeue_done(flurm_state_t *st, flurm_job_t *j, time_t now)
     touch_jobs(st, now);
 }
 
+/* J is about to be killed on its nodes. A job suspended by preemption holds nothing there: it
+ * takes its share back for that while (the node may be briefly overbooked), which the
+ * reported end releases. */
+static void job_hold_for_kill(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    if (j->sus_released) {
+        job_hold_nodes(st, j, now);
+        j->sus_released = false;
+    }
+}
+
+/* J, holding its nodes, is killed to pend again (slurmctld job_requeue()): PENDING|COMPLETING
+ * (squeue CG) with the restart counted at once; requeue_done() once the node reports the
+ * processes gone. */
+static void job_requeue_running(flurm_state_t *st, flurm_job_t *j, time_t now)
+{
+    job_hold_for_kill(st, j, now);
+    j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
+    j->restart_cnt++;
+    j->preempt_time = 0;
+    j->state_reason = FLURM_WAIT_NO_REASON;
+}
+
 /* An operator set node NODE DOWN (slurmctld update_node() -> kill_running_job_by_node_name()):
  * each job running or suspended on it is killed on all of its nodes. A requeueable one pends
  * again once its processes are gone (PENDING|COMPLETING, as after scontrol requeue); another
@@ -1270,16 +1290,10 @@ static void down_node_jobs(flurm_state_t *st, uint32_t node, time_t now)
         if (!j || !j->nodes || (j->job_state & FLURM_JOB_COMPLETING) || !job_on_node(j, node) ||
             (base != FLURM_JOB_RUNNING && base != FLURM_JOB_SUSPENDED))
             continue;
-        if (base == FLURM_JOB_SUSPENDED && j->sus_released) {
-            job_hold_nodes(st, j, now);   /* its kill releases them */
-            j->sus_released = false;
-        }
         if (job_requeueable(st, j)) {
-            j->restart_cnt++;
-            j->preempt_time = 0;
-            j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
-            j->state_reason = FLURM_WAIT_NO_REASON;
+            job_requeue_running(st, j, now);
         } else {
+            job_hold_for_kill(st, j, now);
             finish_job(st, j, FLURM_JOB_NODE_FAIL, now);
             j->state_reason = 20; /* FAIL_DOWN_NODE */
             j->job_state |= FLURM_JOB_COMPLETING;
@@ -1430,12 +1444,7 @@ static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
         j->preempt_time = c->now;
         break;
     case FLURM_PREEMPT_REQUEUE:
-        /* job_requeue(preempt=true): PENDING|COMPLETING (squeue CG) with the restart counted
-         * at once; requeue_done() once the node reports the processes gone */
-        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
-        j->restart_cnt++;
-        j->preempt_time = 0;
-        j->state_reason = FLURM_WAIT_NO_REASON;
+        job_requeue_running(st, j, c->now);   /* job_requeue(preempt=true) */
         break;
     case FLURM_PREEMPT_SUSPEND:
         /* gang suspend: the preemptor takes its resources; it keeps where to resume */
@@ -1533,16 +1542,11 @@ static uint32_t apply_requeue_req(flurm_state_t *st, const cmd_t *c)
         rc = RC_DISABLED;
     if (rc)
         goto out;
-    j->restart_cnt++;
-    j->preempt_time = 0;
-    if (base == FLURM_JOB_SUSPENDED && j->sus_released) {
-        job_hold_nodes(st, j, c->now);   /* its kill releases them */
-        j->sus_released = false;
-    }
     if (j->nodes) {
-        j->job_state = FLURM_JOB_PENDING | FLURM_JOB_COMPLETING;
-        j->state_reason = FLURM_WAIT_NO_REASON;
+        job_requeue_running(st, j, c->now);
     } else {
+        j->restart_cnt++;
+        j->preempt_time = 0;
         free(j->ran_on);
         j->ran_on = NULL;
         j->nran_on = 0;
