@@ -29,10 +29,10 @@ typedef struct memo_rec {
  * is not placed now, or not searched, and is told what the try would have found (it still
  * counts against bf_max_job_test, as a job slurmctld tests). lb and win (SCHED_MODE_INDEXED
  * only) only save work: lb raises where the reservation search starts, win answers "no start
- * within the window" for a job the search would have looked at anyway. Both keep up to BOUND_SLOTS records by t descending (when full,
- * the least t goes), none of which makes another useless (a record whose facts another one
- * already implies is dropped), and hold as well for a class whose candidate nodes are all the
- * class's own (memo_within). */
+ * within the window" for a job the search would have looked at anyway. Both keep up to
+ * BOUND_SLOTS records by t descending (when full, the least t goes), none of which makes
+ * another useless (a record whose facts another one already implies is dropped), and hold as
+ * well for a class whose candidate nodes are all the class's own (memo_within). */
 typedef struct memo {
     memo_rec_t fail[MEMO_SLOTS], nowin[MEMO_SLOTS];
     memo_rec_t lb[BOUND_SLOTS], win[BOUND_SLOTS];
@@ -917,14 +917,15 @@ static int cmp_i64(const void *a, const void *b)
  * takes the largest shape it holds); these make them tight for most jobs. */
 static int key_choose(ctx_t *c, const jprep_t *q, uint32_t nq)
 {
-    uint64_t (*v)[2] = malloc((nq + 1) * sizeof *v);
-    int64_t *len = malloc((nq + 1) * sizeof *len);
+    uint32_t step = (nq + KEY_SAMPLE - 1) / KEY_SAMPLE, ns = step ? (nq + step - 1) / step : 0;
+    uint64_t (*v)[2] = malloc((ns + 1) * sizeof *v);
+    int64_t *len = malloc((ns + 1) * sizeof *len);
     if (!v || !len) {
         free(v);
         free(len);
         return FLURM_ENOMEM;
     }
-    uint32_t n = 0, nl = 0, step = nq > KEY_SAMPLE ? nq / KEY_SAMPLE : 1;
+    uint32_t n = 0, nl = 0;
     for (uint32_t k = 0; k < nq; k += step) {
         if (q[k].started)
             continue;
