@@ -1077,10 +1077,7 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
     bool idle = false;
     for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->t[i] < t1; i++) {
         tl_res_t was = tl->free[i];
-        was.cpus += need->cpus;
-        was.mem += need->mem;
-        for (uint32_t g = 0; g < ng; g++)
-            was.gres[g] += need->gres[g];
+        tl_res_add(&was, need, ng);
         idle = idle || tl_res_ge(&was, &c->cap[p], ng);
         uint32_t h_now = rows_held(c, &tl->free[i]), h_was = rows_held(c, &was);
         if (h_now < h_was) {
@@ -1128,10 +1125,7 @@ static int64_t env_bound(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t_lo)
  * its start key. */
 static bool env_at(const ctx_t *c, uint32_t l, uint32_t idx, int64_t t)
 {
-    if (c->jrow < 0)
-        return true;
-    skey_t k = key_row(c, l, idx, (uint32_t)c->jrow)[c->jlen];
-    return k != KEY_NONE && (int64_t)k * c->res <= t;
+    return env_bound(c, l, idx, t) == t;
 }
 
 /* Whole-node jobs take whatever the node has (node_fits), so only shared jobs are held to

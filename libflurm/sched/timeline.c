@@ -66,7 +66,7 @@ static uint32_t tl_split(tl_t *tl, int64_t t)
     return i + 1;
 }
 
-static void res_add(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
+void tl_res_add(tl_res_t *a, const tl_res_t *r, uint32_t ngres)
 {
     a->cpus += r->cpus;
     a->mem += r->mem;
@@ -109,7 +109,7 @@ int tl_release(tl_t *tl, int64_t t, const tl_res_t *r, uint32_t ngres)
     if (i == UINT32_MAX)
         return FLURM_ENOMEM;
     for (; i < tl->n; i++)
-        res_add(&tl->free[i], r, ngres);
+        tl_res_add(&tl->free[i], r, ngres);
     return FLURM_OK;
 }
 
