@@ -49,7 +49,8 @@ void tl_res_min(tl_res_t *m, const tl_res_t *f, uint32_t ngres);
 bool tl_res_ge(const tl_res_t *a, const tl_res_t *need, uint32_t ngres);
 /* Per length LENS[k] (ascending; INT64_MAX: unlimited), the start of the first stretch that
  * begins before LIM during which the free resources hold NEED (tl_res_ge over NGRES gres) for
- * at least that long, into OUT[k]; INT64_MAX when there is none. */
+ * at least that long, into OUT[k]; INT64_MAX when there is none. One need, the plain way: the
+ * reference tl_run_keys_nested is tested against. */
 void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t lim, const int64_t *lens,
                    uint32_t nlen, int64_t *out);
 
