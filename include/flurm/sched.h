@@ -223,7 +223,9 @@ typedef struct flurm_sched_job_result {
     /* multifactor factors, each 0..1 (sprio prints factor × weight) */
     double f_age, f_jobsize, f_partition, f_qos, f_fairshare;
     int64_t planned_start;           /* unix seconds of the reservation (squeue --start); 0 = none */
-    uint32_t *planned_nodes;         /* ascending node indexes of the reservation */
+    uint32_t *planned_nodes;         /* ascending node indexes of the reservation; it holds them
+                                      * whole for its span, as slurmctld's backfill map does
+                                      * (no later job of the pass shares them then) */
     uint32_t nplanned_nodes;
 } flurm_sched_job_result_t;
 

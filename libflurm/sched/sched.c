@@ -1,8 +1,8 @@
 /* libflurm/sched/sched.c — one scheduling cycle: priorities, the main pass (job_scheduler.c
  * schedule(): priority order, a partition stops at its first job that does not fit) and the
  * backfill pass (sched/backfill backfill.c: reservations for blocked jobs at their earliest start
- * on per-node timelines; a lower job starts only if it fits now for its whole time limit without
- * touching a reservation). Node positions: nodes sorted by (weight, index); every bitset is over
+ * on per-node timelines, each holding its nodes whole for its span; a lower job starts only if it
+ * fits now for its whole time limit without touching a reservation). Node positions: nodes sorted by (weight, index); every bitset is over
  * positions so iterating set bits visits nodes in selection order. */
 #include <math.h>
 #include <stdlib.h>
@@ -1088,6 +1088,26 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
     key_leaf(c, c->pos2leaf[p], r0, r1, idle, true);
 }
 
+/* Blocks the node at position P over [T0, T1) (tl_block: a reservation holds the whole
+ * node) with its keys: the rows held somewhere there before, and the whole-node row if it
+ * was, are recomputed and carried up. */
+static int index_block(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
+{
+    tl_t *tl = &c->tl[p];
+    uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, r1 = 0;
+    bool live = c->index_state == INDEX_LIVE && c->nlev, idle = false;
+    for (uint32_t i = live ? tl_find(tl, t0) : tl->n; i < tl->n && tl->t[i] < t1; i++) {
+        uint32_t h = rows_held(c, &tl->free[i]);
+        r1 = h > r1 ? h : r1;
+        idle = idle || tl_res_ge(&tl->free[i], &c->cap[p], ng);
+    }
+    if (tl_block(tl, t0, t1, ng))
+        return FLURM_ENOMEM;
+    if (live)
+        key_leaf(c, c->pos2leaf[p], 0, r1, idle, true);
+    return FLURM_OK;
+}
+
 /* Which classes hold candidates of JP (usable, in its partition, matching its features) into
  * c->cls_pre as prefix counts; its start key shape into c->jrow, c->jlen. */
 static void index_classes(ctx_t *c, const jprep_t *jp)
@@ -1569,7 +1589,9 @@ static uint32_t place(ctx_t *c, const jprep_t *jp, int64_t t, int64_t *min_next)
     return got >= jp->want_min ? got : 0;
 }
 
-/* Takes JP's resources on the GOT picked nodes over [T, T + len); fills NODES (ascending
+/* Takes JP's resources on the GOT picked nodes over [T, T + len): a start (T = 0) its share of
+ * each node, a reservation (T > 0) the whole nodes, as slurmctld's backfill does (a later job
+ * may share a node with a running job, never with a planned one). Fills NODES (ascending
  * input indexes, allocated) and the per-node amounts. */
 static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t **nodes,
                   uint32_t *cpn, uint64_t *mem)
@@ -1583,7 +1605,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         tl_res_t need;
         int64_t next;
         node_fits(c, jp, p, t, t1, &need, &next);
-        if (tl_take(&c->tl[p], t, t1, &need, c->in->nodes[c->pos2node[p]].ngres)) {
+        if (t ? index_block(c, p, t, t1) : tl_take(&c->tl[p], t, t1, &need, c->in->nodes[c->pos2node[p]].ngres)) {
             free(out);
             return FLURM_ENOMEM;
         }
@@ -1591,9 +1613,10 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
             *cpn = need.cpus;
             *mem = need.mem;
         }
-        if (t == 0)
+        if (t == 0) {
             node_idle_bits(c, p);
-        index_update(c, p, t, t1, &need);
+            index_update(c, p, t, t1, &need);
+        }
         out[k] = c->pos2node[p];
     }
     if (times_insert(c, t) || times_insert(c, t1)) {

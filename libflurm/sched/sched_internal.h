@@ -41,6 +41,10 @@ void tl_min(const tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres, tl_res_t *mi
 bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint32_t ngres, int64_t *next);
 /* Subtracts R over [T0, T1) (the caller checked it fits). */
 int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres);
+/* Nothing free over [T0, T1): a backfill reservation holds the whole node (slurmctld's
+ * backfill.c _add_reservation takes the job's nodes out of the map for its span); an empty
+ * stretch next to it is merged into it. */
+int tl_block(tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres);
 /* Adds R to *A: CPUs, memory and the first NGRES gres entries. */
 void tl_res_add(tl_res_t *a, const tl_res_t *r, uint32_t ngres);
 /* *M becomes the least of itself and F, entry by entry (CPUs, memory, the first NGRES gres). */

@@ -145,6 +145,45 @@ int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
     return FLURM_OK;
 }
 
+static bool res_empty(const tl_res_t *a, uint32_t ngres)
+{
+    bool empty = !a->cpus && !a->mem;
+    for (uint32_t g = 0; g < ngres; g++)
+        empty = empty && !a->gres[g];
+    return empty;
+}
+
+/* Drops breakpoint I (0 < I < n). */
+static void tl_drop(tl_t *tl, uint32_t i)
+{
+    memmove(&tl->t[i], &tl->t[i + 1], (tl->n - i - 1) * sizeof *tl->t);
+    memmove(&tl->free[i], &tl->free[i + 1], (tl->n - i - 1) * sizeof *tl->free);
+    tl->n--;
+}
+
+int tl_block(tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres)
+{
+    uint32_t i0 = tl_split(tl, t0);
+    if (i0 == UINT32_MAX)
+        return FLURM_ENOMEM;
+    uint32_t i1 = tl->n;
+    if (t1 != INT64_MAX && (i1 = tl_split(tl, t1)) == UINT32_MAX)
+        return FLURM_ENOMEM;
+    /* one empty stretch over [t0, t1), merged with empty neighbours */
+    tl->free[i0] = (tl_res_t){ 0 };
+    uint32_t gone = i1 - i0 - 1;
+    if (gone) {
+        memmove(&tl->t[i0 + 1], &tl->t[i1], (tl->n - i1) * sizeof *tl->t);
+        memmove(&tl->free[i0 + 1], &tl->free[i1], (tl->n - i1) * sizeof *tl->free);
+        tl->n -= gone;
+    }
+    if (i0 + 1 < tl->n && res_empty(&tl->free[i0 + 1], ngres))
+        tl_drop(tl, i0 + 1);
+    if (i0 && res_empty(&tl->free[i0 - 1], ngres))
+        tl_drop(tl, i0);
+    return FLURM_OK;
+}
+
 void tl_run_starts(const tl_t *tl, const tl_res_t *need, uint32_t ngres, int64_t lim, const int64_t *lens,
                    uint32_t nlen, int64_t *out)
 {

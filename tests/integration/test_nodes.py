@@ -314,6 +314,34 @@ class BackfillTest(NodeTestCase):
             for jid in fill + [big, small]:
                 self.cl("scancel", jid, check=False)
 
+    def planned(self, jid):
+        """The planned start squeue shows for JID once a backfill pass has given it one (the job
+        must still be pending then)."""
+        rec = self.cluster.wait_for("job %s has a planned start" % jid, lambda: (
+            lambda o: o if o and (o[0] != "N/A" or o[1] != "PENDING") else None)(
+            self.cl("squeue", "-h", "-j", jid, "-o", "%S %T")[1].split()))
+        self.assertEqual(rec[1], "PENDING", "job %s" % jid)
+        return time.mktime(time.strptime(rec[0], "%Y-%m-%dT%H:%M:%S"))
+
+    def test_a_reservation_holds_its_nodes_whole(self):
+        # n1 full for 100 minutes; the big job (one CPU on each node) is planned for then
+        fill = self.submit("-w", "n1", "-n2", "-t", "100", "--wrap", "sleep 600")
+        self.wait_state(fill, "RUNNING")
+        big = self.submit("-N4", "--ntasks-per-node=1", "-t", "10", "--wrap", "sleep 600")
+        # a long one-CPU job would fit beside the big job's one CPU on n2-n4, but slurmctld's
+        # backfill holds a planned job's nodes whole: it waits until the big job ends
+        long_ = self.submit("-n1", "-t", "200", "--wrap", "sleep 600")
+        short = self.submit("-n1", "-t", "5", "--wrap", "sleep 600")
+        try:
+            self.wait_state(short, "RUNNING")
+            big_at, long_at = self.planned(big), self.planned(long_)
+            self.assertGreater(big_at, time.time() + 90 * 60)
+            self.assertGreaterEqual(long_at, big_at + 10 * 60)
+            self.assertEqual(self.job(long_)["JobState"], "PENDING")
+        finally:
+            for jid in (fill, big, long_, short):
+                self.cl("scancel", jid, check=False)
+
 
 def slurm_plugin_dir():
     """Where the Debian SLURM clients find their own plugins (PluginDir must keep it)."""

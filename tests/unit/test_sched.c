@@ -640,6 +640,42 @@ static void test_sched_timeline_take_release_and_fit(void **state)
     tl_destroy(&tl);
 }
 
+static void test_sched_timeline_block_holds_the_whole_node(void **state)
+{
+    (void)state;
+    /* 8 CPUs, 2 gres: 4 CPUs free until 600, all after */
+    tl_t tl;
+    assert_int_equal(tl_init(&tl, &(tl_res_t){ .cpus = 4, .mem = 100, .gres = { 2 } }), FLURM_OK);
+    assert_int_equal(tl_release(&tl, 600, &(tl_res_t){ .cpus = 4, .mem = 100 }, 1), FLURM_OK);
+    /* a reservation over [300, 1200) empties both stretches it covers, gres included */
+    assert_int_equal(tl_block(&tl, 300, 1200, 1), FLURM_OK);
+    assert_int_equal(tl.n, 3u);
+    assert_int_equal(tl.t[1], 300);
+    assert_int_equal(tl.t[2], 1200);
+    assert_true(tl.free[1].cpus == 0 && tl.free[1].mem == 0 && tl.free[1].gres[0] == 0);
+    assert_int_equal(tl.free[2].cpus, 8);
+    assert_int_equal(tl.free[2].gres[0], 2);
+    int64_t next;
+    assert_false(tl_fits(&tl, 0, 400, &(tl_res_t){ .cpus = 1 }, 1, &next));
+    assert_int_equal(next, 1200);
+    assert_true(tl_fits(&tl, 0, 300, &(tl_res_t){ .cpus = 4 }, 1, NULL));
+    /* blocks next to it become one empty stretch: after [1200, 1500) and [0, 300) nothing is
+     * free until 1500, in one stretch */
+    assert_int_equal(tl_block(&tl, 1200, 1500, 1), FLURM_OK);
+    assert_int_equal(tl.n, 3u);
+    assert_int_equal(tl.t[2], 1500);
+    assert_int_equal(tl_block(&tl, 0, 300, 1), FLURM_OK);
+    assert_int_equal(tl.n, 2u);
+    assert_int_equal(tl.t[1], 1500);
+    assert_int_equal(tl.free[0].cpus, 0);
+    assert_int_equal(tl.free[1].cpus, 8);
+    /* to the end of time */
+    assert_int_equal(tl_block(&tl, 3000, INT64_MAX, 1), FLURM_OK);
+    assert_int_equal(tl.n, 3u);
+    assert_int_equal(tl.free[2].cpus, 0);
+    tl_destroy(&tl);
+}
+
 static void test_sched_timeline_gres_slots(void **state)
 {
     (void)state;
@@ -713,7 +749,9 @@ static void test_sched_timeline_run_keys_nested_matches_one_by_one(void **state)
             tl_res_t take = { .cpus = (uint32_t)(x >> 40) % 5, .mem = (x >> 50) % 30, .gres = { (x >> 20) % 2 } };
             if (k % 3 == 0)
                 take = (tl_res_t){ .gres = { 1 } };   /* breaks only the whole-node need */
-            if (tl_fits(&tl, t0, t1, &take, 1, NULL))
+            if (k == 4 && round % 5 < 2)
+                assert_int_equal(tl_block(&tl, t0, t1, 1), FLURM_OK);   /* a reservation */
+            else if (tl_fits(&tl, t0, t1, &take, 1, NULL))
                 assert_int_equal(tl_take(&tl, t0, t1, &take, 1), FLURM_OK);
         }
         int64_t lim = round % 3 ? 100000 : 600, one[6];
@@ -800,6 +838,7 @@ int main(void)
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_expr_parse_rejects_malformed);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_expr_match_and_or);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_take_release_and_fit);
+    tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_block_holds_the_whole_node);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_gres_slots);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_starts_per_length);
     tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_sched_timeline_run_keys_nested_matches_one_by_one);
