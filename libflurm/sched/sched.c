@@ -72,10 +72,10 @@ typedef struct arr {
  * the shape before the horizon. */
 #define ENV_FAN 8
 #define ENV_MAXLEV 12
-#define KEY_THR 24           /* CPU + memory thresholds at most: more rows tighten the bounds, but
-                              * a take rewrites more of them (100k x 10k unlimited, 16 / 24 / 32
-                              * rows: 2.09 / 1.98 / 2.1 s) */
-#define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes (16 / 64: slower) */
+#define KEY_THR 8            /* CPU + memory thresholds at most: more rows tighten the bounds, but
+                              * a take rewrites more of them (100k x 10k unlimited, 2 / 4 / 6 / 8 /
+                              * 12 / 16 / 24 rows: 0.52 / 0.40 / 0.37 / 0.37 / 0.39 / 0.42 / 0.49 s) */
+#define KEY_LEN 32           /* lengths per row: a row of keys is 64 bytes (16: as fast; 64: slower) */
 #define KEY_LANES 8          /* keys per 16-byte vector */
 #define KEY_VEC (KEY_LEN / KEY_LANES)
 #define KEY_NONE 0xffff      /* no start of the shape before the horizon */
@@ -88,6 +88,7 @@ typedef struct arr {
 typedef uint16_t skey_t;
 typedef uint16_t kvec_t __attribute__((vector_size(KEY_LANES * sizeof(skey_t))));
 _Static_assert(KEY_LEN * sizeof(skey_t) % 64 == 0, "a row of keys fills whole cache lines");
+_Static_assert(KEY_THR + 1 <= 32, "a tree node's dirty rows are bits of a uint32_t");
 
 typedef struct envlev {
     uint32_t n;
@@ -95,6 +96,8 @@ typedef struct envlev {
                               * at (idx * (nthr + 1) + r) * KEY_LEN, a node's rows together (a
                               * take rewrites many rows of one leaf) */
     uint32_t *minpos;        /* n: the lowest position of its nodes */
+    uint32_t *dirty;         /* n (inner levels): rows a child's rise may have raised, bit r */
+    uint32_t *dlist, ndirty; /* the tree nodes with dirty rows, each once */
 } envlev_t;
 
 typedef struct hent {
@@ -386,6 +389,8 @@ static void index_drop(ctx_t *c)
     for (uint32_t l = 0; l < c->nlev; l++) {
         free(c->lev[l].key);
         free(c->lev[l].minpos);
+        free(c->lev[l].dirty);
+        free(c->lev[l].dlist);
     }
     free(c->cls_pre);
     free(c->heap);
@@ -840,27 +845,50 @@ static bool key_inner(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r)
     return true;
 }
 
-/* Row R of tree node (L, IDX) rose from OLD (clobbered): carried up while it was its parent's
- * minimum at some length where it rose (elsewhere the parent's minimum cannot move). */
-static void key_carry(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r, kvec_t *old)
+/* Row R of tree node (L, IDX) changed from OLD: its parent's row R is marked dirty if the node
+ * held the parent's minimum at some length where it rose (elsewhere the parent's minimum
+ * cannot move). key_flush recomputes the marked rows. */
+static void key_mark(ctx_t *c, uint32_t l, uint32_t idx, uint32_t r, const kvec_t *old)
 {
-    for (; l + 1 < c->nlev; l++, idx /= ENV_FAN) {
-        const kvec_t *now = (const kvec_t *)key_row(c, l, idx, r);
-        const kvec_t *par = (const kvec_t *)key_row(c, l + 1, idx / ENV_FAN, r);
-        kvec_t hit = { 0 };
-        for (uint32_t v = 0; v < KEY_VEC; v++)
-            hit |= (kvec_t)(now[v] != old[v]) & (kvec_t)(old[v] == par[v]);
-        if (!kvec_any(hit))
-            return;
-        for (uint32_t v = 0; v < KEY_VEC; v++)
-            old[v] = par[v];
-        if (!key_inner(c, l + 1, idx / ENV_FAN, r))
-            return;
+    if (l + 1 >= c->nlev)
+        return;
+    const kvec_t *now = (const kvec_t *)key_row(c, l, idx, r);
+    const kvec_t *par = (const kvec_t *)key_row(c, l + 1, idx / ENV_FAN, r);
+    kvec_t hit = { 0 };
+    for (uint32_t v = 0; v < KEY_VEC; v++)
+        hit |= (kvec_t)(now[v] != old[v]) & (kvec_t)(old[v] == par[v]);
+    if (!kvec_any(hit))
+        return;
+    envlev_t *up = &c->lev[l + 1];
+    uint32_t pi = idx / ENV_FAN;
+    if (!up->dirty[pi])
+        up->dlist[up->ndirty++] = pi;
+    up->dirty[pi] |= 1u << r;
+}
+
+/* Recomputes the dirty rows level by level from the bottom, marking the next level's in turn:
+ * a take that changed many leaves under one parent recomputes that parent once. */
+static void key_flush(ctx_t *c)
+{
+    for (uint32_t l = 1; l < c->nlev; l++) {
+        envlev_t *lv = &c->lev[l];
+        for (uint32_t k = 0; k < lv->ndirty; k++) {
+            uint32_t idx = lv->dlist[k], rows = lv->dirty[idx];
+            lv->dirty[idx] = 0;
+            for (; rows; rows &= rows - 1) {
+                uint32_t r = (uint32_t)__builtin_ctz(rows);
+                kvec_t old[KEY_VEC];
+                memcpy(old, key_row(c, l, idx, r), sizeof old);
+                if (key_inner(c, l, idx, r))
+                    key_mark(c, l, idx, r, old);
+            }
+        }
+        lv->ndirty = 0;
     }
 }
 
-/* Row R of leaf LEAF set to KEYS[KEY_LEN]; with CARRY, carried up if it rose. */
-static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, bool carry)
+/* Row R of leaf LEAF set to KEYS[KEY_LEN]; with MARK, its parent is marked if it rose. */
+static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, bool mark)
 {
     kvec_t *row = (kvec_t *)key_row(c, 0, leaf, r), old[KEY_VEC], diff = { 0 };
     for (uint32_t v = 0; v < KEY_VEC; v++) {
@@ -870,13 +898,13 @@ static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, b
         diff |= old[v] ^ nv;
         row[v] = nv;
     }
-    if (carry && kvec_any(diff))
-        key_carry(c, 0, leaf, r, old);
+    if (mark && kvec_any(diff))
+        key_mark(c, 0, leaf, r, old);
 }
 
 /* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
- * recomputed from its node's timeline in one walk; with CARRY, a row that rose is carried
- * up. A key counts whole resolutions of the start (rounded down: a key bounds from below);
+ * recomputed from its node's timeline in one walk; with CARRY, a row that rose is marked for
+ * key_flush to carry up. A key counts whole resolutions of the start (rounded down: a key bounds from below);
  * none before the horizon is KEY_NONE, none before KEY_CAP resolutions (when the horizon is
  * further) KEY_CAP, "not before". */
 static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
@@ -1020,7 +1048,10 @@ static int index_build(ctx_t *c)
         /* rows of 64 bytes, each in one cache line */
         lv->key = aligned_alloc(64, (size_t)nrows * n * KEY_LEN * sizeof *lv->key);
         lv->minpos = malloc(n * sizeof *lv->minpos);
-        if (!lv->key || !lv->minpos)
+        lv->dirty = calloc(n, sizeof *lv->dirty);
+        lv->dlist = malloc(n * sizeof *lv->dlist);
+        lv->ndirty = 0;
+        if (!lv->key || !lv->minpos || !lv->dirty || !lv->dlist)
             return FLURM_ENOMEM;
         for (uint32_t i = 0; i < n; i++) {
             if (c->nlev == 1) {
@@ -1619,6 +1650,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         }
         out[k] = c->pos2node[p];
     }
+    key_flush(c);
     if (times_insert(c, t) || times_insert(c, t1)) {
         free(out);
         return FLURM_ENOMEM;
