@@ -81,6 +81,7 @@ typedef struct arr {
 #define KEY_NONE 0xffff      /* no start of the shape before the horizon */
 #define KEY_CAP 0xfffe       /* keys count resolutions: from this many on, a key says "not before" */
 #define KEY_SAMPLE 8192      /* jobs the shapes are picked from at most */
+#define QUEUE_AHEAD 8        /* queue entries whose job records the backfill pass fetches ahead */
 #define PLACE_SCAN_MAX 64    /* failed nodes after which placing now turns to the index */
 #define PLACE_BUILD_AFTER 16 /* failed nodes per node, over all scans, that pay for building it
                               * (about what building costs per node) */
@@ -2545,6 +2546,11 @@ static int run(ctx_t *c)
         jprep_t *jp = &q[k];
         const flurm_sched_job_t *j = &in->jobs[jp->idx];
         flurm_sched_job_result_t *r = &o->jobs[jp->idx];
+        if (k + QUEUE_AHEAD < nq) {
+            /* the queue is in priority order, the jobs in input order: fetch ahead */
+            __builtin_prefetch(&in->jobs[q[k + QUEUE_AHEAD].idx]);
+            __builtin_prefetch(&o->jobs[q[k + QUEUE_AHEAD].idx], 1);
+        }
         if (jp->started || r->reason == FLURM_SCHED_WAIT_NODE_NOT_AVAIL)
             continue;
         o->stats.backfill_depth++;
