@@ -712,6 +712,9 @@ static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
             n.node_addr = cn->addr;
             n.port = cn->port;
             n.node_state = rt->state;
+            /* slurmctld marks a node a backfill reservation holds unless it is allocated */
+            if (rt->planned && (rt->state & FLURM_NODE_STATE_BASE) == FLURM_NODE_STATE_IDLE)
+                n.node_state |= FLURM_NODE_STATE_PLANNED;
             n.cpus = cn->cpus;
             n.boards = cn->boards;
             n.sockets = (uint16_t)(cn->boards * cn->sockets);

@@ -2399,6 +2399,28 @@ static void plan_factors(flurm_state_t *st, const flurm_sched_input_t *in,
     }
 }
 
+/* Marks the nodes the cycle's reservations hold (backfill.c planned_bitmap, set at the end of
+ * each backfill cycle); a change is a change to the node records. */
+static void plan_nodes(flurm_state_t *st, const flurm_sched_input_t *in, const flurm_sched_output_t *out, time_t now)
+{
+    size_t nn = st->conf->node_count;
+    bool *planned = calloc(nn + 1, sizeof *planned);
+    if (!planned)
+        return;   /* the flags of the last cycle stay: they are only shown */
+    for (uint32_t k = 0; k < out->njobs && k < in->njobs; k++)
+        for (uint32_t i = 0; in->jobs[k].state == FLURM_SCHED_JOB_PENDING && i < out->jobs[k].nplanned_nodes; i++)
+            if (out->jobs[k].planned_nodes[i] < nn)
+                planned[out->jobs[k].planned_nodes[i]] = true;
+    bool changed = false;
+    for (size_t i = 0; i < nn; i++) {
+        changed = changed || st->nodes[i].planned != planned[i];
+        st->nodes[i].planned = planned[i];
+    }
+    free(planned);
+    if (changed && now > st->nodes_changed)
+        st->nodes_changed = now;
+}
+
 int flurm_state_job_factors(const flurm_state_t *st, uint32_t job_id, flurm_sched_factors_t *out)
 {
     const flurm_job_t *j = flurm_state_find_job(st, job_id);
@@ -2526,6 +2548,7 @@ size_t flurm_state_plan_preempt(flurm_state_t *st, time_t now, flurm_cmd_start_t
         if (in.jobs[k].state == FLURM_SCHED_JOB_PENDING)
             plan_result(st, map[k], &out.jobs[k], now);
     plan_factors(st, &in, &out, map, now);
+    plan_nodes(st, &in, &out, now);
     for (uint32_t i = 0; i < out.nstarts && nstart < max; i++) {
         const flurm_sched_start_t *ss = &out.starts[i];
         flurm_job_t *j = map[ss->job_index];

@@ -160,6 +160,9 @@ typedef struct flurm_node_rt {
     uint32_t njobs;              /* jobs holding resources here */
     uint64_t boot_id;            /* of the registered node daemon, 0 = never registered */
     char *version, *arch, *os;
+    bool planned;                /* derived by the last pass, not replicated: a pending job's
+                                  * backfill reservation holds it (slurmctld's PLANNED flag,
+                                  * shown on nodes that are idle) */
 } flurm_node_rt_t;
 
 typedef struct flurm_part_rt {

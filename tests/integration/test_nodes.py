@@ -338,6 +338,15 @@ class BackfillTest(NodeTestCase):
             self.assertGreater(big_at, time.time() + 90 * 60)
             self.assertGreaterEqual(long_at, big_at + 10 * 60)
             self.assertEqual(self.job(long_)["JobState"], "PENDING")
+            # an idle node a reservation holds is PLANNED (slurmctld's backfill marks it); a
+            # busy one keeps its state
+            idle = [n for n in self.NODES if n not in (self.job(fill)["NodeList"], self.job(short)["NodeList"])]
+            self.assertEqual(len(idle), 2)
+            states = self.cluster.wait_for("the idle nodes planned", lambda: (
+                lambda o: o if all(o.get(n) == "plnd" for n in idle) else None)(
+                dict(l.split() for l in self.cl("sinfo", "-h", "-N", "-o", "%N %t")[1].splitlines())))
+            self.assertEqual(states["n1"], "alloc")
+            self.assertEqual(parse_kv(self.cl("scontrol", "show", "node", idle[0])[1])["State"], "IDLE+PLANNED")
         finally:
             for jid in (fill, big, long_, short):
                 self.cl("scancel", jid, check=False)

@@ -696,6 +696,37 @@ static void test_lifecycle_plan_backfills_around_a_reservation(void **s)
     flurm_state_free(st);
 }
 
+static void test_lifecycle_plan_marks_the_nodes_a_reservation_holds(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.shared = 0;
+    d.time_limit = 100;
+    uint32_t fill = submit(st, T0, UID_ALICE, &d)->job_id;   /* n1, whole */
+    assert_int_equal(plan_apply(st, T0 + 1), 1);
+    assert_int_equal(job(st, fill)->nodes[0], N1);
+    batch_desc(&d, UID_ALICE);
+    d.min_nodes = 4;
+    d.time_limit = 10;
+    uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
+    flurm_cmd_start_t starts[8];
+    assert_int_equal(flurm_state_plan(st, T0 + 3, starts, 8), 0);
+    assert_int_equal(job(st, big)->nplanned_nodes, 4);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_true(flurm_state_node(st, i)->planned);
+    assert_int_equal(flurm_state_nodes_changed(st), T0 + 3);   /* sinfo sees the change */
+    /* the reservation goes with its job: the next cycle clears the marks */
+    assert_int_equal(kill_id(st, T0 + 4, UID_ALICE, big, SIGKILL), 0);
+    assert_int_equal(flurm_state_plan(st, T0 + 5, starts, 8), 0);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_false(flurm_state_node(st, i)->planned);
+    assert_int_equal(flurm_state_nodes_changed(st), T0 + 5);
+    flurm_state_free(st);
+}
+
 static void test_lifecycle_plan_too_few_usable_nodes_blocks_no_one(void **s)
 {
     (void)s;
@@ -1990,6 +2021,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_plan_skips_held_dependent_and_part_down_jobs),
         cmocka_unit_test(test_lifecycle_plan_fifo_blocks_lower_priority_jobs),
         cmocka_unit_test(test_lifecycle_plan_backfills_around_a_reservation),
+        cmocka_unit_test(test_lifecycle_plan_marks_the_nodes_a_reservation_holds),
         cmocka_unit_test(test_lifecycle_plan_too_few_usable_nodes_blocks_no_one),
         cmocka_unit_test(test_lifecycle_start_on_room_taken_since_the_decision_is_refused),
         cmocka_unit_test(test_lifecycle_start_of_changed_job_is_transition_state),
