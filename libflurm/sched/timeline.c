@@ -132,13 +132,21 @@ bool tl_fits(const tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *need, uint3
     return true;
 }
 
+/* Splits at T0 and T1 (T1 = INT64_MAX: to the end) so that rows [*I0, *I1) are exactly [T0, T1). */
+static int tl_span(tl_t *tl, int64_t t0, int64_t t1, uint32_t *i0, uint32_t *i1)
+{
+    if ((*i0 = tl_split(tl, t0)) == UINT32_MAX)
+        return FLURM_ENOMEM;
+    *i1 = tl->n;
+    if (t1 != INT64_MAX && (*i1 = tl_split(tl, t1)) == UINT32_MAX)
+        return FLURM_ENOMEM;
+    return FLURM_OK;
+}
+
 int tl_take(tl_t *tl, int64_t t0, int64_t t1, const tl_res_t *r, uint32_t ngres)
 {
-    uint32_t i0 = tl_split(tl, t0);
-    if (i0 == UINT32_MAX)
-        return FLURM_ENOMEM;
-    uint32_t i1 = tl->n;
-    if (t1 != INT64_MAX && (i1 = tl_split(tl, t1)) == UINT32_MAX)
+    uint32_t i0, i1;
+    if (tl_span(tl, t0, t1, &i0, &i1) != FLURM_OK)
         return FLURM_ENOMEM;
     for (uint32_t i = i0; i < i1; i++)
         res_sub(&tl->free[i], r, ngres);
@@ -163,11 +171,8 @@ static void tl_drop(tl_t *tl, uint32_t i)
 
 int tl_block(tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres)
 {
-    uint32_t i0 = tl_split(tl, t0);
-    if (i0 == UINT32_MAX)
-        return FLURM_ENOMEM;
-    uint32_t i1 = tl->n;
-    if (t1 != INT64_MAX && (i1 = tl_split(tl, t1)) == UINT32_MAX)
+    uint32_t i0, i1;
+    if (tl_span(tl, t0, t1, &i0, &i1) != FLURM_OK)
         return FLURM_ENOMEM;
     /* one empty stretch over [t0, t1), merged with empty neighbours */
     tl->free[i0] = (tl_res_t){ 0 };
