@@ -2,8 +2,9 @@
  * schedule(): priority order, a partition stops at its first job that does not fit) and the
  * backfill pass (sched/backfill backfill.c: reservations for blocked jobs at their earliest start
  * on per-node timelines, each holding its nodes whole for its span; a lower job starts only if it
- * fits now for its whole time limit without touching a reservation). Node positions: nodes sorted by (weight, index); every bitset is over
- * positions so iterating set bits visits nodes in selection order. */
+ * fits now for its whole time limit without touching a reservation). Node positions: nodes
+ * sorted by (weight, index); every bitset is over positions so iterating set bits visits nodes
+ * in selection order. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -905,8 +906,8 @@ static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, b
 
 /* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
  * recomputed from its node's timeline in one walk; with CARRY, a row that rose is marked for
- * key_flush to carry up. A key counts whole resolutions of the start (rounded down: a key bounds from below);
- * none before the horizon is KEY_NONE, none before KEY_CAP resolutions (when the horizon is
+ * key_flush to carry up. A key counts whole resolutions of the start (rounded down: a key
+ * bounds from below); none before the horizon is KEY_NONE, none before KEY_CAP resolutions (when the horizon is
  * further) KEY_CAP, "not before". */
 static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
 {
