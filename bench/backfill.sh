@@ -135,7 +135,10 @@ run_side() {   # run_side flurm|slurm
             'BEGIN { printf "%.1f", (b - a) * 1000 / n }')"
     fi
     local planned rss cmin cmed
-    planned="$(SLURM_CONF="$CONF" timeout 60 squeue -h -t PD -o %S 2>/dev/null | grep -vc 'N/A' || true)"
+    # kept with BENCH_KEEP=1: the fill jobs' starts and every planned start, to compare sides
+    SLURM_CONF="$CONF" timeout 60 squeue -h -t R -o '%i %S %e %N' > "$SIDE_DIR/running.txt" 2>/dev/null || true
+    SLURM_CONF="$CONF" timeout 60 squeue -h -t PD -o '%i %S %N' 2>/dev/null | awk '$2 != "N/A"' > "$SIDE_DIR/planned.txt" || true
+    planned="$(wc -l < "$SIDE_DIR/planned.txt")"
     rss="$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$CTLD_PID/status" 2>/dev/null || echo n/a)"
     if [ "${#cyc[@]}" -gt 0 ]; then
         cmin="$(printf '%s\n' "${cyc[@]}" | sort -n | head -1 | awk '{printf "%.1f", $1 / 1000}')"
