@@ -907,8 +907,8 @@ static void key_store(ctx_t *c, uint32_t leaf, uint32_t r, const skey_t *keys, b
 /* Rows [R0, R1) of the threshold rows of leaf LEAF, and the whole-node row with IDLE_TOO,
  * recomputed from its node's timeline in one walk; with CARRY, a row that rose is marked for
  * key_flush to carry up. A key counts whole resolutions of the start (rounded down: a key
- * bounds from below); none before the horizon is KEY_NONE, none before KEY_CAP resolutions (when the horizon is
- * further) KEY_CAP, "not before". */
+ * bounds from below); none before the horizon is KEY_NONE, none before KEY_CAP resolutions
+ * (when the horizon is further) KEY_CAP, "not before". */
 static void key_leaf(ctx_t *c, uint32_t leaf, uint32_t r0, uint32_t r1, bool idle_too, bool carry)
 {
     uint32_t p = c->leaf2pos[leaf];
@@ -1099,14 +1099,22 @@ static uint32_t rows_held(const ctx_t *c, const tl_res_t *f)
     return lo;
 }
 
-/* NEED was taken from the timeline of the node at position P over [T0, T1): the rows it may
- * have broken somewhere there (held before, not after) are recomputed and carried up. */
-static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_res_t *need)
+static bool index_live(const ctx_t *c)
 {
-    if (c->index_state != INDEX_LIVE || !c->nlev)
-        return;
-    const tl_t *tl = &c->tl[p];
+    return c->index_state == INDEX_LIVE && c->nlev;
+}
+
+/* Takes NEED from the timeline of the node at position P over [T0, T1) (tl_take: a start's
+ * share) with its keys: the rows it may have broken somewhere there (held before, not after)
+ * are recomputed and carried up. */
+static int index_take(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_res_t *need)
+{
+    tl_t *tl = &c->tl[p];
     uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, r0 = c->nthr, r1 = 0;
+    if (tl_take(tl, t0, t1, need, ng))
+        return FLURM_ENOMEM;
+    if (!index_live(c))
+        return FLURM_OK;
     bool idle = false;
     for (uint32_t i = tl_find(tl, t0); i < tl->n && tl->t[i] < t1; i++) {
         tl_res_t was = tl->free[i];
@@ -1119,6 +1127,7 @@ static void index_update(ctx_t *c, uint32_t p, int64_t t0, int64_t t1, const tl_
         }
     }
     key_leaf(c, c->pos2leaf[p], r0, r1, idle, true);
+    return FLURM_OK;
 }
 
 /* Blocks the node at position P over [T0, T1) (tl_block: a reservation holds the whole
@@ -1128,7 +1137,7 @@ static int index_block(ctx_t *c, uint32_t p, int64_t t0, int64_t t1)
 {
     tl_t *tl = &c->tl[p];
     uint32_t ng = c->in->nodes[c->pos2node[p]].ngres, r1 = 0;
-    bool live = c->index_state == INDEX_LIVE && c->nlev, idle = false;
+    bool live = index_live(c), idle = false;
     for (uint32_t i = live ? tl_find(tl, t0) : tl->n; i < tl->n && tl->t[i] < t1; i++) {
         uint32_t h = rows_held(c, &tl->free[i]);
         r1 = h > r1 ? h : r1;
@@ -1638,7 +1647,7 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
         tl_res_t need;
         int64_t next;
         node_fits(c, jp, p, t, t1, &need, &next);
-        if (t ? index_block(c, p, t, t1) : tl_take(&c->tl[p], t, t1, &need, c->in->nodes[c->pos2node[p]].ngres)) {
+        if (t ? index_block(c, p, t, t1) : index_take(c, p, t, t1, &need)) {
             free(out);
             return FLURM_ENOMEM;
         }
@@ -1646,10 +1655,8 @@ static int commit(ctx_t *c, const jprep_t *jp, int64_t t, uint32_t got, uint32_t
             *cpn = need.cpus;
             *mem = need.mem;
         }
-        if (t == 0) {
+        if (t == 0)
             node_idle_bits(c, p);
-            index_update(c, p, t, t1, &need);
-        }
         out[k] = c->pos2node[p];
     }
     key_flush(c);

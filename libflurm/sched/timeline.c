@@ -161,12 +161,12 @@ static bool res_empty(const tl_res_t *a, uint32_t ngres)
     return empty;
 }
 
-/* Drops breakpoint I (0 < I < n). */
-static void tl_drop(tl_t *tl, uint32_t i)
+/* Drops the N breakpoints from I on (0 < I, I + N <= n). */
+static void tl_drop(tl_t *tl, uint32_t i, uint32_t n)
 {
-    memmove(&tl->t[i], &tl->t[i + 1], (tl->n - i - 1) * sizeof *tl->t);
-    memmove(&tl->free[i], &tl->free[i + 1], (tl->n - i - 1) * sizeof *tl->free);
-    tl->n--;
+    memmove(&tl->t[i], &tl->t[i + n], (tl->n - i - n) * sizeof *tl->t);
+    memmove(&tl->free[i], &tl->free[i + n], (tl->n - i - n) * sizeof *tl->free);
+    tl->n -= n;
 }
 
 int tl_block(tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres)
@@ -176,16 +176,11 @@ int tl_block(tl_t *tl, int64_t t0, int64_t t1, uint32_t ngres)
         return FLURM_ENOMEM;
     /* one empty stretch over [t0, t1), merged with empty neighbours */
     tl->free[i0] = (tl_res_t){ 0 };
-    uint32_t gone = i1 - i0 - 1;
-    if (gone) {
-        memmove(&tl->t[i0 + 1], &tl->t[i1], (tl->n - i1) * sizeof *tl->t);
-        memmove(&tl->free[i0 + 1], &tl->free[i1], (tl->n - i1) * sizeof *tl->free);
-        tl->n -= gone;
-    }
+    tl_drop(tl, i0 + 1, i1 - i0 - 1);
     if (i0 + 1 < tl->n && res_empty(&tl->free[i0 + 1], ngres))
-        tl_drop(tl, i0 + 1);
+        tl_drop(tl, i0 + 1, 1);
     if (i0 && res_empty(&tl->free[i0 - 1], ngres))
-        tl_drop(tl, i0);
+        tl_drop(tl, i0, 1);
     return FLURM_OK;
 }
 
