@@ -2404,13 +2404,17 @@ static void plan_factors(flurm_state_t *st, const flurm_sched_input_t *in,
 static void plan_nodes(flurm_state_t *st, const flurm_sched_input_t *in, const flurm_sched_output_t *out, time_t now)
 {
     size_t nn = st->conf->node_count;
-    bool *planned = calloc(nn + 1, sizeof *planned);
+    bool *planned = calloc(nn + 1, sizeof *planned);   /* + 1: never calloc(0) */
     if (!planned)
         return;   /* the flags of the last cycle stay: they are only shown */
-    for (uint32_t k = 0; k < out->njobs && k < in->njobs; k++)
-        for (uint32_t i = 0; in->jobs[k].state == FLURM_SCHED_JOB_PENDING && i < out->jobs[k].nplanned_nodes; i++)
-            if (out->jobs[k].planned_nodes[i] < nn)
-                planned[out->jobs[k].planned_nodes[i]] = true;
+    for (uint32_t k = 0; k < out->njobs && k < in->njobs; k++) {
+        const flurm_sched_job_result_t *r = &out->jobs[k];
+        if (in->jobs[k].state != FLURM_SCHED_JOB_PENDING)
+            continue;
+        for (uint32_t i = 0; i < r->nplanned_nodes; i++)
+            if (r->planned_nodes[i] < nn)
+                planned[r->planned_nodes[i]] = true;
+    }
     bool changed = false;
     for (size_t i = 0; i < nn; i++) {
         changed = changed || st->nodes[i].planned != planned[i];

@@ -283,6 +283,15 @@ class BackfillTest(NodeTestCase):
     """sched/backfill through the real clients: a big job waiting for the whole cluster gets a
     reservation (squeue --start) and a short job that ends before it starts at once."""
 
+    def planned(self, jid):
+        """The planned start (epoch) and pending reason squeue shows for JID once a
+        backfill pass has given it a start (the job must still be pending then)."""
+        rec = self.cluster.wait_for("job %s has a planned start" % jid, lambda: (
+            lambda o: o if o and (o[0] != "N/A" or o[1] != "PENDING") else None)(
+            self.cl("squeue", "-h", "-j", jid, "-o", "%S %T %r")[1].split()))
+        self.assertEqual(rec[1], "PENDING", "job %s" % jid)
+        return time.mktime(time.strptime(rec[0], "%Y-%m-%dT%H:%M:%S")), rec[2]
+
     def test_short_job_is_backfilled_before_the_reserved_big_job(self):
         # one CPU of each 2-CPU node busy for 100 minutes (limits are what the scheduler plans by)
         fill = [self.submit("-w", n, "-n1", "-t", "100", "--wrap", "sleep 600") for n in self.NODES]
@@ -292,11 +301,8 @@ class BackfillTest(NodeTestCase):
         small = self.submit("-n1", "-t", "5", "--wrap", "sleep 600")
         try:
             self.wait_state(small, "RUNNING")
-            rec = self.cluster.wait_for("job %s has a planned start" % big, lambda: (
-                lambda o: o if o and o[0] != "N/A" else None)(
-                self.cl("squeue", "--start", "-h", "-j", big, "-o", "%S %T %r")[1].split()))
-            self.assertEqual(rec[1:], ["PENDING", "Resources"])
-            planned = time.mktime(time.strptime(rec[0], "%Y-%m-%dT%H:%M:%S"))
+            planned, reason = self.planned(big)
+            self.assertEqual(reason, "Resources")
             started = time.mktime(time.strptime(self.job(small)["StartTime"], "%Y-%m-%dT%H:%M:%S"))
             self.assertLess(started, planned)
             # the reservation is when the fill jobs' limits run out (100 minutes from now)
@@ -314,14 +320,6 @@ class BackfillTest(NodeTestCase):
             for jid in fill + [big, small]:
                 self.cl("scancel", jid, check=False)
 
-    def planned(self, jid):
-        """The planned start squeue shows for JID once a backfill pass has given it one (the job
-        must still be pending then)."""
-        rec = self.cluster.wait_for("job %s has a planned start" % jid, lambda: (
-            lambda o: o if o and (o[0] != "N/A" or o[1] != "PENDING") else None)(
-            self.cl("squeue", "-h", "-j", jid, "-o", "%S %T")[1].split()))
-        self.assertEqual(rec[1], "PENDING", "job %s" % jid)
-        return time.mktime(time.strptime(rec[0], "%Y-%m-%dT%H:%M:%S"))
 
     def test_a_reservation_holds_its_nodes_whole(self):
         # n1 full for 100 minutes; the big job (one CPU on each node) is planned for then
@@ -334,7 +332,7 @@ class BackfillTest(NodeTestCase):
         short = self.submit("-n1", "-t", "5", "--wrap", "sleep 600")
         try:
             self.wait_state(short, "RUNNING")
-            big_at, long_at = self.planned(big), self.planned(long_)
+            big_at, long_at = self.planned(big)[0], self.planned(long_)[0]
             self.assertGreater(big_at, time.time() + 90 * 60)
             self.assertGreaterEqual(long_at, big_at + 10 * 60)
             self.assertEqual(self.job(long_)["JobState"], "PENDING")
