@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build
       libev-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler librocksdb-dev
-      libmunge-dev munge libcmocka-dev python3-cffi python3-dev
+      libmunge-dev munge libsodium-dev libcmocka-dev python3-cffi python3-dev
       slurm-client clang libclang-rt-14-dev iproute2 procps)
 missing=()
 for p in "${pkgs[@]}"; do

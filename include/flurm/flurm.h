@@ -5,6 +5,7 @@
 #include <flurm/buf.h>
 #include <flurm/log.h>
 #include <flurm/auth.h>
+#include <flurm/chan.h>
 #include <flurm/store.h>
 #include <flurm/hostlist.h>
 #include <flurm/conf.h>

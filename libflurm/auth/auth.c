@@ -5,6 +5,7 @@
  * shared or pooled context would leak one call's TTL/UID restriction into the next. A context is
  * a small malloc next to the munged round trip, and it leaves flurm_auth_t immutable after
  * flurm_auth_new(), hence shareable between threads without a lock. */
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 #include <flurm/auth.h>
 #include <flurm/log.h>
+
+#include "auth_internal.h"
 
 /* Hash plugin ids from slurm.h (22.05): the first payload byte. */
 enum auth_hash_type {
@@ -225,5 +228,59 @@ int flurm_auth_verify(flurm_auth_t *a, const char *cred, uint16_t msg_type,
         *uid = u;
     if (gid)
         *gid = g;
+    return FLURM_OK;
+}
+
+int auth_raw_encode(flurm_auth_t *a, const void *payload, size_t len, char **cred, const char **reason)
+{
+    if (!a || !cred || (len && !payload) || len > INT32_MAX)
+        return FLURM_EINVAL;
+    munge_ctx_t ctx = auth_ctx(a, true);
+    if (!ctx)
+        return FLURM_ENOMEM;
+    char *out = NULL;
+    munge_err_t e = munge_encode(&out, ctx, payload, (int)len);
+    munge_ctx_destroy(ctx);
+    if (e != EMUNGE_SUCCESS) {
+        free(out);
+        if (reason)
+            *reason = munge_err_reason(e);
+        return munge_err_is_io(e) ? FLURM_EIO : FLURM_EAUTH;
+    }
+    *cred = out;
+    return FLURM_OK;
+}
+
+int auth_raw_decode(flurm_auth_t *a, const char *cred, void **payload, size_t *len, uid_t *uid,
+                    gid_t *gid, uint32_t *addr, const char **reason)
+{
+    if (!a || !cred || !payload || !len)
+        return FLURM_EINVAL;
+    munge_ctx_t ctx = auth_ctx(a, false);
+    if (!ctx)
+        return FLURM_ENOMEM;
+    void *p = NULL;
+    int n = 0;
+    uid_t u = (uid_t)-1;
+    gid_t g = (gid_t)-1;
+    munge_err_t e = munge_decode(cred, ctx, &p, &n, &u, &g);
+    struct in_addr in = { 0 };
+    if (e == EMUNGE_SUCCESS && munge_ctx_get(ctx, MUNGE_OPT_ADDR4, &in) != EMUNGE_SUCCESS)
+        in.s_addr = 0;
+    munge_ctx_destroy(ctx);
+    if (e != EMUNGE_SUCCESS) {
+        free(p);
+        if (reason)
+            *reason = munge_err_reason(e);
+        return munge_err_is_io(e) ? FLURM_EIO : FLURM_EAUTH;
+    }
+    *payload = p;
+    *len = n > 0 ? (size_t)n : 0;
+    if (uid)
+        *uid = u;
+    if (gid)
+        *gid = g;
+    if (addr)
+        *addr = in.s_addr;
     return FLURM_OK;
 }
