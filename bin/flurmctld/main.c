@@ -260,9 +260,9 @@ int main(int argc, char **argv)
     /* Orderly stop: finish what is committing, then flush. */
     while (ctl->commit_in_flight || ctl->pend_head)
         ev_run(ctl->loop, EVRUN_ONCE);
+    pool_stop(ctl->workers);   /* handshakes in flight answer through nodesrv's contexts */
     nodesrv_stop(ctl);
     rpc_cleanup();
-    pool_stop(ctl->workers);
     pool_stop(ctl->committer);
     flurm_auth_free(ctl->auth);
     flurm_state_free(ctl->state);

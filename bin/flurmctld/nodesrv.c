@@ -1,8 +1,12 @@
 /* bin/flurmctld/nodesrv.c — the controller's side of proto/node.proto.
  *
- * flurmnd dials us (nng REQ/REP). Each nng context receives on an nng thread, decodes the
- * protobuf request there, and hands it to the loop thread through one ev_async; only the loop
- * touches state. Replies go back through the same context, which then receives again.
+ * flurmnd dials us (nng REQ/REP). Each nng context receives on an nng thread and hands the
+ * message to the loop thread through one ev_async; only the loop touches state. Every message
+ * travels on an authenticated channel (chansrv.c): a connection's first exchange is a munge
+ * handshake, which only root or SlurmUser speaking from the node's own address (NodeAddr or
+ * NodeHostname; SlurmctldParameters=flurm_node_addr_check=no waives the address for NAT'd
+ * sites) passes, and binds the connection to that one node. Replies go back sealed through the
+ * same context, which then receives again.
  *
  * Per node (not replicated: rebuilt as nodes register): the registered daemon instance
  * (boot_id), when we last heard from it, a parked long-poll and the commands waiting for it.
@@ -24,6 +28,7 @@
 #include <flurm/log.h>
 #include <flurm/msg.h>
 
+#include "chansrv.h"
 #include "node.pb-c.h"
 
 #define DEFAULT_NODE_PORT 6819
@@ -38,6 +43,8 @@ typedef struct nctx {
     nng_ctx ctx;
     nng_aio *aio;
     bool sending;
+    nng_msg *msg;                  /* the request as received */
+    nng_pipe pipe;                 /* the connection it came on: replies are sealed for it */
     node_req_t *req;               /* decoded request (NULL if undecodable) */
     struct nctx *next;             /* loop inbox */
 } nctx_t;
@@ -64,6 +71,7 @@ struct nodesrv {
     nctx_t *inbox;
     ev_async wake;
     bool warned_version;
+    chansrv_t *chan;
 };
 
 /* ------------------------------------------------------------------ nng side (its threads) */
@@ -86,9 +94,8 @@ static void nctx_cb(void *arg)
         nng_ctx_recv(c->ctx, c->aio);
         return;
     }
-    nng_msg *m = nng_aio_get_msg(c->aio);
-    c->req = flurm__node__node_request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
-    nng_msg_free(m);
+    c->msg = nng_aio_get_msg(c->aio);
+    c->pipe = nng_msg_get_pipe(c->msg);
     pthread_mutex_lock(&s->lock);
     c->next = s->inbox;
     s->inbox = c;
@@ -107,23 +114,64 @@ static uint32_t poll_wait_ms(const struct nodesrv *s)
 
 /* ------------------------------------------------------------------ replies (loop thread) */
 
-static void reply(nctx_t *c, node_reply_t *r)
+/* Done with C's request: free it and receive the next one without answering. */
+static void release(nctx_t *c)
 {
-    r->version = FLURM__NODE__VERSION__PROTOCOL_VERSION;
-    size_t len = flurm__node__node_reply__get_packed_size(r);
-    nng_msg *m;
     if (c->req) {
         flurm__node__node_request__free_unpacked(c->req, NULL);
         c->req = NULL;
     }
-    if (nng_msg_alloc(&m, len) != 0) {
-        nng_ctx_recv(c->ctx, c->aio);   /* the node's request times out and is resent */
+    if (c->msg) {
+        nng_msg_free(c->msg);
+        c->msg = NULL;
+    }
+}
+
+static void drop(nctx_t *c)
+{
+    release(c);
+    nng_ctx_recv(c->ctx, c->aio);   /* the node's request times out and is resent */
+}
+
+/* Sends FRAME (a channel frame) as C's reply. */
+static void send_frame(nctx_t *c, const flurm_buf_t *frame)
+{
+    nng_msg *m;
+    release(c);
+    if (nng_msg_alloc(&m, frame->size) != 0) {
+        nng_ctx_recv(c->ctx, c->aio);
         return;
     }
-    flurm__node__node_reply__pack(r, nng_msg_body(m));
+    memcpy(nng_msg_body(m), frame->data, frame->size);
     c->sending = true;
     nng_aio_set_msg(c->aio, m);
     nng_ctx_send(c->ctx, c->aio);
+}
+
+static void send_frame_cb(void *token, const flurm_buf_t *frame)
+{
+    send_frame(token, frame);
+}
+
+static void reply(nctx_t *c, node_reply_t *r)
+{
+    r->version = FLURM__NODE__VERSION__PROTOCOL_VERSION;
+    size_t len = flurm__node__node_reply__get_packed_size(r);
+    flurm_buf_t plain, sealed;
+    flurm_buf_init(&plain);
+    flurm_buf_init(&sealed);
+    if (flurm_buf_reserve(&plain, len) != FLURM_OK) {
+        drop(c);
+        return;
+    }
+    flurm__node__node_reply__pack(r, plain.data);
+    plain.size = len;
+    if (chansrv_seal(c->srv->chan, c->pipe, plain.data, plain.size, &sealed) == FLURM_OK)
+        send_frame(c, &sealed);
+    else
+        drop(c);   /* its connection closed: nobody to answer */
+    flurm_buf_release(&plain);
+    flurm_buf_release(&sealed);
 }
 
 static void reply_error(nctx_t *c, Flurm__Node__ErrorCode code, const char *text)
@@ -497,6 +545,25 @@ static flurm_cmd_end_t end_from_proto(const Flurm__Node__JobEnd *e, uint32_t nod
 static void handle(struct nodesrv *s, nctx_t *c)
 {
     ctl_t *ctl = s->ctl;
+    flurm_buf_t plain;
+    flurm_buf_init(&plain);
+    chansrv_peer_t peer;
+    chansrv_verdict_t v = chansrv_recv(s->chan, c->pipe, nng_msg_body(c->msg), nng_msg_len(c->msg), c,
+                                       &plain, &peer);
+    if (v != CHANSRV_DATA) {
+        if (v == CHANSRV_REPLY)
+            send_frame(c, &plain);
+        else if (v == CHANSRV_DROP)
+            drop(c);
+        else if (c->msg) {   /* PENDING: the handshake answers through this context later */
+            nng_msg_free(c->msg);
+            c->msg = NULL;
+        }
+        flurm_buf_release(&plain);
+        return;
+    }
+    c->req = flurm__node__node_request__unpack(NULL, plain.size, plain.data);
+    flurm_buf_release(&plain);
     node_req_t *req = c->req;
     if (!req) {
         flurm_error("undecodable request from a node daemon");
@@ -514,9 +581,18 @@ static void handle(struct nodesrv *s, nctx_t *c)
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_VERSION, text);
         return;
     }
-    ssize_t idx = req->node_name ? flurm_conf_node_index(ctl->conf, req->node_name) : -1;
-    if (idx < 0) {
-        flurm_error("node daemon for unknown node '%s'", req->node_name ? req->node_name : "");
+    /* The channel was authorized for one node: it speaks for that one only. */
+    if (!req->node_name || strcmp(req->node_name, peer.name) != 0) {
+        char text[160];
+        snprintf(text, sizeof text, "this connection is authenticated for node %s, not %s", peer.name,
+                 req->node_name ? req->node_name : "(none)");
+        flurm_error("node channel from %s: %s", peer.addr, text);
+        reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_UNAUTHORIZED, text);
+        return;
+    }
+    ssize_t idx = flurm_conf_node_index(ctl->conf, req->node_name);
+    if (idx < 0 || (size_t)idx != peer.id) {   /* a reconfigure renumbered or dropped it */
+        flurm_error("node daemon for unknown node '%s'", req->node_name);
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_UNKNOWN_NODE, "node is not in slurm.conf");
         return;
     }
@@ -668,6 +744,31 @@ uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node)
     return s && node < s->nlinks && s->links[node].boot_id ? s->links[node].free_mem : FLURM_NO_VAL64;
 }
 
+/* ------------------------------------------------------------------ authorization */
+
+/* Who may hold a node channel for NAME: root or SlurmUser (slurmctld's validate_slurm_user),
+ * from an address of the node's NodeAddr or NodeHostname. */
+static int node_policy(ctl_t *ctl, const char *name, chansrv_policy_t *p, const char **why)
+{
+    const flurm_conf_t *conf = ctl->conf;
+    ssize_t idx = flurm_conf_node_index(conf, name);
+    if (idx < 0) {
+        *why = "node is not in slurm.conf";
+        return FLURM_ENOENT;
+    }
+    const flurm_conf_node_t *n = &conf->nodes[idx];
+    char v[8];
+    memset(p, 0, sizeof *p);
+    p->id = (uint32_t)idx;
+    p->uids[0] = 0;
+    p->uids[1] = conf->slurm_user_id;
+    snprintf(p->hosts[0], sizeof p->hosts[0], "%s", n->addr ? n->addr : n->name);
+    snprintf(p->hosts[1], sizeof p->hosts[1], "%s", n->hostname ? n->hostname : n->name);
+    p->check_addr = !(flurm_conf_ctld_param(conf, "flurm_node_addr_check", v, sizeof v) == FLURM_OK &&
+                      (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0));
+    return FLURM_OK;
+}
+
 /* ------------------------------------------------------------------ start / stop */
 
 int nodesrv_start(ctl_t *ctl)
@@ -698,6 +799,15 @@ int nodesrv_start(ctl_t *ctl)
     }
     for (size_t i = 0; i < s->nlinks; i++)
         s->links[i].last_seen = ev_now(ctl->loop);   /* a grace period from our start */
+    s->chan = chansrv_new(ctl, s->sock, FLURM_CHAN_NODE, "node", node_policy, send_frame_cb);
+    if (!s->chan) {
+        flurm_error("cannot set up the node channel: out of memory");
+        nng_close(s->sock);
+        free(s->links);
+        free(s->ctxs);
+        free(s);
+        return -1;
+    }
     ev_async_init(&s->wake, on_wake);
     s->wake.data = s;
     ev_async_start(ctl->loop, &s->wake);
@@ -728,9 +838,11 @@ void nodesrv_stop(ctl_t *ctl)
     for (size_t i = 0; i < s->nctx; i++) {
         if (s->ctxs[i].aio)
             nng_aio_free(s->ctxs[i].aio);
-        if (s->ctxs[i].req)
-            flurm__node__node_request__free_unpacked(s->ctxs[i].req, NULL);
+        release(&s->ctxs[i]);
     }
+    for (nctx_t *c = s->inbox; c; c = c->next)
+        release(c);
+    chansrv_free(s->chan);
     for (size_t i = 0; i < s->nlinks; i++) {
         for (size_t k = 0; k < s->links[i].ncmds; k++)
             flurm_buf_release(&s->links[i].cmds[k]);

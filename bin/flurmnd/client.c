@@ -8,10 +8,19 @@
  *
  * Registration is the recovery path for everything: after a controller restart
  * (ERROR_NOT_REGISTERED) or any failed exchange (timeout: the controller is gone) flurmnd sends
- * Register again with its running jobs and every JobEnd not yet acknowledged. */
+ * Register again with its running jobs and every JobEnd not yet acknowledged.
+ *
+ * Every exchange rides an authenticated channel (include/flurm/chan.h). Before the first
+ * request on a connection a handshake thread sends HELLO on a context of its own and checks the
+ * controller's WELCOME: a munge credential of root or SlurmUser, naming a SlurmctldHost and made
+ * at that host's address. Nothing from anyone else is ever opened, so a process that took the
+ * controller's port cannot launch anything here. A new connection (nng redials by itself) or a
+ * REFUSE saying the controller lost the session starts a new handshake. */
 #include "flurmnd.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +29,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include <flurm/chan.h>
 #include <flurm/log.h>
 
 #define SEND_TIMEOUT_MS 10000
@@ -43,11 +53,28 @@ typedef struct chan {
     uint64_t reg_gen;         /* registration the request belonged to */
 } chan_t;
 
+/* A handshake's outcome, handed from its thread to the loop. */
+typedef struct hs_result {
+    flurm_chan_t *chan;           /* NULL: failed, TEXT says why */
+    uint32_t pipe;
+    bool refused;                 /* the controller answered REFUSE (else: no answer or bad one) */
+    char text[256];
+} hs_result_t;
+
 struct nd_client {
     nd_t *nd;
     nng_socket sock;
     nng_dialer dialer;
     chan_t poll, event;
+    flurm_auth_t *auth;
+    flurm_chan_t *chan;           /* the session of connection CHAN_PIPE; NULL: none yet */
+    uint32_t chan_pipe;
+    bool hs_running;
+    pthread_t hs_thread;
+    pthread_mutex_t hs_lock;      /* HS_DONE and CLOSED_PIPE (nng and handshake threads) */
+    hs_result_t *hs_done;
+    uint32_t closed_pipe;         /* a connection nng closed (0: none since the last look) */
+    char last_hs_error[256];
     ev_async wake;
     ev_timer retry;
     bool registered;
@@ -82,7 +109,10 @@ done:
     ev_async_send(c->cl->nd->loop, &c->cl->wake);
 }
 
-/* Pack REQ and start the exchange on C. false if it could not be started. */
+static void client_handshake(nd_client_t *cl);
+
+/* Pack REQ, seal it and start the exchange on C. false if it could not be started (no channel
+ * yet: a handshake was started). */
 static bool chan_start(chan_t *c, Flurm__Node__NodeRequest *req, req_kind_t kind, uint32_t job_id,
                        nng_duration recv_timeout)
 {
@@ -90,13 +120,30 @@ static bool chan_start(chan_t *c, Flurm__Node__NodeRequest *req, req_kind_t kind
     req->version = FLURM__NODE__VERSION__PROTOCOL_VERSION;
     req->node_name = (char *)cl->nd->node_name;
     req->boot_id = cl->nd->boot_id;
+    if (!cl->chan) {
+        client_handshake(cl);
+        return false;   /* kicked again once the channel is up */
+    }
     size_t len = flurm__node__node_request__get_packed_size(req);
-    nng_msg *m;
-    if (nng_msg_alloc(&m, len) != 0) {
+    flurm_buf_t plain, sealed;
+    flurm_buf_init(&plain);
+    flurm_buf_init(&sealed);
+    nng_msg *m = NULL;
+    bool ok = flurm_buf_reserve(&plain, len) == FLURM_OK;
+    if (ok) {
+        flurm__node__node_request__pack(req, plain.data);
+        plain.size = len;
+        ok = flurm_chan_seal(cl->chan, plain.data, plain.size, &sealed) == FLURM_OK &&
+             nng_msg_alloc(&m, sealed.size) == 0;
+    }
+    if (ok)
+        memcpy(nng_msg_body(m), sealed.data, sealed.size);
+    flurm_buf_release(&plain);
+    flurm_buf_release(&sealed);
+    if (!ok) {
         flurm_error("out of memory for a %zu-byte request", len);
         return false;
     }
-    flurm__node__node_request__pack(req, nng_msg_body(m));
     c->kind = kind;
     c->job_id = job_id;
     c->reg_gen = cl->reg_gen;
@@ -387,6 +434,38 @@ static void on_poll(nd_client_t *cl, const chan_t *c, const Flurm__Node__NodeRep
     handle_commands(cl, r);
 }
 
+/* Opens the controller's reply M into PLAIN. false if it is none to act on: a REFUSE (the
+ * session is dropped when the controller no longer knows it) or a frame that does not open
+ * under this channel (logged, dropped). */
+static bool open_reply(nd_client_t *cl, nng_msg *m, flurm_buf_t *plain)
+{
+    const void *body = nng_msg_body(m);
+    size_t len = nng_msg_len(m);
+    flurm_chan_frame_t type = flurm_chan_frame_type(body, len);
+    if (type == FLURM_CHAN_FRAME_REFUSE) {
+        flurm_chan_refuse_code_t code = 0;
+        char text[256];
+        flurm_chan_refusal(body, len, &code, text, sizeof text);
+        if (code == FLURM_CHAN_REFUSE_UNAUTHENTICATED && cl->chan &&
+            nng_pipe_id(nng_msg_get_pipe(m)) == (int)cl->chan_pipe) {
+            flurm_verbose("controller %s lost our session; authenticating again", cl->nd->url);
+            flurm_chan_free(cl->chan);
+            cl->chan = NULL;
+        } else if (code != FLURM_CHAN_REFUSE_UNAUTHENTICATED) {
+            flurm_warn("controller %s refused a request: %s", cl->nd->url, text);
+        }
+        return false;
+    }
+    const char *why = NULL;
+    if (!cl->chan || nng_pipe_id(nng_msg_get_pipe(m)) != (int)cl->chan_pipe ||
+        flurm_chan_open(cl->chan, body, len, plain, &why) != FLURM_OK) {
+        flurm_warn("dropped a reply that does not open under our channel with %s (%s)", cl->nd->url,
+                   why ? why : "another connection");
+        return false;
+    }
+    return true;
+}
+
 static void chan_complete(nd_client_t *cl, chan_t *c)
 {
     nd_t *nd = cl->nd;
@@ -411,9 +490,21 @@ static void chan_complete(nd_client_t *cl, chan_t *c)
         }
         return;
     }
-    Flurm__Node__NodeReply *r =
-        flurm__node__node_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    flurm_buf_t plain;
+    flurm_buf_init(&plain);
+    bool opened = open_reply(cl, m, &plain);
     nng_msg_free(m);
+    if (!opened) {
+        flurm_buf_release(&plain);
+        if (c->kind == RQ_REGISTER) {
+            for (nd_job_t *j = nd->jobs; j; j = j->next)
+                j->in_register = false;
+            retry_later(cl);
+        }
+        return;   /* the poll or event is sent again on the next kick */
+    }
+    Flurm__Node__NodeReply *r = flurm__node__node_reply__unpack(NULL, plain.size, plain.data);
+    flurm_buf_release(&plain);
     if (!r) {
         flurm_warn("unreadable reply from the controller; registering again");
         if (c->kind == RQ_REGISTER) {
@@ -442,11 +533,193 @@ static void chan_complete(nd_client_t *cl, chan_t *c)
     flurm__node__node_reply__free_unpacked(r, NULL);
 }
 
+/* ------------------------------------------------------------------ the handshake */
+
+/* The controller's credential must be root's or SlurmUser's, name a SlurmctldHost and come from
+ * that host's address. NULL when it does, else why not (into BUF). */
+static const char *authorize_controller(const nd_t *nd, const flurm_chan_peer_t *p, uint32_t local,
+                                        char *buf, size_t size)
+{
+    const flurm_conf_t *conf = nd->conf;
+    if (p->uid != 0 && p->uid != conf->slurm_user_id) {
+        snprintf(buf, size, "its credential is uid %u's, not root's or SlurmUser %s's", (unsigned)p->uid,
+                 conf->slurm_user);
+        return buf;
+    }
+    for (size_t i = 0; i < conf->controller_count; i++) {
+        const flurm_conf_controller_t *h = &conf->controllers[i];
+        if (strcmp(h->name, p->name) != 0)
+            continue;
+        if (flurm_chan_addr_matches(h->addr, p->addr, local))
+            return NULL;
+        char a[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &p->addr, a, sizeof a);
+        snprintf(buf, size, "it speaks for %s but its credential comes from %s, not %s", p->name, a, h->addr);
+        return buf;
+    }
+    snprintf(buf, size, "it calls itself %s, which is no SlurmctldHost", p->name);
+    return buf;
+}
+
+/* Blocking exchange of FRAME for the reply on a context of its own; NULL on failure. */
+static nng_msg *hs_exchange(nd_client_t *cl, const flurm_buf_t *frame, char *err, size_t size)
+{
+    nng_ctx ctx;
+    nng_aio *aio = NULL;
+    nng_msg *m = NULL, *reply = NULL;
+    int rv = nng_ctx_open(&ctx, cl->sock);
+    if (rv != 0) {
+        snprintf(err, size, "%s", nng_strerror(rv));
+        return NULL;
+    }
+    if ((rv = nng_aio_alloc(&aio, NULL, NULL)) == 0 && (rv = nng_msg_alloc(&m, frame->size)) == 0) {
+        memcpy(nng_msg_body(m), frame->data, frame->size);
+        nng_aio_set_msg(aio, m);
+        nng_aio_set_timeout(aio, SEND_TIMEOUT_MS);
+        nng_ctx_send(ctx, aio);
+        nng_aio_wait(aio);
+        rv = nng_aio_result(aio);
+        if (rv != 0) {
+            nng_msg_free(m);
+        } else {
+            nng_aio_set_timeout(aio, REPLY_TIMEOUT_MS);
+            nng_ctx_recv(ctx, aio);
+            nng_aio_wait(aio);
+            rv = nng_aio_result(aio);
+            if (rv == 0)
+                reply = nng_aio_get_msg(aio);
+        }
+    }
+    if (rv != 0)
+        snprintf(err, size, "no answer to HELLO: %s", nng_strerror(rv));
+    nng_aio_free(aio);
+    nng_ctx_close(ctx);
+    return reply;
+}
+
+static void *hs_main(void *arg)
+{
+    nd_client_t *cl = arg;
+    nd_t *nd = cl->nd;
+    hs_result_t *res = calloc(1, sizeof *res);
+    flurm_chan_hs_t *hs = NULL;
+    flurm_buf_t hello;
+    flurm_buf_init(&hello);
+    const char *why = NULL;
+    if (!res)
+        goto post;
+    if (flurm_chan_hello(cl->auth, FLURM_CHAN_NODE, nd->node_name, &hs, &hello, &why) != FLURM_OK) {
+        snprintf(res->text, sizeof res->text, "cannot make a credential: %s", why);
+        goto post;
+    }
+    nng_msg *reply = hs_exchange(cl, &hello, res->text, sizeof res->text);
+    if (!reply)
+        goto post;
+    const void *body = nng_msg_body(reply);
+    size_t len = nng_msg_len(reply);
+    flurm_chan_peer_t peer;
+    flurm_chan_t *chan = NULL;
+    uint32_t local = 0;
+    flurm_chan_frame_t type = flurm_chan_frame_type(body, len);
+    if (type == FLURM_CHAN_FRAME_REFUSE) {
+        char text[224];
+        flurm_chan_refusal(body, len, NULL, text, sizeof text);
+        snprintf(res->text, sizeof res->text, "refused: %s", text);
+        res->refused = true;
+    } else if (type != FLURM_CHAN_FRAME_WELCOME) {
+        snprintf(res->text, sizeof res->text, "answered HELLO with no WELCOME (not a FLURM controller?)");
+    } else if (flurm_chan_finish(cl->auth, hs, body, len, &peer, &chan, &why) != FLURM_OK) {
+        hs = NULL;   /* consumed */
+        snprintf(res->text, sizeof res->text, "its WELCOME does not verify: %s", why);
+    } else {
+        hs = NULL;
+        char buf[200];
+        flurm_chan_local_origin(cl->auth, &local, NULL);
+        const char *no = authorize_controller(nd, &peer, local, buf, sizeof buf);
+        if (no) {
+            snprintf(res->text, sizeof res->text, "not trusted as a controller: %s", no);
+            flurm_chan_free(chan);
+        } else {
+            res->chan = chan;
+            res->pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(reply));
+            snprintf(res->text, sizeof res->text, "%s (uid %u)", peer.name, (unsigned)peer.uid);
+        }
+    }
+    nng_msg_free(reply);
+post:
+    flurm_chan_hs_free(hs);
+    flurm_buf_release(&hello);
+    pthread_mutex_lock(&cl->hs_lock);
+    cl->hs_done = res;
+    pthread_mutex_unlock(&cl->hs_lock);
+    ev_async_send(nd->loop, &cl->wake);
+    return NULL;
+}
+
+static void client_handshake(nd_client_t *cl)
+{
+    if (cl->hs_running || cl->chan || cl->retry_pending)
+        return;
+    if (pthread_create(&cl->hs_thread, NULL, hs_main, cl) != 0) {
+        flurm_error("cannot start the handshake thread: %s", strerror(errno));
+        return;
+    }
+    cl->hs_running = true;
+}
+
+/* Loop thread: a finished handshake, a closed connection. */
+static void handshake_collect(nd_client_t *cl)
+{
+    pthread_mutex_lock(&cl->hs_lock);
+    hs_result_t *res = cl->hs_done;
+    uint32_t closed = cl->closed_pipe;
+    cl->hs_done = NULL;
+    cl->closed_pipe = 0;
+    pthread_mutex_unlock(&cl->hs_lock);
+    if (closed && cl->chan && closed == cl->chan_pipe) {
+        flurm_chan_free(cl->chan);
+        cl->chan = NULL;
+    }
+    if (!cl->hs_running || !res) {
+        free(res);
+        return;
+    }
+    pthread_join(cl->hs_thread, NULL);
+    cl->hs_running = false;
+    if (res->chan) {
+        flurm_chan_free(cl->chan);
+        cl->chan = res->chan;
+        cl->chan_pipe = res->pipe;
+        cl->last_hs_error[0] = '\0';
+        flurm_verbose("authenticated controller %s as %s", cl->nd->url, res->text);
+    } else {
+        if (strcmp(res->text, cl->last_hs_error) != 0) {
+            flurm_error("controller %s: %s", cl->nd->url, res->text[0] ? res->text : "handshake failed");
+            snprintf(cl->last_hs_error, sizeof cl->last_hs_error, "%s", res->text);
+        }
+        retry_later(cl);
+    }
+    free(res);
+}
+
+/* nng thread: a connection went away; its session with it. */
+static void on_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    nd_client_t *cl = arg;
+    if (ev != NNG_PIPE_EV_REM_POST)
+        return;
+    pthread_mutex_lock(&cl->hs_lock);
+    cl->closed_pipe = (uint32_t)nng_pipe_id(p);
+    pthread_mutex_unlock(&cl->hs_lock);
+    ev_async_send(cl->nd->loop, &cl->wake);
+}
+
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
     (void)loop;
     (void)revents;
     nd_client_t *cl = w->data;
+    handshake_collect(cl);
     if (atomic_exchange(&cl->event.done, false))
         chan_complete(cl, &cl->event);
     if (atomic_exchange(&cl->poll.done, false))
@@ -471,7 +744,15 @@ int nd_client_start(nd_t *nd)
         return FLURM_ENOMEM;
     cl->nd = nd;
     cl->poll_wait_ms = ND_DEFAULT_POLL_MS;
+    cl->auth = flurm_auth_new(nd->conf->auth_socket, (int)nd->conf->auth_ttl);
+    if (!cl->auth) {
+        free(cl);
+        return FLURM_ENOMEM;
+    }
+    pthread_mutex_init(&cl->hs_lock, NULL);
     int rv = nng_req0_open(&cl->sock);
+    if (rv == 0)
+        rv = nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, on_pipe_event, cl);
     if (rv == 0)
         rv = chan_open(cl, &cl->poll);
     if (rv == 0)
@@ -488,6 +769,8 @@ int nd_client_start(nd_t *nd)
         nng_aio_free(cl->poll.aio);
         nng_aio_free(cl->event.aio);
         nng_close(cl->sock);
+        flurm_auth_free(cl->auth);
+        pthread_mutex_destroy(&cl->hs_lock);
         free(cl);
         return FLURM_EIO;
     }
@@ -515,7 +798,13 @@ void nd_client_stop(nd_t *nd)
         nng_msg_free(cl->event.reply);
     nng_aio_free(cl->poll.aio);
     nng_aio_free(cl->event.aio);
-    nng_close(cl->sock);
+    nng_close(cl->sock);   /* a handshake thread waiting on it fails at once */
+    if (cl->hs_running)
+        pthread_join(cl->hs_thread, NULL);
+    free(cl->hs_done);
+    flurm_chan_free(cl->chan);
+    flurm_auth_free(cl->auth);
+    pthread_mutex_destroy(&cl->hs_lock);
     ev_async_stop(nd->loop, &cl->wake);
     ev_timer_stop(nd->loop, &cl->retry);
     free(cl);

@@ -1,11 +1,17 @@
 /* tests/integration/fake_ctld.c — a scriptable stand-in for flurmctld's node side, for the
  * flurmnd integration test (test_flurmnd.py). Not installed.
  *
- *   fake_ctld [-u URL] [-V VERSION]     (URL default tcp://127.0.0.1:0, VERSION default 1)
+ *   fake_ctld [-u URL] [-V VERSION] [-m MUNGE_SOCKET] [-n NAME]
+ *       URL default tcp://127.0.0.1:0, VERSION default 1, NAME (the SlurmctldHost it speaks
+ *       for in its WELCOME) default localhost
  *
  * Serves proto/node.proto on an nng REP socket (8 contexts, so several nodes can each keep a
- * Poll waiting while their events are answered). First stdout line: "LISTENING port=N". Then one
- * line per request worth seeing (values with blanks or '%' are percent-encoded):
+ * Poll waiting while their events are answered), inside the authenticated channel
+ * (include/flurm/chan.h) like flurmctld, with munged at MUNGE_SOCKET; it accepts every HELLO
+ * (it authorizes nobody: flurmnd's side of the checks is what is under test). First stdout
+ * line: "LISTENING port=N". Then one line per request worth seeing (values with blanks or '%'
+ * are percent-encoded):
+ *   HELLO node=N uid=U                   (a channel was set up)
  *   REGISTER node=N boot=HEX cpus= boards= sockets= cores= threads= mem= tmp= gres= features=
  *            hostname= arch= version= running=ID,ID ended=ID,ID
  *   ENDED node=N job= state=COMPLETED|FAILED|CANCELLED|TIMEOUT status= rss= start= end= reason= via=register|event
@@ -38,6 +44,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include <flurm/chan.h>
+
 #include "node.pb-c.h"
 
 #define WORKERS 8
@@ -61,6 +69,93 @@ static size_t g_nnodes;
 static uint32_t g_poll_wait = 500;
 static uint32_t g_version = 1;
 static nng_socket g_sock;
+static flurm_auth_t *g_auth;
+static const char *g_name = "localhost";
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Channels by pipe; g_chan_mu guards the table and every seal/open. */
+#define MAX_CHANS 64
+static struct { uint32_t pipe; flurm_chan_t *chan; } g_chans[MAX_CHANS];
+static pthread_mutex_t g_chan_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static flurm_chan_t *chan_of(uint32_t pipe)
+{
+    for (int i = 0; i < MAX_CHANS; i++)
+        if (g_chans[i].chan && g_chans[i].pipe == pipe)
+            return g_chans[i].chan;
+    return NULL;
+}
+
+static void chan_put(uint32_t pipe, flurm_chan_t *c)
+{
+    int slot = -1;
+    for (int i = 0; i < MAX_CHANS; i++) {
+        if (g_chans[i].chan && g_chans[i].pipe == pipe) {
+            flurm_chan_free(g_chans[i].chan);
+            g_chans[i].chan = NULL;
+        }
+        if (!g_chans[i].chan && slot < 0)
+            slot = i;
+    }
+    if (slot < 0) {   /* full: recycle the first */
+        flurm_chan_free(g_chans[0].chan);
+        slot = 0;
+    }
+    g_chans[slot].pipe = pipe;
+    g_chans[slot].chan = c;
+}
+
+/* Sends FRAME on CTX through AIO and waits. */
+static void send_frame(nng_ctx ctx, nng_aio *aio, const flurm_buf_t *frame)
+{
+    nng_msg *r;
+    if (nng_msg_alloc(&r, frame->size) != 0)
+        return;
+    memcpy(nng_msg_body(r), frame->data, frame->size);
+    nng_aio_set_msg(aio, r);
+    nng_ctx_send(ctx, aio);
+    nng_aio_wait(aio);
+    if (nng_aio_result(aio) != 0)
+        nng_msg_free(r);
+}
+
+/* A non-DATA frame: the handshake, or a refusal. true if it was answered here. */
+static bool answer_channel(nng_ctx ctx, nng_aio *aio, nng_msg *m)
+{
+    const void *body = nng_msg_body(m);
+    size_t len = nng_msg_len(m);
+    uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
+    flurm_chan_frame_t type = flurm_chan_frame_type(body, len);
+    flurm_buf_t frame;
+    flurm_buf_init(&frame);
+    if (type == FLURM_CHAN_FRAME_HELLO) {
+        flurm_chan_peer_t peer;
+        flurm_chan_t *c = NULL;
+        const char *why = NULL;
+        if (flurm_chan_accept(g_auth, FLURM_CHAN_NODE, g_name, body, len, &peer, &c, &frame, &why) == FLURM_OK) {
+            pthread_mutex_lock(&g_chan_mu);
+            chan_put(pipe, c);
+            pthread_mutex_unlock(&g_chan_mu);
+            out("HELLO node=%s uid=%u", peer.name, (unsigned)peer.uid);
+        } else {
+            out("BADHELLO why=%s", why ? why : "?");
+            flurm_chan_refuse(FLURM_CHAN_REFUSE_CREDENTIAL, why, &frame);
+        }
+    } else if (type == FLURM_CHAN_FRAME_DATA) {
+        pthread_mutex_lock(&g_chan_mu);
+        bool known = chan_of(pipe) != NULL;
+        pthread_mutex_unlock(&g_chan_mu);
+        if (known)
+            return false;
+        flurm_chan_refuse(FLURM_CHAN_REFUSE_UNAUTHENTICATED, "no session", &frame);
+    } else {
+        flurm_chan_refuse(FLURM_CHAN_REFUSE_MALFORMED, "not a channel frame", &frame);
+    }
+    send_frame(ctx, aio, &frame);
+    flurm_buf_release(&frame);
+    return true;
+}
 
 /* Caller holds g_mu. */
 static fnode_t *node_get(const char *name)
@@ -192,8 +287,25 @@ static void *worker(void *arg)
         if (nng_aio_result(aio) != 0)
             break;
         nng_msg *m = nng_aio_get_msg(aio);
-        Flurm__Node__NodeRequest *req = flurm__node__node_request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+        if (answer_channel(ctx, aio, m)) {
+            nng_msg_free(m);
+            continue;
+        }
+        uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(m));
+        flurm_buf_t plain;
+        flurm_buf_init(&plain);
+        pthread_mutex_lock(&g_chan_mu);
+        flurm_chan_t *chan = chan_of(pipe);
+        int orc = chan ? flurm_chan_open(chan, nng_msg_body(m), nng_msg_len(m), &plain, NULL) : FLURM_ENOENT;
+        pthread_mutex_unlock(&g_chan_mu);
         nng_msg_free(m);
+        if (orc != FLURM_OK) {
+            out("DROPPED");
+            flurm_buf_release(&plain);
+            continue;
+        }
+        Flurm__Node__NodeRequest *req = flurm__node__node_request__unpack(NULL, plain.size, plain.data);
+        flurm_buf_release(&plain);
         Flurm__Node__NodeReply rep = FLURM__NODE__NODE_REPLY__INIT;
         Flurm__Node__Ack ack = FLURM__NODE__ACK__INIT;
         uint32_t unknown[MAX_CMDS];
@@ -260,15 +372,21 @@ static void *worker(void *arg)
             rep.error = FLURM__NODE__ERROR_CODE__ERROR_MALFORMED;
         }
         size_t len = flurm__node__node_reply__get_packed_size(&rep);
-        nng_msg *r;
-        if (nng_msg_alloc(&r, len) == 0) {
-            flurm__node__node_reply__pack(&rep, nng_msg_body(r));
-            nng_aio_set_msg(aio, r);
-            nng_ctx_send(ctx, aio);
-            nng_aio_wait(aio);
-            if (nng_aio_result(aio) != 0)
-                nng_msg_free(r);
+        flurm_buf_t packed, sealed;
+        flurm_buf_init(&packed);
+        flurm_buf_init(&sealed);
+        if (flurm_buf_reserve(&packed, len) == FLURM_OK) {
+            flurm__node__node_reply__pack(&rep, packed.data);
+            packed.size = len;
+            pthread_mutex_lock(&g_chan_mu);
+            chan = chan_of(pipe);
+            int src = chan ? flurm_chan_seal(chan, packed.data, packed.size, &sealed) : FLURM_ENOENT;
+            pthread_mutex_unlock(&g_chan_mu);
+            if (src == FLURM_OK)
+                send_frame(ctx, aio, &sealed);
         }
+        flurm_buf_release(&packed);
+        flurm_buf_release(&sealed);
         for (size_t i = 0; i < ncmds; i++)
             protobuf_c_message_free_unpacked(&cmds[i]->base, NULL);
         if (req)
@@ -439,16 +557,22 @@ int main(int argc, char **argv)
 {
     const char *url = "tcp://127.0.0.1:0";
     int opt;
-    while ((opt = getopt(argc, argv, "u:V:")) != -1) {
+    const char *munge_socket = NULL;
+    while ((opt = getopt(argc, argv, "u:V:m:n:")) != -1) {
         if (opt == 'u')
             url = optarg;
+        else if (opt == 'm')
+            munge_socket = optarg;
+        else if (opt == 'n')
+            g_name = optarg;
         else if (opt == 'V')
             g_version = (uint32_t)strtoul(optarg, NULL, 0);
         else
             return 2;
     }
+    g_auth = flurm_auth_new(munge_socket, 0);
     nng_listener l;
-    int rv = nng_rep0_open(&g_sock);
+    int rv = g_auth ? nng_rep0_open(&g_sock) : NNG_ENOMEM;
     if (rv == 0)
         rv = nng_listen(g_sock, url, &l, 0);
     if (rv != 0) {

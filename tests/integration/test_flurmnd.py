@@ -7,6 +7,9 @@ fake_ctld on a free port and flurmnd -N n1 dialing it (FLURMND_CONTROLLER). fake
 what flurmnd sends (REGISTER/STARTED/ENDED lines) and takes launch/kill/signal commands on
 stdin; see fake_ctld.c. FLURMND_TIME_SCALE=2 makes a minute of time limit last 2 s.
 
+flurmnd and fake_ctld authenticate each other through a private munged (tests/lib/munged.sh)
+started once for the module.
+
 Environment: FLURMND and FAKE_CTLD name the binaries (meson sets both); FLURMND_TEST_KEEP=1
 keeps each test's directory (logs, spool). Python 3 stdlib only.
 Jobs as `nobody` need root; those tests are skipped otherwise.
@@ -25,6 +28,10 @@ import threading
 import time
 import unittest
 import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MUNGED_SH = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "lib", "munged.sh")
+MUNGE = {}   # "dir", "sock" while the module runs
 
 FLURMND = os.environ.get("FLURMND", "")
 FAKE_CTLD = os.environ.get("FAKE_CTLD", "")
@@ -62,10 +69,25 @@ def parse_line(line):
     return parts[0], fields
 
 
+def setUpModule():
+    MUNGE["dir"] = tempfile.mkdtemp(prefix="flurmnd-test-munge.")
+    out = subprocess.run(["bash", MUNGED_SH, "start", MUNGE["dir"]], capture_output=True, text=True,
+                         timeout=30)
+    if out.returncode != 0:
+        raise RuntimeError("munged.sh start failed: %s%s" % (out.stdout, out.stderr))
+    MUNGE["sock"] = out.stdout.strip().splitlines()[-1]
+
+
+def tearDownModule():
+    subprocess.run(["bash", MUNGED_SH, "stop", MUNGE["dir"]], capture_output=True, timeout=30)
+    shutil.rmtree(MUNGE["dir"], ignore_errors=True)
+
+
 class FakeCtld:
     def __init__(self, workdir, *args):
         self.log = open(os.path.join(workdir, "fake_ctld.stderr"), "w")
-        self.proc = subprocess.Popen([FAKE_CTLD] + list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        argv = [FAKE_CTLD, "-m", MUNGE["sock"]] + list(args)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, bufsize=1)
         self.lines = []
         self.cv = threading.Condition()
@@ -222,9 +244,11 @@ class FlurmndTest(unittest.TestCase):
         self.conf = os.path.join(self.dir, "slurm.conf")
         with open(self.conf, "w") as f:
             f.write("ClusterName=t\nSlurmctldHost=localhost\nSlurmdSpoolDir=%s/%%n\n"
+                    "AuthType=auth/munge\nAuthInfo=socket=%s\n"
                     "Prolog=%s/prolog.sh\nEpilog=%s/epilog.sh\n"
                     "NodeName=n1 CPUs=7 RealMemory=1234 Feature=fast\nNodeName=n2 CPUs=3\n"
-                    "PartitionName=debug Nodes=n1,n2 Default=YES\n" % (self.spool, self.dir, self.dir))
+                    "PartitionName=debug Nodes=n1,n2 Default=YES\n"
+                    % (self.spool, MUNGE["sock"], self.dir, self.dir))
         self.ctld = FakeCtld(self.dir)
         self.nodes = []
         self.n1 = self.node("n1")
