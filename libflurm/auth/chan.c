@@ -22,6 +22,7 @@
 #include <flurm/chan.h>
 
 #include "auth_internal.h"
+#include "chan_internal.h"
 
 #define HDR_LEN 4
 #define SEQ_LEN 8
@@ -592,4 +593,22 @@ bool flurm_chan_addr_matches(const char *host, uint32_t origin, uint32_t local_o
     }
     freeaddrinfo(res);
     return ok;
+}
+
+/* ------------------------------------------------------------------ test hooks */
+
+flurm_chan_t *chan_from_keys(const uint8_t rx[32], const uint8_t tx[32])
+{
+    flurm_chan_t *c = chan_new();
+    if (c) {
+        memcpy(c->rx, rx, KEY_LEN);
+        memcpy(c->tx, tx, KEY_LEN);
+    }
+    return c;
+}
+
+bool chan_payload_parses(const uint8_t *in, size_t len, char tag)
+{
+    payload_t p;
+    return payload_unpack(in, len, tag, &p);
 }
