@@ -1,6 +1,8 @@
 /* bin/flurmctld/chansrv.c — see chansrv.h.
  *
- * Sessions live in a hash by nng pipe id, on the loop thread. nng tells us (on its own thread)
+ * Sessions live in a hash by nng pipe id under SESS_LOCK (read: nng threads opening DATA frames
+ * in chansrv_open, the loop sealing; write: the loop installing and dropping), each channel
+ * under its session's own lock. nng tells us (on its own thread)
  * when a pipe goes away; the id is queued and its session dropped on the loop. A handshake
  * finishing after its pipe closed finds the pipe gone (nng_pipe_get_addr fails) and installs
  * nothing; one finishing just before is dropped when the close is processed. */
@@ -22,6 +24,7 @@
 
 typedef struct session {
     uint32_t pipe;
+    pthread_mutex_t lock;          /* CHAN (its counters and replay window) */
     flurm_chan_t *chan;
     uint32_t id;
     uid_t uid;
@@ -49,6 +52,7 @@ struct chansrv {
     chansrv_send_fn send;
     _Atomic uint32_t local_origin;   /* this host's munged origin; 0 until learned (workers) */
 
+    pthread_rwlock_t sess_lock;      /* buckets and nsessions: written on the loop only */
     session_t **buckets;
     size_t nbuckets, nsessions;
 
@@ -103,6 +107,7 @@ static void drop_session(chansrv_t *cs, uint32_t pipe)
         if ((*pp)->pipe == pipe) {
             session_t *s = *pp;
             *pp = s->next;
+            pthread_mutex_destroy(&s->lock);
             flurm_chan_free(s->chan);
             free(s);
             cs->nsessions--;
@@ -224,9 +229,12 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
     closed_pipe_t *c = cs->closed;
     cs->closed = NULL;
     pthread_mutex_unlock(&cs->lock);
+    pthread_rwlock_wrlock(&cs->sess_lock);
+    for (closed_pipe_t *k = c; k; k = k->next)
+        drop_session(cs, k->pipe);
+    pthread_rwlock_unlock(&cs->sess_lock);
     while (c) {
         closed_pipe_t *next = c->next;
-        drop_session(cs, c->pipe);
         free(c);
         c = next;
     }
@@ -321,19 +329,22 @@ static void hs_done(pool_task_t *task)
             flurm_chan_free(t->chan);
             refuse_into(t, DR_CREDENTIAL, FLURM_CHAN_REFUSE_UNAVAILABLE, "out of memory");
         } else {
-            drop_session(cs, t->pipe);   /* a second HELLO on one pipe replaces the first */
             uint32_t ip;
             s->pipe = t->pipe;
+            pthread_mutex_init(&s->lock, NULL);
             s->chan = t->chan;
             s->id = t->policy.id;
             s->uid = t->peer.uid;
             memcpy(s->name, t->peer.name, sizeof s->name);
             pipe_addr(pipe, s->addr, sizeof s->addr, &ip);
+            pthread_rwlock_wrlock(&cs->sess_lock);
+            drop_session(cs, t->pipe);   /* a second HELLO on one pipe replaces the first */
             size_t k = bucket_of(cs, s->pipe);
             s->next = cs->buckets[k];
             cs->buckets[k] = s;
             if (++cs->nsessions > cs->nbuckets)
                 grow(cs);
+            pthread_rwlock_unlock(&cs->sess_lock);
             cs->stats.sessions++;
             flurm_verbose("%s channel: %s authenticated from %s (uid %u)", cs->what, s->name, s->addr,
                           (unsigned)s->uid);
@@ -341,8 +352,7 @@ static void hs_done(pool_task_t *task)
     }
     if (t->rc != FLURM_OK && t->rc != FLURM_ENOENT)
         refused(cs, pipe, t->reason, t->why);
-    if (t->rc != FLURM_ENOENT)
-        cs->send(t->token, &t->out);
+    cs->send(t->token, &t->out);   /* to a closed pipe too: nng drops it and the context receives again */
     flurm_buf_release(&t->out);
     free(t->frame);
     free(t);
@@ -350,28 +360,55 @@ static void hs_done(pool_task_t *task)
 
 /* ------------------------------------------------------------------ the caller's entry points */
 
+/* Any thread. FLURM_ENOENT: no session on PIPE; else flurm_chan_open's result. PEER gets the
+ * session's identity whenever there is one. */
+static int open_data(chansrv_t *cs, nng_pipe pipe, const void *body, size_t len, flurm_buf_t *plain,
+                     chansrv_peer_t *peer, const char **why)
+{
+    pthread_rwlock_rdlock(&cs->sess_lock);
+    session_t *s = find(cs, nng_pipe_id(pipe));
+    int rc = FLURM_ENOENT;
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        rc = flurm_chan_open(s->chan, body, len, plain, why);
+        pthread_mutex_unlock(&s->lock);
+        peer->id = s->id;
+        peer->uid = s->uid;
+        memcpy(peer->name, s->name, sizeof peer->name);
+        memcpy(peer->addr, s->addr, sizeof peer->addr);
+    }
+    pthread_rwlock_unlock(&cs->sess_lock);
+    return rc;
+}
+
+bool chansrv_open(chansrv_t *cs, nng_pipe pipe, const void *body, size_t len, flurm_buf_t *plain,
+                  chansrv_peer_t *peer)
+{
+    if (flurm_chan_frame_type(body, len) != FLURM_CHAN_FRAME_DATA)
+        return false;
+    return open_data(cs, pipe, body, len, plain, peer, NULL) == FLURM_OK;
+}
+
 chansrv_verdict_t chansrv_recv(chansrv_t *cs, nng_pipe pipe, const void *body, size_t len, void *token,
                                flurm_buf_t *plain, chansrv_peer_t *peer)
 {
     plain->size = 0;
     switch (flurm_chan_frame_type(body, len)) {
     case FLURM_CHAN_FRAME_DATA: {
-        session_t *s = find(cs, nng_pipe_id(pipe));
-        if (!s) {
+        const char *why = NULL;
+        int rc = open_data(cs, pipe, body, len, plain, peer, &why);
+        if (rc == FLURM_ENOENT) {
             refused(cs, pipe, DR_UNAUTHENTICATED, NULL);
             flurm_chan_refuse(FLURM_CHAN_REFUSE_UNAUTHENTICATED, "no session on this connection: send HELLO",
                               plain);
             return CHANSRV_REPLY;
         }
-        const char *why = NULL;
-        int rc = flurm_chan_open(s->chan, body, len, plain, &why);
         if (rc != FLURM_OK) {
             bool replay = why && strcmp(why, "replayed") == 0;
-            refused(cs, pipe, replay ? DR_REPLAYED : DR_BAD_TAG, s->name);
+            refused(cs, pipe, replay ? DR_REPLAYED : DR_BAD_TAG, peer->name);
             plain->size = 0;
             return CHANSRV_DROP;
         }
-        *peer = (chansrv_peer_t){ .id = s->id, .name = s->name, .uid = s->uid, .addr = s->addr };
         return CHANSRV_DATA;
     }
     case FLURM_CHAN_FRAME_HELLO: {
@@ -411,11 +448,17 @@ chansrv_verdict_t chansrv_recv(chansrv_t *cs, nng_pipe pipe, const void *body, s
 
 int chansrv_seal(chansrv_t *cs, nng_pipe pipe, const void *plain, size_t len, flurm_buf_t *out)
 {
-    session_t *s = find(cs, nng_pipe_id(pipe));
     out->size = 0;
-    if (!s)
-        return FLURM_ENOENT;
-    return flurm_chan_seal(s->chan, plain, len, out);
+    pthread_rwlock_rdlock(&cs->sess_lock);
+    session_t *s = find(cs, nng_pipe_id(pipe));
+    int rc = FLURM_ENOENT;
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        rc = flurm_chan_seal(s->chan, plain, len, out);
+        pthread_mutex_unlock(&s->lock);
+    }
+    pthread_rwlock_unlock(&cs->sess_lock);
+    return rc;
 }
 
 const chansrv_stats_t *chansrv_stats(const chansrv_t *cs)
@@ -459,6 +502,7 @@ chansrv_t *chansrv_new(ctl_t *ctl, nng_socket sock, flurm_chan_purpose_t purpose
     snprintf(cs->my_name, sizeof cs->my_name, "%s", my_controller_name(ctl->conf));
     atomic_init(&cs->local_origin, 0);
     pthread_mutex_init(&cs->lock, NULL);
+    pthread_rwlock_init(&cs->sess_lock, NULL);
     ev_async_init(&cs->wake, on_wake);
     cs->wake.data = cs;
     ev_async_start(ctl->loop, &cs->wake);
@@ -476,6 +520,7 @@ void chansrv_free(chansrv_t *cs)
     for (size_t i = 0; i < cs->nbuckets; i++) {
         for (session_t *s = cs->buckets[i], *next; s; s = next) {
             next = s->next;
+            pthread_mutex_destroy(&s->lock);
             flurm_chan_free(s->chan);
             free(s);
         }
@@ -485,6 +530,7 @@ void chansrv_free(chansrv_t *cs)
         free(c);
     }
     pthread_mutex_destroy(&cs->lock);
+    pthread_rwlock_destroy(&cs->sess_lock);
     free(cs->buckets);
     free(cs->logged);
     free(cs);

@@ -2,8 +2,8 @@
  * (include/flurm/chan.h) on an nng socket: one session per pipe, handshakes on the worker pool,
  * every refused or dropped frame counted and logged once per peer address and reason.
  *
- * Loop thread only, except where a comment says otherwise. The caller owns the socket and its
- * contexts; chansrv only says what to do with each received message. */
+ * Loop thread only, except chansrv_open(). The caller owns the socket and its contexts; chansrv
+ * only says what to do with each received message. */
 #ifndef FLURMCTLD_CHANSRV_H
 #define FLURMCTLD_CHANSRV_H
 
@@ -45,9 +45,9 @@ typedef enum chansrv_verdict {
 /* What a DATA frame's session was authorized as. */
 typedef struct chansrv_peer {
     uint32_t id;                       /* policy id */
-    const char *name;                  /* the name it speaks for */
     uid_t uid;
-    const char *addr;                  /* "ip:port" of the pipe */
+    char name[FLURM_CHAN_NAME_MAX + 1];   /* the name it speaks for */
+    char addr[64];                     /* "ip:port" of the connection */
 } chansrv_peer_t;
 
 /* Counters since the start. */
@@ -65,6 +65,12 @@ typedef struct chansrv_stats {
 chansrv_t *chansrv_new(ctl_t *ctl, nng_socket sock, flurm_chan_purpose_t purpose, const char *what,
                        chansrv_policy_fn policy, chansrv_send_fn send);
 void chansrv_free(chansrv_t *cs);
+
+/* Any thread (the nng callback, so that opening and decoding run beside the loop): true if BODY
+ * is a DATA frame that opens under PIPE's session, *PLAIN and *PEER then filled. Anything else
+ * goes to chansrv_recv() on the loop, which refuses, counts and logs. */
+bool chansrv_open(chansrv_t *cs, nng_pipe pipe, const void *body, size_t len, flurm_buf_t *plain,
+                  chansrv_peer_t *peer);
 
 /* A message BODY (LEN bytes) received on PIPE through the context TOKEN. */
 chansrv_verdict_t chansrv_recv(chansrv_t *cs, nng_pipe pipe, const void *body, size_t len, void *token,

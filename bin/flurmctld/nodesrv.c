@@ -43,8 +43,10 @@ typedef struct nctx {
     nng_ctx ctx;
     nng_aio *aio;
     bool sending;
-    nng_msg *msg;                  /* the request as received */
+    nng_msg *msg;                  /* the request as received (NULL once opened) */
     nng_pipe pipe;                 /* the connection it came on: replies are sealed for it */
+    bool opened;                   /* opened and decoded on the nng thread: REQ, PEER */
+    chansrv_peer_t peer;
     node_req_t *req;               /* decoded request (NULL if undecodable) */
     struct nctx *next;             /* loop inbox */
 } nctx_t;
@@ -96,6 +98,15 @@ static void nctx_cb(void *arg)
     }
     c->msg = nng_aio_get_msg(c->aio);
     c->pipe = nng_msg_get_pipe(c->msg);
+    flurm_buf_t plain;
+    flurm_buf_init(&plain);
+    c->opened = chansrv_open(s->chan, c->pipe, nng_msg_body(c->msg), nng_msg_len(c->msg), &plain, &c->peer);
+    if (c->opened) {
+        c->req = flurm__node__node_request__unpack(NULL, plain.size, plain.data);
+        nng_msg_free(c->msg);
+        c->msg = NULL;
+    }
+    flurm_buf_release(&plain);
     pthread_mutex_lock(&s->lock);
     c->next = s->inbox;
     s->inbox = c;
@@ -542,14 +553,14 @@ static flurm_cmd_end_t end_from_proto(const Flurm__Node__JobEnd *e, uint32_t nod
                               .end_time = e->end_time, .max_rss_kb = e->max_rss_kb };
 }
 
-static void handle(struct nodesrv *s, nctx_t *c)
+/* C's message did not open on the nng thread: the channel's slow path (handshakes, refusals,
+ * drops) on the loop. true if it opened after all (a session installed meanwhile). */
+static bool recv_on_loop(struct nodesrv *s, nctx_t *c)
 {
-    ctl_t *ctl = s->ctl;
     flurm_buf_t plain;
     flurm_buf_init(&plain);
-    chansrv_peer_t peer;
     chansrv_verdict_t v = chansrv_recv(s->chan, c->pipe, nng_msg_body(c->msg), nng_msg_len(c->msg), c,
-                                       &plain, &peer);
+                                       &plain, &c->peer);
     if (v != CHANSRV_DATA) {
         if (v == CHANSRV_REPLY)
             send_frame(c, &plain);
@@ -560,10 +571,21 @@ static void handle(struct nodesrv *s, nctx_t *c)
             c->msg = NULL;
         }
         flurm_buf_release(&plain);
-        return;
+        return false;
     }
     c->req = flurm__node__node_request__unpack(NULL, plain.size, plain.data);
     flurm_buf_release(&plain);
+    nng_msg_free(c->msg);
+    c->msg = NULL;
+    return true;
+}
+
+static void handle(struct nodesrv *s, nctx_t *c)
+{
+    ctl_t *ctl = s->ctl;
+    if (!c->opened && !recv_on_loop(s, c))
+        return;
+    const chansrv_peer_t peer = c->peer;
     node_req_t *req = c->req;
     if (!req) {
         flurm_error("undecodable request from a node daemon");
