@@ -256,51 +256,59 @@ static bool uid_allowed(const chansrv_policy_t *p, uid_t uid)
     return uid == p->uids[0] || uid == p->uids[1];
 }
 
+/* Worker thread, inside flurm_chan_accept: the policy the loop copied into the task. */
+static const char *authorize(void *arg, const flurm_chan_peer_t *peer)
+{
+    hs_task_t *t = arg;
+    chansrv_t *cs = t->cs;
+    const chansrv_policy_t *p = &t->policy;
+    if (!uid_allowed(p, peer->uid)) {
+        snprintf(t->why_buf, sizeof t->why_buf, "uid %u may not speak for %s %s (root or SlurmUser only)",
+                 (unsigned)peer->uid, cs->what, peer->name);
+        return t->why_buf;
+    }
+    if (!p->check_addr)
+        return NULL;
+    uint32_t local = atomic_load(&cs->local_origin);
+    if (!local && flurm_chan_local_origin(cs->ctl->auth, &local, NULL) == FLURM_OK)
+        atomic_store(&cs->local_origin, local);
+    for (int i = 0; i < 2; i++)
+        if (p->hosts[i][0] && flurm_chan_addr_matches(p->hosts[i], peer->addr, local))
+            return NULL;
+    char a[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &peer->addr, a, sizeof a);
+    snprintf(t->why_buf, sizeof t->why_buf, "credential from %s, not from %s %s's address %s", a, cs->what,
+             peer->name, p->hosts[0]);
+    return t->why_buf;
+}
+
 /* Worker thread: decode, authorize, answer. */
 static void hs_run(pool_task_t *task)
 {
     hs_task_t *t = (hs_task_t *)task;
     chansrv_t *cs = t->cs;
     const char *why = NULL;
-    int rc = flurm_chan_accept(cs->ctl->auth, cs->purpose, cs->my_name, t->frame, t->len, &t->peer,
-                               &t->chan, &t->out, &why);
-    if (rc == FLURM_EIO || rc == FLURM_ENOMEM) {
+    int rc = flurm_chan_accept(cs->ctl->auth, cs->purpose, cs->my_name, t->frame, t->len, authorize, t,
+                               &t->peer, &t->chan, &t->out, &why);
+    switch (rc) {
+    case FLURM_OK:
+        t->rc = FLURM_OK;
+        break;
+    case FLURM_EPERM:
+        refuse_into(t, DR_UNAUTHORIZED, FLURM_CHAN_REFUSE_UNAUTHORIZED, why);
+        break;
+    case FLURM_EIO:
+    case FLURM_ENOMEM:
         refuse_into(t, DR_CREDENTIAL, FLURM_CHAN_REFUSE_UNAVAILABLE, why);
         t->rc = rc;
-        return;
+        break;
+    case FLURM_EINVAL:
+        refuse_into(t, DR_MALFORMED, FLURM_CHAN_REFUSE_MALFORMED, why);
+        break;
+    default:
+        refuse_into(t, DR_CREDENTIAL, FLURM_CHAN_REFUSE_CREDENTIAL, why);
+        break;
     }
-    if (rc != FLURM_OK) {
-        refuse_into(t, rc == FLURM_EINVAL ? DR_MALFORMED : DR_CREDENTIAL,
-                    rc == FLURM_EINVAL ? FLURM_CHAN_REFUSE_MALFORMED : FLURM_CHAN_REFUSE_CREDENTIAL, why);
-        return;
-    }
-    const chansrv_policy_t *p = &t->policy;
-    if (!uid_allowed(p, t->peer.uid)) {
-        snprintf(t->why_buf, sizeof t->why_buf, "uid %u may not speak for %s %s (root or SlurmUser only)",
-                 (unsigned)t->peer.uid, cs->what, t->peer.name);
-        goto unauthorized;
-    }
-    if (p->check_addr) {
-        uint32_t local = atomic_load(&cs->local_origin);
-        if (!local && flurm_chan_local_origin(cs->ctl->auth, &local, NULL) == FLURM_OK)
-            atomic_store(&cs->local_origin, local);
-        bool ok = false;
-        for (int i = 0; i < 2 && !ok; i++)
-            ok = p->hosts[i][0] && flurm_chan_addr_matches(p->hosts[i], t->peer.addr, local);
-        if (!ok) {
-            char a[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &t->peer.addr, a, sizeof a);
-            snprintf(t->why_buf, sizeof t->why_buf, "credential from %s, not from %s %s's address %s",
-                     a, cs->what, t->peer.name, p->hosts[0]);
-            goto unauthorized;
-        }
-    }
-    t->rc = FLURM_OK;
-    return;
-unauthorized:
-    flurm_chan_free(t->chan);
-    t->chan = NULL;
-    refuse_into(t, DR_UNAUTHORIZED, FLURM_CHAN_REFUSE_UNAUTHORIZED, t->why_buf);
 }
 
 static bool pipe_open(uint32_t id)

@@ -92,15 +92,21 @@ FLURM_API int flurm_chan_hello(flurm_auth_t *a, flurm_chan_purpose_t purpose, co
  * (flurm_chan_accept() checks it equals the credential's). FLURM_EINVAL if FRAME is no HELLO. */
 FLURM_API int flurm_chan_hello_name(const void *frame, size_t len, char *name);
 
-/* Listener: verifies the HELLO FRAME for PURPOSE and, on success, fills *PEER, makes *CHAN and
- * appends a WELCOME naming MY_NAME to OUT. Blocks on munged (one decode, one encode).
- * FLURM_EAUTH: the credential is invalid, expired, replayed, or its payload malformed, of
- * another purpose, or naming another name than the frame; FLURM_EIO: munged unreachable;
- * FLURM_EINVAL: FRAME is no HELLO. *REASON (may be NULL) says which. Authorizing the peer is
- * the caller's: nothing is sent yet. */
+/* The listener's policy: NULL if PEER (what its credential proved) may hold the channel, else
+ * why not (text that lives at least until the accept call returns). ARG is the caller's. */
+typedef const char *(*flurm_chan_authorize_fn)(void *arg, const flurm_chan_peer_t *peer);
+
+/* Listener: verifies the HELLO FRAME for PURPOSE, asks AUTHORIZE (NULL: anyone munge vouches
+ * for) and, on success, fills *PEER, makes *CHAN and appends a WELCOME naming MY_NAME to OUT.
+ * Blocks on munged: one decode, and one encode for an authorized peer only. FLURM_EAUTH: the
+ * credential is invalid, expired, replayed, or its payload malformed, of another purpose, or
+ * naming another name than the frame; FLURM_EPERM: AUTHORIZE refused (*PEER is filled);
+ * FLURM_EIO: munged unreachable; FLURM_EINVAL: FRAME is no HELLO. *REASON (may be NULL) says
+ * why. Nothing is sent: the caller answers OUT, or a REFUSE. */
 FLURM_API int flurm_chan_accept(flurm_auth_t *a, flurm_chan_purpose_t purpose, const char *my_name,
-                                const void *frame, size_t len, flurm_chan_peer_t *peer,
-                                flurm_chan_t **chan, flurm_buf_t *out, const char **reason);
+                                const void *frame, size_t len, flurm_chan_authorize_fn authorize,
+                                void *arg, flurm_chan_peer_t *peer, flurm_chan_t **chan,
+                                flurm_buf_t *out, const char **reason);
 
 /* Dialer: verifies the WELCOME FRAME answering HS; on success fills *PEER (the listener) and
  * makes *CHAN. HS is consumed either way. Errors as flurm_chan_accept(); a WELCOME answering

@@ -301,8 +301,9 @@ static flurm_chan_t *chan_new(void)
 }
 
 int flurm_chan_accept(flurm_auth_t *a, flurm_chan_purpose_t purpose, const char *my_name,
-                      const void *frame, size_t len, flurm_chan_peer_t *peer,
-                      flurm_chan_t **chan, flurm_buf_t *out, const char **reason)
+                      const void *frame, size_t len, flurm_chan_authorize_fn authorize, void *arg,
+                      flurm_chan_peer_t *peer, flurm_chan_t **chan, flurm_buf_t *out,
+                      const char **reason)
 {
     char clear_name[FLURM_CHAN_NAME_MAX + 1];
     const uint8_t *cred;
@@ -331,6 +332,12 @@ int flurm_chan_accept(flurm_auth_t *a, flurm_chan_purpose_t purpose, const char 
     if (strcmp(hello.name, clear_name) != 0) {
         set_reason(reason, "HELLO names another peer than its credential");
         return FLURM_EAUTH;
+    }
+    const char *no = authorize ? authorize(arg, &who) : NULL;
+    if (no) {
+        *peer = who;
+        set_reason(reason, no);
+        return FLURM_EPERM;
     }
     flurm_chan_t *c = chan_new();
     uint8_t sk[crypto_kx_SECRETKEYBYTES];

@@ -133,7 +133,7 @@ static bool answer_channel(nng_ctx ctx, nng_aio *aio, nng_msg *m)
         flurm_chan_peer_t peer;
         flurm_chan_t *c = NULL;
         const char *why = NULL;
-        if (flurm_chan_accept(g_auth, FLURM_CHAN_NODE, g_name, body, len, &peer, &c, &frame, &why) == FLURM_OK) {
+        if (flurm_chan_accept(g_auth, FLURM_CHAN_NODE, g_name, body, len, NULL, NULL, &peer, &c, &frame, &why) == FLURM_OK) {
             pthread_mutex_lock(&g_chan_mu);
             chan_put(pipe, c);
             pthread_mutex_unlock(&g_chan_mu);

@@ -65,7 +65,7 @@ static void handshake(pair_t *p, flurm_chan_purpose_t purpose, const char *name)
     const char *why = NULL;
     assert_int_equal(flurm_chan_hello(g_auth, purpose, name, &hs, &hello, &why), FLURM_OK);
     assert_int_equal(flurm_chan_frame_type(hello.data, hello.size), FLURM_CHAN_FRAME_HELLO);
-    assert_int_equal(flurm_chan_accept(g_auth, purpose, "ctl1", hello.data, hello.size,
+    assert_int_equal(flurm_chan_accept(g_auth, purpose, "ctl1", hello.data, hello.size, NULL, NULL,
                                        &p->seen_by_listener, &p->listener, &welcome, &why), FLURM_OK);
     assert_int_equal(flurm_chan_frame_type(welcome.data, welcome.size), FLURM_CHAN_FRAME_WELCOME);
     assert_int_equal(flurm_chan_finish(g_auth, hs, welcome.data, welcome.size, &p->seen_by_dialer,
@@ -229,12 +229,12 @@ static void test_chan_replayed_hello_is_refused_by_munged(void **state)
     flurm_chan_t *c = NULL;
     const char *why = NULL;
     assert_int_equal(flurm_chan_hello(g_auth, FLURM_CHAN_NODE, "n1", &hs, &hello, NULL), FLURM_OK);
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, &peer, &c,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, NULL, NULL, &peer, &c,
                                        &welcome, NULL), FLURM_OK);
     flurm_chan_free(c);
     c = NULL;
     size_t before = welcome.size;
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, &peer, &c,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, NULL, NULL, &peer, &c,
                                        &welcome, &why), FLURM_EAUTH);
     assert_string_equal(why, "credential replayed");
     assert_null(c);
@@ -255,7 +255,7 @@ static void test_chan_hello_for_another_purpose_or_name_is_refused(void **state)
     flurm_chan_t *c = NULL;
     const char *why = NULL;
     assert_int_equal(flurm_chan_hello(g_auth, FLURM_CHAN_ADMIN, "n1", &hs, &hello, NULL), FLURM_OK);
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, &peer, &c,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, NULL, NULL, &peer, &c,
                                        &welcome, &why), FLURM_EAUTH);
     assert_string_equal(why, "credential made for another channel");
     flurm_chan_hs_free(hs);
@@ -269,7 +269,7 @@ static void test_chan_hello_for_another_purpose_or_name_is_refused(void **state)
     char name[FLURM_CHAN_NAME_MAX + 1];
     assert_int_equal(flurm_chan_hello_name(hello.data, hello.size, name), FLURM_OK);
     assert_string_equal(name, "n2");
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, &peer, &c,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, NULL, NULL, &peer, &c,
                                        &welcome, &why), FLURM_EAUTH);
     assert_string_equal(why, "HELLO names another peer than its credential");
     assert_int_equal(welcome.size, 0);
@@ -290,7 +290,7 @@ static void test_chan_welcome_must_answer_this_hello(void **state)
     const char *why = NULL;
     assert_int_equal(flurm_chan_hello(g_auth, FLURM_CHAN_NODE, "n1", &hs1, &h1, NULL), FLURM_OK);
     assert_int_equal(flurm_chan_hello(g_auth, FLURM_CHAN_NODE, "n1", &hs2, &h2, NULL), FLURM_OK);
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", h1.data, h1.size, &peer, &c, &w1,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", h1.data, h1.size, NULL, NULL, &peer, &c, &w1,
                                        NULL), FLURM_OK);
     assert_int_equal(flurm_chan_finish(g_auth, hs2, w1.data, w1.size, &peer, &d, &why), FLURM_EAUTH);
     assert_string_equal(why, "WELCOME answers another HELLO");
@@ -355,11 +355,40 @@ static void test_chan_hello_of_an_ordinary_user_names_that_user(void **state)
     flurm_chan_t *c = NULL;
     flurm_buf_t welcome;
     flurm_buf_init(&welcome);
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", buf, (size_t)n, &peer, &c, &welcome,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", buf, (size_t)n, NULL, NULL, &peer, &c, &welcome,
                                        NULL), FLURM_OK);
     assert_int_equal(peer.uid, pw->pw_uid);
     flurm_chan_free(c);
     flurm_buf_release(&welcome);
+}
+
+static const char *refuse_uid0(void *arg, const flurm_chan_peer_t *peer)
+{
+    (*(int *)arg)++;
+    return peer->uid == getuid() ? "not this uid" : NULL;
+}
+
+static void test_chan_policy_refusal_makes_no_welcome(void **state)
+{
+    (void)state;
+    flurm_chan_hs_t *hs = NULL;
+    flurm_buf_t hello, welcome;
+    flurm_buf_init(&hello);
+    flurm_buf_init(&welcome);
+    flurm_chan_peer_t peer;
+    flurm_chan_t *c = NULL;
+    const char *why = NULL;
+    int calls = 0;
+    assert_int_equal(flurm_chan_hello(g_auth, FLURM_CHAN_NODE, "n4", &hs, &hello, NULL), FLURM_OK);
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", hello.data, hello.size, refuse_uid0, &calls,
+                                       &peer, &c, &welcome, &why), FLURM_EPERM);
+    assert_int_equal(calls, 1);
+    assert_string_equal(why, "not this uid");
+    assert_string_equal(peer.name, "n4");   /* who was refused, for the log */
+    assert_null(c);
+    assert_int_equal(welcome.size, 0);
+    flurm_chan_hs_free(hs);
+    flurm_buf_release(&hello);
 }
 
 static void test_chan_garbage_is_no_frame(void **state)
@@ -374,10 +403,10 @@ static void test_chan_garbage_is_no_frame(void **state)
     assert_int_equal(flurm_chan_frame_type(proto, sizeof proto), FLURM_CHAN_FRAME_BAD);
     assert_int_equal(flurm_chan_frame_type("FC", 2), FLURM_CHAN_FRAME_BAD);
     assert_int_equal(flurm_chan_frame_type("FC\x01\x09", 4), FLURM_CHAN_FRAME_BAD);
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", proto, sizeof proto, &peer, &c, &out,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", proto, sizeof proto, NULL, NULL, &peer, &c, &out,
                                        &why), FLURM_EINVAL);
     const uint8_t short_cred[] = { 'F', 'C', 1, 1, 0, 2, 'n', '1', 'M', 'U' };
-    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", short_cred, sizeof short_cred, &peer,
+    assert_int_equal(flurm_chan_accept(g_auth, FLURM_CHAN_NODE, "ctl", short_cred, sizeof short_cred, NULL, NULL, &peer,
                                        &c, &out, &why), FLURM_EAUTH);
     const uint8_t long_name[] = { 'F', 'C', 1, 1, 0xff, 0xff, 'n' };
     assert_int_equal(flurm_chan_hello_name(long_name, sizeof long_name, (char[64]){ 0 }), FLURM_EINVAL);
@@ -447,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_chan_hello_for_another_purpose_or_name_is_refused),
         cmocka_unit_test(test_chan_welcome_must_answer_this_hello),
         cmocka_unit_test(test_chan_hello_of_an_ordinary_user_names_that_user),
+        cmocka_unit_test(test_chan_policy_refusal_makes_no_welcome),
         cmocka_unit_test(test_chan_garbage_is_no_frame),
         cmocka_unit_test(test_chan_refusal_round_trips_and_is_sanitised),
         cmocka_unit_test(test_chan_addr_rule),
