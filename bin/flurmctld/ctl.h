@@ -4,8 +4,8 @@
  *   accept -> read u32 length + frame (loop) -> decode frame (loop)
  *   -> munge verify + body hash check (worker thread)
  *   -> handle (loop): a read is answered from applied state; a write becomes a command
- *   -> command batch appended + fsync'd to RocksDB (commit thread, one fsync per batch)
- *   -> command applied to the state machine (loop) -> reply body built
+ *   -> commit.c: command batch appended + fsync'd to RocksDB (commit thread, one fsync per
+ *      batch) -> command applied to the state machine (loop) -> reply body built
  *   -> reply credential signed (worker thread) -> write reply, close (loop). */
 #ifndef FLURMCTLD_CTL_H
 #define FLURMCTLD_CTL_H
@@ -55,15 +55,8 @@ typedef struct rpc {
     uid_t uid;
     gid_t gid;
 
-    bool internal;             /* a command the controller proposed itself: no connection */
-    /* internal commands: called on the loop once applied (or, with RES NULL, if persisting
-     * failed); ARG is theirs. */
-    void (*on_applied)(ctl_t *ctl, struct rpc *r, const flurm_apply_result_t *res);
-    void *arg;
     uint32_t job_id;           /* the job a kill/update refers to, for what follows its apply */
-    flurm_buf_t cmd;           /* command to commit (RPC_COMMIT) */
-    uint64_t index;            /* its log index once batched */
-    struct rpc *next_commit;
+    flurm_buf_t cmd;           /* command to commit (RPC_COMMIT); commit_propose() takes it */
 
     uint16_t reply_type;
     flurm_buf_t reply;         /* reply body */
@@ -74,16 +67,6 @@ typedef struct rpc {
     flurm_buf_t out;           /* framed reply */
     size_t out_off;
 } rpc_t;
-
-/* A batch of commands on its way to disk. */
-typedef struct commit_batch {
-    pool_task_t task;
-    ctl_t *ctl;
-    rpc_t *head;               /* the RPCs whose commands it holds, in index order */
-    uint64_t first_index;
-    size_t n;
-    int rc;
-} commit_batch_t;
 
 #define CTL_MAX_LISTENERS 16
 
@@ -109,10 +92,7 @@ struct ctl {
     ev_signal sigterm, sigint, sighup;
     ev_timer tick;             /* periodic housekeeping (node timeouts, purge, snapshots) */
 
-    rpc_t *pend_head, *pend_tail;   /* proposed, not yet shipped */
-    bool commit_in_flight;
-    uint64_t next_index;            /* log index of the next command to ship */
-    uint64_t snapshot_index;        /* log index covered by the last snapshot */
+    struct commit *commit;          /* the commit pipeline (commit.c) */
     int nconns;
     struct nodesrv *nodesrv;
     uint32_t starts_in_flight;      /* JOB_START commands proposed, not yet applied */
@@ -134,13 +114,6 @@ void rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
 void rpc_cleanup(void);
 /* rpc.c: build an RC reply. */
 void rpc_reply_rc(rpc_t *rpc, uint32_t rc);
-
-/* server.c: queue a command the controller itself decided on (timeouts, purges, node events,
- * scheduler decisions). ON_APPLIED (may be NULL) runs once it is applied or failed to persist. */
-void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len);
-void ctl_propose_internal_cb(ctl_t *ctl, uint16_t kind, const void *body, size_t len,
-                             void (*on_applied)(ctl_t *, rpc_t *, const flurm_apply_result_t *),
-                             void *arg);
 
 /* nodesrv.c: the flurmnd side (nng REP on the node port). */
 int nodesrv_start(ctl_t *ctl);

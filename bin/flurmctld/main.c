@@ -5,6 +5,7 @@
  * Start = recover: load the newest snapshot from StateSaveLocation, replay the command log after
  * it, then serve. Every acknowledged change is in that log (fsync'd) before its reply leaves. */
 #include "ctl.h"
+#include "commit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +20,6 @@
 #include <flurm/log.h>
 #include <flurm/sched_plugin.h>
 
-/* Take a snapshot (and drop the log before it) once this many commands follow the last one. */
-#define SNAPSHOT_EVERY 20000
 #define TICK_S 1.0
 
 static ctl_t g_ctl;
@@ -33,77 +32,6 @@ static void usage(FILE *f)
                "  -v   more log output (repeat for more)\n"
                "  -c   clear saved state: start with no jobs (the log and snapshot are deleted)\n"
                "  -V   print the version and exit\n");
-}
-
-static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
-{
-    ctl_t *ctl = arg;
-    flurm_apply_result_t res;
-    if (flurm_state_apply(ctl->state, data, len, &res) != FLURM_OK) {
-        flurm_error("command %llu in the log (%zu bytes) is not one this flurmctld can read; "
-                    "refusing to start rather than lose state (flurmctld -c discards it)",
-                    (unsigned long long)index, len);
-        return FLURM_EPROTO;
-    }
-    ctl->next_index = index + 1;
-    return 0;
-}
-
-static int recover(ctl_t *ctl)
-{
-    uint64_t snap_index = 0;
-    void *snap = NULL;
-    size_t snap_len = 0;
-    int rc = flurm_store_load_snapshot(ctl->store, &snap_index, &snap, &snap_len);
-    if (rc == FLURM_OK) {
-        rc = flurm_state_restore(ctl->state, snap, snap_len);
-        free(snap);
-        if (rc != FLURM_OK) {
-            flurm_error("snapshot at index %llu is unreadable: %s", (unsigned long long)snap_index,
-                        flurm_strerror(rc));
-            return rc;
-        }
-    } else if (rc != FLURM_ENOENT) {
-        flurm_error("cannot read the snapshot: %s", flurm_strerror(rc));
-        return rc;
-    }
-    ctl->snapshot_index = snap_index;
-    ctl->next_index = snap_index + 1;
-    rc = flurm_store_read(ctl->store, snap_index + 1, replay_one, ctl);
-    if (rc != FLURM_OK) {
-        flurm_error("cannot replay the command log: %s", flurm_strerror(rc));
-        return rc;
-    }
-    if (flurm_store_last_index(ctl->store) + 1 > ctl->next_index)
-        ctl->next_index = flurm_store_last_index(ctl->store) + 1;
-    flurm_info("recovered %zu job(s) from %s (snapshot index %llu, %llu command(s) replayed); "
-               "next job id %u",
-               flurm_state_job_count(ctl->state), ctl->conf->state_save_location,
-               (unsigned long long)snap_index,
-               (unsigned long long)(ctl->next_index - 1 - snap_index),
-               flurm_state_next_job_id(ctl->state));
-    return FLURM_OK;
-}
-
-/* Snapshots are taken on the loop between batches, so the snapshot index is exact. */
-static void maybe_snapshot(ctl_t *ctl)
-{
-    if (ctl->commit_in_flight || ctl->pend_head ||
-        ctl->next_index - 1 < ctl->snapshot_index + SNAPSHOT_EVERY)
-        return;
-    flurm_buf_t b;
-    flurm_buf_init(&b);
-    uint64_t idx = ctl->next_index - 1;
-    int rc = flurm_state_snapshot(ctl->state, &b);
-    if (rc == FLURM_OK)
-        rc = flurm_store_save_snapshot(ctl->store, idx, b.data, b.size);
-    if (rc == FLURM_OK) {
-        ctl->snapshot_index = idx;
-        flurm_verbose("snapshot at index %llu (%zu bytes)", (unsigned long long)idx, b.size);
-    } else {
-        flurm_error("snapshot failed: %s (the log keeps growing; nothing is lost)", flurm_strerror(rc));
-    }
-    flurm_buf_release(&b);
 }
 
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -134,10 +62,10 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     }
     flurm_pack32_at(&ids, 0, n);
     if (n && !ids.err)
-        ctl_propose_internal(ctl, FLURM_CMD_PURGE_JOBS, ids.data, ids.size);
+        commit_internal(ctl, FLURM_CMD_PURGE_JOBS, ids.data, ids.size, NULL, NULL);
     flurm_buf_release(&ids);
 
-    maybe_snapshot(ctl);
+    commit_maybe_snapshot(ctl);
 }
 
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -214,7 +142,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ctl->state = flurm_state_new(ctl->conf);
-    if (!ctl->state || recover(ctl) != FLURM_OK)
+    if (!ctl->state || commit_recover(ctl) != FLURM_OK)
         return 1;
     /* SchedulerType: sched/backfill and sched/builtin are built in; sched/<name> is
      * PluginDir/sched_<name>.so. A scheduler that cannot be loaded is a configuration error. */
@@ -258,12 +186,13 @@ int main(int argc, char **argv)
     ev_run(ctl->loop, 0);
 
     /* Orderly stop: finish what is committing, then flush. */
-    while (ctl->commit_in_flight || ctl->pend_head)
+    while (commit_busy(ctl))
         ev_run(ctl->loop, EVRUN_ONCE);
     pool_stop(ctl->workers);   /* handshakes in flight answer through nodesrv's contexts */
     nodesrv_stop(ctl);
     rpc_cleanup();
     pool_stop(ctl->committer);
+    commit_shutdown(ctl);
     flurm_auth_free(ctl->auth);
     flurm_state_free(ctl->state);
     flurm_sched_host_free(ctl->sched);

@@ -29,6 +29,7 @@
 #include <flurm/msg.h>
 
 #include "chansrv.h"
+#include "commit.h"
 #include "node.pb-c.h"
 
 #define DEFAULT_NODE_PORT 6819
@@ -362,12 +363,12 @@ void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend)
 /* ------------------------------------------------------------------ scheduling */
 
 /* A preemption (or resume) is in the log: tell the victim's node. */
-static void preempt_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+static void preempt_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     if (ctl->starts_in_flight)
         ctl->starts_in_flight--;
-    uint32_t id = (uint32_t)((uintptr_t)r->arg >> 8);
-    uint8_t action = (uint8_t)((uintptr_t)r->arg & 0xFF);
+    uint32_t id = (uint32_t)((uintptr_t)arg >> 8);
+    uint8_t action = (uint8_t)((uintptr_t)arg & 0xFF);
     const flurm_job_t *j = res && res->rc == 0 ? flurm_state_find_job(ctl->state, id) : NULL;
     if (j) {
         flurm_info("job %u %s", id, action == FLURM_PREEMPT_RESUME ? "resumed"
@@ -382,13 +383,13 @@ static void preempt_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *re
         ctl_schedule(ctl);
 }
 
-static void start_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+static void start_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     if (ctl->starts_in_flight)
         ctl->starts_in_flight--;
     if (res && res->rc == 0) {
         /* the started job is the one named, or (array) the task split off from it */
-        const flurm_job_t *j = flurm_state_find_job(ctl->state, (uint32_t)(uintptr_t)r->arg);
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, (uint32_t)(uintptr_t)arg);
         if (j && !j->nodes) {
             /* an array task was split off: find the newest running task of that array */
             const flurm_job_t *best = NULL;
@@ -444,7 +445,7 @@ void ctl_schedule(ctl_t *ctl)
         flurm_buf_init(&body);
         if (flurm_cmd_preempt_pack(&pre[i], &body) == FLURM_OK) {
             ctl->starts_in_flight++;
-            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_PREEMPT, body.data, body.size, preempt_applied,
+            commit_internal(ctl, FLURM_CMD_JOB_PREEMPT, body.data, body.size, preempt_applied,
                                     (void *)(((uintptr_t)pre[i].job_id << 8) | pre[i].action));
         }
         flurm_buf_release(&body);
@@ -454,7 +455,7 @@ void ctl_schedule(ctl_t *ctl)
         flurm_buf_init(&body);
         if (flurm_cmd_start_pack(&starts[i], &body) == FLURM_OK) {
             ctl->starts_in_flight++;
-            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_START, body.data, body.size, start_applied,
+            commit_internal(ctl, FLURM_CMD_JOB_START, body.data, body.size, start_applied,
                                     (void *)(uintptr_t)starts[i].job_id);
         }
         flurm_buf_release(&body);
@@ -478,9 +479,9 @@ typedef struct reg_ctx {
     uint64_t boot_id;
 } reg_ctx_t;
 
-static void register_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+static void register_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
-    reg_ctx_t *rc = r->arg;
+    reg_ctx_t *rc = arg;
     struct nodesrv *s = ctl->nodesrv;
     nctx_t *c = rc->c;
     node_req_t *req = c->req;
@@ -525,7 +526,7 @@ static void register_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *r
             flurm_buf_t body;
             flurm_buf_init(&body);
             if (flurm_cmd_end_pack(&e, &body) == FLURM_OK)
-                ctl_propose_internal(ctl, FLURM_CMD_JOB_END, body.data, body.size);
+                commit_internal(ctl, FLURM_CMD_JOB_END, body.data, body.size, NULL, NULL);
             flurm_buf_release(&body);
         }
     }
@@ -536,10 +537,10 @@ static void register_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *r
     free(rc);
 }
 
-static void end_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+static void end_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     (void)ctl;
-    nctx_t *c = r->arg;
+    nctx_t *c = arg;
     if (!res)
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "job end could not be recorded");
     else
@@ -656,8 +657,7 @@ static void handle(struct nodesrv *s, nctx_t *c)
             reply_error(old, FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED, "re-registering");
         }
         l->boot_id = 0;
-        ctl_propose_internal_cb(ctl, FLURM_CMD_NODE_REGISTER, body.data, body.size,
-                                register_applied, rc);
+        commit_internal(ctl, FLURM_CMD_NODE_REGISTER, body.data, body.size, register_applied, rc);
         flurm_buf_release(&body);
         return;
     }
@@ -691,7 +691,7 @@ static void handle(struct nodesrv *s, nctx_t *c)
             flurm_buf_t body;
             flurm_buf_init(&body);
             flurm_cmd_end_pack(&e, &body);
-            ctl_propose_internal_cb(ctl, FLURM_CMD_JOB_END, body.data, body.size, end_applied, c);
+            commit_internal(ctl, FLURM_CMD_JOB_END, body.data, body.size, end_applied, c);
             flurm_buf_release(&body);
             return;
         }
@@ -748,7 +748,7 @@ void nodesrv_tick(ctl_t *ctl)
     }
     flurm_pack32_at(&ids, 0, n);
     if (n && !ids.err)
-        ctl_propose_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size);
+        commit_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size, NULL, NULL);
     flurm_buf_release(&ids);
 }
 

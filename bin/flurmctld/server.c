@@ -1,6 +1,7 @@
 /* bin/flurmctld/server.c — sockets, the per-connection state machine and the commit pipeline.
  * See ctl.h for the life of an RPC. */
 #include "ctl.h"
+#include "commit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +26,6 @@
 #define READ_TIMEOUT_S 10.0
 #define WRITE_TIMEOUT_S 10.0
 
-static void queue_commit(ctl_t *ctl, rpc_t *r);
 
 static void rpc_free(ctl_t *ctl, rpc_t *r)
 {
@@ -121,6 +121,17 @@ static void verify_run(pool_task_t *t)
                                    &r->auth_reason);
 }
 
+/* The RPC's command is applied (RES) or could not be persisted (NULL): answer it. */
+static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
+{
+    rpc_t *r = arg;
+    if (res)
+        rpc_applied(ctl, r, res);
+    else
+        rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
+    server_send_reply(ctl, r);
+}
+
 static void verify_done(pool_task_t *t)
 {
     rpc_t *r = (rpc_t *)t;
@@ -142,8 +153,9 @@ static void verify_done(pool_task_t *t)
         server_send_reply(ctl, r);
         return;
     }
-    /* A command to commit: queue it; the ev_check watcher ships the batch after this turn. */
-    queue_commit(ctl, r);
+    /* A command to commit: the ev_check watcher ships the batch after this turn. */
+    r->stage = RPC_COMMIT;
+    commit_propose(ctl, &r->cmd, rpc_committed, r);
 }
 
 static void frame_complete(ctl_t *ctl, rpc_t *r)
@@ -296,146 +308,11 @@ void server_send_reply(ctl_t *ctl, rpc_t *r)
     pool_submit(ctl->workers, &r->task);
 }
 
-/* ---- commit pipeline: one batch in flight; everything proposed meanwhile forms the next ---- */
-
-static void ship_batch(ctl_t *ctl);
-
-static void commit_run(pool_task_t *t)
-{
-    commit_batch_t *b = (commit_batch_t *)t;
-    flurm_iov_t *iov = calloc(b->n, sizeof *iov);
-    if (!iov) {
-        b->rc = FLURM_ENOMEM;
-        return;
-    }
-    size_t i = 0;
-    for (rpc_t *r = b->head; r; r = r->next_commit, i++) {
-        iov[i].data = r->cmd.data;
-        iov[i].len = r->cmd.size;
-    }
-    b->rc = flurm_store_append(b->ctl->store, b->first_index, iov, b->n);
-    free(iov);
-}
-
-static void commit_done(pool_task_t *t)
-{
-    commit_batch_t *b = (commit_batch_t *)t;
-    ctl_t *ctl = b->ctl;
-    ctl->commit_in_flight = false;
-    if (b->rc == FLURM_OK)
-        ctl->next_index = b->first_index + b->n;
-    else
-        flurm_error("cannot persist %zu command(s): %s; rejecting them", b->n, flurm_strerror(b->rc));
-    rpc_t *r = b->head;
-    while (r) {
-        rpc_t *next = r->next_commit;
-        if (r->internal) {
-            flurm_apply_result_t res;
-            bool applied = b->rc == FLURM_OK;
-            if (applied && flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res)) {
-                flurm_error("internal command %llu could not be applied", (unsigned long long)r->index);
-                applied = false;
-            }
-            if (r->on_applied)
-                r->on_applied(ctl, r, applied ? &res : NULL);
-            flurm_buf_release(&r->cmd);
-            free(r);
-            r = next;
-            continue;
-        }
-        if (b->rc == FLURM_OK) {
-            flurm_apply_result_t res;
-            if (flurm_state_apply(ctl->state, r->cmd.data, r->cmd.size, &res))
-                flurm_error("command %llu could not be applied", (unsigned long long)r->index);
-            rpc_applied(ctl, r, &res);
-        } else {
-            rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
-        }
-        server_send_reply(ctl, r);
-        r = next;
-    }
-    bool persisted = b->rc == FLURM_OK;
-    free(b);
-    /* Reasons of new and changed jobs are current before anyone can read them; then see
-     * whether what changed lets jobs start. */
-    flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
-    if (persisted)
-        ctl_schedule_soon(ctl);
-    if (ctl->pend_head)
-        ship_batch(ctl);
-}
-
-static void ship_batch(ctl_t *ctl)
-{
-    if (ctl->commit_in_flight || !ctl->pend_head)
-        return;
-    commit_batch_t *b = calloc(1, sizeof *b);
-    if (!b)
-        return;   /* retried on the next loop turn */
-    b->ctl = ctl;
-    b->head = ctl->pend_head;
-    b->first_index = ctl->next_index;
-    uint64_t idx = b->first_index;
-    for (rpc_t *r = b->head; r; r = r->next_commit) {
-        r->index = idx++;
-        b->n++;
-    }
-    ctl->pend_head = ctl->pend_tail = NULL;
-    ctl->commit_in_flight = true;
-    b->task.run = commit_run;
-    b->task.done = commit_done;
-    pool_submit(ctl->committer, &b->task);
-}
-
-static void queue_commit(ctl_t *ctl, rpc_t *r)
-{
-    r->stage = RPC_COMMIT;
-    r->next_commit = NULL;
-    if (ctl->pend_tail)
-        ctl->pend_tail->next_commit = r;
-    else
-        ctl->pend_head = r;
-    ctl->pend_tail = r;
-}
-
-void ctl_propose_internal(ctl_t *ctl, uint16_t kind, const void *body, size_t len)
-{
-    ctl_propose_internal_cb(ctl, kind, body, len, NULL, NULL);
-}
-
-void ctl_propose_internal_cb(ctl_t *ctl, uint16_t kind, const void *body, size_t len,
-                             void (*on_applied)(ctl_t *, rpc_t *, const flurm_apply_result_t *),
-                             void *arg)
-{
-    rpc_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        if (on_applied) {
-            rpc_t tmp = { .arg = arg, .internal = true };
-            on_applied(ctl, &tmp, NULL);
-        }
-        return;   /* housekeeping retries on the next tick */
-    }
-    r->on_applied = on_applied;
-    r->arg = arg;
-    r->internal = true;
-    r->fd = -1;
-    flurm_buf_init(&r->cmd);
-    if (flurm_cmd_build(&r->cmd, kind, (time_t)ev_now(ctl->loop), (uint32_t)getuid(),
-                        (uint32_t)getgid(), 0, NULL, body, len) != FLURM_OK) {
-        flurm_buf_release(&r->cmd);
-        if (on_applied)
-            on_applied(ctl, r, NULL);
-        free(r);
-        return;
-    }
-    queue_commit(ctl, r);
-}
-
 static void on_check(struct ev_loop *loop, ev_check *w, int revents)
 {
     (void)loop;
     (void)revents;
-    ship_batch(w->data);
+    commit_flush(w->data);
 }
 
 /* ---- listeners ---- */
