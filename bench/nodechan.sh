@@ -3,16 +3,18 @@
 # node port with the authenticated channel, next to the same controller before it (plain
 # protobuf, commit BEFORE, built in a scratch worktree) and to the munge floor, in one run.
 #
-#   sudo bench/nodechan.sh            BEFORE=da19210 SECONDS_PER_CELL=5 CONNS="1 4 16 64"
-#   BEFORE_FLURMCTLD=path             an already built "before" controller (skips the build)
+#   sudo bench/nodechan.sh     BEFORE=da19210 SECONDS_PER_CELL=3 CONNS="1 4 16 64" ROUNDS=3
+#   BEFORE_FLURMCTLD=path      an already built "before" controller (skips the build)
 #
 # Both controllers get the same slurm.conf (64 nodes on 127.0.0.1), an empty state and the same
-# private munged; they run one after the other. node-bench (bench/node-bench.c) plays the node
-# daemons. Figures, not assertions.
+# private munged; they run one after the other, alternating for ROUNDS rounds, and each cell
+# keeps its best round (the client shares the machine: a slow round is the machine, not the
+# controller). node-bench (bench/node-bench.c) plays the node daemons. Figures, not assertions.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 BEFORE="${BEFORE:-da19210}"
-SECS="${SECONDS_PER_CELL:-5}"
+SECS="${SECONDS_PER_CELL:-3}"
+ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-1 4 16 64}"
 log() { printf '[nodechan] %s\n' "$*" >&2; }
 
@@ -82,8 +84,12 @@ CONF
 
 RAW="$TMP/raw.txt"
 "$BUILD/bench/node-bench" -k munge -m "$SOCK" | sed 's/^/floor /' > "$RAW"
-run_side before "$OLD" 1 >> "$RAW"
-run_side after "$BUILD/bin/flurmctld/flurmctld" 0 >> "$RAW"
+for r in $(seq 1 "$ROUNDS"); do
+    log "round $r of $ROUNDS"
+    rm -rf "$TMP/before" "$TMP/after"
+    run_side before "$OLD" 1 >> "$RAW"
+    run_side after "$BUILD/bin/flurmctld/flurmctld" 0 >> "$RAW"
+done
 
 python3 - "$RAW" "$SECS" <<'PY'
 import sys
@@ -96,7 +102,9 @@ for line in open(sys.argv[1]):
         floor = float(kv["us_per_encode_decode_pair"])
         continue
     kind = kv["kind"].replace("-plain", "")
-    rows[(kind, int(kv["conns"]), f[0])] = kv
+    key = (kind, int(kv["conns"]), f[0])
+    if key not in rows or float(kv["ops_per_s"]) > float(rows[key]["ops_per_s"]):
+        rows[key] = kv   # the best round
 print("munge floor: %.1f us per encode+decode pair (a SLURM node RPC carries one credential each way:"
       " 2 pairs, %.0f us, per message)" % (floor, 2 * floor))
 print()
