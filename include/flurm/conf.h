@@ -107,6 +107,26 @@ typedef struct flurm_conf_partition {
  * or two base modes at once. */
 FLURM_API int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out);
 
+/* SLURM's PrivateData bits (slurm.h PRIVATE_*): what slurmctld hides from users other than root,
+ * SlurmUser and operators. CLOUD is the odd one: set, it SHOWS powered-down cloud nodes. */
+#define FLURM_PRIVATE_DATA_JOBS 0x0001
+#define FLURM_PRIVATE_DATA_NODES 0x0002
+#define FLURM_PRIVATE_DATA_PARTITIONS 0x0004
+#define FLURM_PRIVATE_DATA_USAGE 0x0008
+#define FLURM_PRIVATE_DATA_USERS 0x0010
+#define FLURM_PRIVATE_DATA_ACCOUNTS 0x0020
+#define FLURM_PRIVATE_DATA_RESERVATIONS 0x0040
+#define FLURM_PRIVATE_CLOUD_NODES 0x0080
+#define FLURM_PRIVATE_DATA_EVENTS 0x0100
+#define FLURM_PRIVATE_DATA_ALL 0xFFFF   /* "all": every bit, as read_config.c sets it */
+
+/* Parses a PrivateData value into *OUT: a comma-separated, case-insensitive list of accounts,
+ * cloud, events, jobs, nodes, partitions, reservations, usage, users (each also in the singular,
+ * which slurmctld's substring match takes too), "all" (every bit) or "none" (0). FLURM_EINVAL for
+ * an empty value, an empty item or any other word (*OUT untouched); slurmctld ignores unknown
+ * words, FLURM refuses them so a typo cannot silently publish what was meant to be private. */
+FLURM_API int flurm_conf_private_data_parse(const char *s, uint16_t *out);
+
 typedef struct flurm_conf_kv {
     char *key;        /* original spelling */
     char *value;      /* quotes removed */
@@ -170,6 +190,8 @@ typedef struct flurm_conf {
     struct flurm_conf_index *index_;   /* private: node name hash */
     uint16_t preempt_mode;          /* global PreemptMode (FLURM_PREEMPT_MODE_* bits); default OFF.
                                      * flurm_conf_get("PreemptMode") may name a partition's. */
+    uint16_t private_data;          /* PrivateData as FLURM_PRIVATE_* bits (SLURM's private_data,
+                                     * what RESPONSE_BUILD_INFO carries); default 0 = none */
 } flurm_conf_t;
 
 /* Parse the file PATH. On success *OUT is a new configuration (flurm_conf_free it).

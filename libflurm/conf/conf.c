@@ -272,6 +272,7 @@ static const key_def_t global_defs[] = {
     { "PluginDir", K_STR, F(plugin_dir) },
     { "PreemptMode", K_SPECIAL, 0 },
     { "PriorityType", K_STR, F(priority_type) },
+    { "PrivateData", K_SPECIAL, 0 },
     { "ReturnToService", K_U16, F(return_to_service) },
     { "SchedulerParameters", K_STR, F(scheduler_parameters) },
     { "SchedulerType", K_STR, F(scheduler_type) },
@@ -326,6 +327,13 @@ static int special_key(parser_t *p, const char *key, const char *v, const char *
     if (!strcasecmp(key, "PreemptMode")) {
         if (flurm_conf_preempt_mode_parse(v, &c->preempt_mode) != FLURM_OK)
             return fail(p, FLURM_EINVAL, file, line, "PreemptMode=%s invalid", v);
+        return FLURM_OK;
+    }
+    if (!strcasecmp(key, "PrivateData")) {
+        if (flurm_conf_private_data_parse(v, &c->private_data) != FLURM_OK)
+            return fail(p, FLURM_EINVAL, file, line,
+                        "invalid PrivateData '%s' (want a comma list of accounts, cloud, events, "
+                        "jobs, nodes, partitions, reservations, usage, users; or all, none)", v);
         return FLURM_OK;
     }
     if (!strcasecmp(key, "SlurmctldHost")) {
@@ -800,6 +808,39 @@ int flurm_conf_preempt_mode_parse(const char *s, uint16_t *out)
     if (base > 1)
         return FLURM_EINVAL;
     *out = m;
+    return FLURM_OK;
+}
+
+int flurm_conf_private_data_parse(const char *s, uint16_t *out)
+{
+    static const struct { const char *name; uint16_t bits; } words[] = {
+        { "accounts", FLURM_PRIVATE_DATA_ACCOUNTS }, { "cloud", FLURM_PRIVATE_CLOUD_NODES },
+        { "events", FLURM_PRIVATE_DATA_EVENTS }, { "jobs", FLURM_PRIVATE_DATA_JOBS },
+        { "nodes", FLURM_PRIVATE_DATA_NODES }, { "partitions", FLURM_PRIVATE_DATA_PARTITIONS },
+        { "reservations", FLURM_PRIVATE_DATA_RESERVATIONS }, { "usage", FLURM_PRIVATE_DATA_USAGE },
+        { "users", FLURM_PRIVATE_DATA_USERS }, { "all", FLURM_PRIVATE_DATA_ALL }, { "none", 0 },
+    };
+    uint16_t bits = 0;
+    if (!s || !*s)
+        return FLURM_EINVAL;
+    for (const char *p = s;;) {
+        size_t len = strcspn(p, ",");
+        size_t w = 0;
+        for (; w < sizeof words / sizeof *words; w++) {
+            size_t wl = strlen(words[w].name);
+            /* the plural or, but for cloud/usage/all/none, the singular ("job", "node") */
+            if (len && !strncasecmp(p, words[w].name, len) &&
+                (len == wl || (len == wl - 1 && words[w].name[wl - 1] == 's')))
+                break;
+        }
+        if (w == sizeof words / sizeof *words)
+            return FLURM_EINVAL;
+        bits |= words[w].bits;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    *out = bits;
     return FLURM_OK;
 }
 

@@ -516,6 +516,48 @@ static void test_conf_preempt_mode_global_and_per_partition(void **state)
     parse_err(MIN_CONF "PreemptMode=SUSPEND\n", FLURM_EINVAL, "test.conf: PreemptMode=SUSPEND requires GANG too");
 }
 
+/* PrivateData: SLURM's bits (slurm.h PRIVATE_*); "all" sets every bit as read_config.c does.
+ * slurmctld ignores words it does not know; FLURM refuses them with the file and line. */
+static void test_conf_private_data(void **state)
+{
+    (void)state;
+    uint16_t m = 7;
+    assert_int_equal(flurm_conf_private_data_parse("jobs", &m), FLURM_OK);
+    assert_int_equal(m, FLURM_PRIVATE_DATA_JOBS);
+    assert_int_equal(flurm_conf_private_data_parse("Jobs,NODES,partitions,usage,users", &m), FLURM_OK);
+    assert_int_equal(m, 0x1f);
+    assert_int_equal(flurm_conf_private_data_parse("accounts,cloud,events,reservations", &m), FLURM_OK);
+    assert_int_equal(m, 0x20 | 0x80 | 0x100 | 0x40);
+    assert_int_equal(flurm_conf_private_data_parse("job,node,partition,user,account,event,reservation", &m),
+                     FLURM_OK);   /* slurmctld's substring match takes the singular too */
+    assert_int_equal(m, 0x1 | 0x2 | 0x4 | 0x10 | 0x20 | 0x100 | 0x40);
+    assert_int_equal(flurm_conf_private_data_parse("jobs,all", &m), FLURM_OK);
+    assert_int_equal(m, 0xffff);
+    assert_int_equal(flurm_conf_private_data_parse("none", &m), FLURM_OK);
+    assert_int_equal(m, 0);
+    m = 7;
+    assert_int_equal(flurm_conf_private_data_parse("jobs,nodez", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_private_data_parse("jobs,", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_private_data_parse(",jobs", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_private_data_parse("", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_private_data_parse("usag", &m), FLURM_EINVAL);
+    assert_int_equal(flurm_conf_private_data_parse("jobss", &m), FLURM_EINVAL);
+    assert_int_equal(m, 7);
+
+    flurm_conf_t *c = parse_ok(MIN_CONF);
+    assert_int_equal(c->private_data, 0);   /* default: nothing private */
+    flurm_conf_free(c);
+    c = parse_ok(MIN_CONF "privatedata=jobs,usage\n");
+    assert_int_equal(c->private_data, FLURM_PRIVATE_DATA_JOBS | FLURM_PRIVATE_DATA_USAGE);
+    flurm_conf_free(c);
+    c = parse_ok(MIN_CONF "PrivateData=jobs\nPrivateData=nodes\n");   /* the last line wins */
+    assert_int_equal(c->private_data, FLURM_PRIVATE_DATA_NODES);
+    flurm_conf_free(c);
+    parse_err(MIN_CONF "ClusterName=c\nPrivateData=jobs,secrets\n", FLURM_EINVAL,
+              "test.conf:3: invalid PrivateData 'jobs,secrets' (want a comma list of accounts, "
+              "cloud, events, jobs, nodes, partitions, reservations, usage, users; or all, none)");
+}
+
 static void test_conf_syntax_comments_quotes_continuations_case(void **state)
 {
     (void)state;
@@ -808,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_conf_legacy_control_machine),
         cmocka_unit_test(test_conf_allow_groups_resolve_to_uids),
         cmocka_unit_test(test_conf_preempt_mode_global_and_per_partition),
+        cmocka_unit_test(test_conf_private_data),
         cmocka_unit_test(test_conf_parses_slurm_peer_generated_config),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
