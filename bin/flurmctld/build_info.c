@@ -154,6 +154,7 @@ void fill_build_info(ctl_t *ctl, flurm_build_info_msg_t *b)
     b->priority_favor_small = kv_yes(c, "PriorityFavorSmall");
     b->priority_reset_period = reset_period(kv(c, "PriorityUsageResetPeriod", NULL));
     b->priority_type = c->priority_type;
+    b->private_data = c->private_data;   /* scontrol prints it as "jobs,nodes" / "none" */
     /* sprio reads these from its own slurm.conf; scontrol show config from here */
     b->priority_weight_age = kv_u32(c, "PriorityWeightAge", 0);
     b->priority_weight_assoc = kv_u32(c, "PriorityWeightAssoc", 0);

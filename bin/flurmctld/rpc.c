@@ -49,6 +49,65 @@ static bool privileged(const ctl_t *ctl, uid_t uid)
     return uid == 0 || uid == ctl->conf->slurm_user_id;
 }
 
+/* ------------------------------------------------------------------ what a user may read
+ *
+ * As slurmctld 22.05 decides it for a user who is neither root nor SlurmUser (FLURM keeps no
+ * accounting, so there are no operators or account coordinators beyond those two):
+ *  - PrivateData=jobs: job lists, single jobs (an unknown id then) and sprio leave out other
+ *    users' jobs (job_mgr.c _hide_job_user_rec, priority_multifactor.c);
+ *  - PrivateData=nodes / partitions: node / partition information is refused with
+ *    ESLURM_ACCESS_DENIED (proc_req.c _slurm_rpc_dump_nodes, _node_single, _partitions);
+ *  - without SHOW_ALL (sinfo -a, squeue -a), partitions the user cannot see (Hidden, or an
+ *    AllowGroups that does not admit them: partition_mgr.c _part_is_visible) are left out of
+ *    partition lists, nodes all of whose partitions are such are blank records (node_mgr.c
+ *    _node_is_hidden) and job lists leave out their jobs (job_mgr.c _all_parts_hidden).
+ * Root and SlurmUser see everything, Hidden partitions included, with or without SHOW_ALL. */
+
+static bool private_data(const ctl_t *ctl, uint16_t bit)
+{
+    return (ctl->conf->private_data & bit) != 0;
+}
+
+static bool part_visible(const flurm_conf_partition_t *cp, uid_t uid)
+{
+    return !cp->hidden && flurm_conf_partition_admits(cp, uid);
+}
+
+/* Whether UID sees every partition, so that the partition filters would hide nothing. */
+static bool all_parts_visible(const ctl_t *ctl, uid_t uid)
+{
+    for (size_t i = 0; i < ctl->conf->partition_count; i++)
+        if (!part_visible(&ctl->conf->partitions[i], uid))
+            return false;
+    return true;
+}
+
+/* Who reads a job list, and which of the rules above apply to it. */
+typedef struct job_view {
+    uid_t uid;
+    bool hide_others;    /* PrivateData=jobs and not privileged */
+    bool hide_parts;     /* a list without SHOW_ALL by a user who cannot see some partition */
+} job_view_t;
+
+static job_view_t job_view(const ctl_t *ctl, const rpc_t *r, uint16_t show_flags, bool list)
+{
+    bool priv = privileged(ctl, r->uid);
+    return (job_view_t){
+        .uid = r->uid,
+        .hide_others = !priv && private_data(ctl, FLURM_PRIVATE_DATA_JOBS),
+        .hide_parts = !priv && list && !(show_flags & FLURM_SHOW_ALL) && !all_parts_visible(ctl, r->uid),
+    };
+}
+
+static bool job_hidden(const ctl_t *ctl, const job_view_t *v, const flurm_job_t *j)
+{
+    if (v->hide_others && j->user_id != v->uid)
+        return true;
+    /* a job without a (known) partition has none the user can see */
+    return v->hide_parts && (j->part_index < 0 || (size_t)j->part_index >= ctl->conf->partition_count ||
+                             !part_visible(&ctl->conf->partitions[j->part_index], v->uid));
+}
+
 void rpc_reply_rc(rpc_t *r, uint32_t rc)
 {
     r->reply_digest_valid = false;
@@ -344,12 +403,15 @@ static bool filter_id(const flurm_job_t *j, const void *arg)
     return j->job_id == id || j->array_job_id == id;
 }
 
-/* RESPONSE_JOB_INFO, packed record by record (no intermediate array for deep queues). */
-static void reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn filter, const void *arg)
+/* RESPONSE_JOB_INFO, packed record by record (no intermediate array for deep queues), of the
+ * jobs FILTER selects that VIEW does not hide; returns how many. */
+static uint32_t reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn filter, const void *arg,
+                           const job_view_t *view)
 {
     flurm_buf_t *b = &r->reply;
     const flurm_table_t *rec_tab = &flurm_job_info_table;
     r->reply_type = FLURM_RESPONSE_JOB_INFO;
+    r->reply_digest_valid = false;
     b->size = 0;
     flurm_pack32(b, 0);
     flurm_pack_time(b, (time_t)ev_now(ctl->loop));
@@ -357,7 +419,7 @@ static void reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn 
     uint32_t n = 0;
     for (size_t i = 0; i < flurm_state_job_slots(ctl->state) && !b->err; i++) {
         const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
-        if (!j || (filter && !filter(j, arg)))
+        if (!j || (filter && !filter(j, arg)) || job_hidden(ctl, view, j))
             continue;
         flurm_job_info_t rec;
         job_strings_t own;
@@ -367,6 +429,7 @@ static void reply_jobs(ctl_t *ctl, rpc_t *r, uint16_t show_flags, job_filter_fn 
         n++;
     }
     flurm_pack32_at(b, 0, n);
+    return n;
 }
 
 /* The last full RESPONSE_JOB_INFO body and its digest: squeue over a deep queue, asked again
@@ -398,9 +461,15 @@ static int handle_job_info(ctl_t *ctl, rpc_t *r)
         rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
         return 0;
     }
+    job_view_t view = job_view(ctl, r, show, true);
+    if (view.hide_others || view.hide_parts) {
+        /* this user's own list: neither taken from the cache nor put in it */
+        reply_jobs(ctl, r, show, NULL, NULL, &view);
+        return 0;
+    }
     uint64_t gen = flurm_state_jobs_gen(ctl->state);
     if (!jcache.valid || jcache.gen != gen || jcache.show_flags != show) {
-        reply_jobs(ctl, r, show, NULL, NULL);
+        reply_jobs(ctl, r, show, NULL, NULL, &view);
         if (r->reply.err)
             return 0;
         jcache.valid = false;
@@ -431,10 +500,12 @@ static int handle_job_info_single(ctl_t *ctl, rpc_t *r)
     flurm_job_id_msg_t *m;
     if (decode(r, (void **)&m))
         return 0;
-    if (!flurm_state_find_job(ctl->state, m->job_id))
+    /* job_mgr.c pack_one_job: a job the user may not see is as unknown as a missing one; the
+     * partition rules do not apply to a job asked for by id */
+    job_view_t view = job_view(ctl, r, m->show_flags, false);
+    if (!flurm_state_find_job(ctl->state, m->job_id) ||
+        !reply_jobs(ctl, r, m->show_flags, filter_id, &m->job_id, &view))
         rpc_reply_rc(r, FLURM_ESLURM_INVALID_JOB_ID);
-    else
-        reply_jobs(ctl, r, m->show_flags, filter_id, &m->job_id);
     flurm_msg_free(r->frame.hdr.msg_type, m);
     return 0;
 }
@@ -444,7 +515,8 @@ static int handle_job_user_info(ctl_t *ctl, rpc_t *r)
     flurm_job_user_id_msg_t *m;
     if (decode(r, (void **)&m))
         return 0;
-    reply_jobs(ctl, r, m->show_flags, filter_uid, &m->user_id);
+    job_view_t view = job_view(ctl, r, m->show_flags, true);
+    reply_jobs(ctl, r, m->show_flags, filter_uid, &m->user_id, &view);
     flurm_msg_free(r->frame.hdr.msg_type, m);
     return 0;
 }
@@ -678,7 +750,45 @@ static int handle_update_job(ctl_t *ctl, rpc_t *r)
 
 /* ------------------------------------------------------------------ nodes and partitions */
 
-static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
+/* PrivateData=nodes: only root and SlurmUser may read node information. */
+static bool nodes_refused(ctl_t *ctl, rpc_t *r)
+{
+    if (!private_data(ctl, FLURM_PRIVATE_DATA_NODES) || privileged(ctl, r->uid))
+        return false;
+    flurm_error("security violation: %s from uid %u (PrivateData=nodes)",
+                flurm_msg_type_name(r->frame.hdr.msg_type), (unsigned)r->uid);
+    rpc_reply_rc(r, FLURM_ESLURM_ACCESS_DENIED);
+    return true;
+}
+
+/* Per node, whether UID may see it when it cannot see every partition (node_mgr.c
+ * _node_is_hidden: the node is in a partition UID sees, or in none): a malloc'd array of
+ * node_count flags, NULL when out of memory. */
+static bool *visible_nodes(const ctl_t *ctl, uid_t uid)
+{
+    const flurm_conf_t *c = ctl->conf;
+    bool *vis = calloc(c->node_count ? c->node_count : 1, sizeof *vis);
+    bool *in_part = calloc(c->node_count ? c->node_count : 1, sizeof *in_part);
+    if (!vis || !in_part) {
+        free(vis);
+        free(in_part);
+        return NULL;
+    }
+    for (size_t p = 0; p < c->partition_count; p++) {
+        const flurm_conf_partition_t *cp = &c->partitions[p];
+        bool see = part_visible(cp, uid);
+        for (size_t k = 0; k < cp->node_count; k++) {
+            in_part[cp->node_idx[k]] = true;
+            vis[cp->node_idx[k]] |= see;
+        }
+    }
+    for (size_t i = 0; i < c->node_count; i++)
+        vis[i] |= !in_part[i];
+    free(in_part);
+    return vis;
+}
+
+static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only, uint16_t show_flags)
 {
     const flurm_conf_t *c = ctl->conf;
     const flurm_table_t *rec_tab = &flurm_node_info_table;
@@ -688,6 +798,15 @@ static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
     ssize_t want = only ? flurm_conf_node_index(c, only) : -1;
     if (only && want < 0) {
         rpc_reply_rc(r, FLURM_ESLURM_INVALID_NODE_NAME);
+        return 0;
+    }
+    /* without SHOW_ALL, a user who cannot see every partition gets blank records for the
+     * nodes only in those */
+    bool all_visible = privileged(ctl, r->uid) || (show_flags & FLURM_SHOW_ALL) ||
+                       all_parts_visible(ctl, r->uid);
+    bool *visible = all_visible ? NULL : visible_nodes(ctl, r->uid);
+    if (!all_visible && !visible) {
+        rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
         return 0;
     }
     /* One record per node slot, in index order: bitmaps elsewhere index into it. A single-node
@@ -706,7 +825,7 @@ static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
         n.free_mem = FLURM_NO_VAL64;
         n.power_cap_watts = FLURM_NO_VAL;
         n.select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES;
-        if (want < 0 || (size_t)want == i) {
+        if ((want < 0 || (size_t)want == i) && (!visible || visible[i])) {
             n.name = cn->name;
             n.node_hostname = cn->hostname;
             n.node_addr = cn->addr;
@@ -745,6 +864,7 @@ static int handle_node_info(ctl_t *ctl, rpc_t *r, const char *only)
         }
         flurm_table_pack(rec_tab, &n, b);
     }
+    free(visible);
     return 0;
 }
 
@@ -754,10 +874,12 @@ static int handle_node_info_req(ctl_t *ctl, rpc_t *r)
     if (decode(r, (void **)&m))
         return 0;
     time_t changed = flurm_state_nodes_changed(ctl->state);
-    if (m->last_update && changed && m->last_update - 1 >= changed)
+    if (nodes_refused(ctl, r))
+        ;
+    else if (m->last_update && changed && m->last_update - 1 >= changed)
         rpc_reply_rc(r, FLURM_SLURM_NO_CHANGE_IN_DATA);
     else
-        handle_node_info(ctl, r, NULL);
+        handle_node_info(ctl, r, NULL, m->show_flags);
     flurm_msg_free(r->frame.hdr.msg_type, m);
     return 0;
 }
@@ -767,7 +889,8 @@ static int handle_node_info_single(ctl_t *ctl, rpc_t *r)
     flurm_node_info_single_msg_t *m;
     if (decode(r, (void **)&m))
         return 0;
-    handle_node_info(ctl, r, m->node_name);
+    if (!nodes_refused(ctl, r))
+        handle_node_info(ctl, r, m->node_name, m->show_flags);
     flurm_msg_free(r->frame.hdr.msg_type, m);
     return 0;
 }
@@ -779,6 +902,13 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
         return 0;
     uint16_t show = m->show_flags;
     flurm_msg_free(r->frame.hdr.msg_type, m);
+    bool priv = privileged(ctl, r->uid);
+    if (!priv && private_data(ctl, FLURM_PRIVATE_DATA_PARTITIONS)) {
+        flurm_debug("security violation: REQUEST_PARTITION_INFO from uid %u (PrivateData=partitions)",
+                    (unsigned)r->uid);
+        rpc_reply_rc(r, FLURM_ESLURM_ACCESS_DENIED);
+        return 0;
+    }
     const flurm_conf_t *c = ctl->conf;
     const flurm_table_t *rec_tab = &flurm_part_info_table;
     flurm_buf_t *b = &r->reply;
@@ -792,7 +922,7 @@ static int handle_part_info(ctl_t *ctl, rpc_t *r)
     uint64_t *inx = calloc(nwords ? nwords : 1, sizeof *inx);
     for (size_t i = 0; i < c->partition_count && inx && !b->err; i++) {
         const flurm_conf_partition_t *cp = &c->partitions[i];
-        if (cp->hidden && !(show & FLURM_SHOW_ALL))
+        if (!priv && !(show & FLURM_SHOW_ALL) && !part_visible(cp, r->uid))
             continue;
         const flurm_part_rt_t *rt = flurm_state_part(ctl->state, i);
         memset(inx, 0, nwords * sizeof *inx);
@@ -955,6 +1085,18 @@ static int handle_build_info(ctl_t *ctl, rpc_t *r)
 
 static int handle_stats(ctl_t *ctl, rpc_t *r)
 {
+    flurm_stats_info_request_msg_t *q;
+    if (decode(r, (void **)&q))
+        return 0;
+    uint16_t command = q->command_id;
+    flurm_msg_free(r->frame.hdr.msg_type, q);
+    /* sdiag -r: operators only (proc_req.c _slurm_rpc_dump_stats); FLURM answers the counters
+     * and keeps them */
+    if (command == FLURM_STAT_COMMAND_RESET && !privileged(ctl, r->uid)) {
+        flurm_error("security violation: REQUEST_STATS_INFO reset from uid %u", (unsigned)r->uid);
+        rpc_reply_rc(r, FLURM_ESLURM_ACCESS_DENIED);
+        return 0;
+    }
     flurm_state_stats_t s;
     flurm_state_stats(ctl->state, &s);
     flurm_stats_info_msg_t m = {0};
@@ -1061,6 +1203,7 @@ static int handle_priority_factors(ctl_t *ctl, rpc_t *r)
         flurm_msg_free(r->frame.hdr.msg_type, q);
         return 0;
     }
+    bool hide_others = job_view(ctl, r, 0, false).hide_others;
     size_t n = flurm_state_job_count(ctl->state), k = 0;
     flurm_priority_factors_t *v = calloc(n ? n : 1, sizeof *v);
     if (!v) {
@@ -1076,6 +1219,8 @@ static int handle_priority_factors(ctl_t *ctl, rpc_t *r)
             continue;
         if ((q->job_ids && !u32_listed(q->job_ids, q->job_ids_count, j->job_id)) ||
             (q->uids && !u32_listed(q->uids, q->uids_count, j->user_id)))
+            continue;
+        if (hide_others && j->user_id != r->uid)   /* PrivateData=jobs */
             continue;
         if (j->part_index < 0 || (size_t)j->part_index >= c->partition_count)
             continue;
