@@ -1,10 +1,14 @@
 /* bin/flurmnd/jobs.c — the job table: launch, signals, limits, end states, restart recovery.
  *
  * Spool layout, SlurmdSpoolDir/job<N>/ (see spool.c for the atomic writes):
- *   script   the batch script, 0700, owned by the job's user
+ *   script   the batch script, 0700, owned by the job's user (it executes it)
  *   state    flurmnd's record (nd_state_t); exists before the supervisor may start the script
  *   started  written by the supervisor once the script runs (pid = process group)
  *   exit     written by the supervisor when the job is over
+ * Only the script is the user's: the others are root's, 0600. The directory is root's, 0710 with
+ * the job's group (0700 when flurmnd is not root and jobs run as its own user): the job can
+ * reach its script by name, but nobody else can list or read the directory, and the job cannot
+ * add, replace or remove the records flurmnd trusts. (slurmd: 0750 root:gid, script 0700.)
  * The directory goes when the controller acknowledges the job's JobEnd (or the Register that
  * carried it). */
 #include "flurmnd.h"
@@ -375,7 +379,9 @@ void nd_jobs_launch(nd_t *nd, const Flurm__Node__LaunchJob *l)
 
     char why[512];
     nd_spool_remove_tree(job->dir);   /* leftovers of an earlier job with this id */
-    if (mkdir(job->dir, 0755) != 0) {
+    bool root = geteuid() == 0;
+    if (mkdir(job->dir, 0700) != 0 || (root && chown(job->dir, 0, l->gid) != 0) ||
+        chmod(job->dir, root ? 0710 : 0700) != 0) {
         snprintf(why, sizeof why, "cannot create the job directory: %s", strerror(errno));
         job_fail_early(job, why);
         return;
@@ -387,7 +393,7 @@ void nd_jobs_launch(nd_t *nd, const Flurm__Node__LaunchJob *l)
     }
     char path[4300];
     snprintf(path, sizeof path, "%s/script", job->dir);
-    if (geteuid() == 0 && chown(path, l->uid, l->gid) != 0) {
+    if (root && chown(path, l->uid, l->gid) != 0) {
         snprintf(why, sizeof why, "cannot chown the batch script: %s", strerror(errno));
         job_fail_early(job, why);
         return;

@@ -106,7 +106,8 @@ typedef struct nd_exit {
     char reason[256];             /* non-empty: the script could not start */
 } nd_exit_t;
 
-/* Each writer replaces DIR/NAME atomically: write DIR/.NAME.tmp, fsync, rename, fsync DIR.
+/* Each writer replaces DIR/NAME (mode 0600, flurmnd's) atomically: write DIR/.NAME.tmp, fsync,
+ * rename, fsync DIR.
  * A reader sees the old file or the new one, never a mix; on error the old one is intact.
  * Return FLURM_OK or FLURM_EIO (errno kept). */
 int nd_spool_write_state(const char *dir, const nd_state_t *st);
@@ -117,7 +118,8 @@ int nd_spool_read_state(const char *dir, nd_state_t *out);
 int nd_spool_read_started(const char *dir, nd_started_t *out);
 int nd_spool_read_exit(const char *dir, nd_exit_t *out);
 
-/* Write DATA (LEN bytes) to DIR/NAME atomically as above, file mode MODE. */
+/* Write DATA (LEN bytes) to DIR/NAME atomically as above, file mode MODE; a symbolic link at
+ * DIR/.NAME.tmp is not followed (FLURM_EIO, ELOOP). */
 int nd_spool_write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode);
 /* mkdir -p PATH (mode 0755 for what it creates). */
 int nd_spool_mkdirs(const char *path);

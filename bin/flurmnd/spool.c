@@ -24,7 +24,8 @@ int nd_spool_write_file(const char *dir, const char *name, const void *data, siz
         errno = ENAMETOOLONG;
         return FLURM_EIO;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* never through a symbolic link: the name is flurmnd's own, in a directory only it writes */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return FLURM_EIO;
     const char *p = data;

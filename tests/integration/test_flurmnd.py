@@ -379,6 +379,39 @@ class FlurmndTest(unittest.TestCase):
                          "uid=%d gid=%d user=nobody\n" % (nobody.pw_uid, nobody.pw_gid))
         self.assertEqual(os.stat(path).st_uid, nobody.pw_uid)
 
+    @unittest.skipUnless(IS_ROOT, "needs root to run a job as nobody")
+    def test_spool_is_private_to_root_and_the_job(self):
+        """The job directory is root's, 0710 with the job's group: the job (as nobody) reaches
+        and runs its script (nobody's, 0700) but cannot list the directory, read flurmnd's
+        records (root's, 0600) or add files there."""
+        nobody = pwd.getpwnam("nobody")
+        go = os.path.join(self.work, "go-13")
+        script = ("#!/bin/sh\nd=$(dirname \"$0\")\n"
+                  "ls \"$d\" >/dev/null 2>&1 && echo list=yes || echo list=no\n"
+                  "cat \"$d/state\" >/dev/null 2>&1 && echo state=yes || echo state=no\n"
+                  "touch \"$d/x\" 2>/dev/null && echo write=yes || echo write=no\n"
+                  "head -1 \"$0\"\n"
+                  "i=0; while [ ! -e %s ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n" % go)
+        self.ctld.launch(job=13, uid=nobody.pw_uid, gid=nobody.pw_gid, user="nobody", workdir=self.work,
+                         script=script)
+        self.ctld.expect("STARTED", job=13)
+        jobdir = os.path.join(self.spool, "n1", "job13")
+        try:
+            st = os.stat(jobdir)
+            self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o7777), (0, nobody.pw_gid, 0o710))
+            st = os.stat(os.path.join(jobdir, "script"))
+            self.assertEqual((st.st_uid, st.st_mode & 0o7777), (nobody.pw_uid, 0o700))
+            names = sorted(n for n in os.listdir(jobdir) if not n.startswith("."))
+            self.assertEqual(names, ["script", "started", "state"])
+            for name in ("state", "started"):
+                st = os.stat(os.path.join(jobdir, name))
+                self.assertEqual((st.st_uid, st.st_mode & 0o7777), (0, 0o600), name)
+        finally:
+            open(go, "w").close()
+        _, e = self.ctld.expect("ENDED", job=13)
+        self.assertEqual(e["state"], "COMPLETED")
+        self.assertEqual(self.out("slurm-13.out"), "list=no\nstate=no\nwrite=no\n#!/bin/sh\n")
+
     def test_array_task_output_name_and_env(self):
         self.ctld.launch(job=31, arrayjob=30, arraytask=4, workdir=self.work,
                          script="#!/bin/sh\necho $SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID\n")

@@ -194,6 +194,38 @@ static void test_flurmnd_spool_write_file_sets_mode(void **state)
     assert_int_equal(sb.st_size, 10);
 }
 
+/* The records are flurmnd's alone (0600), and a planted link at the temp name is not followed. */
+static void test_flurmnd_spool_records_private_and_no_symlink(void **state)
+{
+    const char *dir = *state;
+    nd_state_t st = { .job_id = 3, .uid = 1000, .gid = 1000 };
+    nd_exit_t ex = { .wait_status = 0, .end_time = 5 };
+    nd_started_t sd = { .pid = 1, .pid_start = 1, .start_time = 5 };
+    assert_int_equal(nd_spool_write_state(dir, &st), FLURM_OK);
+    assert_int_equal(nd_spool_write_exit(dir, &ex), FLURM_OK);
+    assert_int_equal(nd_spool_write_started(dir, &sd), FLURM_OK);
+    static const char *const names[] = { "state", "exit", "started" };
+    for (size_t i = 0; i < 3; i++) {
+        char path[512];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        assert_int_equal(stat(path, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, 0600);
+    }
+    char victim[512], link[512];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(link, sizeof link, "%s/.exit.tmp", dir);
+    write_raw(dir, "victim", "keep");
+    assert_int_equal(symlink(victim, link), 0);
+    assert_int_equal(nd_spool_write_exit(dir, &ex), FLURM_EIO);
+    FILE *f = fopen(victim, "r");
+    char buf[16] = "";
+    assert_non_null(f);
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "keep");
+}
+
 static void test_flurmnd_spool_mkdirs_and_remove_tree(void **state)
 {
     const char *dir = *state;
@@ -273,6 +305,8 @@ int main(void)
                                         setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_failed_write_keeps_old_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_write_file_sets_mode, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_flurmnd_spool_records_private_and_no_symlink, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(test_flurmnd_spool_mkdirs_and_remove_tree, setup_dir, teardown_dir),
         cmocka_unit_test(test_flurmnd_proc_start_time_identifies_a_process),
         cmocka_unit_test(test_flurmnd_hw_conf_values_win),
