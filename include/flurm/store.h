@@ -37,10 +37,10 @@ typedef struct flurm_iov {
 } flurm_iov_t;
 
 /* Open the store in directory DIR, creating DIR (and missing parents, each with mode 0700) and the
- * database if needed; an existing DIR keeps its mode. On success *OUT is the store. Errors:
- * FLURM_EINVAL (NULL argument), FLURM_EIO (mkdir failed, RocksDB could not open — e.g. another
- * process holds the store — or the stored log is inconsistent), FLURM_ENOMEM. *OUT is untouched
- * on failure. */
+ * database if needed; an existing DIR is made 0700 (existing parents keep their mode). On success
+ * *OUT is the store. Errors: FLURM_EINVAL (NULL argument), FLURM_EIO (mkdir or chmod failed,
+ * RocksDB could not open — e.g. another process holds the store — or the stored log is
+ * inconsistent), FLURM_ENOMEM. *OUT is untouched on failure. */
 FLURM_API int flurm_store_open(const char *dir, flurm_store_t **out);
 
 /* Close the store (no writer may be running on it). NULL is fine. */

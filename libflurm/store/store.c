@@ -211,6 +211,12 @@ int flurm_store_open(const char *dir, flurm_store_t **out)
     int rc = mkdir_p(dir);
     if (rc != FLURM_OK)
         return rc;
+    /* The log holds every job's script and environment: DIR is its owner's alone, whatever
+     * mode an existing one had (RocksDB creates its files under the process umask). */
+    if (chmod(dir, 0700) != 0) {
+        flurm_error("store: cannot make %s private (chmod 0700): %s", dir, strerror(errno));
+        return FLURM_EIO;
+    }
     flurm_store_t *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir))) {
         free(s);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -125,6 +126,20 @@ static void test_store_open_creates_missing_dirs_private(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
     assert_true(flurm_store_first_index(s) == 1);
     assert_true(flurm_store_last_index(s) == 0);
+    flurm_store_close(s);
+}
+
+/* It holds job scripts and environments: an existing directory is made private too. */
+static void test_store_open_makes_existing_dir_private(void **state)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/db", (char *)*state);
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(chmod(path, 0755), 0);
+    flurm_store_t *s = open_store(path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
     flurm_store_close(s);
 }
 
@@ -426,14 +441,23 @@ static void test_store_writer_rejects_non_consecutive_submit(void **state)
 
 /* ---- crash durability --------------------------------------------------------------------- */
 
+/* Acknowledged so far in the crash child (the writer's thread stores, the submitter reads). */
+static _Atomic uint64_t g_child_acked;
+
 static void ack_to_pipe(uint64_t durable, int err, void *arg)
 {
     if (err != FLURM_OK)
         _exit(3);
     int fd = *(int *)arg;
+    atomic_store(&g_child_acked, durable);
     if (write(fd, &durable, sizeof durable) != (ssize_t)sizeof durable)
         _exit(4);
 }
+
+/* Unacknowledged entries the crash child allows: enough for the kill to land mid-batch, few
+ * enough that a slow disk (large batches) cannot grow the log to millions of entries that the
+ * parent then reads back (minutes under ASan). */
+#define CHILD_IN_FLIGHT 2048
 
 /* Child side (re-executed test binary, so no RocksDB threads are inherited across fork): submit
  * payloads through the writer forever, reporting each acknowledged index on FD. */
@@ -443,14 +467,16 @@ static int crash_child(const char *dir, int fd)
     if (flurm_store_open(dir, &s) != FLURM_OK)
         return 2;
     flurm_store_writer_t *w;
+    uint64_t first = flurm_store_last_index(s) + 1;
+    atomic_store(&g_child_acked, first - 1);
     if (flurm_store_writer_start(s, ack_to_pipe, &fd, &w) != FLURM_OK)
         return 2;
     unsigned char buf[200];
-    for (uint64_t i = flurm_store_last_index(s) + 1;; i++) {
+    for (uint64_t i = first;; i++) {
+        while (i - atomic_load(&g_child_acked) > CHILD_IN_FLIGHT)
+            usleep(100);
         if (flurm_store_writer_submit(w, i, buf, payload(i, buf)) != FLURM_OK)
             return 5;
-        if (i % 64 == 0)
-            usleep(50);   /* bound the queue so the parent's kill lands mid-stream */
     }
 }
 
@@ -663,6 +689,7 @@ int main(int argc, char **argv)
     self_exe = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_open_creates_missing_dirs_private, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_open_makes_existing_dir_private, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_open_refuses_second_opener, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_append_read_survives_reopen, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_destroy_leaves_an_empty_store, setup_dir, teardown_dir),
