@@ -461,6 +461,7 @@ static void test_chan_unreachable_munged_is_eio(void **state)
     assert_string_equal(why, "cannot reach munged");
     assert_null(hs);
     assert_int_equal(out.size, 0);
+    flurm_buf_release(&out);
     flurm_auth_free(bad);
 }
 
