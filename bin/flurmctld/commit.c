@@ -158,6 +158,8 @@ static void batch_done(pool_task_t *t)
             flurm_error("command %llu could not be applied", (unsigned long long)e->index);
             applied = false;
         }
+        if (applied)
+            nodesrv_effects(ctl, res.effects, res.neffects);   /* before the proposer hears */
         if (e->done)
             e->done(ctl, e->arg, applied ? &res : NULL);
         flurm_buf_release(&e->cmd);

@@ -119,11 +119,11 @@ void rpc_reply_rc(rpc_t *rpc, uint32_t rc);
 int nodesrv_start(ctl_t *ctl);
 void nodesrv_stop(ctl_t *ctl);
 void nodesrv_tick(ctl_t *ctl);          /* answer expired polls, detect silent nodes */
-void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j);
-void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j);
+/* Carries out what an applied command asks of the nodes (launches, kills, suspends), on the
+ * controller that applied it as leader; called by commit.c once per applied command. */
+void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n);
+/* SignalJob to the node running J (a signal changes no state: no command). */
 void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig);
-/* SuspendJob (SUSPEND true) or ResumeJob to the node running J. */
-void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend);
 /* sched.c-like entry in nodesrv.c: plan and propose job starts (one round in flight at a time). */
 void ctl_schedule(ctl_t *ctl);
 /* Schedules within SCHED_COALESCE_S: the changes of a burst of batches share one pass. */

@@ -267,7 +267,7 @@ static char *env_value(const flurm_job_desc_msg_t *d, const char *name)
     return NULL;
 }
 
-void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j)
+static void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j)
 {
     struct nodesrv *s = ctl->nodesrv;
     const flurm_job_desc_msg_t *d = j->desc;
@@ -312,7 +312,7 @@ void nodesrv_launch(ctl_t *ctl, const flurm_job_t *j)
     free(nodelist);
 }
 
-void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j)
+static void nodesrv_kill(ctl_t *ctl, const flurm_job_t *j)
 {
     struct nodesrv *s = ctl->nodesrv;
     if (!s || !j->nodes)
@@ -340,7 +340,8 @@ void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig)
     queue_cmd(s, j->nodes[0], &cmd);
 }
 
-void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend)
+/* SuspendJob (SUSPEND true) or ResumeJob to the node running J. */
+static void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend)
 {
     struct nodesrv *s = ctl->nodesrv;
     if (!s || !j->nodes)
@@ -362,49 +363,43 @@ void nodesrv_suspend(ctl_t *ctl, const flurm_job_t *j, bool suspend)
 
 /* ------------------------------------------------------------------ scheduling */
 
-/* A preemption (or resume) is in the log: tell the victim's node. */
+void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, effects[i].job_id);
+        if (!j || !j->nodes)
+            continue;   /* a later effect of the same command changed it again */
+        switch (effects[i].kind) {
+        case FLURM_EFFECT_LAUNCH: nodesrv_launch(ctl, j); break;
+        case FLURM_EFFECT_KILL: nodesrv_kill(ctl, j); break;
+        case FLURM_EFFECT_SUSPEND: nodesrv_suspend(ctl, j, true); break;
+        case FLURM_EFFECT_RESUME: nodesrv_suspend(ctl, j, false); break;
+        }
+    }
+}
+
+/* A preemption (or resume) is applied; its effect reached the victim's node. */
 static void preempt_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     if (ctl->starts_in_flight)
         ctl->starts_in_flight--;
     uint32_t id = (uint32_t)((uintptr_t)arg >> 8);
     uint8_t action = (uint8_t)((uintptr_t)arg & 0xFF);
-    const flurm_job_t *j = res && res->rc == 0 ? flurm_state_find_job(ctl->state, id) : NULL;
-    if (j) {
+    if (res && res->rc == 0)
         flurm_info("job %u %s", id, action == FLURM_PREEMPT_RESUME ? "resumed"
                                     : action == FLURM_PREEMPT_SUSPEND ? "suspended by preemption"
                                     : "preempted");
-        if (action == FLURM_PREEMPT_SUSPEND || action == FLURM_PREEMPT_RESUME)
-            nodesrv_suspend(ctl, j, action == FLURM_PREEMPT_SUSPEND);
-        else
-            nodesrv_kill(ctl, j);
-    }
     if (!ctl->starts_in_flight)
         ctl_schedule(ctl);
 }
 
+/* A start is applied (its launch went out as its effect). */
 static void start_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
+    (void)arg;
+    (void)res;
     if (ctl->starts_in_flight)
         ctl->starts_in_flight--;
-    if (res && res->rc == 0) {
-        /* the started job is the one named, or (array) the task split off from it */
-        const flurm_job_t *j = flurm_state_find_job(ctl->state, (uint32_t)(uintptr_t)arg);
-        if (j && !j->nodes) {
-            /* an array task was split off: find the newest running task of that array */
-            const flurm_job_t *best = NULL;
-            for (size_t i = flurm_state_job_slots(ctl->state); i-- > 0;) {
-                const flurm_job_t *t = flurm_state_job_at(ctl->state, i);
-                if (t && t->array_job_id == j->job_id && t->nodes) {
-                    best = t;
-                    break;
-                }
-            }
-            j = best;
-        }
-        if (j && j->nodes)
-            nodesrv_launch(ctl, j);
-    }
     if (!ctl->starts_in_flight)
         ctl_schedule(ctl);   /* one round at a time: the next may see what this one freed */
 }

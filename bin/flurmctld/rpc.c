@@ -1297,42 +1297,11 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
 /* An operator set nodes DOWN: the jobs that held them are being killed (requeued, or
  * NODE_FAIL; flurm_state: down_node_jobs), so their nodes are told. A kill sent twice (a job
  * requeued before) is harmless: the node keeps the first. */
-static void kill_on_down_nodes(ctl_t *ctl)
-{
-    for (size_t i = 0; i < flurm_state_job_slots(ctl->state); i++) {
-        const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
-        uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
-        if (!j || !j->nodes || !(j->job_state & FLURM_JOB_COMPLETING) ||
-            (base != FLURM_JOB_PENDING && base != FLURM_JOB_NODE_FAIL))
-            continue;
-        bool down = false;
-        for (uint32_t k = 0; k < j->nnodes && !down; k++) {
-            const flurm_node_rt_t *n = flurm_state_node(ctl->state, j->nodes[k]);
-            down = n && (n->state & FLURM_NODE_STATE_BASE) == FLURM_NODE_STATE_DOWN;
-        }
-        if (down)
-            nodesrv_kill(ctl, j);
-    }
-}
-
+/* What the command does to jobs on nodes (kills, suspends) was carried out from its effects
+ * (commit.c -> nodesrv_effects); here only the requester's answer is built. */
 void rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
 {
-    if (r->frame.hdr.msg_type == FLURM_REQUEST_UPDATE_NODE && res->rc == 0)
-        kill_on_down_nodes(ctl);
-    if (r->frame.hdr.msg_type == FLURM_REQUEST_KILL_JOB && res->rc == 0 && r->job_id) {
-        const flurm_job_t *j = flurm_state_find_job(ctl->state, r->job_id);
-        if (j && j->nodes && (j->job_state & FLURM_JOB_COMPLETING))
-            nodesrv_kill(ctl, j);
-    }
-    if ((r->frame.hdr.msg_type == FLURM_REQUEST_SUSPEND || r->frame.hdr.msg_type == FLURM_REQUEST_JOB_REQUEUE) &&
-        res->rc == 0 && r->job_id) {
-        const flurm_job_t *j = flurm_state_find_job(ctl->state, r->job_id);
-        uint32_t base = j ? j->job_state & FLURM_JOB_STATE_BASE : 0;
-        if (j && j->nodes && (j->job_state & FLURM_JOB_COMPLETING))
-            nodesrv_kill(ctl, j);                  /* requeue of a running job */
-        else if (j && j->nodes && r->frame.hdr.msg_type == FLURM_REQUEST_SUSPEND)
-            nodesrv_suspend(ctl, j, base == FLURM_JOB_SUSPENDED);
-    }
+    (void)ctl;
     if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB && res->rc == 0) {
         flurm_submit_response_msg_t s = { .job_id = res->job_id, .step_id = SLURM_BATCH_SCRIPT };
         reply_msg(r, FLURM_RESPONSE_SUBMIT_BATCH_JOB, &s);

@@ -38,6 +38,8 @@ typedef struct usage_rec {
 
 struct flurm_state {
     const flurm_conf_t *conf;
+    flurm_effect_t *effects;      /* of the command being applied (flurm_apply_result_t) */
+    size_t neffects, effects_cap;
     flurm_sched_host_t *sched_host;   /* borrowed; NULL = the built-in scheduler */
     flurm_job_t **jobs;           /* id order; purged entries are NULL until compaction */
     size_t njobs, cap, live;
@@ -379,10 +381,30 @@ void flurm_state_free(flurm_state_t *st)
     free(st->nodes);
     free(st->parts);
     free(st->usage);
+    free(st->effects);
     free(st);
 }
 
 /* ---------------------------------------------------------------- helpers */
+
+/* Records that the command being applied asks for KIND on job JOB_ID. Out of memory, the effect
+ * is lost and logged: the state stays exact, and a node that misses a launch or a kill is
+ * reconciled when it registers again (the controller resends launches; a node's unknown jobs
+ * are killed). */
+static void effect(flurm_state_t *st, flurm_effect_kind_t kind, uint32_t job_id)
+{
+    if (st->neffects == st->effects_cap) {
+        size_t cap = st->effects_cap ? st->effects_cap * 2 : 16;
+        flurm_effect_t *e = realloc(st->effects, cap * sizeof *e);
+        if (!e) {
+            flurm_error("state: out of memory recording an effect on job %u", job_id);
+            return;
+        }
+        st->effects = e;
+        st->effects_cap = cap;
+    }
+    st->effects[st->neffects++] = (flurm_effect_t){ .kind = kind, .job_id = job_id };
+}
 
 static bool privileged(const flurm_state_t *st, uint32_t uid)
 {
@@ -820,6 +842,7 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         job_hold_for_kill(st, j, c->now);
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
         j->job_state |= FLURM_JOB_COMPLETING;
+        effect(st, FLURM_EFFECT_KILL, j->job_id);
     } else {
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
     }
@@ -1298,6 +1321,7 @@ static void down_node_jobs(flurm_state_t *st, uint32_t node, time_t now)
             j->state_reason = 20; /* FAIL_DOWN_NODE */
             j->job_state |= FLURM_JOB_COMPLETING;
         }
+        effect(st, FLURM_EFFECT_KILL, j->job_id);
         any = true;
     }
     if (any)
@@ -1442,20 +1466,24 @@ static uint32_t apply_preempt(flurm_state_t *st, const cmd_t *c)
         finish_job(st, j, FLURM_JOB_PREEMPTED, c->now);
         j->job_state |= FLURM_JOB_COMPLETING;
         j->preempt_time = c->now;
+        effect(st, FLURM_EFFECT_KILL, j->job_id);
         break;
     case FLURM_PREEMPT_REQUEUE:
         job_requeue_running(st, j, c->now);   /* job_requeue(preempt=true) */
+        effect(st, FLURM_EFFECT_KILL, j->job_id);
         break;
     case FLURM_PREEMPT_SUSPEND:
         /* gang suspend: the preemptor takes its resources; it keeps where to resume */
         job_suspend(st, j, c->now);
         job_release(st, j, c->now);
         j->sus_released = true;
+        effect(st, FLURM_EFFECT_SUSPEND, j->job_id);
         break;
     case FLURM_PREEMPT_RESUME:
         job_resume(st, j, c->now);
         j->sus_released = false;
         job_hold_nodes(st, j, c->now);
+        effect(st, FLURM_EFFECT_RESUME, j->job_id);
         break;
     default:
         return RC_ERROR;
@@ -1509,9 +1537,11 @@ static uint32_t apply_suspend_req(flurm_state_t *st, const cmd_t *c)
         rc = RC_DISABLED;
     else if (!resume) {
         job_suspend(st, j, c->now);
+        effect(st, FLURM_EFFECT_SUSPEND, j->job_id);
         touch_jobs(st, c->now);
     } else {
         job_resume(st, j, c->now);
+        effect(st, FLURM_EFFECT_RESUME, j->job_id);
         touch_jobs(st, c->now);
     }
     flurm_msg_free(FLURM_REQUEST_SUSPEND, m);
@@ -1544,6 +1574,7 @@ static uint32_t apply_requeue_req(flurm_state_t *st, const cmd_t *c)
         goto out;
     if (j->nodes) {
         job_requeue_running(st, j, c->now);
+        effect(st, FLURM_EFFECT_KILL, j->job_id);
     } else {
         j->restart_cnt++;
         j->preempt_time = 0;
@@ -1709,6 +1740,7 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
     j->mem_per_node = m.mem_per_node;
     job_hold_nodes(st, j, c->now);
     st->stats.jobs_started++;
+    effect(st, FLURM_EFFECT_LAUNCH, j->job_id);   /* an array task: the split-off task's id */
     touch_jobs(st, c->now);
 out:
     flurm_table_free(&start_table, &m);
@@ -2596,6 +2628,7 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
 {
     cmd_t c;
     *res = (flurm_apply_result_t){ .rc = RC_ERROR };
+    st->neffects = 0;
     if (cmd_parse(data, len, &c) != FLURM_OK)
         return FLURM_EPROTO;
     if (c.kind == FLURM_CMD_PURGE_JOBS)
@@ -2625,6 +2658,8 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     } else if (c.kind != FLURM_REQUEST_UPDATE_NODE && c.kind != FLURM_REQUEST_UPDATE_PARTITION) {
         deps_settle(st, c.now, NULL);
     }
+    res->effects = st->effects;
+    res->neffects = st->neffects;
     return FLURM_OK;
 }
 

@@ -172,9 +172,28 @@ typedef struct flurm_part_rt {
 
 typedef struct flurm_state flurm_state_t;
 
+/* What an applied command asks of the world beyond the state. The controller that leads carries
+ * them out once the command is applied; every other replica applies the same command and
+ * ignores them, so no caller rescans the state to rediscover what a command did. */
+typedef enum flurm_effect_kind {
+    FLURM_EFFECT_LAUNCH = 1,     /* JOB started: send its launch to its first node */
+    FLURM_EFFECT_KILL = 2,       /* terminate JOB on its nodes (it holds them, COMPLETING, until
+                                  * the node reports the processes gone) */
+    FLURM_EFFECT_SUSPEND = 3,    /* stop JOB's processes (SIGSTOP) */
+    FLURM_EFFECT_RESUME = 4,     /* continue JOB's processes (SIGCONT) */
+} flurm_effect_kind_t;
+
+typedef struct flurm_effect {
+    flurm_effect_kind_t kind;
+    uint32_t job_id;
+} flurm_effect_t;
+
 typedef struct flurm_apply_result {
     uint32_t rc;                 /* SLURM return code; 0 = success */
     uint32_t job_id;             /* SUBMIT: the new job's id */
+    const flurm_effect_t *effects;   /* in the order they arose; owned by the state, valid until
+                                      * the next apply */
+    size_t neffects;
 } flurm_apply_result_t;
 
 /* A new state for CONF (borrowed: it must outlive the state). Nodes start UNKNOWN|NO_RESPOND. */

@@ -168,12 +168,21 @@ static void cmd_ids(flurm_buf_t *out, uint16_t kind, time_t now, const uint32_t 
 }
 
 /* Applies CMD (which must be a well-formed command); returns the SLURM rc. */
+/* The effects of the last command apply_buf() applied (copied: the state's own list lives
+ * only until the next apply). */
+static flurm_effect_t g_effects[64] __attribute__((unused));
+static size_t g_neffects __attribute__((unused));
+
 static uint32_t apply_buf(flurm_state_t *st, const flurm_buf_t *cmd, uint32_t *job_id)
 {
     flurm_apply_result_t res;
     assert_int_equal(flurm_state_apply(st, cmd->data, cmd->size, &res), FLURM_OK);
     if (job_id)
         *job_id = res.job_id;
+    assert_true(res.neffects <= sizeof g_effects / sizeof g_effects[0]);
+    g_neffects = res.neffects;
+    for (size_t i = 0; i < res.neffects; i++)
+        g_effects[i] = res.effects[i];
     return res.rc;
 }
 

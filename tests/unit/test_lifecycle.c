@@ -1298,6 +1298,56 @@ static void test_lifecycle_array_tasks_split_off_throttled(void **s)
     flurm_state_free(st);
 }
 
+static void assert_effect(size_t i, flurm_effect_kind_t kind, uint32_t job_id)
+{
+    assert_true(i < g_neffects);
+    assert_int_equal(g_effects[i].kind, kind);
+    assert_int_equal(g_effects[i].job_id, job_id);
+}
+
+/* Each command names what the nodes must do, so the controller never rescans the state to find
+ * out: a start (an array task's split-off id), a cancel, an admin DOWN (every job it kills), a
+ * requeue, scontrol suspend and resume. Commands that ask nothing of the nodes name nothing. */
+static void test_lifecycle_effects_name_what_the_nodes_must_do(void **s)
+{
+    (void)s;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    assert_int_equal(g_neffects, 0);
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.array_inx = "0-1";
+    d.cpus_per_task = 2;
+    uint32_t mid = submit(st, T0, UID_ALICE, &d)->job_id;
+    assert_int_equal(g_neffects, 0);
+    assert_int_equal(plan_apply(st, T0 + 1), 1);   /* task 0, split off on n1 */
+    assert_int_equal(g_neffects, 1);
+    assert_effect(0, FLURM_EFFECT_LAUNCH, mid + 1);
+    assert_int_equal(plan_apply(st, T0 + 2), 1);   /* task 1 keeps the array's id, on n2 */
+    assert_effect(0, FLURM_EFFECT_LAUNCH, mid);
+
+    assert_int_equal(kill_id(st, T0 + 3, UID_ALICE, mid + 1, SIGKILL), 0);
+    assert_int_equal(g_neffects, 1);
+    assert_effect(0, FLURM_EFFECT_KILL, mid + 1);
+    assert_int_equal(kill_id(st, T0 + 3, UID_ALICE, mid, SIGUSR1), 0);   /* a signal: no command effect */
+    assert_int_equal(g_neffects, 0);
+
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_SUSPEND, T0 + 4, 0, 0,
+                               &(flurm_suspend_msg_t){ .op = FLURM_SUSPEND_JOB, .job_id = mid }, NULL), 0);
+    assert_int_equal(g_neffects, 1);
+    assert_effect(0, FLURM_EFFECT_SUSPEND, mid);
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_SUSPEND, T0 + 5, 0, 0,
+                               &(flurm_suspend_msg_t){ .op = FLURM_RESUME_JOB, .job_id = mid }, NULL), 0);
+    assert_effect(0, FLURM_EFFECT_RESUME, mid);
+
+    assert_int_equal(update_node(st, T0 + 6, 0, "n2", FLURM_NODE_STATE_DOWN, "broken"), 0);
+    assert_int_equal(g_neffects, 1);
+    assert_effect(0, FLURM_EFFECT_KILL, mid);
+    assert_int_equal(update_node(st, T0 + 7, 0, "n1", FLURM_NODE_STATE_DRAIN, "maint"), 0);
+    assert_int_equal(g_neffects, 0);
+    flurm_state_free(st);
+}
+
 /* A task split off an array, requeued because its node died, is an ordinary pending job: it
  * must start again. */
 static void test_lifecycle_array_requeued_task_starts_again(void **s)
@@ -2012,6 +2062,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_register_keeps_drain_flag),
         cmocka_unit_test(test_lifecycle_register_applies_ended_jobs),
         cmocka_unit_test(test_lifecycle_plan_start_allocates_and_runs),
+        cmocka_unit_test(test_lifecycle_effects_name_what_the_nodes_must_do),
         cmocka_unit_test(test_lifecycle_start_without_time_limit_has_no_end_time),
         cmocka_unit_test(test_lifecycle_plan_multi_node_job_gets_two_nodes),
         cmocka_unit_test(test_lifecycle_plan_packs_cpus_first_fit),
