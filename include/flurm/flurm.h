@@ -14,4 +14,5 @@
 #include <flurm/msg.h>
 #include <flurm/sched.h>
 #include <flurm/sched_plugin.h>
+#include <flurm/raft.h>
 #endif

@@ -1,0 +1,793 @@
+/* tests/sim/world.c — see world.h. */
+#include "world.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct w_msg {
+    uint64_t at, seq;
+    uint32_t to;
+    flurm_raft_msg_t m;
+    flurm_raft_entry_t *ents;
+    uint64_t snap_data[2];
+};
+
+struct w_write {
+    w_write_t *next;
+    uint64_t done_at;
+    bool hs;
+    uint64_t term, vote;
+    bool snap;
+    flurm_raft_snapshot_meta_t snap_meta;
+    uint64_t snap_hash, snap_count;
+    uint64_t trunc;
+    w_entry_t *ents;
+    size_t n_ents;
+    flurm_raft_msg_t *msgs;   /* deep copies, freed after sending */
+    w_msg_t **mcopies;
+    size_t n_msgs;
+};
+
+static void *xmalloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p) { fprintf(stderr, "sim: out of memory\n"); abort(); }
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p) { fprintf(stderr, "sim: out of memory\n"); abort(); }
+    return p;
+}
+
+static uint64_t rnd(world_t *w)
+{
+    uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static uint64_t rnd_range(world_t *w, uint64_t lo, uint64_t hi) { return hi > lo ? lo + rnd(w) % (hi - lo + 1) : lo; }
+
+void world_fail(world_t *w, const char *fmt, ...)
+{
+    if (w->failed[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = snprintf(w->failed, sizeof w->failed, "t=%llu: ", (unsigned long long)w->now);
+    vsnprintf(w->failed + k, sizeof w->failed - (size_t)k, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t fsm_step(uint64_t h, uint64_t cmd) { return (h ^ cmd) * 0x100000001b3ull + 0x9e37; }
+
+/* ---- message heap ---- */
+
+static bool msg_before(const w_msg_t *a, const w_msg_t *b) { return a->at < b->at || (a->at == b->at && a->seq < b->seq); }
+
+static void heap_push(world_t *w, w_msg_t *m)
+{
+    if (w->heap_len == w->heap_cap) {
+        w->heap_cap = w->heap_cap ? w->heap_cap * 2 : 256;
+        w->heap = xrealloc(w->heap, w->heap_cap * sizeof *w->heap);
+    }
+    size_t i = w->heap_len++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!msg_before(m, w->heap[p])) break;
+        w->heap[i] = w->heap[p];
+        i = p;
+    }
+    w->heap[i] = m;
+}
+
+static w_msg_t *heap_pop(world_t *w)
+{
+    w_msg_t *top = w->heap[0], *last = w->heap[--w->heap_len];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= w->heap_len) break;
+        if (c + 1 < w->heap_len && msg_before(w->heap[c + 1], w->heap[c])) c++;
+        if (!msg_before(w->heap[c], last)) break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    if (w->heap_len) w->heap[i] = last;
+    return top;
+}
+
+static void msg_free(w_msg_t *m)
+{
+    if (!m) return;
+    free(m->ents);
+    free(m);
+}
+
+static w_msg_t *msg_copy(const flurm_raft_msg_t *src)
+{
+    w_msg_t *c = xmalloc(sizeof *c);
+    c->m = *src;
+    if (src->n_entries) {
+        c->ents = xmalloc(src->n_entries * sizeof *c->ents);
+        memcpy(c->ents, src->entries, src->n_entries * sizeof *c->ents);
+        /* Entry data is 8 bytes: keep it inline by pointing at a private copy. */
+        uint64_t *vals = xmalloc(src->n_entries * sizeof(uint64_t));
+        for (size_t i = 0; i < src->n_entries; i++) {
+            vals[i] = 0;
+            if (c->ents[i].len == 8) memcpy(&vals[i], src->entries[i].data, 8);
+        }
+        /* Store values after the entries array (one allocation would be nicer; two keep it simple). */
+        c->ents = xrealloc(c->ents, src->n_entries * (sizeof *c->ents + sizeof(uint64_t)));
+        uint64_t *tail = (uint64_t *)(void *)(c->ents + src->n_entries);
+        memcpy(tail, vals, src->n_entries * sizeof(uint64_t));
+        free(vals);
+        for (size_t i = 0; i < src->n_entries; i++) c->ents[i].data = c->ents[i].len ? &tail[i] : NULL;
+        c->m.entries = c->ents;
+    }
+    return c;
+}
+
+static uint32_t node_of(const world_t *w, uint64_t id) { (void)w; return (uint32_t)(id - 1); }
+
+static void net_send(world_t *w, uint32_t from, w_msg_t *c)
+{
+    uint32_t to = node_of(w, c->m.to);
+    if (to >= w->n || w->blocked[from][to] || rnd(w) % 100 < w->loss_pct) { msg_free(c); return; }
+    c->to = to;
+    c->at = w->now + rnd_range(w, w->delay_min, w->delay_max);
+    c->seq = ++w->msg_seq;
+    w->stats_msgs++;
+    if (rnd(w) % 100 < w->dup_pct) {
+        w_msg_t *d = msg_copy(&c->m);
+        d->m.data = c->m.data ? d->snap_data : NULL;
+        memcpy(d->snap_data, c->snap_data, sizeof d->snap_data);
+        d->to = to;
+        d->at = w->now + rnd_range(w, w->delay_min, w->delay_max * 2);
+        d->seq = ++w->msg_seq;
+        heap_push(w, d);
+    }
+    heap_push(w, c);
+}
+
+/* ---- nodes ---- */
+
+static void node_step(world_t *w, uint32_t i, const flurm_raft_event_t *ev);
+
+static uint64_t local_now(const world_t *w, uint32_t i) { return w->now + w->nodes[i].clock_off; }
+
+static void disk_append(w_node_t *nd, const w_entry_t *e)
+{
+    if (nd->d_len == nd->d_cap) {
+        nd->d_cap = nd->d_cap ? nd->d_cap * 2 : 64;
+        nd->d_log = xrealloc(nd->d_log, nd->d_cap * sizeof *nd->d_log);
+    }
+    nd->d_log[nd->d_len++] = *e;
+}
+
+static void write_free(w_write_t *wr)
+{
+    for (size_t k = 0; k < wr->n_msgs; k++) msg_free(wr->mcopies[k]);
+    free(wr->mcopies);
+    free(wr->ents);
+    free(wr);
+}
+
+static void check_commit_durable(world_t *w, uint32_t li, uint64_t commit, uint64_t term);
+
+/* A write reached the disk: apply it, send its messages, tell the core. */
+static void write_complete(world_t *w, uint32_t i, w_write_t *wr)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (wr->snap) {
+        nd->d_snap = wr->snap_meta;
+        nd->d_snap_hash = wr->snap_hash;
+        nd->d_snap_count = wr->snap_count;
+        nd->d_len = 0;
+    }
+    if (wr->trunc) {
+        uint64_t base = nd->d_snap.index;
+        if (wr->trunc <= base) world_fail(w, "node %u: truncation at %llu below its snapshot %llu", i + 1,
+                                          (unsigned long long)wr->trunc, (unsigned long long)base);
+        else if (wr->trunc - base - 1 < nd->d_len) nd->d_len = wr->trunc - base - 1;
+    }
+    for (size_t k = 0; k < wr->n_ents; k++) {
+        uint64_t want = nd->d_snap.index + nd->d_len + 1;
+        if (wr->ents[k].index != want) {
+            world_fail(w, "node %u: disk append of %llu, expected %llu", i + 1, (unsigned long long)wr->ents[k].index,
+                       (unsigned long long)want);
+            break;
+        }
+        disk_append(nd, &wr->ents[k]);
+    }
+    if (wr->hs) {
+        nd->d_term = wr->term;
+        nd->d_vote = wr->vote;
+    }
+    for (size_t k = 0; k < wr->n_msgs; k++) {
+        net_send(w, i, wr->mcopies[k]);
+        wr->mcopies[k] = NULL;
+    }
+    uint32_t inc = nd->incarnation;
+    if (wr->snap)
+        node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_SNAPSHOT_INSTALLED, .now_ms = local_now(w, i),
+                                                .index = wr->snap_meta.index, .term = wr->snap_meta.term });
+    if (wr->n_ents && nd->alive && nd->incarnation == inc)
+        node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_PERSISTED, .now_ms = local_now(w, i),
+                                                .index = wr->ents[wr->n_ents - 1].index,
+                                                .term = wr->ents[wr->n_ents - 1].term });
+    write_free(wr);
+}
+
+static void apply_entry(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (e->index != nd->applied + 1) {
+        world_fail(w, "node %u applies %llu after %llu", i + 1, (unsigned long long)e->index,
+                   (unsigned long long)nd->applied);
+        return;
+    }
+    uint64_t cmd = 0;
+    if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
+        if (e->len != 8) { world_fail(w, "node %u: command of %u bytes", i + 1, e->len); return; }
+        memcpy(&cmd, e->data, 8);
+        nd->hash = fsm_step(nd->hash, cmd);
+        nd->count++;
+    }
+    nd->applied = e->index;
+    if (e->index >= w->applied_cap) {
+        size_t nc = w->applied_cap ? w->applied_cap : 1024;
+        while (nc <= e->index) nc *= 2;
+        w->applied = xrealloc(w->applied, nc * sizeof *w->applied);
+        memset(w->applied + w->applied_cap, 0, (nc - w->applied_cap) * sizeof *w->applied);
+        w->applied_cap = nc;
+    }
+    w_applied_t *a = &w->applied[e->index];
+    if (!a->set) {
+        *a = (w_applied_t){ .set = true, .term = e->term, .cmd = cmd, .hash = nd->hash, .count = nd->count, .type = e->type };
+        if (cmd) {
+            if (cmd > w->n_props) { world_fail(w, "node %u applied unknown command %llu", i + 1, (unsigned long long)cmd); return; }
+            if (w->cmd_at[cmd]) {
+                world_fail(w, "command %llu applied at both %llu and %llu", (unsigned long long)cmd,
+                           (unsigned long long)w->cmd_at[cmd], (unsigned long long)e->index);
+                return;
+            }
+            w->cmd_at[cmd] = e->index;
+        }
+    } else if (a->term != e->term || a->cmd != cmd || a->type != e->type || a->hash != nd->hash || a->count != nd->count) {
+        world_fail(w, "state machine safety: node %u applied (term %llu cmd %llu) at %llu, another applied (term %llu cmd %llu)",
+                   i + 1, (unsigned long long)e->term, (unsigned long long)cmd, (unsigned long long)e->index,
+                   (unsigned long long)a->term, (unsigned long long)a->cmd);
+        return;
+    }
+    if (cmd) {
+        w_prop_t *p = &w->props[cmd - 1];
+        if (p->node == i && p->incarnation == nd->incarnation && p->index == e->index && p->term == e->term &&
+            nd->role == FLURM_RAFT_LEADER && !p->acked) {
+            p->acked = true;
+            w->stats_acked++;
+        }
+    }
+}
+
+static void leader_completeness(world_t *w, uint32_t i)
+{
+    flurm_raft_t *r = w->nodes[i].r;
+    uint64_t first = flurm_raft_first_index(r), last = flurm_raft_last_index(r);
+    for (uint64_t k = first; k < w->applied_cap && k <= w->max_commit_seen; k++) {
+        if (!w->applied[k].set) continue;
+        if (k > last) {
+            world_fail(w, "leader completeness: node %u leads term %llu without committed entry %llu", i + 1,
+                       (unsigned long long)flurm_raft_term(r), (unsigned long long)k);
+            return;
+        }
+        const flurm_raft_entry_t *e = flurm_raft_entry(r, k);
+        if (e->term != w->applied[k].term) {
+            world_fail(w, "leader completeness: node %u (term %llu) holds term %llu at committed %llu (term %llu)", i + 1,
+                       (unsigned long long)flurm_raft_term(r), (unsigned long long)e->term, (unsigned long long)k,
+                       (unsigned long long)w->applied[k].term);
+            return;
+        }
+    }
+}
+
+/* D4: a leader's commit index must be durable on a majority (its disk holds the entry). */
+static void check_commit_durable(world_t *w, uint32_t li, uint64_t commit, uint64_t term)
+{
+    const flurm_raft_entry_t *le = flurm_raft_entry(w->nodes[li].r, commit);
+    if (!le) return;
+    uint32_t have = 0;
+    for (uint32_t j = 0; j < w->n; j++) {
+        w_node_t *nd = &w->nodes[j];
+        if (nd->d_snap.index >= commit) { have++; continue; }
+        uint64_t off = commit - nd->d_snap.index - 1;
+        if (off < nd->d_len && nd->d_log[off].term == le->term) have++;
+    }
+    if (have < w->n / 2 + 1 && !w->failed[0]) {
+        for (uint32_t j = 0; j < w->n; j++) {
+            w_node_t *nd = &w->nodes[j];
+            printf("  node %u alive %d disk snap %llu len %zu; core last %llu commit %llu\n", j + 1, nd->alive,
+                   (unsigned long long)nd->d_snap.index, nd->d_len, nd->alive ? (unsigned long long)flurm_raft_last_index(nd->r) : 0ull,
+                   nd->alive ? (unsigned long long)flurm_raft_commit_index(nd->r) : 0ull);
+            flurm_raft_member_status_t ms[W_MAX];
+            size_t k = nd->alive ? flurm_raft_members(nd->r, ms, W_MAX) : 0;
+            for (size_t q = 0; q < k && flurm_raft_role(nd->r) == FLURM_RAFT_LEADER; q++)
+                printf("    member %llu match %llu next %llu state %u\n", (unsigned long long)ms[q].id,
+                       (unsigned long long)ms[q].match_index, (unsigned long long)ms[q].next_index, ms[q].state);
+        }
+        world_fail(w, "node %u (leader, term %llu) committed %llu held durably by only %u of %u", li + 1,
+                   (unsigned long long)term, (unsigned long long)commit, have, w->n);
+    }
+}
+
+static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (u->role == FLURM_RAFT_LEADER && nd->role != FLURM_RAFT_LEADER) {
+        uint64_t t = flurm_raft_term(nd->r);
+        if (t >= w->lot_cap) {
+            size_t nc = w->lot_cap ? w->lot_cap : 64;
+            while (nc <= t) nc *= 2;
+            w->leader_of_term = xrealloc(w->leader_of_term, nc * sizeof(uint64_t));
+            memset(w->leader_of_term + w->lot_cap, 0, (nc - w->lot_cap) * sizeof(uint64_t));
+            w->lot_cap = nc;
+        }
+        if (w->leader_of_term[t] && w->leader_of_term[t] != nd->id)
+            world_fail(w, "election safety: nodes %llu and %llu both lead term %llu",
+                       (unsigned long long)w->leader_of_term[t], (unsigned long long)nd->id, (unsigned long long)t);
+        w->leader_of_term[t] = nd->id;
+        w->stats_elections++;
+        if (w->verbose) printf("  t=%llu node %u leads term %llu\n", (unsigned long long)w->now, i + 1, (unsigned long long)t);
+        nd->role = u->role;
+        leader_completeness(w, i);
+    }
+    nd->role = u->role;
+    nd->term = flurm_raft_term(nd->r);
+    if (u->role == FLURM_RAFT_LEADER && u->commit > w->max_commit_seen) w->max_commit_seen = u->commit;
+    if (u->role == FLURM_RAFT_LEADER) check_commit_durable(w, i, u->commit, nd->term);
+
+    /* Host contract 1a: restore the state machine from a received snapshot. */
+    if (u->snapshot) {
+        if (u->snapshot_len != 16) { world_fail(w, "node %u: snapshot of %zu bytes", i + 1, u->snapshot_len); return; }
+        uint64_t v[2];
+        memcpy(v, u->snapshot_data, 16);
+        nd->hash = v[0];
+        nd->count = v[1];
+        w->stats_installs++;
+        nd->applied = u->snapshot->index;
+        nd->last_snap_applied = nd->applied;
+        if (nd->applied < w->applied_cap && w->applied[nd->applied].set &&
+            (w->applied[nd->applied].hash != nd->hash || w->applied[nd->applied].count != nd->count))
+            world_fail(w, "node %u installed a snapshot at %llu that differs from the applied state", i + 1,
+                       (unsigned long long)nd->applied);
+    }
+    for (size_t k = 0; k < u->n_committed && !w->failed[0]; k++) apply_entry(w, i, &u->committed[k]);
+
+    bool persist = u->hard_state_changed || u->snapshot || u->truncate_from || u->n_entries;
+    if (!persist && !u->n_msgs) return;
+    w_write_t *wr = xmalloc(sizeof *wr);
+    wr->hs = u->hard_state_changed;
+    wr->term = u->term;
+    wr->vote = u->voted_for;
+    if (u->snapshot) {
+        wr->snap = true;
+        wr->snap_meta = *u->snapshot;
+        wr->snap_hash = nd->hash;
+        wr->snap_count = nd->count;
+    }
+    wr->trunc = u->truncate_from;
+    if (u->n_entries) {
+        wr->ents = xmalloc(u->n_entries * sizeof *wr->ents);
+        for (size_t k = 0; k < u->n_entries; k++) {
+            const flurm_raft_entry_t *e = &u->entries[k];
+            wr->ents[k] = (w_entry_t){ .index = e->index, .term = e->term, .type = e->type };
+            if (e->len == 8) memcpy(&wr->ents[k].cmd, e->data, 8);
+        }
+        wr->n_ents = u->n_entries;
+    }
+    if (u->n_msgs) {
+        wr->mcopies = xmalloc(u->n_msgs * sizeof *wr->mcopies);
+        for (size_t k = 0; k < u->n_msgs; k++) {
+            w_msg_t *c = msg_copy(&u->msgs[k]);
+            if (c->m.type == FLURM_RAFT_MSG_SNAPSHOT) {
+                /* Host contract 3: attach the data of our snapshot. */
+                if (nd->d_snap.index < c->m.snapshot.index)
+                    world_fail(w, "node %u asked to send snapshot %llu but has %llu", i + 1,
+                               (unsigned long long)c->m.snapshot.index, (unsigned long long)nd->d_snap.index);
+                c->m.snapshot = nd->d_snap;
+                c->snap_data[0] = nd->d_snap_hash;
+                c->snap_data[1] = nd->d_snap_count;
+                c->m.data = c->snap_data;
+                c->m.len = 16;
+            }
+            if (w->filter && w->filter(w->filter_arg, &c->m)) { msg_free(c); c = NULL; }
+            if (c) wr->mcopies[wr->n_msgs++] = c;
+        }
+    }
+    if (!persist && !nd->wq_head) {   /* nothing to wait for: send now */
+        for (size_t k = 0; k < wr->n_msgs; k++) net_send(w, i, wr->mcopies[k]);
+        wr->n_msgs = 0;
+        write_free(wr);
+        return;
+    }
+    wr->done_at = w->now + (persist ? rnd_range(w, w->disk_min, w->disk_max) : 0);
+    if (nd->wq_tail && wr->done_at < nd->wq_tail->done_at) wr->done_at = nd->wq_tail->done_at;
+    if (nd->wq_tail) nd->wq_tail->next = wr;
+    else nd->wq_head = wr;
+    nd->wq_tail = wr;
+}
+
+static void maybe_snapshot(world_t *w, uint32_t i)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!w->snapshot_every || nd->applied < nd->last_snap_applied + w->snapshot_every) return;
+    if (nd->applied <= nd->d_snap.index) return;
+    for (const w_write_t *wr = nd->wq_head; wr; wr = wr->next)
+        if (wr->snap) return;   /* an installed snapshot is still being written */
+    /* The host writes the snapshot (synchronously here), then drops the covered log. */
+    uint64_t idx = nd->applied;
+    const flurm_raft_entry_t *e = flurm_raft_entry(nd->r, idx);
+    if (!e) return;
+    uint64_t off = idx - nd->d_snap.index;   /* entries to drop from d_log */
+    if (off > nd->d_len) return;             /* not durable yet: try later */
+    memmove(nd->d_log, nd->d_log + off, (nd->d_len - off) * sizeof *nd->d_log);
+    nd->d_len -= off;
+    nd->d_snap.index = idx;
+    nd->d_snap.term = e->term;
+    nd->d_snap.n_voters = w->n;
+    for (uint32_t k = 0; k < w->n; k++) nd->d_snap.voters[k] = w->nodes[k].id;
+    nd->d_snap_hash = nd->hash;
+    nd->d_snap_count = nd->count;
+    nd->last_snap_applied = idx;
+    node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_SNAPSHOT_TAKEN, .now_ms = local_now(w, i), .index = idx });
+}
+
+static void node_step(world_t *w, uint32_t i, const flurm_raft_event_t *ev)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive || w->failed[0]) return;
+    flurm_raft_update_t u;
+    /* SIM_TRACE=ID [SIM_TRACE_FROM=MS]: print the messages node ID receives and sends. */
+    static int trace = -1;
+    static uint64_t trace_from;
+    if (trace < 0) {
+        trace = getenv("SIM_TRACE") ? atoi(getenv("SIM_TRACE")) : 0;
+        trace_from = getenv("SIM_TRACE_FROM") ? strtoull(getenv("SIM_TRACE_FROM"), NULL, 10) : 0;
+    }
+    if (trace && ev->kind == FLURM_RAFT_RECEIVE && (ev->msg->from == (uint64_t)trace || ev->msg->to == (uint64_t)trace) &&
+        w->now >= trace_from)
+        printf("  t=%llu %llu->%llu type %u term %llu flags %x log %llu/%llu commit %llu n %zu match %llu rej %llu ct %llu ci %llu\n",
+               (unsigned long long)w->now, (unsigned long long)ev->msg->from, (unsigned long long)ev->msg->to, ev->msg->type,
+               (unsigned long long)ev->msg->term, ev->msg->flags, (unsigned long long)ev->msg->log_index,
+               (unsigned long long)ev->msg->log_term, (unsigned long long)ev->msg->commit, ev->msg->n_entries,
+               (unsigned long long)ev->msg->match, (unsigned long long)ev->msg->reject_index,
+               (unsigned long long)ev->msg->conflict_term, (unsigned long long)ev->msg->conflict_index);
+    flurm_err_t rc = flurm_raft_step(nd->r, ev, &u);
+    if (rc != FLURM_OK && !(ev->kind == FLURM_RAFT_PROPOSE && rc == FLURM_EAGAIN))
+        world_fail(w, "node %u: step kind %u failed: %s", i + 1, ev->kind, flurm_strerror(rc));
+    handle_update(w, i, &u);
+    if (u.n_committed) maybe_snapshot(w, i);
+}
+
+static void node_start(world_t *w, uint32_t i)
+{
+    w_node_t *nd = &w->nodes[i];
+    flurm_raft_entry_t *ents = nd->d_len ? xmalloc(nd->d_len * sizeof *ents) : NULL;
+    for (size_t k = 0; k < nd->d_len; k++)
+        ents[k] = (flurm_raft_entry_t){ .index = nd->d_log[k].index, .term = nd->d_log[k].term, .type = nd->d_log[k].type,
+                                        .len = nd->d_log[k].type == FLURM_RAFT_ENTRY_COMMAND ? 8 : 0,
+                                        .data = nd->d_log[k].type == FLURM_RAFT_ENTRY_COMMAND ? &nd->d_log[k].cmd : NULL };
+    flurm_raft_persisted_t p = { .size = sizeof p, .term = nd->d_term, .voted_for = nd->d_vote, .snapshot = nd->d_snap,
+                                 .entries = ents, .n_entries = nd->d_len };
+    flurm_raft_config_t c = w->cfg;
+    c.id = nd->id;
+    c.seed = w->seed * 1000003u + nd->incarnation;
+    flurm_err_t err;
+    nd->r = flurm_raft_new(&c, &p, &err);
+    free(ents);
+    if (!nd->r) { world_fail(w, "node %u: flurm_raft_new: %s", i + 1, flurm_strerror(err)); return; }
+    nd->alive = true;
+    nd->applied = nd->d_snap.index;
+    nd->last_snap_applied = nd->applied;
+    nd->hash = nd->d_snap_hash;
+    nd->count = nd->d_snap_count;
+    nd->role = FLURM_RAFT_FOLLOWER;
+    nd->next_tick = w->now + rnd_range(w, 0, 9);
+}
+
+int world_init(world_t *w, uint32_t n, uint64_t seed)
+{
+    memset(w, 0, sizeof *w);
+    if (n == 0 || n > W_MAX) return -1;
+    w->seed = seed;
+    w->rng = seed * 0x2545f4914f6cdd1dull + 1;
+    w->n = n;
+    w->delay_min = 1;
+    w->delay_max = 10;
+    w->disk_min = 1;
+    w->disk_max = 4;
+    static uint64_t ids[W_MAX] = { 1, 2, 3, 4, 5 };
+    w->cfg = (flurm_raft_config_t){ .size = sizeof w->cfg, .n_voters = n, .voters = ids, .pre_vote = 1,
+                                    .election_timeout_min_ms = 300, .election_timeout_max_ms = 600, .heartbeat_ms = 50,
+                                    .max_entries_per_msg = 16, .max_inflight_msgs = 4, .trailing_entries = 20 };
+    w->snapshot_every = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        w->nodes[i].id = i + 1;
+        w->nodes[i].d_snap.n_voters = 0;
+    }
+    return 0;
+}
+
+static void world_start_all(world_t *w)
+{
+    if (w->started) return;
+    w->started = true;
+    for (uint32_t i = 0; i < w->n; i++) node_start(w, i);
+}
+
+void world_free(world_t *w)
+{
+    for (uint32_t i = 0; i < w->n; i++) {
+        w_node_t *nd = &w->nodes[i];
+        flurm_raft_free(nd->r);
+        for (w_write_t *wr = nd->wq_head, *nx; wr; wr = nx) {
+            nx = wr->next;
+            write_free(wr);
+        }
+        free(nd->d_log);
+    }
+    while (w->heap_len) msg_free(heap_pop(w));
+    free(w->heap);
+    free(w->leader_of_term);
+    free(w->applied);
+    free(w->props);
+    free(w->cmd_at);
+}
+
+void world_crash(world_t *w, uint32_t i)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive) return;
+    flurm_raft_free(nd->r);
+    nd->r = NULL;
+    nd->alive = false;
+    w->stats_crashes++;
+    nd->incarnation++;
+    for (w_write_t *wr = nd->wq_head, *nx; wr; wr = nx) {   /* lost: never reached the disk */
+        nx = wr->next;
+        write_free(wr);
+    }
+    nd->wq_head = nd->wq_tail = NULL;
+    nd->role = FLURM_RAFT_FOLLOWER;
+}
+
+void world_restart(world_t *w, uint32_t i)
+{
+    if (w->nodes[i].alive) return;
+    w->nodes[i].restart_at = 0;
+    node_start(w, i);
+}
+
+void world_block(world_t *w, uint32_t a, uint32_t b, bool blocked)
+{
+    w->blocked[a][b] = w->blocked[b][a] = blocked;
+}
+
+void world_isolate(world_t *w, uint32_t i, bool blocked)
+{
+    for (uint32_t j = 0; j < w->n; j++)
+        if (j != i) world_block(w, i, j, blocked);
+}
+
+void world_heal(world_t *w) { memset(w->blocked, 0, sizeof w->blocked); }
+
+void world_force_campaign(world_t *w, uint32_t i)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive) return;
+    flurm_raft_msg_t m = { .type = FLURM_RAFT_MSG_TIMEOUT_NOW, .from = nd->id % w->n + 1, .to = nd->id,
+                           .term = flurm_raft_term(nd->r) };
+    node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_RECEIVE, .now_ms = local_now(w, i), .msg = &m });
+}
+
+uint64_t world_propose(world_t *w, uint32_t i, uint32_t count)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive || count == 0 || count > 64 || w->failed[0]) return 0;
+    uint64_t cmds[64];
+    const void *ptrs[64];
+    uint32_t lens[64];
+    uint64_t first = w->n_props + 1;
+    for (uint32_t k = 0; k < count; k++) {
+        cmds[k] = first + k;
+        ptrs[k] = &cmds[k];
+        lens[k] = 8;
+    }
+    flurm_raft_update_t u;
+    flurm_raft_event_t ev = { .kind = FLURM_RAFT_PROPOSE, .now_ms = local_now(w, i), .commands = ptrs, .lens = lens,
+                              .n_commands = count };
+    flurm_err_t rc = flurm_raft_step(nd->r, &ev, &u);
+    if (rc == FLURM_EAGAIN) {
+        handle_update(w, i, &u);
+        return 0;
+    }
+    if (rc != FLURM_OK) { world_fail(w, "node %u: propose: %s", i + 1, flurm_strerror(rc)); return 0; }
+    if (w->n_props + count > w->props_cap) {
+        size_t nc = w->props_cap ? w->props_cap * 2 : 1024;
+        while (nc < w->n_props + count) nc *= 2;
+        w->props = xrealloc(w->props, nc * sizeof *w->props);
+        size_t old = w->props_cap ? w->props_cap + 1 : 0;
+        w->cmd_at = xrealloc(w->cmd_at, (nc + 1) * sizeof *w->cmd_at);
+        memset(w->cmd_at + old, 0, (nc + 1 - old) * sizeof *w->cmd_at);
+        w->props_cap = nc;
+    }
+    for (uint32_t k = 0; k < count; k++)
+        w->props[w->n_props + k] = (w_prop_t){ .index = u.first_index + k, .term = u.proposed_term, .node = i,
+                                               .incarnation = nd->incarnation };
+    w->n_props += count;
+    handle_update(w, i, &u);
+    return first;
+}
+
+int world_leader(const world_t *w)
+{
+    int best = -1;
+    for (uint32_t i = 0; i < w->n; i++) {
+        const w_node_t *nd = &w->nodes[i];
+        if (nd->alive && flurm_raft_role(nd->r) == FLURM_RAFT_LEADER &&
+            (best < 0 || flurm_raft_term(nd->r) > flurm_raft_term(w->nodes[best].r)))
+            best = (int)i;
+    }
+    return best;
+}
+
+static void world_tick_once(world_t *w)
+{
+    world_start_all(w);
+    while (w->heap_len && w->heap[0]->at <= w->now && !w->failed[0]) {
+        w_msg_t *c = heap_pop(w);
+        uint32_t to = c->to, from = node_of(w, c->m.from);
+        if (from < w->n && !w->blocked[from][to] && w->nodes[to].alive)
+            node_step(w, to, &(flurm_raft_event_t){ .kind = FLURM_RAFT_RECEIVE, .now_ms = local_now(w, to), .msg = &c->m });
+        msg_free(c);
+    }
+    for (uint32_t i = 0; i < w->n && !w->failed[0]; i++) {
+        w_node_t *nd = &w->nodes[i];
+        if (!nd->alive) {
+            if (nd->restart_at && w->now >= nd->restart_at) world_restart(w, i);
+            continue;
+        }
+        while (nd->wq_head && nd->wq_head->done_at <= w->now && nd->alive && !w->failed[0]) {
+            w_write_t *wr = nd->wq_head;
+            nd->wq_head = wr->next;
+            if (!nd->wq_head) nd->wq_tail = NULL;
+            write_complete(w, i, wr);
+        }
+        if (nd->alive && w->now >= nd->next_tick) {
+            nd->next_tick = w->now + 10;
+            node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_TICK, .now_ms = local_now(w, i) });
+        }
+    }
+}
+
+void world_run(world_t *w, uint64_t ms)
+{
+    for (uint64_t k = 0; k < ms && !w->failed[0]; k++) {
+        world_tick_once(w);
+        w->now++;
+    }
+}
+
+bool world_run_until(world_t *w, bool (*pred)(world_t *, void *), void *arg, uint64_t timeout_ms)
+{
+    for (uint64_t k = 0; k < timeout_ms && !w->failed[0]; k++) {
+        if (pred(w, arg)) return true;
+        world_tick_once(w);
+        w->now++;
+    }
+    return pred(w, arg);
+}
+
+void world_check_logs(world_t *w)
+{
+    for (uint32_t a = 0; a < w->n; a++) {
+        for (uint32_t b = a + 1; b < w->n; b++) {
+            if (!w->nodes[a].alive || !w->nodes[b].alive) continue;
+            flurm_raft_t *ra = w->nodes[a].r, *rb = w->nodes[b].r;
+            uint64_t lo = flurm_raft_first_index(ra), hi = flurm_raft_last_index(ra);
+            if (flurm_raft_first_index(rb) > lo) lo = flurm_raft_first_index(rb);
+            if (flurm_raft_last_index(rb) < hi) hi = flurm_raft_last_index(rb);
+            bool matched = false;
+            for (uint64_t k = hi; k >= lo && k > 0; k--) {
+                const flurm_raft_entry_t *x = flurm_raft_entry(ra, k), *y = flurm_raft_entry(rb, k);
+                if (!matched && x->term == y->term) matched = true;
+                if (matched && (x->term != y->term || x->type != y->type || x->len != y->len ||
+                                (x->len && memcmp(x->data, y->data, x->len)))) {
+                    world_fail(w, "log matching: nodes %u and %u differ at %llu below a common entry", a + 1, b + 1,
+                               (unsigned long long)k);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+struct settle_arg { uint64_t cmd; };
+
+static bool settled(world_t *w, void *arg)
+{
+    struct settle_arg *s = arg;
+    const w_prop_t *p = &w->props[s->cmd - 1];
+    if (!p->acked) return false;
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->nodes[i].alive && w->nodes[i].applied < p->index) return false;
+    return true;
+}
+
+void world_settle_and_check(world_t *w, uint64_t limit_ms)
+{
+    if (w->failed[0]) return;
+    world_heal(w);
+    w->loss_pct = 0;
+    w->dup_pct = 0;
+    for (uint32_t i = 0; i < w->n; i++) world_restart(w, i);
+    /* Propose through whoever leads; a proposal to a leader that is about to be deposed has an
+     * unknown outcome, so try again with a new command until one is acknowledged. */
+    uint64_t start = w->now, cmd = 0;
+    while (w->now - start < limit_ms && !w->failed[0]) {
+        int l = world_leader(w);
+        uint64_t c = l >= 0 ? world_propose(w, (uint32_t)l, 1) : 0;
+        if (!c) { world_run(w, 1); continue; }
+        uint64_t until = w->now + 2000;
+        while (w->now < until && !w->props[c - 1].acked && !w->failed[0]) world_run(w, 1);
+        if (w->props[c - 1].acked) { cmd = c; break; }
+    }
+    if (w->failed[0]) return;
+    if (!cmd) { world_fail(w, "liveness: no proposal acknowledged within %llu ms of healing", (unsigned long long)limit_ms); return; }
+    struct settle_arg s = { cmd };
+    uint64_t left = limit_ms > w->now - start ? limit_ms - (w->now - start) : 1;
+    if (!world_run_until(w, settled, &s, left)) {
+        if (!w->failed[0]) {
+            for (uint32_t i = 0; i < w->n; i++) {
+                w_node_t *nd = &w->nodes[i];
+                if (!nd->alive) continue;
+                printf("  node %u %s term %llu leader %llu commit %llu applied %llu/%llu first %llu last %llu snap %llu\n", i + 1,
+                       flurm_raft_role_str(flurm_raft_role(nd->r)), (unsigned long long)flurm_raft_term(nd->r),
+                       (unsigned long long)flurm_raft_leader(nd->r), (unsigned long long)flurm_raft_commit_index(nd->r),
+                       (unsigned long long)flurm_raft_applied_index(nd->r), (unsigned long long)nd->applied,
+                       (unsigned long long)flurm_raft_first_index(nd->r), (unsigned long long)flurm_raft_last_index(nd->r),
+                       (unsigned long long)flurm_raft_snapshot_index(nd->r));
+                flurm_raft_member_status_t ms[W_MAX];
+                size_t k = flurm_raft_members(nd->r, ms, W_MAX);
+                for (size_t j = 0; j < k && flurm_raft_role(nd->r) == FLURM_RAFT_LEADER; j++)
+                    printf("    member %llu match %llu next %llu state %u contact %llu\n", (unsigned long long)ms[j].id,
+                           (unsigned long long)ms[j].match_index, (unsigned long long)ms[j].next_index, ms[j].state,
+                           (unsigned long long)ms[j].last_contact_ms);
+            }
+            world_fail(w, "liveness: command %llu not committed and applied everywhere within %llu ms of healing",
+                       (unsigned long long)cmd, (unsigned long long)limit_ms);
+        }
+        return;
+    }
+    world_check_logs(w);
+    /* Every acknowledged command is applied, once, at its index, by every live replica. */
+    uint64_t top = w->props[cmd - 1].index;
+    for (size_t k = 0; k < w->n_props && !w->failed[0]; k++) {
+        const w_prop_t *p = &w->props[k];
+        if (!p->acked) continue;
+        if (w->cmd_at[k + 1] != p->index) {
+            world_fail(w, "acknowledged command %zu (index %llu) lost", k + 1, (unsigned long long)p->index);
+            return;
+        }
+    }
+    for (uint32_t i = 0; i < w->n; i++) {
+        w_node_t *nd = &w->nodes[i];
+        const w_applied_t *a = &w->applied[nd->applied];
+        if (nd->applied < top || !a->set || a->hash != nd->hash || a->count != nd->count)
+            world_fail(w, "node %u: state at %llu differs after settling", i + 1, (unsigned long long)nd->applied);
+    }
+}
