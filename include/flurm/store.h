@@ -83,6 +83,28 @@ FLURM_API int flurm_store_read(flurm_store_t *store, uint64_t from, flurm_store_
  * deleted). */
 FLURM_API int flurm_store_truncate_after(flurm_store_t *store, uint64_t index);
 
+/* One write of a Raft member's persistent state: the suffix a leader's log contradicts goes, the
+ * new entries and the hard state (term and vote, as one metadata record) arrive, atomically. */
+typedef struct flurm_store_update {
+    uint32_t size;                 /* sizeof(flurm_store_update_t): the struct may grow at the end */
+    uint32_t reserved_;
+    uint64_t truncate_after;       /* delete every entry after this index first; UINT64_MAX: none */
+    uint64_t first_index;          /* index of ENTRIES[0]: the log's last index (after the
+                                    * truncation) + 1 */
+    const flurm_iov_t *entries;
+    size_t n;
+    const char *meta_key;          /* NULL: no metadata record in this write */
+    const void *meta;
+    size_t meta_len;
+} flurm_store_update_t;
+
+/* Carries out U in one synced batch: all of it is durable when FLURM_OK is returned, none of it
+ * otherwise (FLURM_EIO, the store's indexes unchanged). FLURM_EINVAL for a size this library does
+ * not know, an entry NULL with a length, a FIRST_INDEX that does not follow the (truncated) log
+ * when N > 0, or an empty META_KEY; FLURM_ERANGE for a truncation below the snapshot (those
+ * entries are committed). While a writer runs on STORE, write only through the writer. */
+FLURM_API int flurm_store_update(flurm_store_t *store, const flurm_store_update_t *u);
+
 /* ---- Snapshot ----------------------------------------------------------------------------- */
 
 /* In one synced batch, replace the snapshot with LEN bytes at DATA, the state after applying entry

@@ -486,6 +486,57 @@ int flurm_store_truncate_after(flurm_store_t *s, uint64_t index)
     return rc;
 }
 
+static char *meta_key(const char *key, size_t *klen);
+
+int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
+{
+    if (!s || !u || u->size != sizeof *u || (u->n > 0 && !u->entries) ||
+        (u->meta_key && (!*u->meta_key || (!u->meta && u->meta_len > 0))))
+        return FLURM_EINVAL;
+    for (size_t i = 0; i < u->n; i++)
+        if (!u->entries[i].data && u->entries[i].len > 0)
+            return FLURM_EINVAL;
+    size_t klen = 0;
+    char *k = u->meta_key ? meta_key(u->meta_key, &klen) : NULL;
+    if (u->meta_key && !k)
+        return FLURM_ENOMEM;
+    pthread_mutex_lock(&s->write_lock);
+    uint64_t first = atomic_load(&s->first_index), last = atomic_load(&s->last_index);
+    int rc = FLURM_OK;
+    bool truncating = u->truncate_after != UINT64_MAX && u->truncate_after < last;
+    uint64_t new_last = truncating ? u->truncate_after : last;
+    if (truncating && u->truncate_after + 1 < first)
+        rc = FLURM_ERANGE;
+    else if (u->n > 0 && (u->first_index != new_last + 1 || u->first_index + u->n < u->first_index))
+        rc = FLURM_EINVAL;
+    if (rc != FLURM_OK) {
+        pthread_mutex_unlock(&s->write_lock);
+        free(k);
+        return rc;
+    }
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    unsigned char key[LOG_KEY_LEN], to[LOG_KEY_LEN];
+    if (truncating) {
+        log_key(key, u->truncate_after + 1);
+        log_key(to, last + 1);
+        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
+    }
+    for (size_t i = 0; i < u->n; i++) {
+        log_key(key, u->first_index + i);
+        rocksdb_writebatch_put(b, (const char *)key, sizeof key, u->entries[i].len ? u->entries[i].data : "",
+                               u->entries[i].len);
+    }
+    if (k)
+        rocksdb_writebatch_put(b, k, klen, u->meta_len ? u->meta : "", u->meta_len);
+    rc = commit(s, b, "update");
+    rocksdb_writebatch_destroy(b);
+    if (rc == FLURM_OK)
+        atomic_store(&s->last_index, u->n > 0 ? u->first_index + u->n - 1 : new_last);
+    pthread_mutex_unlock(&s->write_lock);
+    free(k);
+    return rc;
+}
+
 int flurm_store_save_snapshot(flurm_store_t *s, uint64_t index, const void *data, size_t len)
 {
     if (!s || index == 0 || index == UINT64_MAX || (!data && len > 0))

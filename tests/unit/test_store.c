@@ -320,6 +320,72 @@ static void test_store_truncate_after_drops_suffix(void **state)
     flurm_store_close(s);
 }
 
+/* An update of FIRST..FIRST+N-1 carrying payload(index), after truncating after TRUNC, with the
+ * metadata record "hard" = HARD. */
+static int update_payloads(flurm_store_t *s, uint64_t trunc, uint64_t first, size_t n, const char *hard)
+{
+    unsigned char bufs[8][200];
+    flurm_iov_t iov[8];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        iov[i] = (flurm_iov_t){ bufs[i], payload(first + i, bufs[i]) };
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = trunc, .first_index = first,
+                               .entries = iov, .n = n, .meta_key = hard ? "hard" : NULL, .meta = hard,
+                               .meta_len = hard ? strlen(hard) : 0 };
+    return flurm_store_update(s, &u);
+}
+
+static void expect_meta(flurm_store_t *s, const char *key, const char *want)
+{
+    void *d = NULL;
+    size_t l = 0;
+    assert_int_equal(flurm_store_get_meta(s, key, &d, &l), FLURM_OK);
+    assert_int_equal(l, strlen(want));
+    assert_memory_equal(d, want, l);
+    free(d);
+}
+
+/* A Raft follower's write: the contradicted suffix goes, new entries and the hard state come,
+ * in one batch that survives a reopen. */
+static void test_store_update_truncates_appends_and_sets_hard_state_together(void **state)
+{
+    flurm_store_t *s = open_store(*state);
+    assert_int_equal(update_payloads(s, UINT64_MAX, 1, 6, "term=1"), FLURM_OK);
+    expect_log(s, 1, 6);
+    expect_meta(s, "hard", "term=1");
+    assert_int_equal(update_payloads(s, 3, 4, 2, "term=2"), FLURM_OK);   /* 4..6 replaced by 4..5 */
+    expect_log(s, 1, 5);
+    expect_meta(s, "hard", "term=2");
+    assert_int_equal(update_payloads(s, UINT64_MAX, 0, 0, "term=3 vote=2"), FLURM_OK);   /* a vote alone */
+    expect_log(s, 1, 5);
+    assert_int_equal(update_payloads(s, 2, 0, 0, NULL), FLURM_OK);   /* a truncation alone */
+    expect_log(s, 1, 2);
+    flurm_store_close(s);
+    s = open_store(*state);
+    expect_log(s, 1, 2);
+    expect_meta(s, "hard", "term=3 vote=2");
+    flurm_store_close(s);
+}
+
+static void test_store_update_refuses_gaps_sizes_and_committed_truncation(void **state)
+{
+    flurm_store_t *s = open_store(*state);
+    assert_int_equal(update_payloads(s, UINT64_MAX, 1, 8, NULL), FLURM_OK);
+    assert_int_equal(update_payloads(s, 5, 7, 1, "x"), FLURM_EINVAL);   /* 6 would be missing */
+    assert_int_equal(update_payloads(s, UINT64_MAX, 10, 1, "x"), FLURM_EINVAL);
+    assert_int_equal(flurm_store_save_snapshot(s, 4, "s", 1), FLURM_OK);
+    assert_int_equal(update_payloads(s, 2, 3, 1, "x"), FLURM_ERANGE);   /* 3 is in the snapshot */
+    flurm_store_update_t old = { .size = sizeof old - 8, .truncate_after = UINT64_MAX };
+    assert_int_equal(flurm_store_update(s, &old), FLURM_EINVAL);
+    flurm_store_update_t nokey = { .size = sizeof nokey, .truncate_after = UINT64_MAX, .meta_key = "" };
+    assert_int_equal(flurm_store_update(s, &nokey), FLURM_EINVAL);
+    expect_log(s, 5, 8);   /* none of the refused updates changed anything */
+    void *d;
+    size_t l;
+    assert_int_equal(flurm_store_get_meta(s, "hard", &d, &l), FLURM_ENOENT);
+    flurm_store_close(s);
+}
+
 /* ---- metadata ----------------------------------------------------------------------------- */
 
 static void test_store_meta_roundtrip_and_overwrite(void **state)
@@ -612,9 +678,24 @@ static void test_store_failed_append_is_invisible_and_store_recovers(void **stat
     /* With room again, the same index is appended (after an internal reopen). */
     assert_int_equal(append_payloads(s, 21, 5), FLURM_OK);
     expect_log(s, 1, 25);
+
+    /* An update that fails to persist leaves neither its truncation, nor its entries, nor its
+     * hard state behind. */
+    flurm_iov_t big_iov = { big, sizeof big };
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = 22, .first_index = 23, .entries = &big_iov,
+                               .n = 1, .meta_key = "hard", .meta = "term=9", .meta_len = 6 };
+    flurm_log_set_sink(count_errors, NULL);
+    limit_file_size(*state);
+    rc = flurm_store_update(s, &u);
+    unlimit_file_size();
+    flurm_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, FLURM_EIO);
+    expect_log(s, 1, 25);
+    assert_int_equal(flurm_store_get_meta(s, "hard", &d, &l), FLURM_ENOENT);
     flurm_store_close(s);
     s = open_store(*state);
     expect_log(s, 1, 25);
+    assert_int_equal(flurm_store_get_meta(s, "hard", &d, &l), FLURM_ENOENT);
     flurm_store_close(s);
 }
 
@@ -702,6 +783,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_store_writer_groups_concurrent_submits, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_writer_rejects_non_consecutive_submit, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_acknowledged_entries_survive_sigkill, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_update_truncates_appends_and_sets_hard_state_together, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_update_refuses_gaps_sizes_and_committed_truncation, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_failed_append_is_invisible_and_store_recovers, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_writer_reports_failed_batch_and_continues, setup_dir, teardown_dir),
     };
