@@ -96,13 +96,20 @@ typedef struct flurm_store_update {
     const char *meta_key;          /* NULL: no metadata record in this write */
     const void *meta;
     size_t meta_len;
+    /* Before everything else, install a snapshot (a follower catching up from its leader): the
+     * snapshot becomes SNAPSHOT_LEN bytes at SNAPSHOT_DATA, the state after entry SNAPSHOT_INDEX,
+     * and the whole log is emptied, so the next entry is SNAPSHOT_INDEX + 1. 0: none. */
+    uint64_t snapshot_index;
+    const void *snapshot_data;
+    size_t snapshot_len;
 } flurm_store_update_t;
 
 /* Carries out U in one synced batch: all of it is durable when FLURM_OK is returned, none of it
  * otherwise (FLURM_EIO, the store's indexes unchanged). FLURM_EINVAL for a size this library does
  * not know, an entry NULL with a length, a FIRST_INDEX that does not follow the (truncated) log
- * when N > 0, or an empty META_KEY; FLURM_ERANGE for a truncation below the snapshot (those
- * entries are committed). While a writer runs on STORE, write only through the writer. */
+ * when N > 0, an empty META_KEY, or a snapshot older than the current one (or NULL data with a
+ * length); FLURM_ERANGE for a truncation below the snapshot (those entries are committed). While
+ * a writer runs on STORE, write only through the writer. */
 FLURM_API int flurm_store_update(flurm_store_t *store, const flurm_store_update_t *u);
 
 /* ---- Snapshot ----------------------------------------------------------------------------- */

@@ -491,7 +491,8 @@ static char *meta_key(const char *key, size_t *klen);
 int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
 {
     if (!s || !u || u->size != sizeof *u || (u->n > 0 && !u->entries) ||
-        (u->meta_key && (!*u->meta_key || (!u->meta && u->meta_len > 0))))
+        (u->meta_key && (!*u->meta_key || (!u->meta && u->meta_len > 0))) ||
+        u->snapshot_index == UINT64_MAX || (!u->snapshot_data && u->snapshot_len > 0))
         return FLURM_EINVAL;
     for (size_t i = 0; i < u->n; i++)
         if (!u->entries[i].data && u->entries[i].len > 0)
@@ -503,9 +504,17 @@ int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
     pthread_mutex_lock(&s->write_lock);
     uint64_t first = atomic_load(&s->first_index), last = atomic_load(&s->last_index);
     int rc = FLURM_OK;
+    bool installing = u->snapshot_index != 0;
+    uint64_t old_last = last;
+    if (installing && u->snapshot_index + 1 < first)
+        rc = FLURM_EINVAL;   /* older than the snapshot we hold */
+    if (installing) {        /* what follows sees the emptied log */
+        first = u->snapshot_index + 1;
+        last = u->snapshot_index;
+    }
     bool truncating = u->truncate_after != UINT64_MAX && u->truncate_after < last;
     uint64_t new_last = truncating ? u->truncate_after : last;
-    if (truncating && u->truncate_after + 1 < first)
+    if (rc == FLURM_OK && truncating && u->truncate_after + 1 < first)
         rc = FLURM_ERANGE;
     else if (u->n > 0 && (u->first_index != new_last + 1 || u->first_index + u->n < u->first_index))
         rc = FLURM_EINVAL;
@@ -516,6 +525,16 @@ int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
     }
     rocksdb_writebatch_t *b = rocksdb_writebatch_create();
     unsigned char key[LOG_KEY_LEN], to[LOG_KEY_LEN];
+    if (installing) {
+        unsigned char idx[8];
+        log_key(key, 0);
+        log_key(to, (old_last > u->snapshot_index ? old_last : u->snapshot_index) + 1);
+        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
+        put_be64(idx, u->snapshot_index);
+        rocksdb_writebatch_put(b, snap_index_key, sizeof snap_index_key, (const char *)idx, sizeof idx);
+        rocksdb_writebatch_put(b, snap_data_key, sizeof snap_data_key,
+                               u->snapshot_len ? u->snapshot_data : "", u->snapshot_len);
+    }
     if (truncating) {
         log_key(key, u->truncate_after + 1);
         log_key(to, last + 1);
@@ -530,8 +549,12 @@ int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
         rocksdb_writebatch_put(b, k, klen, u->meta_len ? u->meta : "", u->meta_len);
     rc = commit(s, b, "update");
     rocksdb_writebatch_destroy(b);
-    if (rc == FLURM_OK)
+    if (rc == FLURM_OK) {
+        /* Readers compare against first_index; publish it before last_index can move. */
+        if (installing)
+            atomic_store(&s->first_index, first);
         atomic_store(&s->last_index, u->n > 0 ? u->first_index + u->n - 1 : new_last);
+    }
     pthread_mutex_unlock(&s->write_lock);
     free(k);
     return rc;

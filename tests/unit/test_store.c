@@ -367,6 +367,47 @@ static void test_store_update_truncates_appends_and_sets_hard_state_together(voi
     flurm_store_close(s);
 }
 
+/* A follower installing its leader's snapshot: the snapshot, an emptied log (even entries beyond
+ * the snapshot: the leader's log is what counts), the entries that follow and the hard state, in
+ * one write. */
+static void test_store_update_installs_a_snapshot_with_what_follows(void **state)
+{
+    flurm_store_t *s = open_store(*state);
+    assert_int_equal(append_payloads(s, 1, 30), FLURM_OK);
+    unsigned char bufs[2][200];
+    flurm_iov_t iov[2] = { { bufs[0], payload(16, bufs[0]) }, { bufs[1], payload(17, bufs[1]) } };
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = UINT64_MAX, .first_index = 16, .entries = iov,
+                               .n = 2, .meta_key = "hard", .meta = "t5", .meta_len = 2, .snapshot_index = 15,
+                               .snapshot_data = "SNAP", .snapshot_len = 4 };
+    assert_int_equal(flurm_store_update(s, &u), FLURM_OK);
+    for (int round = 0; round < 2; round++) {
+        expect_log(s, 16, 17);
+        expect_meta(s, "hard", "t5");
+        uint64_t idx = 0;
+        void *d = NULL;
+        size_t l = 0;
+        assert_int_equal(flurm_store_load_snapshot(s, &idx, &d, &l), FLURM_OK);
+        assert_true(idx == 15);
+        assert_int_equal(l, 4);
+        assert_memory_equal(d, "SNAP", 4);
+        free(d);
+        flurm_store_close(s);
+        s = open_store(*state);
+    }
+    /* beyond the log: the next entry follows the snapshot */
+    flurm_store_update_t far = { .size = sizeof far, .truncate_after = UINT64_MAX, .snapshot_index = 100,
+                                 .snapshot_data = "X", .snapshot_len = 1 };
+    assert_int_equal(flurm_store_update(s, &far), FLURM_OK);
+    assert_true(flurm_store_first_index(s) == 101);
+    assert_true(flurm_store_last_index(s) == 100);
+    flurm_store_update_t older = { .size = sizeof older, .truncate_after = UINT64_MAX, .snapshot_index = 50,
+                                   .snapshot_data = "Y", .snapshot_len = 1 };
+    assert_int_equal(flurm_store_update(s, &older), FLURM_EINVAL);
+    assert_int_equal(append_payloads(s, 101, 3), FLURM_OK);
+    expect_log(s, 101, 103);
+    flurm_store_close(s);
+}
+
 static void test_store_update_refuses_gaps_sizes_and_committed_truncation(void **state)
 {
     flurm_store_t *s = open_store(*state);
@@ -784,6 +825,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_store_writer_rejects_non_consecutive_submit, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_acknowledged_entries_survive_sigkill, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_update_truncates_appends_and_sets_hard_state_together, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_store_update_installs_a_snapshot_with_what_follows, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_update_refuses_gaps_sizes_and_committed_truncation, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_failed_append_is_invisible_and_store_recovers, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_store_writer_reports_failed_batch_and_continues, setup_dir, teardown_dir),
