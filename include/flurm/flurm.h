@@ -15,4 +15,5 @@
 #include <flurm/sched.h>
 #include <flurm/sched_plugin.h>
 #include <flurm/raft.h>
+#include <flurm/raft_wire.h>
 #endif
