@@ -15,5 +15,6 @@
 #include <flurm/sched.h>
 #include <flurm/sched_plugin.h>
 #include <flurm/raft.h>
+#include <flurm/raft_store.h>
 #include <flurm/raft_wire.h>
 #endif

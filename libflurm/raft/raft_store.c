@@ -1,0 +1,247 @@
+/* libflurm/raft/raft_store.c — see include/flurm/raft_store.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <flurm/log.h>
+#include <flurm/raft_store.h>
+
+#define HARD_KEY "raft.hard"
+#define ENTRY_HDR 12                   /* u64 term | u32 type */
+#define SNAP_MAGIC "FRS1"
+#define SNAP_HDR_MIN (4 + 8 + 8 + 4)
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The snapshot record: header + the state machine's bytes, malloc'd. */
+static uint8_t *pack_snapshot(const flurm_raft_snapshot_meta_t *m, const void *data, size_t len, size_t *out_len)
+{
+    if (m->n_voters > FLURM_RAFT_MAX_MEMBERS)
+        return NULL;
+    size_t hdr = SNAP_HDR_MIN + 8 * (size_t)m->n_voters;
+    uint8_t *p = malloc(hdr + len + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, SNAP_MAGIC, 4);
+    put64(p + 4, m->index);
+    put64(p + 12, m->term);
+    put32(p + 20, m->n_voters);
+    for (uint32_t i = 0; i < m->n_voters; i++)
+        put64(p + SNAP_HDR_MIN + 8 * i, m->voters[i]);
+    if (len)
+        memcpy(p + hdr, data, len);
+    *out_len = hdr + len;
+    return p;
+}
+
+int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
+{
+    if (!s || !u)
+        return FLURM_EINVAL;
+    flurm_iov_t *iov = u->n_entries ? calloc(u->n_entries, sizeof *iov) : NULL;
+    uint8_t **bodies = u->n_entries ? calloc(u->n_entries, sizeof *bodies) : NULL;
+    uint8_t *snap = NULL;
+    size_t snap_len = 0;
+    int rc = FLURM_ENOMEM;
+    if (u->n_entries && (!iov || !bodies))
+        goto out;
+    /* An entry is its header and its bytes in one value: copy both together. */
+    for (size_t i = 0; i < u->n_entries; i++) {
+        const flurm_raft_entry_t *e = &u->entries[i];
+        bodies[i] = malloc(ENTRY_HDR + e->len);
+        if (!bodies[i])
+            goto out;
+        put64(bodies[i], e->term);
+        put32(bodies[i] + 8, e->type);
+        if (e->len)
+            memcpy(bodies[i] + ENTRY_HDR, e->data, e->len);
+        iov[i] = (flurm_iov_t){ bodies[i], ENTRY_HDR + e->len };
+    }
+    if (u->snapshot && !(snap = pack_snapshot(u->snapshot, u->snapshot_data, u->snapshot_len, &snap_len))) {
+        rc = u->snapshot->n_voters > FLURM_RAFT_MAX_MEMBERS ? FLURM_EINVAL : FLURM_ENOMEM;
+        goto out;
+    }
+    uint8_t hard[16];
+    put64(hard, u->term);
+    put64(hard + 8, u->voted_for);
+    flurm_store_update_t su = {
+        .size = sizeof su,
+        .truncate_after = u->truncate_from ? u->truncate_from - 1 : UINT64_MAX,
+        .first_index = u->n_entries ? u->entries[0].index : 0,
+        .entries = iov,
+        .n = u->n_entries,
+        .meta_key = u->hard_state_changed ? HARD_KEY : NULL,
+        .meta = hard,
+        .meta_len = sizeof hard,
+        .snapshot_index = u->snapshot ? u->snapshot->index : 0,
+        .snapshot_data = snap,
+        .snapshot_len = snap_len,
+    };
+    rc = flurm_store_update(s, &su);
+out:
+    for (size_t i = 0; bodies && i < u->n_entries; i++)
+        free(bodies[i]);
+    free(bodies);
+    free(iov);
+    free(snap);
+    return rc;
+}
+
+int flurm_raft_store_snapshot(flurm_store_t *s, const flurm_raft_snapshot_meta_t *meta, const void *data,
+                              size_t len)
+{
+    if (!s || !meta || !meta->index || (!data && len))
+        return FLURM_EINVAL;
+    size_t n = 0;
+    uint8_t *p = pack_snapshot(meta, data, len, &n);
+    if (!p)
+        return meta->n_voters > FLURM_RAFT_MAX_MEMBERS ? FLURM_EINVAL : FLURM_ENOMEM;
+    int rc = flurm_store_save_snapshot(s, meta->index, p, n);
+    free(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ load */
+
+struct flurm_raft_store_loaded {
+    void *snapshot;                 /* the record as stored */
+    flurm_raft_entry_t *entries;
+    size_t n, cap;
+    uint8_t **values;               /* each entry's stored value (its data points inside) */
+    int rc;                         /* of the read callback */
+};
+
+void flurm_raft_store_loaded_free(flurm_raft_store_loaded_t *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        free(h->values[i]);
+    free(h->values);
+    free(h->entries);
+    free(h->snapshot);
+    free(h);
+}
+
+static int load_entry(uint64_t index, const void *data, size_t len, void *arg)
+{
+    flurm_raft_store_loaded_t *h = arg;
+    if (len < ENTRY_HDR) {
+        flurm_error("raft store: log entry %llu is %zu bytes, shorter than its header",
+                    (unsigned long long)index, len);
+        h->rc = FLURM_EPROTO;
+        return 1;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        flurm_raft_entry_t *e = realloc(h->entries, cap * sizeof *e);
+        uint8_t **v = e ? realloc(h->values, cap * sizeof *v) : NULL;
+        if (e)
+            h->entries = e;
+        if (!e || !v) {
+            h->rc = FLURM_ENOMEM;
+            return 1;
+        }
+        h->values = v;
+        h->cap = cap;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) {
+        h->rc = FLURM_ENOMEM;
+        return 1;
+    }
+    memcpy(copy, data, len);
+    h->values[h->n] = copy;
+    h->entries[h->n] = (flurm_raft_entry_t){ .index = index, .term = get64(copy), .type = get32(copy + 8),
+                                             .len = (uint32_t)(len - ENTRY_HDR),
+                                             .data = len > ENTRY_HDR ? copy + ENTRY_HDR : NULL };
+    h->n++;
+    return 0;
+}
+
+int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const void **data, size_t *len,
+                          flurm_raft_store_loaded_t **held)
+{
+    if (!s || !p || !data || !len || !held)
+        return FLURM_EINVAL;
+    flurm_raft_store_loaded_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return FLURM_ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->size = sizeof *p;
+    *data = NULL;
+    *len = 0;
+    void *hard = NULL;
+    size_t hard_len = 0;
+    int rc = flurm_store_get_meta(s, HARD_KEY, &hard, &hard_len);
+    if (rc == FLURM_OK && hard_len == 16) {
+        p->term = get64(hard);
+        p->voted_for = get64((uint8_t *)hard + 8);
+    } else if (rc == FLURM_OK) {
+        flurm_error("raft store: hard state record of %zu bytes (want 16)", hard_len);
+        rc = FLURM_EPROTO;
+    } else if (rc == FLURM_ENOENT) {
+        rc = FLURM_OK;   /* a new member */
+    }
+    free(hard);
+    uint64_t snap_index = 0;
+    size_t snap_len = 0;
+    int src = rc == FLURM_OK ? flurm_store_load_snapshot(s, &snap_index, &h->snapshot, &snap_len) : rc;
+    if (src == FLURM_OK) {
+        const uint8_t *b = h->snapshot;
+        uint32_t nv = snap_len >= SNAP_HDR_MIN ? get32(b + 20) : 0;
+        size_t hdr = SNAP_HDR_MIN + 8 * (size_t)nv;
+        if (snap_len < SNAP_HDR_MIN || memcmp(b, SNAP_MAGIC, 4) || nv > FLURM_RAFT_MAX_MEMBERS || snap_len < hdr ||
+            get64(b + 4) != snap_index) {
+            flurm_error("raft store: the snapshot at index %llu is not a Raft snapshot record",
+                        (unsigned long long)snap_index);
+            rc = FLURM_EPROTO;
+        } else {
+            p->snapshot.index = snap_index;
+            p->snapshot.term = get64(b + 12);
+            p->snapshot.n_voters = nv;
+            for (uint32_t i = 0; i < nv; i++)
+                p->snapshot.voters[i] = get64(b + SNAP_HDR_MIN + 8 * i);
+            *data = snap_len > hdr ? b + hdr : NULL;
+            *len = snap_len - hdr;
+        }
+    } else if (src != FLURM_ENOENT) {
+        rc = src;
+    }
+    if (rc == FLURM_OK) {
+        int rrc = flurm_store_read(s, flurm_store_first_index(s), load_entry, h);
+        rc = rrc == FLURM_OK ? FLURM_OK : h->rc ? h->rc : rrc;
+    }
+    if (rc != FLURM_OK) {
+        flurm_raft_store_loaded_free(h);
+        *data = NULL;
+        *len = 0;
+        return rc;
+    }
+    p->entries = h->entries;
+    p->n_entries = h->n;
+    *held = h;
+    return FLURM_OK;
+}
