@@ -22,6 +22,7 @@
 #include <flurm/chan.h>
 
 #include "auth_internal.h"
+#include "util/endian.h"
 #include "chan_internal.h"
 
 #define HDR_LEN 4
@@ -68,23 +69,6 @@ static void set_reason(const char **reason, const char *why)
 {
     if (reason)
         *reason = why;
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
 }
 
 static int put_header(flurm_buf_t *out, flurm_chan_frame_t type)
@@ -141,7 +125,7 @@ static void payload_pack(const payload_t *p, uint8_t *out)
     out[1] = (uint8_t)p->tag;
     out[2] = VERSION;
     out[3] = (uint8_t)p->purpose;
-    put16(out + 4, (uint16_t)n);
+    be_put16(out + 4, (uint16_t)n);
     memcpy(out + 6, p->name, n);
     memcpy(out + 6 + n, p->pk, PK_LEN);
     if (p->tag == 'W')
@@ -152,7 +136,7 @@ static bool payload_unpack(const uint8_t *in, size_t len, char tag, payload_t *p
 {
     if (len < 6 || in[0] != 'F' || in[1] != (uint8_t)tag || in[2] != VERSION)
         return false;
-    size_t n = get16(in + 4);
+    size_t n = be_get16(in + 4);
     size_t want = 6 + n + PK_LEN + (tag == 'W' ? DIGEST_LEN : 0);
     if (len != want || !valid_name((const char *)in + 6, n))
         return false;
@@ -253,7 +237,7 @@ int flurm_chan_hello(flurm_auth_t *a, flurm_chan_purpose_t purpose, const char *
 
     size_t mark = out->size;
     uint8_t len16[2];
-    put16(len16, (uint16_t)strlen(name));
+    be_put16(len16, (uint16_t)strlen(name));
     rc = put_header(out, FLURM_CHAN_FRAME_HELLO);
     if (rc == FLURM_OK)
         rc = flurm_pack_raw(out, len16, sizeof len16);
@@ -278,7 +262,7 @@ static int hello_split(const void *frame, size_t len, char *name, const uint8_t 
     const uint8_t *p = frame;
     if (flurm_chan_frame_type(frame, len) != FLURM_CHAN_FRAME_HELLO || len < HDR_LEN + 2)
         return FLURM_EINVAL;
-    size_t n = get16(p + HDR_LEN);
+    size_t n = be_get16(p + HDR_LEN);
     if (len < HDR_LEN + 2 + n || !valid_name((const char *)p + HDR_LEN + 2, n))
         return FLURM_EINVAL;
     memcpy(name, p + HDR_LEN + 2, n);
@@ -440,7 +424,7 @@ void flurm_chan_free(flurm_chan_t *c)
 static void nonce_of(uint64_t seq, uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES])
 {
     memset(nonce, 0, crypto_aead_chacha20poly1305_ietf_NPUBBYTES);
-    put64(nonce + 4, seq);
+    be_put64(nonce + 4, seq);
 }
 
 int flurm_chan_seal(flurm_chan_t *c, const void *plain, size_t len, flurm_buf_t *out)
@@ -457,7 +441,7 @@ int flurm_chan_seal(flurm_chan_t *c, const void *plain, size_t len, flurm_buf_t 
     h[1] = 'C';
     h[2] = VERSION;
     h[3] = FLURM_CHAN_FRAME_DATA;
-    put64(h + HDR_LEN, seq);
+    be_put64(h + HDR_LEN, seq);
     uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
     nonce_of(seq, nonce);
     unsigned long long clen = 0;
@@ -500,7 +484,7 @@ int flurm_chan_open(flurm_chan_t *c, const void *frame, size_t len, flurm_buf_t 
         return FLURM_EINVAL;
     }
     const uint8_t *h = frame;
-    uint64_t seq = get64(h + HDR_LEN);
+    uint64_t seq = be_get64(h + HDR_LEN);
     if (seen(c, seq)) {
         set_reason(reason, "replayed");
         return FLURM_EAUTH;
@@ -533,7 +517,7 @@ int flurm_chan_refuse(flurm_chan_refuse_code_t code, const char *text, flurm_buf
         return FLURM_EINVAL;
     size_t n = text ? strnlen(text, REFUSE_TEXT_MAX) : 0;
     uint8_t c16[2];
-    put16(c16, (uint16_t)code);
+    be_put16(c16, (uint16_t)code);
     size_t mark = out->size;
     int rc = put_header(out, FLURM_CHAN_FRAME_REFUSE);
     if (rc == FLURM_OK)
@@ -552,7 +536,7 @@ int flurm_chan_refusal(const void *frame, size_t len, flurm_chan_refuse_code_t *
         return FLURM_EINVAL;
     const uint8_t *p = frame;
     if (code)
-        *code = (flurm_chan_refuse_code_t)get16(p + HDR_LEN);
+        *code = (flurm_chan_refuse_code_t)be_get16(p + HDR_LEN);
     if (text && text_size) {
         size_t n = len - HDR_LEN - 2;
         if (n > REFUSE_TEXT_MAX)

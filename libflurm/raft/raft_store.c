@@ -4,36 +4,12 @@
 
 #include <flurm/log.h>
 #include <flurm/raft_store.h>
+#include "util/endian.h"
 
 #define HARD_KEY "raft.hard"
 #define ENTRY_HDR 12                   /* u64 term | u32 type */
 #define SNAP_MAGIC "FRS1"
 #define SNAP_HDR_MIN (4 + 8 + 8 + 4)
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* The snapshot record: header + the state machine's bytes, malloc'd. */
 static uint8_t *pack_snapshot(const flurm_raft_snapshot_meta_t *m, const void *data, size_t len, size_t *out_len)
@@ -45,11 +21,11 @@ static uint8_t *pack_snapshot(const flurm_raft_snapshot_meta_t *m, const void *d
     if (!p)
         return NULL;
     memcpy(p, SNAP_MAGIC, 4);
-    put64(p + 4, m->index);
-    put64(p + 12, m->term);
-    put32(p + 20, m->n_voters);
+    be_put64(p + 4, m->index);
+    be_put64(p + 12, m->term);
+    be_put32(p + 20, m->n_voters);
     for (uint32_t i = 0; i < m->n_voters; i++)
-        put64(p + SNAP_HDR_MIN + 8 * i, m->voters[i]);
+        be_put64(p + SNAP_HDR_MIN + 8 * i, m->voters[i]);
     if (len)
         memcpy(p + hdr, data, len);
     *out_len = hdr + len;
@@ -73,8 +49,8 @@ int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
         bodies[i] = malloc(ENTRY_HDR + e->len);
         if (!bodies[i])
             goto out;
-        put64(bodies[i], e->term);
-        put32(bodies[i] + 8, e->type);
+        be_put64(bodies[i], e->term);
+        be_put32(bodies[i] + 8, e->type);
         if (e->len)
             memcpy(bodies[i] + ENTRY_HDR, e->data, e->len);
         iov[i] = (flurm_iov_t){ bodies[i], ENTRY_HDR + e->len };
@@ -84,8 +60,8 @@ int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
         goto out;
     }
     uint8_t hard[16];
-    put64(hard, u->term);
-    put64(hard + 8, u->voted_for);
+    be_put64(hard, u->term);
+    be_put64(hard + 8, u->voted_for);
     flurm_store_update_t su = {
         .size = sizeof su,
         .truncate_after = u->truncate_from ? u->truncate_from - 1 : UINT64_MAX,
@@ -174,7 +150,7 @@ static int load_entry(uint64_t index, const void *data, size_t len, void *arg)
     }
     memcpy(copy, data, len);
     h->values[h->n] = copy;
-    h->entries[h->n] = (flurm_raft_entry_t){ .index = index, .term = get64(copy), .type = get32(copy + 8),
+    h->entries[h->n] = (flurm_raft_entry_t){ .index = index, .term = be_get64(copy), .type = be_get32(copy + 8),
                                              .len = (uint32_t)(len - ENTRY_HDR),
                                              .data = len > ENTRY_HDR ? copy + ENTRY_HDR : NULL };
     h->n++;
@@ -197,8 +173,8 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
     size_t hard_len = 0;
     int rc = flurm_store_get_meta(s, HARD_KEY, &hard, &hard_len);
     if (rc == FLURM_OK && hard_len == 16) {
-        p->term = get64(hard);
-        p->voted_for = get64((uint8_t *)hard + 8);
+        p->term = be_get64(hard);
+        p->voted_for = be_get64((uint8_t *)hard + 8);
     } else if (rc == FLURM_OK) {
         flurm_error("raft store: hard state record of %zu bytes (want 16)", hard_len);
         rc = FLURM_EPROTO;
@@ -211,19 +187,19 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
     int src = rc == FLURM_OK ? flurm_store_load_snapshot(s, &snap_index, &h->snapshot, &snap_len) : rc;
     if (src == FLURM_OK) {
         const uint8_t *b = h->snapshot;
-        uint32_t nv = snap_len >= SNAP_HDR_MIN ? get32(b + 20) : 0;
+        uint32_t nv = snap_len >= SNAP_HDR_MIN ? be_get32(b + 20) : 0;
         size_t hdr = SNAP_HDR_MIN + 8 * (size_t)nv;
         if (snap_len < SNAP_HDR_MIN || memcmp(b, SNAP_MAGIC, 4) || nv > FLURM_RAFT_MAX_MEMBERS || snap_len < hdr ||
-            get64(b + 4) != snap_index) {
+            be_get64(b + 4) != snap_index) {
             flurm_error("raft store: the snapshot at index %llu is not a Raft snapshot record",
                         (unsigned long long)snap_index);
             rc = FLURM_EPROTO;
         } else {
             p->snapshot.index = snap_index;
-            p->snapshot.term = get64(b + 12);
+            p->snapshot.term = be_get64(b + 12);
             p->snapshot.n_voters = nv;
             for (uint32_t i = 0; i < nv; i++)
-                p->snapshot.voters[i] = get64(b + SNAP_HDR_MIN + 8 * i);
+                p->snapshot.voters[i] = be_get64(b + SNAP_HDR_MIN + 8 * i);
             *data = snap_len > hdr ? b + hdr : NULL;
             *len = snap_len - hdr;
         }

@@ -9,6 +9,7 @@
  * read at open without loading the snapshot. Invariant: first_index == snapshot index + 1. */
 #include <flurm/store.h>
 #include <flurm/log.h>
+#include "util/endian.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -54,24 +55,10 @@ struct flurm_store {
     char *last_err;               /* message of the last logged failure, NULL after a success */
 };
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void log_key(unsigned char key[LOG_KEY_LEN], uint64_t index)
 {
     key[0] = 'L';
-    put_be64(key + 1, index);
+    be_put64(key + 1, index);
 }
 
 static const char snap_index_key[] = { 's' };
@@ -150,7 +137,7 @@ static int scan_indexes(flurm_store_t *s, rocksdb_t *db, uint64_t *snap, uint64_
             flurm_error("store %s: snapshot index record has %zu bytes", s->dir, vlen);
             return FLURM_EIO;
         }
-        *snap = get_be64((const unsigned char *)v);
+        *snap = be_get64((const unsigned char *)v);
         rocksdb_free(v);
     }
 
@@ -164,11 +151,11 @@ static int scan_indexes(flurm_store_t *s, rocksdb_t *db, uint64_t *snap, uint64_
         size_t klen;
         const char *k = rocksdb_iter_key(it, &klen);
         if (klen == LOG_KEY_LEN && k[0] == 'L') {
-            first = get_be64((const unsigned char *)k + 1);
+            first = be_get64((const unsigned char *)k + 1);
             log_key(key, UINT64_MAX);
             rocksdb_iter_seek_for_prev(it, (const char *)key, sizeof key);
             k = rocksdb_iter_key(it, &klen);
-            *last = get_be64((const unsigned char *)k + 1);
+            *last = be_get64((const unsigned char *)k + 1);
         }
     }
     rocksdb_iter_get_error(it, &err);
@@ -430,7 +417,7 @@ int flurm_store_read(flurm_store_t *s, uint64_t from, flurm_store_entry_fn fn, v
         const char *k = rocksdb_iter_key(it, &klen);
         if (klen != LOG_KEY_LEN || k[0] != 'L')
             break;
-        uint64_t index = get_be64((const unsigned char *)k + 1);
+        uint64_t index = be_get64((const unsigned char *)k + 1);
         if (index != want) {
             if (want == from && atomic_load(&s->first_index) > from) {
                 rc = FLURM_ERANGE;
@@ -530,7 +517,7 @@ int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
         log_key(key, 0);
         log_key(to, (old_last > u->snapshot_index ? old_last : u->snapshot_index) + 1);
         rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
-        put_be64(idx, u->snapshot_index);
+        be_put64(idx, u->snapshot_index);
         rocksdb_writebatch_put(b, snap_index_key, sizeof snap_index_key, (const char *)idx, sizeof idx);
         rocksdb_writebatch_put(b, snap_data_key, sizeof snap_data_key,
                                u->snapshot_len ? u->snapshot_data : "", u->snapshot_len);
@@ -573,7 +560,7 @@ int flurm_store_save_snapshot(flurm_store_t *s, uint64_t index, const void *data
         unsigned char from[LOG_KEY_LEN], to[LOG_KEY_LEN], idx[8];
         log_key(from, 0);
         log_key(to, index + 1);
-        put_be64(idx, index);
+        be_put64(idx, index);
         rocksdb_writebatch_t *b = rocksdb_writebatch_create();
         rocksdb_writebatch_delete_range(b, (const char *)from, sizeof from, (const char *)to,
                                         sizeof to);
@@ -637,7 +624,7 @@ int flurm_store_load_snapshot(flurm_store_t *s, uint64_t *index, void **data, si
         if (!p) {
             rc = FLURM_ENOMEM;
         } else {
-            *index = get_be64((const unsigned char *)iv);
+            *index = be_get64((const unsigned char *)iv);
             *data = p;
             *len = dlen;
         }
