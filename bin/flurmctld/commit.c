@@ -31,6 +31,7 @@ typedef struct batch {
 } batch_t;
 
 struct commit {
+    commit_hooks_t hooks;
     entry_t *pend_head, *pend_tail;   /* proposed, not yet shipped */
     bool in_flight;
     uint64_t next_index;              /* log index of the next command to ship */
@@ -60,11 +61,12 @@ static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
     return 0;
 }
 
-int commit_recover(ctl_t *ctl)
+int commit_recover(ctl_t *ctl, const commit_hooks_t *hooks)
 {
     struct commit *c = state_of(ctl);
     if (!c)
         return FLURM_ENOMEM;
+    c->hooks = *hooks;
     uint64_t snap_index = 0;
     void *snap = NULL;
     size_t snap_len = 0;
@@ -158,8 +160,8 @@ static void batch_done(pool_task_t *t)
             flurm_error("command %llu could not be applied", (unsigned long long)e->index);
             applied = false;
         }
-        if (applied)
-            nodesrv_effects(ctl, res.effects, res.neffects);   /* before the proposer hears */
+        if (applied && c->hooks.effects)
+            c->hooks.effects(ctl, res.effects, res.neffects);   /* before the proposer hears */
         if (e->done)
             e->done(ctl, e->arg, applied ? &res : NULL);
         flurm_buf_release(&e->cmd);
@@ -169,8 +171,8 @@ static void batch_done(pool_task_t *t)
     /* Reasons of new and changed jobs are current before anyone can read them; then see
      * whether what changed lets jobs start. */
     flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
-    if (persisted)
-        ctl_schedule_soon(ctl);
+    if (persisted && c->hooks.batch_applied)
+        c->hooks.batch_applied(ctl);
     commit_flush(ctl);
 }
 

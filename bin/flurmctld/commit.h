@@ -26,9 +26,19 @@ typedef struct ctl ctl_t;
  * is the proposer's. */
 typedef void (*commit_done_fn)(ctl_t *ctl, void *arg, const flurm_apply_result_t *res);
 
-/* Rebuilds the state from the newest snapshot and the log after it; FLURM_EPROTO (logged) if
+/* What the pipeline tells the rest of the controller (wired by main.c, so that the pipeline
+ * depends on nobody it serves). */
+typedef struct commit_hooks {
+    /* after each command is applied, before its proposer hears: carry out its effects */
+    void (*effects)(ctl_t *ctl, const flurm_effect_t *effects, size_t n);
+    /* after a durable batch was applied: what changed may let jobs start */
+    void (*batch_applied)(ctl_t *ctl);
+} commit_hooks_t;
+
+/* Rebuilds the state from the newest snapshot and the log after it, and keeps HOOKS (copied)
+ * for what is applied from then on; replaying the log calls no hook. FLURM_EPROTO (logged) if
  * the log holds a command this controller cannot apply: refusing to start loses nothing. */
-int commit_recover(ctl_t *ctl);
+int commit_recover(ctl_t *ctl, const commit_hooks_t *hooks);
 
 /* Proposes the command in CMD (a flurm_cmd_build() frame; its bytes are taken and CMD left
  * empty). DONE (may be NULL) runs once it is applied or failed. */

@@ -124,12 +124,17 @@ void nodesrv_tick(ctl_t *ctl);          /* answer expired polls, detect silent n
 void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n);
 /* SignalJob to the node running J (a signal changes no state: no command). */
 void nodesrv_signal(ctl_t *ctl, const flurm_job_t *j, int sig);
+/* What node NODE's daemon last reported (load average * 100, free memory in MB); FLURM_NO_VAL
+ * (FLURM_NO_VAL64) while it is not registered. */
+uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
+uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
 /* sched.c-like entry in nodesrv.c: plan and propose job starts (one round in flight at a time). */
 void ctl_schedule(ctl_t *ctl);
 /* Schedules within SCHED_COALESCE_S: the changes of a burst of batches share one pass. */
 void ctl_schedule_soon(ctl_t *ctl);
+/* names.c: the user name of UID (its number when it has none), cached. */
 const char *ctl_user_name(uint32_t uid);
-/* rpc.c: the compressed host list ("n[1-3,7]") of node indexes IDX, malloc'd ("" for none, NULL
+/* names.c: the compressed host list ("n[1-3,7]") of node indexes IDX, malloc'd ("" for none, NULL
  * when out of memory); indexes beyond the configuration (a reconfigure dropped the node) are
  * skipped. */
 char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n);

@@ -142,7 +142,8 @@ int main(int argc, char **argv)
         return 1;
     }
     ctl->state = flurm_state_new(ctl->conf);
-    if (!ctl->state || commit_recover(ctl) != FLURM_OK)
+    static const commit_hooks_t hooks = { .effects = nodesrv_effects, .batch_applied = ctl_schedule_soon };
+    if (!ctl->state || commit_recover(ctl, &hooks) != FLURM_OK)
         return 1;
     /* SchedulerType: sched/backfill and sched/builtin are built in; sched/<name> is
      * PluginDir/sched_<name>.so. A scheduler that cannot be loaded is a configuration error. */

@@ -747,14 +747,12 @@ void nodesrv_tick(ctl_t *ctl)
     flurm_buf_release(&ids);
 }
 
-uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
 uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node)
 {
     struct nodesrv *s = ctl->nodesrv;
     return s && node < s->nlinks && s->links[node].boot_id ? s->links[node].cpu_load : FLURM_NO_VAL;
 }
 
-uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
 uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node)
 {
     struct nodesrv *s = ctl->nodesrv;

@@ -25,20 +25,6 @@
 #define SLURM_BATCH_SCRIPT 0xFFFFFFFBu
 #define MEM_PER_CPU 0x8000000000000000ull
 
-char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n)
-{
-    flurm_hostlist_t *hl = flurm_hostlist_new();
-    for (size_t i = 0; hl && i < n; i++)
-        if (idx[i] < c->node_count)
-            flurm_hostlist_push_host(hl, c->nodes[idx[i]].name);
-    char *expr = hl ? flurm_hostlist_compress(hl) : NULL;
-    flurm_hostlist_free(hl);
-    return expr;
-}
-
-uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node);
-uint64_t nodesrv_free_mem(ctl_t *ctl, size_t node);
-
 static bool multifactor(const flurm_conf_t *c)
 {
     return c->priority_type && strcmp(c->priority_type, "priority/multifactor") == 0;
@@ -171,24 +157,6 @@ static const char *part_name(const ctl_t *ctl, const flurm_job_t *j)
 
 /* uid -> user name, cached: squeue over deep queues must not call getpwuid per job.
  * Loop thread only. */
-const char *ctl_user_name(uint32_t uid)
-{
-    static struct { uint32_t uid; char name[64]; } cache[64];
-    static unsigned used;
-    for (unsigned i = 0; i < used; i++)
-        if (cache[i].uid == uid)
-            return cache[i].name;
-    unsigned slot = used < 64 ? used++ : uid % 64;
-    struct passwd pw, *res = NULL;
-    char buf[1024];
-    cache[slot].uid = uid;
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res)
-        snprintf(cache[slot].name, sizeof cache[slot].name, "%s", pw.pw_name);
-    else
-        snprintf(cache[slot].name, sizeof cache[slot].name, "%u", uid);
-    return cache[slot].name;
-}
-
 static uint32_t or_default(uint32_t v, uint32_t dflt) { return v == FLURM_NO_VAL ? dflt : v; }
 static uint16_t or_default16(uint16_t v, uint16_t dflt) { return v == FLURM_NO_VAL16 ? dflt : v; }
 

@@ -777,6 +777,7 @@ int nd_client_start(nd_t *nd)
     ev_async_init(&cl->wake, wake_cb);
     cl->wake.data = cl;
     ev_async_start(nd->loop, &cl->wake);
+    nd->job_changed = nd_client_kick;
     ev_timer_init(&cl->retry, retry_cb, 0, 0);
     cl->retry.data = cl;
     nd->client = cl;
@@ -790,6 +791,7 @@ void nd_client_stop(nd_t *nd)
     if (!cl)
         return;
     nd->client = NULL;
+    nd->job_changed = NULL;
     nng_aio_stop(cl->poll.aio);
     nng_aio_stop(cl->event.aio);
     if (cl->poll.reply)

@@ -25,6 +25,9 @@ typedef struct nd {
     nd_hw_t hw;
     nd_job_t *jobs;          /* singly linked, newest first */
     nd_client_t *client;
+    /* a job started or ended: what is due goes to the controller (set by the controller
+     * link, so the job table calls nobody) */
+    void (*job_changed)(struct nd *nd);
 } nd_t;
 
 typedef enum nd_phase {

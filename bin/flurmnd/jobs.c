@@ -28,6 +28,12 @@
 
 #include <flurm/log.h>
 
+static void job_changed(nd_t *nd)
+{
+    if (nd->job_changed)
+        nd->job_changed(nd);
+}
+
 #define WATCH_INTERVAL_S 0.25
 
 static void job_ended(nd_job_t *job);
@@ -117,7 +123,7 @@ static void job_fail_early(nd_job_t *job, const char *reason)
     job->end_rss_kb = 0;
     snprintf(job->end_reason, sizeof job->end_reason, "%s", reason);
     flurm_info("job %u failed: %s", job->id, reason);
-    nd_client_kick(job->nd);
+    job_changed(job->nd);
 }
 
 /* ------------------------------------------------------------------ signals and limits */
@@ -258,7 +264,7 @@ static void job_running(nd_job_t *job)
     flurm_verbose("job %u: running, pid %ld", job->id, (long)job->started.pid);
     arm_limit(job);
     apply_cause(job);   /* a KillJob that came during the prolog */
-    nd_client_kick(job->nd);
+    job_changed(job->nd);
 }
 
 static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -353,7 +359,7 @@ static void job_ended(nd_job_t *job)
         nd_jobs_forget(nd, job);
         return;
     }
-    nd_client_kick(nd);
+    job_changed(nd);
 }
 
 /* ------------------------------------------------------------------ launch */
