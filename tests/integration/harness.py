@@ -273,6 +273,31 @@ class Cluster:
                 except ProcessLookupError:
                     pass
         self.node_procs.clear()
+        self.kill_leftover_jobs()
+
+    def kill_leftover_jobs(self):
+        """Job supervisors outlive their flurmnd by design (a restarted flurmnd re-attaches), and
+        a suspended job would wait forever: end this cluster's supervisors and everything in their
+        sessions, so that no test leaves processes behind."""
+        if not self.conf:
+            return
+        mine = os.getsid(0)
+        sids = set()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+                if os.path.basename(argv[0]).startswith(b"flurmnd") and self.conf.encode() in argv:
+                    sids.add(os.getsid(int(pid)))
+            except OSError:
+                continue
+        sids.discard(mine)
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.getsid(int(pid)) in sids:
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                continue
 
     def wait_for(self, what, fn, timeout=30, interval=0.2):
         """Poll FN until it returns a true value; return it, or raise naming WHAT."""
