@@ -857,6 +857,13 @@ void nodesrv_stop(ctl_t *ctl)
     }
     for (nctx_t *c = s->inbox; c; c = c->next)
         release(c);
+    const chansrv_stats_t *st = chansrv_stats(s->chan);
+    flurm_info("node channel: %llu handshake(s), %llu session(s); dropped: %llu unauthenticated, "
+               "%llu malformed, %llu bad credential, %llu unauthorized, %llu tampered, %llu replayed",
+               (unsigned long long)st->handshakes, (unsigned long long)st->sessions,
+               (unsigned long long)st->unauthenticated, (unsigned long long)st->malformed,
+               (unsigned long long)st->bad_credential, (unsigned long long)st->unauthorized,
+               (unsigned long long)st->bad_tag, (unsigned long long)st->replayed);
     chansrv_free(s->chan);
     for (size_t i = 0; i < s->nlinks; i++) {
         for (size_t k = 0; k < s->links[i].ncmds; k++)

@@ -163,6 +163,10 @@ class NodeChannelTest(unittest.TestCase):
     def test_a_fake_controller_on_the_node_port_cannot_command_the_nodes(self):
         jid = self.alice_job(seconds=6, exit_code=3)
         self.cluster.terminate()   # flurmctld down: the node port is free for anyone to take
+        # its last words count what the channel saw (one handshake per node daemon at least)
+        self.assertRegex(self.ctld_log(), r"node channel: [1-9]\d* handshake\(s\), [1-9]\d* session\(s\); "
+                                          r"dropped: \d+ unauthenticated, \d+ malformed, \d+ bad credential, "
+                                          r"\d+ unauthorized, \d+ tampered, \d+ replayed")
         fake = subprocess.Popen(["runuser", "-u", BOB, "--", FAKE_CTLD, "-m", self.cluster.munge_sock,
                                  "-u", self.url, "-n", self.cluster.host],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
