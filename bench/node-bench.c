@@ -1,7 +1,7 @@
 /* bench/node-bench.c — the node channel under load: C simulated node daemons against flurmctld's
  * node port, each on its own connection (not a test; bench/nodechan.sh runs it).
  *
- *   node-bench -u URL [-m MUNGE_SOCKET] [-c CONNS] [-d SECONDS] [-k heartbeat|event|munge] [-p]
+ *   node-bench -u URL [-m MUNGE_SOCKET] [-c CONNS] [-d SECONDS] [-k heartbeat|event|munge|seal] [-p]
  *
  * Each connection speaks for node n<i> (i = 1..CONNS): handshake (unless -p), Register, then
  * for SECONDS one request after another:
@@ -11,7 +11,8 @@
  *              (group commit, fsync'd) before the Ack, like every real job end
  * -p speaks the pre-authentication protocol (plain protobuf, no handshake) for a controller
  * built before it. -k munge times one munge encode + decode pair on this host (the per-message
- * cost of SLURM's node RPCs, which carry a credential each way).
+ * cost of SLURM's node RPCs, which carry a credential each way); -k seal times sealing and
+ * opening one 80-byte message on an established channel (the per-message cost of FLURM's).
  * Prints one line: "kind=.. conns=.. ops=.. ops_per_s=.. p50_us=.. p99_us=.. handshake_us=..". */
 #include <inttypes.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <flurm/chan.h>
 
 #include "auth/auth_internal.h"
+#include "auth/chan_internal.h"
 #include "node.pb-c.h"
 
 #define MAX_SAMPLES 200000
@@ -204,6 +206,32 @@ static int munge_floor(void)
     return 0;
 }
 
+static int seal_cost(void)
+{
+    enum { N = 1000000 };
+    const uint8_t k1[32] = { 1 }, k2[32] = { 2 };
+    flurm_chan_t *a = chan_from_keys(k1, k2), *b = chan_from_keys(k2, k1);
+    uint8_t msg[80] = { 0 };
+    flurm_buf_t sealed, plain;
+    flurm_buf_init(&sealed);
+    flurm_buf_init(&plain);
+    double t0 = now_us();
+    for (int i = 0; i < N; i++) {
+        sealed.size = 0;
+        if (flurm_chan_seal(a, msg, sizeof msg, &sealed) != FLURM_OK ||
+            flurm_chan_open(b, sealed.data, sealed.size, &plain, NULL) != FLURM_OK) {
+            fprintf(stderr, "node-bench: seal/open failed\n");
+            return 1;
+        }
+    }
+    printf("kind=seal messages=%d bytes=80 us_per_seal_and_open=%.2f\n", N, (now_us() - t0) / N);
+    flurm_buf_release(&sealed);
+    flurm_buf_release(&plain);
+    flurm_chan_free(a);
+    flurm_chan_free(b);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *msock = NULL, *kind = "heartbeat";
@@ -224,6 +252,8 @@ int main(int argc, char **argv)
         return 3;
     if (!strcmp(kind, "munge"))
         return munge_floor();
+    if (!strcmp(kind, "seal"))
+        return seal_cost();
     g_event = !strcmp(kind, "event");
     if (!g_url || conns < 1 || (!g_event && strcmp(kind, "heartbeat"))) {
         fprintf(stderr, "usage: node-bench -u URL [-m SOCKET] [-c CONNS] [-d S] [-k heartbeat|event|munge] [-p]\n");

@@ -84,6 +84,7 @@ CONF
 
 RAW="$TMP/raw.txt"
 "$BUILD/bench/node-bench" -k munge -m "$SOCK" | sed 's/^/floor /' > "$RAW"
+"$BUILD/bench/node-bench" -k seal | sed 's/^/seal /' >> "$RAW"
 for r in $(seq 1 "$ROUNDS"); do
     log "round $r of $ROUNDS"
     rm -rf "$TMP/before" "$TMP/after"
@@ -101,12 +102,16 @@ for line in open(sys.argv[1]):
     if f[0] == "floor":
         floor = float(kv["us_per_encode_decode_pair"])
         continue
+    if f[0] == "seal":
+        seal = float(kv["us_per_seal_and_open"])
+        continue
     kind = kv["kind"].replace("-plain", "")
     key = (kind, int(kv["conns"]), f[0])
     if key not in rows or float(kv["ops_per_s"]) > float(rows[key]["ops_per_s"]):
         rows[key] = kv   # the best round
 print("munge floor: %.1f us per encode+decode pair (a SLURM node RPC carries one credential each way:"
       " 2 pairs, %.0f us, per message)" % (floor, 2 * floor))
+print("FLURM channel: %.2f us to seal and open one 80-byte message (after one handshake per connection)" % seal)
 print()
 print("| kind | conns | before ops/s | after ops/s | ratio | before p50/p99 us | after p50/p99 us | "
       "ctld CPU us/op before | after | handshake us |")
