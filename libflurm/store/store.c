@@ -360,34 +360,100 @@ static int commit(flurm_store_t *s, rocksdb_writebatch_t *b, const char *what)
     return FLURM_OK;
 }
 
+static char *meta_key(const char *key, size_t *klen);
+
+/* Every write of the log and of metadata (and a follower's snapshot install; a snapshot the
+ * host takes keeps the entries after it: flurm_store_save_snapshot): U in one synced batch.
+ * WHAT names it in the log line of a failure. A write with nothing to do commits nothing. */
+static int store_write(flurm_store_t *s, const flurm_store_update_t *u, const char *what)
+{
+    if (!s || !u || u->size != sizeof *u || (u->n > 0 && !u->entries) ||
+        (u->meta_key && (!*u->meta_key || (!u->meta && u->meta_len > 0))) ||
+        u->snapshot_index == UINT64_MAX || (!u->snapshot_data && u->snapshot_len > 0))
+        return FLURM_EINVAL;
+    for (size_t i = 0; i < u->n; i++)
+        if (!u->entries[i].data && u->entries[i].len > 0)
+            return FLURM_EINVAL;
+    size_t klen = 0;
+    char *k = u->meta_key ? meta_key(u->meta_key, &klen) : NULL;
+    if (u->meta_key && !k)
+        return FLURM_ENOMEM;
+    pthread_mutex_lock(&s->write_lock);
+    uint64_t first = atomic_load(&s->first_index), last = atomic_load(&s->last_index);
+    int rc = FLURM_OK;
+    bool installing = u->snapshot_index != 0;
+    uint64_t old_last = last;
+    if (installing && u->snapshot_index + 1 < first)
+        rc = FLURM_EINVAL;   /* older than the snapshot we hold */
+    if (installing) {        /* what follows sees the emptied log */
+        first = u->snapshot_index + 1;
+        last = u->snapshot_index;
+    }
+    bool truncating = u->truncate_after != UINT64_MAX && u->truncate_after < last;
+    uint64_t new_last = truncating ? u->truncate_after : last;
+    if (rc == FLURM_OK && truncating && u->truncate_after + 1 < first)
+        rc = FLURM_ERANGE;
+    else if (u->n > 0 && (u->first_index != new_last + 1 || u->first_index + u->n < u->first_index))
+        rc = FLURM_EINVAL;
+    if (rc != FLURM_OK) {
+        pthread_mutex_unlock(&s->write_lock);
+        free(k);
+        return rc;
+    }
+    if (!installing && !truncating && u->n == 0 && !k) {
+        pthread_mutex_unlock(&s->write_lock);
+        return FLURM_OK;
+    }
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    unsigned char key[LOG_KEY_LEN], to[LOG_KEY_LEN];
+    if (installing) {
+        unsigned char idx[8];
+        log_key(key, 0);
+        log_key(to, (old_last > u->snapshot_index ? old_last : u->snapshot_index) + 1);
+        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
+        be_put64(idx, u->snapshot_index);
+        rocksdb_writebatch_put(b, snap_index_key, sizeof snap_index_key, (const char *)idx, sizeof idx);
+        rocksdb_writebatch_put(b, snap_data_key, sizeof snap_data_key,
+                               u->snapshot_len ? u->snapshot_data : "", u->snapshot_len);
+    }
+    if (truncating) {
+        log_key(key, u->truncate_after + 1);
+        log_key(to, last + 1);
+        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
+    }
+    for (size_t i = 0; i < u->n; i++) {
+        log_key(key, u->first_index + i);
+        rocksdb_writebatch_put(b, (const char *)key, sizeof key, u->entries[i].len ? u->entries[i].data : "",
+                               u->entries[i].len);
+    }
+    if (k)
+        rocksdb_writebatch_put(b, k, klen, u->meta_len ? u->meta : "", u->meta_len);
+    rc = commit(s, b, what);
+    rocksdb_writebatch_destroy(b);
+    if (rc == FLURM_OK) {
+        /* Readers compare against first_index; publish it before last_index can move. */
+        if (installing)
+            atomic_store(&s->first_index, first);
+        atomic_store(&s->last_index, u->n > 0 ? u->first_index + u->n - 1 : new_last);
+    }
+    pthread_mutex_unlock(&s->write_lock);
+    free(k);
+    return rc;
+}
+
+int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
+{
+    return store_write(s, u, "update");
+}
+
 int flurm_store_append(flurm_store_t *s, uint64_t first_index, const flurm_iov_t *entries,
                        size_t n)
 {
-    if (!s || (n > 0 && !entries))
+    if (!s || first_index != flurm_store_last_index(s) + 1)
         return FLURM_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!entries[i].data && entries[i].len > 0)
-            return FLURM_EINVAL;
-    pthread_mutex_lock(&s->write_lock);
-    uint64_t last = atomic_load(&s->last_index);
-    int rc = FLURM_OK;
-    if (first_index != last + 1 || first_index + n < first_index)
-        rc = FLURM_EINVAL;
-    else if (n > 0) {
-        rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-        unsigned char key[LOG_KEY_LEN];
-        for (size_t i = 0; i < n; i++) {
-            log_key(key, first_index + i);
-            rocksdb_writebatch_put(b, (const char *)key, sizeof key,
-                                   entries[i].len ? entries[i].data : "", entries[i].len);
-        }
-        rc = commit(s, b, "append");
-        rocksdb_writebatch_destroy(b);
-        if (rc == FLURM_OK)
-            atomic_store(&s->last_index, first_index + n - 1);
-    }
-    pthread_mutex_unlock(&s->write_lock);
-    return rc;
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = UINT64_MAX, .first_index = first_index,
+                               .entries = entries, .n = n };
+    return store_write(s, &u, "append");
 }
 
 int flurm_store_read(flurm_store_t *s, uint64_t from, flurm_store_entry_fn fn, void *arg)
@@ -450,102 +516,10 @@ int flurm_store_truncate_after(flurm_store_t *s, uint64_t index)
 {
     if (!s)
         return FLURM_EINVAL;
-    pthread_mutex_lock(&s->write_lock);
-    uint64_t last = atomic_load(&s->last_index);
-    int rc = FLURM_OK;
-    if (index >= last) {
-        rc = FLURM_OK;
-    } else if (index + 1 < atomic_load(&s->first_index)) {
-        rc = FLURM_ERANGE;
-    } else {
-        unsigned char from[LOG_KEY_LEN], to[LOG_KEY_LEN];
-        log_key(from, index + 1);
-        log_key(to, last + 1);
-        rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-        rocksdb_writebatch_delete_range(b, (const char *)from, sizeof from, (const char *)to,
-                                        sizeof to);
-        rc = commit(s, b, "truncate");
-        rocksdb_writebatch_destroy(b);
-        if (rc == FLURM_OK)
-            atomic_store(&s->last_index, index);
-    }
-    pthread_mutex_unlock(&s->write_lock);
-    return rc;
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = index };
+    return store_write(s, &u, "truncate");
 }
 
-static char *meta_key(const char *key, size_t *klen);
-
-int flurm_store_update(flurm_store_t *s, const flurm_store_update_t *u)
-{
-    if (!s || !u || u->size != sizeof *u || (u->n > 0 && !u->entries) ||
-        (u->meta_key && (!*u->meta_key || (!u->meta && u->meta_len > 0))) ||
-        u->snapshot_index == UINT64_MAX || (!u->snapshot_data && u->snapshot_len > 0))
-        return FLURM_EINVAL;
-    for (size_t i = 0; i < u->n; i++)
-        if (!u->entries[i].data && u->entries[i].len > 0)
-            return FLURM_EINVAL;
-    size_t klen = 0;
-    char *k = u->meta_key ? meta_key(u->meta_key, &klen) : NULL;
-    if (u->meta_key && !k)
-        return FLURM_ENOMEM;
-    pthread_mutex_lock(&s->write_lock);
-    uint64_t first = atomic_load(&s->first_index), last = atomic_load(&s->last_index);
-    int rc = FLURM_OK;
-    bool installing = u->snapshot_index != 0;
-    uint64_t old_last = last;
-    if (installing && u->snapshot_index + 1 < first)
-        rc = FLURM_EINVAL;   /* older than the snapshot we hold */
-    if (installing) {        /* what follows sees the emptied log */
-        first = u->snapshot_index + 1;
-        last = u->snapshot_index;
-    }
-    bool truncating = u->truncate_after != UINT64_MAX && u->truncate_after < last;
-    uint64_t new_last = truncating ? u->truncate_after : last;
-    if (rc == FLURM_OK && truncating && u->truncate_after + 1 < first)
-        rc = FLURM_ERANGE;
-    else if (u->n > 0 && (u->first_index != new_last + 1 || u->first_index + u->n < u->first_index))
-        rc = FLURM_EINVAL;
-    if (rc != FLURM_OK) {
-        pthread_mutex_unlock(&s->write_lock);
-        free(k);
-        return rc;
-    }
-    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-    unsigned char key[LOG_KEY_LEN], to[LOG_KEY_LEN];
-    if (installing) {
-        unsigned char idx[8];
-        log_key(key, 0);
-        log_key(to, (old_last > u->snapshot_index ? old_last : u->snapshot_index) + 1);
-        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
-        be_put64(idx, u->snapshot_index);
-        rocksdb_writebatch_put(b, snap_index_key, sizeof snap_index_key, (const char *)idx, sizeof idx);
-        rocksdb_writebatch_put(b, snap_data_key, sizeof snap_data_key,
-                               u->snapshot_len ? u->snapshot_data : "", u->snapshot_len);
-    }
-    if (truncating) {
-        log_key(key, u->truncate_after + 1);
-        log_key(to, last + 1);
-        rocksdb_writebatch_delete_range(b, (const char *)key, sizeof key, (const char *)to, sizeof to);
-    }
-    for (size_t i = 0; i < u->n; i++) {
-        log_key(key, u->first_index + i);
-        rocksdb_writebatch_put(b, (const char *)key, sizeof key, u->entries[i].len ? u->entries[i].data : "",
-                               u->entries[i].len);
-    }
-    if (k)
-        rocksdb_writebatch_put(b, k, klen, u->meta_len ? u->meta : "", u->meta_len);
-    rc = commit(s, b, "update");
-    rocksdb_writebatch_destroy(b);
-    if (rc == FLURM_OK) {
-        /* Readers compare against first_index; publish it before last_index can move. */
-        if (installing)
-            atomic_store(&s->first_index, first);
-        atomic_store(&s->last_index, u->n > 0 ? u->first_index + u->n - 1 : new_last);
-    }
-    pthread_mutex_unlock(&s->write_lock);
-    free(k);
-    return rc;
-}
 
 int flurm_store_save_snapshot(flurm_store_t *s, uint64_t index, const void *data, size_t len)
 {
@@ -649,20 +623,11 @@ static char *meta_key(const char *key, size_t *klen)
 
 int flurm_store_put_meta(flurm_store_t *s, const char *key, const void *data, size_t len)
 {
-    if (!s || !key || !*key || (!data && len > 0))
+    if (!s || !key)
         return FLURM_EINVAL;
-    size_t klen;
-    char *k = meta_key(key, &klen);
-    if (!k)
-        return FLURM_ENOMEM;
-    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-    rocksdb_writebatch_put(b, k, klen, len ? data : "", len);
-    pthread_mutex_lock(&s->write_lock);
-    int rc = commit(s, b, "writing metadata");
-    pthread_mutex_unlock(&s->write_lock);
-    rocksdb_writebatch_destroy(b);
-    free(k);
-    return rc;
+    flurm_store_update_t u = { .size = sizeof u, .truncate_after = UINT64_MAX, .meta_key = key, .meta = data,
+                               .meta_len = len };
+    return store_write(s, &u, "writing metadata");
 }
 
 int flurm_store_get_meta(flurm_store_t *s, const char *key, void **data, size_t *len)
