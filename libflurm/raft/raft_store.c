@@ -36,24 +36,26 @@ int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
 {
     if (!s || !u)
         return FLURM_EINVAL;
+    /* Each entry is stored as one value, its header before its bytes: one block holds them all. */
+    size_t total = 0;
+    for (size_t i = 0; i < u->n_entries; i++)
+        total += ENTRY_HDR + u->entries[i].len;
     flurm_iov_t *iov = u->n_entries ? calloc(u->n_entries, sizeof *iov) : NULL;
-    uint8_t **bodies = u->n_entries ? calloc(u->n_entries, sizeof *bodies) : NULL;
+    uint8_t *block = total ? malloc(total) : NULL;
     uint8_t *snap = NULL;
     size_t snap_len = 0;
     int rc = FLURM_ENOMEM;
-    if (u->n_entries && (!iov || !bodies))
+    if (u->n_entries && (!iov || !block))
         goto out;
-    /* An entry is its header and its bytes in one value: copy both together. */
+    uint8_t *p = block;
     for (size_t i = 0; i < u->n_entries; i++) {
         const flurm_raft_entry_t *e = &u->entries[i];
-        bodies[i] = malloc(ENTRY_HDR + e->len);
-        if (!bodies[i])
-            goto out;
-        be_put64(bodies[i], e->term);
-        be_put32(bodies[i] + 8, e->type);
+        be_put64(p, e->term);
+        be_put32(p + 8, e->type);
         if (e->len)
-            memcpy(bodies[i] + ENTRY_HDR, e->data, e->len);
-        iov[i] = (flurm_iov_t){ bodies[i], ENTRY_HDR + e->len };
+            memcpy(p + ENTRY_HDR, e->data, e->len);
+        iov[i] = (flurm_iov_t){ p, ENTRY_HDR + e->len };
+        p += ENTRY_HDR + e->len;
     }
     if (u->snapshot && !(snap = pack_snapshot(u->snapshot, u->snapshot_data, u->snapshot_len, &snap_len))) {
         rc = u->snapshot->n_voters > FLURM_RAFT_MAX_MEMBERS ? FLURM_EINVAL : FLURM_ENOMEM;
@@ -77,9 +79,7 @@ int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
     };
     rc = flurm_store_update(s, &su);
 out:
-    for (size_t i = 0; bodies && i < u->n_entries; i++)
-        free(bodies[i]);
-    free(bodies);
+    free(block);
     free(iov);
     free(snap);
     return rc;
