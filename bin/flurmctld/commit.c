@@ -38,13 +38,6 @@ struct commit {
     uint64_t snapshot_index;          /* log index covered by the last snapshot */
 };
 
-static struct commit *state_of(ctl_t *ctl)
-{
-    if (!ctl->commit)
-        ctl->commit = calloc(1, sizeof *ctl->commit);
-    return ctl->commit;
-}
-
 /* ------------------------------------------------------------------ recovery */
 
 static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
@@ -63,7 +56,7 @@ static int replay_one(uint64_t index, const void *data, size_t len, void *arg)
 
 int commit_recover(ctl_t *ctl, const commit_hooks_t *hooks)
 {
-    struct commit *c = state_of(ctl);
+    struct commit *c = ctl->commit = calloc(1, sizeof *ctl->commit);
     if (!c)
         return FLURM_ENOMEM;
     c->hooks = *hooks;
@@ -201,8 +194,8 @@ void commit_flush(ctl_t *ctl)
 
 void commit_propose(ctl_t *ctl, flurm_buf_t *cmd, commit_done_fn done, void *arg)
 {
-    struct commit *c = state_of(ctl);
-    entry_t *e = c ? calloc(1, sizeof *e) : NULL;
+    struct commit *c = ctl->commit;   /* made by commit_recover() at start */
+    entry_t *e = calloc(1, sizeof *e);
     if (!e) {
         flurm_buf_release(cmd);
         if (done)

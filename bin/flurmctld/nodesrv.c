@@ -441,7 +441,7 @@ void ctl_schedule(ctl_t *ctl)
         if (flurm_cmd_preempt_pack(&pre[i], &body) == FLURM_OK) {
             ctl->starts_in_flight++;
             commit_internal(ctl, FLURM_CMD_JOB_PREEMPT, body.data, body.size, preempt_applied,
-                                    (void *)(((uintptr_t)pre[i].job_id << 8) | pre[i].action));
+                            (void *)(((uintptr_t)pre[i].job_id << 8) | pre[i].action));
         }
         flurm_buf_release(&body);
     }
@@ -450,8 +450,7 @@ void ctl_schedule(ctl_t *ctl)
         flurm_buf_init(&body);
         if (flurm_cmd_start_pack(&starts[i], &body) == FLURM_OK) {
             ctl->starts_in_flight++;
-            commit_internal(ctl, FLURM_CMD_JOB_START, body.data, body.size, start_applied,
-                                    (void *)(uintptr_t)starts[i].job_id);
+            commit_internal(ctl, FLURM_CMD_JOB_START, body.data, body.size, start_applied, NULL);
         }
         flurm_buf_release(&body);
     }
