@@ -16,36 +16,20 @@
 
 #include <flurm/auth.h>
 
-#define MUNGED_SH SOURCE_ROOT "/tests/lib/munged.sh"
-#define TYPE_PING 1008          /* REQUEST_PING = 0x03F0: its two bytes differ */
+#include "munged_fixture.h"
 
-static char g_dir[] = "/tmp/flurm-auth-XXXXXX";
-static char g_sock[PATH_MAX];
+#define TYPE_PING 1008          /* REQUEST_PING = 0x03F0: its two bytes differ */
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(g_dir))
-        return -1;
-    char cmd[PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "'%s' start '%s'", MUNGED_SH, g_dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char *line = fgets(g_sock, sizeof g_sock, p);
-    int status = pclose(p);
-    if (!line || status != 0)
-        return -1;
-    g_sock[strcspn(g_sock, "\n")] = '\0';
-    return 0;
+    return munged_start("flurm-auth");
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    char cmd[PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "'%s' stop '%s' && rm -rf '%s'", MUNGED_SH, g_dir, g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return munged_stop();
 }
 
 static flurm_auth_t *auth_new(void)

@@ -16,27 +16,15 @@
 
 #include <flurm/chan.h>
 
-#define MUNGED_SH SOURCE_ROOT "/tests/lib/munged.sh"
+#include "munged_fixture.h"
 
-static char g_dir[] = "/tmp/flurm-chan-XXXXXX";
-static char g_sock[PATH_MAX];
 static flurm_auth_t *g_auth;
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(g_dir))
+    if (munged_start("flurm-chan") != 0)
         return -1;
-    char cmd[PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "'%s' start '%s'", MUNGED_SH, g_dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char *line = fgets(g_sock, sizeof g_sock, p);
-    int status = pclose(p);
-    if (!line || status != 0)
-        return -1;
-    g_sock[strcspn(g_sock, "\n")] = '\0';
     g_auth = flurm_auth_new(g_sock, 0);
     return g_auth ? 0 : -1;
 }
@@ -45,9 +33,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     flurm_auth_free(g_auth);
-    char cmd[PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "'%s' stop '%s' && rm -rf '%s'", MUNGED_SH, g_dir, g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return munged_stop();
 }
 
 /* A dialer and a listener with an established channel each. */
