@@ -39,7 +39,8 @@ typedef struct flurm_raft_store_loaded flurm_raft_store_loaded_t;   /* owns what
 /* Reads what the disk holds into *P (size set here) for flurm_raft_new(), and the state
  * machine's snapshot bytes into *DATA and *LEN (NULL and 0 without a snapshot) to restore before the
  * entries are applied. Everything points into *HELD (free it after flurm_raft_new() copied
- * what it needs). FLURM_EPROTO for a record this version cannot read (refusing to start loses
+ * what it needs). FLURM_EPROTO for a record this version cannot read, or entries that cannot be a Raft
+ * log (a term above the hard state's, decreasing terms, an unknown type) (refusing to start loses
  * nothing), FLURM_EIO, FLURM_ENOMEM. */
 FLURM_API int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const void **data,
                                     size_t *len, flurm_raft_store_loaded_t **held);

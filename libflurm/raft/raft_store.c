@@ -210,6 +210,20 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
         int rrc = flurm_store_read(s, flurm_store_first_index(s), load_entry, h);
         rc = rrc == FLURM_OK ? FLURM_OK : h->rc ? h->rc : rrc;
     }
+    /* Every entry was written under a hard state at least its term, terms never decrease along
+     * the log, types are known: anything else is not a Raft log (e.g. the plain command log of a
+     * flurmctld before Raft), and reading it as one would invent terms. */
+    uint64_t prev = p->snapshot.term;
+    for (size_t i = 0; rc == FLURM_OK && i < h->n; i++) {
+        const flurm_raft_entry_t *e = &h->entries[i];
+        if (e->term < prev || e->term > p->term || e->type > FLURM_RAFT_ENTRY_NOOP || e->term == 0) {
+            flurm_error("raft store: log entry %llu (term %llu, type %u) does not belong to a Raft log "
+                        "of term %llu", (unsigned long long)e->index, (unsigned long long)e->term, e->type,
+                        (unsigned long long)p->term);
+            rc = FLURM_EPROTO;
+        }
+        prev = e->term;
+    }
     if (rc != FLURM_OK) {
         flurm_raft_store_loaded_free(h);
         *data = NULL;

@@ -1,4 +1,5 @@
-/* libflurm/raft/wire.c — flurm_raft_msg_t <-> proto/raft.proto PeerMessage (protobuf-c).
+/* libflurm/raft/wire.c — flurm_raft_msg_t, flurm_raft_forward_t, flurm_raft_forward_reply_t <->
+ * proto/raft.proto PeerMessage (protobuf-c).
  *
  * Encoding and decoding share one rule set (validate() on the canonical struct: the members the
  * type uses, the rest zero), so whatever encodes decodes, and decode then encode is byte-exact:
@@ -262,6 +263,85 @@ int flurm_raft_msg_encode(const flurm_raft_msg_t *m, const char *cluster, flurm_
     return rc;
 }
 
+/* ---- forwards ---- */
+
+static int validate_ids(uint64_t from, uint64_t to)
+{
+    return from == FLURM_RAFT_NONE || to == FLURM_RAFT_NONE ? FLURM_EINVAL : FLURM_OK;
+}
+
+static int validate_addr(const char *addr)
+{
+    return strlen(addr) <= FLURM_RAFT_WIRE_MAX_ADDR ? FLURM_OK : FLURM_EINVAL;
+}
+
+static int validate_forward(const flurm_raft_forward_t *f)
+{
+    if (validate_ids(f->from, f->to) || !f->len || !f->request)
+        return FLURM_EINVAL;
+    return validate_addr(f->client_addr ? f->client_addr : "");
+}
+
+static int validate_forward_reply(const flurm_raft_forward_reply_t *r)
+{
+    if (validate_ids(r->from, r->to) || (r->len && !r->reply))
+        return FLURM_EINVAL;
+    return FLURM_OK;
+}
+
+/* Appends PB (header fields filled here) to OUT. */
+static int pack_into(pb_msg_t *pb, const char *cluster, uint64_t from, uint64_t to, flurm_buf_t *out)
+{
+    pb->version = FLURM__RAFT__VERSION__PROTOCOL_VERSION;
+    pb->cluster = bytes(cluster, strlen(cluster));
+    pb->from = from;
+    pb->to = to;
+    size_t n = flurm__raft__peer_message__get_packed_size(pb);
+    int rc = flurm_buf_reserve(out, n);
+    if (rc == FLURM_OK)
+        out->size += flurm__raft__peer_message__pack(pb, out->data + out->size);
+    return rc;
+}
+
+int flurm_raft_forward_encode(const flurm_raft_forward_t *f, const char *cluster, flurm_buf_t *out)
+{
+    if (!f || !cluster || !out)
+        return FLURM_EINVAL;
+    if (out->err)
+        return out->err;
+    int rc = validate_forward(f);
+    if (rc)
+        return rc;
+    Flurm__Raft__Forward fw = FLURM__RAFT__FORWARD__INIT;
+    fw.request_id = f->request_id;
+    fw.uid = f->uid;
+    fw.gid = f->gid;
+    fw.client_addr = (char *)unconst(f->client_addr ? f->client_addr : "");
+    fw.request = bytes(f->request, f->len);
+    pb_msg_t pb = FLURM__RAFT__PEER_MESSAGE__INIT;
+    pb.body_case = FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD;
+    pb.forward = &fw;
+    return pack_into(&pb, cluster, f->from, f->to, out);
+}
+
+int flurm_raft_forward_reply_encode(const flurm_raft_forward_reply_t *r, const char *cluster, flurm_buf_t *out)
+{
+    if (!r || !cluster || !out)
+        return FLURM_EINVAL;
+    if (out->err)
+        return out->err;
+    int rc = validate_forward_reply(r);
+    if (rc)
+        return rc;
+    Flurm__Raft__ForwardReply fr = FLURM__RAFT__FORWARD_REPLY__INIT;
+    fr.request_id = r->request_id;
+    fr.reply = bytes(r->reply, r->len);
+    pb_msg_t pb = FLURM__RAFT__PEER_MESSAGE__INIT;
+    pb.body_case = FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD_REPLY;
+    pb.forward_reply = &fr;
+    return pack_into(&pb, cluster, r->from, r->to, out);
+}
+
 /* ---- decode ---- */
 
 /* protobuf-c reports a failed allocation and malformed input alike (NULL); this tells them apart. */
@@ -362,13 +442,40 @@ static int view(const pb_msg_t *pb, flurm_raft_msg_t *v, flurm_raft_entry_t *ent
         return FLURM_OK;
     case FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD:
     case FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD_REPLY:
-        return FLURM_ENOTSUP;
+        return FLURM_ENOTSUP;   /* forward_view() */
     default:
         return FLURM_EINVAL;   /* no body, or one added by a later revision of version 1 */
     }
 }
 
-int flurm_raft_msg_decode(const void *data, size_t len, const char *cluster, flurm_raft_wire_msg_t **out)
+/* Fills W's forward members from PB (a Forward or ForwardReply body), pointing into PB. */
+static int forward_view(const pb_msg_t *pb, flurm_raft_wire_msg_t *w)
+{
+    if (pb->body_case == FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD) {
+        const Flurm__Raft__Forward *f = pb->forward;
+        w->kind = FLURM_RAFT_WIRE_FORWARD;
+        w->forward = (flurm_raft_forward_t){ .from = pb->from, .to = pb->to, .request_id = f->request_id,
+                                             .uid = f->uid, .gid = f->gid,
+                                             .client_addr = f->client_addr ? f->client_addr : "",
+                                             .request = f->request.len ? f->request.data : NULL,
+                                             .len = f->request.len };
+        return validate_forward(&w->forward);
+    }
+    const Flurm__Raft__ForwardReply *r = pb->forward_reply;
+    w->kind = FLURM_RAFT_WIRE_FORWARD_REPLY;
+    w->forward_reply = (flurm_raft_forward_reply_t){ .from = pb->from, .to = pb->to, .request_id = r->request_id,
+                                                     .reply = r->reply.len ? r->reply.data : NULL,
+                                                     .len = r->reply.len };
+    return validate_forward_reply(&w->forward_reply);
+}
+
+static bool is_forward(const pb_msg_t *pb)
+{
+    return pb->body_case == FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD ||
+           pb->body_case == FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD_REPLY;
+}
+
+static int decode(const void *data, size_t len, const char *cluster, bool forwards, flurm_raft_wire_msg_t **out)
 {
     if (out)
         *out = NULL;
@@ -394,6 +501,8 @@ int flurm_raft_msg_decode(const void *data, size_t len, const char *cluster, flu
             rc = FLURM_EINVAL;
         } else if (!(w = calloc(1, sizeof *w + n * sizeof w->entries[0]))) {
             rc = FLURM_ENOMEM;
+        } else if (forwards && is_forward(pb)) {
+            rc = forward_view(pb, &w->pub);
         } else if ((rc = view(pb, &w->pub.msg, w->entries)) == FLURM_OK) {
             rc = validate(&w->pub.msg);
         }
@@ -407,6 +516,16 @@ int flurm_raft_msg_decode(const void *data, size_t len, const char *cluster, flu
     w->pub.priv_ = pb;
     *out = &w->pub;
     return FLURM_OK;
+}
+
+int flurm_raft_msg_decode(const void *data, size_t len, const char *cluster, flurm_raft_wire_msg_t **out)
+{
+    return decode(data, len, cluster, false, out);
+}
+
+int flurm_raft_peer_decode(const void *data, size_t len, const char *cluster, flurm_raft_wire_msg_t **out)
+{
+    return decode(data, len, cluster, true, out);
 }
 
 void flurm_raft_wire_msg_free(flurm_raft_wire_msg_t *m)

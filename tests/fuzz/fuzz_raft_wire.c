@@ -1,11 +1,13 @@
-/* tests/fuzz/fuzz_raft_wire.c — libFuzzer target: Raft peer messages (libflurm/raft/wire.c).
+/* tests/fuzz/fuzz_raft_wire.c — libFuzzer target: Raft peer messages and forwards
+ * (libflurm/raft/wire.c).
  *
  * The first input byte picks what the rest is:
- *   even  bytes from a peer: decoded; if they decode, the message re-encodes, the encoding
- *         decodes to the same message and re-encodes to the same bytes;
- *   odd   a message built from the bytes (any type, fields and entries, valid or not): if it
- *         encodes, it decodes to itself; then one byte of the encoding is changed as the input
- *         says and the result goes through the even path.
+ *   even  bytes from a peer: decoded (flurm_raft_peer_decode, and flurm_raft_msg_decode, which
+ *         must agree on Raft messages and say ENOTSUP for forwards); if they decode, the message
+ *         re-encodes, the encoding decodes to the same message and re-encodes to the same bytes;
+ *   odd   a message built from the bytes (any Raft type, a Forward or a ForwardReply, fields
+ *         and entries valid or not): if it encodes, it decodes to itself; then one byte of the
+ *         encoding is changed as the input says and the result goes through the even path.
  * No crash, no leak, no read past the input (ASan), no UB (UBSan), whatever the bytes. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,28 +58,108 @@ static int same_msg(const flurm_raft_msg_t *a, const flurm_raft_msg_t *b)
     return 1;
 }
 
+static int same_forward(const flurm_raft_forward_t *a, const flurm_raft_forward_t *b)
+{
+    return a->from == b->from && a->to == b->to && a->request_id == b->request_id && a->uid == b->uid &&
+           a->gid == b->gid && strcmp(a->client_addr ? a->client_addr : "", b->client_addr ? b->client_addr : "") == 0 &&
+           a->len == b->len && same_bytes(a->request, b->request, a->len);
+}
+
+static int same_reply(const flurm_raft_forward_reply_t *a, const flurm_raft_forward_reply_t *b)
+{
+    return a->from == b->from && a->to == b->to && a->request_id == b->request_id && a->len == b->len &&
+           same_bytes(a->reply, b->reply, a->len) && (a->len == 0) == (a->reply == NULL) &&
+           (b->len == 0) == (b->reply == NULL);
+}
+
+/* Encodes whatever W holds. */
+static int encode_any(const flurm_raft_wire_msg_t *w, flurm_buf_t *out)
+{
+    switch (w->kind) {
+    case FLURM_RAFT_WIRE_RAFT: return flurm_raft_msg_encode(&w->msg, CLUSTER, out);
+    case FLURM_RAFT_WIRE_FORWARD: return flurm_raft_forward_encode(&w->forward, CLUSTER, out);
+    case FLURM_RAFT_WIRE_FORWARD_REPLY: return flurm_raft_forward_reply_encode(&w->forward_reply, CLUSTER, out);
+    }
+    abort();
+}
+
+static int same_any(const flurm_raft_wire_msg_t *a, const flurm_raft_wire_msg_t *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    switch (a->kind) {
+    case FLURM_RAFT_WIRE_RAFT: return same_msg(&a->msg, &b->msg);
+    case FLURM_RAFT_WIRE_FORWARD: return same_forward(&a->forward, &b->forward);
+    case FLURM_RAFT_WIRE_FORWARD_REPLY: return same_reply(&a->forward_reply, &b->forward_reply);
+    }
+    return 0;
+}
+
 static void peer_bytes(const uint8_t *p, size_t n)
 {
-    flurm_raft_wire_msg_t *w = NULL, *w2 = NULL;
+    flurm_raft_wire_msg_t *w = NULL, *w2 = NULL, *r = NULL;
     flurm_buf_t a, b;
     flurm_buf_init(&a);
     flurm_buf_init(&b);
-    if (flurm_raft_msg_decode(p, n, CLUSTER, &w) != FLURM_OK) {
-        if (w)
+    /* the Raft-only decoder agrees with the full one on Raft messages and refuses the rest */
+    int rrc = flurm_raft_msg_decode(p, n, CLUSTER, &r);
+    if (flurm_raft_peer_decode(p, n, CLUSTER, &w) != FLURM_OK) {
+        if (w || rrc == FLURM_OK)
             abort();   /* a failed decode leaves nothing */
+        flurm_raft_wire_msg_free(r);
         return;
     }
-    if (flurm_raft_msg_encode(&w->msg, CLUSTER, &a) != FLURM_OK)
-        abort();   /* whatever decodes encodes */
-    if (flurm_raft_msg_decode(a.data, a.size, CLUSTER, &w2) != FLURM_OK || !same_msg(&w->msg, &w2->msg))
+    if (w->kind == FLURM_RAFT_WIRE_RAFT ? rrc != FLURM_OK || !same_msg(&w->msg, &r->msg) : rrc != FLURM_ENOTSUP)
         abort();
-    if (flurm_raft_msg_encode(&w2->msg, CLUSTER, &b) != FLURM_OK || a.size != b.size ||
-        memcmp(a.data, b.data, a.size) != 0)
+    flurm_raft_wire_msg_free(r);
+    if (encode_any(w, &a) != FLURM_OK)
+        abort();   /* whatever decodes encodes */
+    if (flurm_raft_peer_decode(a.data, a.size, CLUSTER, &w2) != FLURM_OK || !same_any(w, w2))
+        abort();
+    if (encode_any(w2, &b) != FLURM_OK || a.size != b.size || memcmp(a.data, b.data, a.size) != 0)
         abort();   /* canonical: one encoding per message */
     flurm_raft_wire_msg_free(w);
     flurm_raft_wire_msg_free(w2);
     flurm_buf_release(&a);
     flurm_buf_release(&b);
+}
+
+/* A Forward (KIND 0) or ForwardReply built from the input: if it encodes it decodes to itself. */
+static void built_forward(reader_t *r, unsigned kind, const uint8_t *blob, size_t blob_size)
+{
+    static char addr[300];
+    unsigned w = (unsigned)get(r, 1) % 3 + 1;
+    flurm_raft_wire_msg_t m = { .kind = kind ? FLURM_RAFT_WIRE_FORWARD_REPLY : FLURM_RAFT_WIRE_FORWARD };
+    size_t alen = (size_t)get(r, 2) % sizeof addr;
+    memset(addr, 'a', alen);
+    addr[alen] = '\0';
+    size_t len = (size_t)get(r, 2) % (blob_size + 1);
+    const void *data = (get(r, 1) & 7) ? blob : NULL;
+    if (kind == 0)
+        m.forward = (flurm_raft_forward_t){ .from = get(r, w), .to = get(r, w), .request_id = get(r, w),
+                                            .uid = (uint32_t)get(r, 4), .gid = (uint32_t)get(r, 4),
+                                            .client_addr = (get(r, 1) & 3) ? addr : NULL, .request = data, .len = len };
+    else
+        m.forward_reply = (flurm_raft_forward_reply_t){ .from = get(r, w), .to = get(r, w), .request_id = get(r, w),
+                                                        .reply = data, .len = len };
+    flurm_buf_t a;
+    flurm_buf_init(&a);
+    if (encode_any(&m, &a) == FLURM_OK) {
+        flurm_raft_wire_msg_t *d = NULL;
+        if (m.kind == FLURM_RAFT_WIRE_FORWARD_REPLY && !m.forward_reply.len)
+            m.forward_reply.reply = NULL;   /* an empty reply decodes as NULL */
+        if (flurm_raft_peer_decode(a.data, a.size, CLUSTER, &d) != FLURM_OK || !same_any(&m, d))
+            abort();
+        flurm_raft_wire_msg_free(d);
+        if (a.size) {
+            size_t at = (size_t)get(r, 2) % a.size;
+            a.data[at] ^= (uint8_t)(get(r, 1) | 1);
+            peer_bytes(a.data, a.size);
+        }
+    } else if (a.size != 0) {
+        abort();
+    }
+    flurm_buf_release(&a);
 }
 
 static void built(reader_t *r)
@@ -88,7 +170,12 @@ static void built(reader_t *r)
     flurm_raft_entry_t ents[40];
     /* Small values most of the time so the rules are met often, any value sometimes. */
     unsigned w = (unsigned)get(r, 1) % 3 + 1;
-    flurm_raft_msg_t m = { .type = (uint32_t)get(r, 1) % 9, .from = get(r, w), .to = get(r, w), .term = get(r, w) };
+    uint32_t type = (uint32_t)get(r, 1) % 11;
+    if (type >= 9) {
+        built_forward(r, type - 9, blob, sizeof blob);
+        return;
+    }
+    flurm_raft_msg_t m = { .type = type, .from = get(r, w), .to = get(r, w), .term = get(r, w) };
     switch (m.type) {
     case FLURM_RAFT_MSG_VOTE:
         m.flags = (uint32_t)get(r, 1) & (FLURM_RAFT_MSGF_PRE_VOTE | FLURM_RAFT_MSGF_TRANSFER);

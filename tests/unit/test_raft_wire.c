@@ -1,6 +1,6 @@
-/* tests/unit/test_raft_wire.c — Raft peer messages on the wire (libflurm/raft/wire.c,
- * proto/raft.proto): round trips, canonical bytes, every refusal, and three cores that talk only
- * through encode/decode. Random contents come from a seed printed at the start (RAFT_WIRE_SEED
+/* tests/unit/test_raft_wire.c — Raft peer messages and forwards on the wire
+ * (libflurm/raft/wire.c, proto/raft.proto): round trips, canonical bytes, every refusal, and
+ * three cores that talk only through encode/decode. Random contents come from a seed printed at the start (RAFT_WIRE_SEED
  * in the environment replays one). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,6 +167,16 @@ static int dec_rc(const void *p, size_t n, const char *cluster)
     return rc;
 }
 
+static int peer_rc(const void *p, size_t n, const char *cluster)
+{
+    flurm_raft_wire_msg_t *w = (flurm_raft_wire_msg_t *)&w;   /* must come back NULL on failure */
+    int rc = flurm_raft_peer_decode(p, n, cluster, &w);
+    if (rc)
+        assert_null(w);
+    flurm_raft_wire_msg_free(w);
+    return rc;
+}
+
 static int enc_rc(const flurm_raft_msg_t *m)
 {
     flurm_buf_t b;
@@ -273,6 +283,17 @@ static int tree_rc(const Flurm__Raft__PeerMessage *pb, const char *cluster)
     return rc;
 }
 
+static int tree_rc_peer(const Flurm__Raft__PeerMessage *pb)
+{
+    size_t n = flurm__raft__peer_message__get_packed_size(pb);
+    uint8_t *p = malloc(n ? n : 1);
+    assert_non_null(p);
+    assert_int_equal(flurm__raft__peer_message__pack(pb, p), n);
+    int rc = peer_rc(p, n, CLUSTER);
+    free(p);
+    return rc;
+}
+
 static void test_raft_wire_other_version_is_eproto(void **state)
 {
     (void)state;
@@ -332,30 +353,293 @@ static void test_raft_wire_unknown_type_or_no_body_is_einval(void **state)
     flurm__raft__peer_message__free_unpacked(pb, NULL);
 }
 
-static void test_raft_wire_forward_is_reserved_enotsup(void **state)
+/* ---------------------------------------------------------------- forwards */
+
+static char addr_buf[FLURM_RAFT_WIRE_MAX_ADDR + 2];
+
+static flurm_raft_forward_t random_forward(void)
+{
+    static const char *const addrs[] = { "10.0.0.5:45678", "[fe80::1]:45678", "" };
+    flurm_raft_forward_t f = { .from = nonzero(), .to = nonzero(), .request_id = rval(),
+                               .uid = (uint32_t)rval(), .gid = (uint32_t)rval() };
+    switch (rnd() % 4) {
+    case 0: f.client_addr = NULL; break;
+    case 1:   /* the longest allowed */
+        memset(addr_buf, 'a' + (int)(rnd() % 26), FLURM_RAFT_WIRE_MAX_ADDR);
+        addr_buf[FLURM_RAFT_WIRE_MAX_ADDR] = '\0';
+        f.client_addr = addr_buf;
+        break;
+    default: f.client_addr = addrs[rnd() % 3]; break;
+    }
+    f.len = 1 + rnd() % 300;
+    f.request = rbytes(f.len);
+    return f;
+}
+
+static flurm_raft_forward_reply_t random_forward_reply(void)
+{
+    flurm_raft_forward_reply_t r = { .from = nonzero(), .to = nonzero(), .request_id = rval() };
+    r.len = rnd() % 3 ? rnd() % 300 : 0;
+    r.reply = rbytes(r.len);
+    return r;
+}
+
+static void assert_same_forward(const flurm_raft_forward_t *a, const flurm_raft_forward_t *b)
+{
+    assert_true(a->from == b->from && a->to == b->to && a->request_id == b->request_id);
+    assert_true(a->uid == b->uid && a->gid == b->gid);
+    assert_string_equal(a->client_addr ? a->client_addr : "", b->client_addr ? b->client_addr : "");
+    assert_int_equal(a->len, b->len);
+    assert_true(same_bytes(a->request, b->request, a->len));
+    assert_memory_equal(a->reserved, b->reserved, sizeof a->reserved);
+}
+
+static void assert_same_reply(const flurm_raft_forward_reply_t *a, const flurm_raft_forward_reply_t *b)
+{
+    assert_true(a->from == b->from && a->to == b->to && a->request_id == b->request_id);
+    assert_int_equal(a->len, b->len);
+    assert_true(same_bytes(a->reply, b->reply, a->len));
+    assert_true((a->reply == NULL) == (a->len == 0) && (b->reply == NULL) == (b->len == 0));
+    assert_memory_equal(a->reserved, b->reserved, sizeof a->reserved);
+}
+
+static flurm_buf_t enc_forward(const flurm_raft_forward_t *f, const char *cluster)
+{
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    assert_int_equal(flurm_raft_forward_encode(f, cluster, &b), FLURM_OK);
+    return b;
+}
+
+static flurm_buf_t enc_reply(const flurm_raft_forward_reply_t *r, const char *cluster)
+{
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    assert_int_equal(flurm_raft_forward_reply_encode(r, cluster, &b), FLURM_OK);
+    return b;
+}
+
+static void test_raft_wire_forward_round_trips_byte_exact(void **state)
 {
     (void)state;
-    Flurm__Raft__PeerMessage pb = FLURM__RAFT__PEER_MESSAGE__INIT;
-    pb.version = FLURM__RAFT__VERSION__PROTOCOL_VERSION;
-    pb.cluster = (ProtobufCBinaryData){ .len = strlen(CLUSTER), .data = (uint8_t *)CLUSTER };
-    pb.from = 2;
-    pb.to = 1;
-    Flurm__Raft__Forward f = FLURM__RAFT__FORWARD__INIT;
-    f.request_id = 77;
-    f.uid = 1000;
-    f.gid = 1000;
-    f.client_addr = (char *)"10.0.0.5:45678";
-    f.request = (ProtobufCBinaryData){ .len = 4, .data = (uint8_t *)"\0\0\0\0" };
-    pb.body_case = FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD;
-    pb.forward = &f;
-    assert_int_equal(tree_rc(&pb, CLUSTER), FLURM_ENOTSUP);
-    Flurm__Raft__ForwardReply fr = FLURM__RAFT__FORWARD_REPLY__INIT;
-    fr.request_id = 77;
-    pb.body_case = FLURM__RAFT__PEER_MESSAGE__BODY_FORWARD_REPLY;
-    pb.forward_reply = &fr;
-    assert_int_equal(tree_rc(&pb, CLUSTER), FLURM_ENOTSUP);
-    pb.version = 3;
-    assert_int_equal(tree_rc(&pb, CLUSTER), FLURM_EPROTO);
+    static const flurm_raft_msg_t zero_msg;
+    static const flurm_raft_forward_reply_t zero_reply;
+    for (int round = 0; round < 300; round++) {
+        flurm_raft_forward_t f = random_forward();
+        flurm_buf_t a = enc_forward(&f, CLUSTER);
+        flurm_raft_wire_msg_t *w = NULL;
+        assert_int_equal(flurm_raft_peer_decode(a.data, a.size, CLUSTER, &w), FLURM_OK);
+        assert_int_equal(w->kind, FLURM_RAFT_WIRE_FORWARD);
+        assert_same_forward(&f, &w->forward);
+        assert_non_null(w->forward.client_addr);
+        assert_memory_equal(&w->msg, &zero_msg, sizeof zero_msg);
+        assert_memory_equal(&w->forward_reply, &zero_reply, sizeof zero_reply);
+        flurm_buf_t b = enc_forward(&w->forward, CLUSTER);
+        assert_int_equal(a.size, b.size);
+        assert_memory_equal(a.data, b.data, a.size);
+        assert_int_equal(dec_rc(a.data, a.size, CLUSTER), FLURM_ENOTSUP);   /* Raft messages only */
+        flurm_raft_wire_msg_free(w);
+        flurm_buf_release(&a);
+        flurm_buf_release(&b);
+    }
+}
+
+static void test_raft_wire_forward_reply_round_trips_byte_exact(void **state)
+{
+    (void)state;
+    static const flurm_raft_forward_t zero_forward;
+    size_t empty = 0;
+    for (int round = 0; round < 300; round++) {
+        flurm_raft_forward_reply_t r = random_forward_reply();
+        empty += r.len == 0;
+        flurm_buf_t a = enc_reply(&r, CLUSTER);
+        flurm_raft_wire_msg_t *w = NULL;
+        assert_int_equal(flurm_raft_peer_decode(a.data, a.size, CLUSTER, &w), FLURM_OK);
+        assert_int_equal(w->kind, FLURM_RAFT_WIRE_FORWARD_REPLY);
+        assert_same_reply(&r, &w->forward_reply);
+        assert_memory_equal(&w->forward, &zero_forward, sizeof zero_forward);
+        flurm_buf_t b = enc_reply(&w->forward_reply, CLUSTER);
+        assert_int_equal(a.size, b.size);
+        assert_memory_equal(a.data, b.data, a.size);
+        assert_int_equal(dec_rc(a.data, a.size, CLUSTER), FLURM_ENOTSUP);
+        flurm_raft_wire_msg_free(w);
+        flurm_buf_release(&a);
+        flurm_buf_release(&b);
+    }
+    assert_true(empty > 0);
+}
+
+static void test_raft_wire_peer_decode_takes_raft_messages_too(void **state)
+{
+    (void)state;
+    for (uint32_t type = FLURM_RAFT_MSG_VOTE; type <= FLURM_RAFT_MSG_TIMEOUT_NOW; type++) {
+        flurm_raft_msg_t m = random_msg(type);
+        flurm_buf_t a = enc(&m, CLUSTER);
+        flurm_raft_wire_msg_t *w = NULL;
+        assert_int_equal(flurm_raft_peer_decode(a.data, a.size, CLUSTER, &w), FLURM_OK);
+        assert_int_equal(w->kind, FLURM_RAFT_WIRE_RAFT);
+        assert_same_msg(&m, &w->msg);
+        flurm_raft_wire_msg_free(w);
+        flurm_buf_release(&a);
+    }
+    assert_int_equal(peer_rc("", 0, CLUSTER), FLURM_EPROTO);
+    flurm_raft_wire_msg_t *w = NULL;
+    assert_int_equal(flurm_raft_peer_decode(NULL, 3, CLUSTER, &w), FLURM_EINVAL);
+    assert_int_equal(flurm_raft_peer_decode("", 0, NULL, &w), FLURM_EINVAL);
+    assert_int_equal(flurm_raft_peer_decode("", 0, CLUSTER, NULL), FLURM_EINVAL);
+}
+
+static void test_raft_wire_forward_other_cluster_is_eperm_after_version(void **state)
+{
+    (void)state;
+    flurm_raft_forward_t f = random_forward();
+    flurm_raft_forward_reply_t r = random_forward_reply();
+    flurm_buf_t bufs[2] = { enc_forward(&f, CLUSTER), enc_reply(&r, CLUSTER) };
+    for (int i = 0; i < 2; i++) {
+        flurm_buf_t *a = &bufs[i];
+        assert_int_equal(peer_rc(a->data, a->size, CLUSTER), FLURM_OK);
+        assert_int_equal(peer_rc(a->data, a->size, "wire-tes"), FLURM_EPERM);
+        assert_int_equal(peer_rc(a->data, a->size, ""), FLURM_EPERM);
+        assert_int_equal(dec_rc(a->data, a->size, "other"), FLURM_EPERM);   /* cluster before body */
+        Flurm__Raft__PeerMessage *pb = flurm__raft__peer_message__unpack(NULL, a->size, a->data);
+        assert_non_null(pb);
+        pb->version = 2;
+        size_t n = flurm__raft__peer_message__get_packed_size(pb);
+        uint8_t *p = malloc(n);
+        assert_non_null(p);
+        flurm__raft__peer_message__pack(pb, p);
+        assert_int_equal(peer_rc(p, n, "other"), FLURM_EPROTO);   /* version before cluster */
+        free(p);
+        flurm__raft__peer_message__free_unpacked(pb, NULL);
+        flurm_buf_release(a);
+    }
+}
+
+static int enc_forward_rc(const flurm_raft_forward_t *f)
+{
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    int rc = flurm_raft_forward_encode(f, CLUSTER, &b);
+    if (rc)
+        assert_int_equal(b.size, 0);
+    flurm_buf_release(&b);
+    return rc;
+}
+
+static int enc_reply_rc(const flurm_raft_forward_reply_t *r)
+{
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    int rc = flurm_raft_forward_reply_encode(r, CLUSTER, &b);
+    if (rc)
+        assert_int_equal(b.size, 0);
+    flurm_buf_release(&b);
+    return rc;
+}
+
+/* Each breakage is refused by encode and, made by hand on the wire, by decode. */
+static void test_raft_wire_forward_rules_are_einval(void **state)
+{
+    (void)state;
+    char long_addr[FLURM_RAFT_WIRE_MAX_ADDR + 2];
+    memset(long_addr, 'x', sizeof long_addr - 1);
+    long_addr[sizeof long_addr - 1] = '\0';
+    const flurm_raft_forward_t ok = { .from = 2, .to = 1, .request_id = 7, .uid = 1000, .gid = 100,
+                                      .client_addr = "10.0.0.5:45678", .request = "abcd", .len = 4 };
+    assert_int_equal(enc_forward_rc(&ok), FLURM_OK);
+    flurm_raft_forward_t f = ok;
+    f.from = 0;
+    assert_int_equal(enc_forward_rc(&f), FLURM_EINVAL);
+    f = ok;
+    f.to = 0;
+    assert_int_equal(enc_forward_rc(&f), FLURM_EINVAL);
+    f = ok;
+    f.len = 0;   /* no request */
+    assert_int_equal(enc_forward_rc(&f), FLURM_EINVAL);
+    f = ok;
+    f.request = NULL;
+    assert_int_equal(enc_forward_rc(&f), FLURM_EINVAL);
+    f = ok;
+    f.client_addr = long_addr;
+    assert_int_equal(enc_forward_rc(&f), FLURM_EINVAL);
+    assert_int_equal(flurm_raft_forward_encode(NULL, CLUSTER, &(flurm_buf_t){ 0 }), FLURM_EINVAL);
+
+    const flurm_raft_forward_reply_t rok = { .from = 1, .to = 2, .request_id = 7, .reply = "xy", .len = 2 };
+    assert_int_equal(enc_reply_rc(&rok), FLURM_OK);
+    flurm_raft_forward_reply_t r = rok;
+    r.from = 0;
+    assert_int_equal(enc_reply_rc(&r), FLURM_EINVAL);
+    r = rok;
+    r.to = 0;
+    assert_int_equal(enc_reply_rc(&r), FLURM_EINVAL);
+    r = rok;
+    r.reply = NULL;   /* a length without bytes */
+    assert_int_equal(enc_reply_rc(&r), FLURM_EINVAL);
+    r.len = 0;
+    assert_int_equal(enc_reply_rc(&r), FLURM_OK);
+    assert_int_equal(flurm_raft_forward_reply_encode(&rok, NULL, &(flurm_buf_t){ 0 }), FLURM_EINVAL);
+
+    /* sticky buffer error: nothing written */
+    flurm_buf_t b;
+    flurm_buf_init(&b);
+    b.err = FLURM_ENOMEM;
+    assert_int_equal(flurm_raft_forward_encode(&ok, CLUSTER, &b), FLURM_ENOMEM);
+    assert_int_equal(flurm_raft_forward_reply_encode(&rok, CLUSTER, &b), FLURM_ENOMEM);
+    assert_int_equal(b.size, 0);
+    flurm_buf_release(&b);
+
+    /* on the wire */
+    flurm_buf_t a = enc_forward(&ok, CLUSTER);
+    Flurm__Raft__PeerMessage *pb = flurm__raft__peer_message__unpack(NULL, a.size, a.data);
+    assert_non_null(pb);
+    flurm_buf_release(&a);
+    pb->from = 0;
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    pb->from = 2;
+    pb->to = 0;
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    pb->to = 1;
+    assert_int_equal(tree_rc_peer(pb), FLURM_OK);
+    ProtobufCBinaryData req = pb->forward->request;
+    pb->forward->request = (ProtobufCBinaryData){ 0 };
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    pb->forward->request = req;
+    char *addr = pb->forward->client_addr;
+    pb->forward->client_addr = long_addr;
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    long_addr[FLURM_RAFT_WIRE_MAX_ADDR] = '\0';
+    assert_int_equal(tree_rc_peer(pb), FLURM_OK);
+    pb->forward->client_addr = addr;
+    flurm__raft__peer_message__free_unpacked(pb, NULL);
+
+    a = enc_reply(&rok, CLUSTER);
+    pb = flurm__raft__peer_message__unpack(NULL, a.size, a.data);
+    assert_non_null(pb);
+    flurm_buf_release(&a);
+    pb->from = 0;
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    pb->from = 1;
+    pb->to = 0;
+    assert_int_equal(tree_rc_peer(pb), FLURM_EINVAL);
+    flurm__raft__peer_message__free_unpacked(pb, NULL);
+}
+
+static void test_raft_wire_forward_every_truncation_is_refused(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        flurm_raft_forward_t f = random_forward();
+        if (f.len > 40) f.len = 40;
+        flurm_raft_forward_reply_t r = random_forward_reply();
+        if (r.len > 40) r.len = 40;
+        flurm_buf_t bufs[2] = { enc_forward(&f, CLUSTER), enc_reply(&r, CLUSTER) };
+        for (int i = 0; i < 2; i++) {
+            for (size_t k = 0; k < bufs[i].size; k++)
+                assert_int_not_equal(peer_rc(bufs[i].data, k, CLUSTER), FLURM_OK);
+            assert_int_equal(peer_rc(bufs[i].data, bufs[i].size, CLUSTER), FLURM_OK);
+            flurm_buf_release(&bufs[i]);
+        }
+    }
 }
 
 static void test_raft_wire_zero_ids_are_einval(void **state)
@@ -846,7 +1130,12 @@ int main(void)
         cmocka_unit_test(test_raft_wire_other_version_is_eproto),
         cmocka_unit_test(test_raft_wire_other_cluster_is_eperm),
         cmocka_unit_test(test_raft_wire_unknown_type_or_no_body_is_einval),
-        cmocka_unit_test(test_raft_wire_forward_is_reserved_enotsup),
+        cmocka_unit_test(test_raft_wire_forward_round_trips_byte_exact),
+        cmocka_unit_test(test_raft_wire_forward_reply_round_trips_byte_exact),
+        cmocka_unit_test(test_raft_wire_peer_decode_takes_raft_messages_too),
+        cmocka_unit_test(test_raft_wire_forward_other_cluster_is_eperm_after_version),
+        cmocka_unit_test(test_raft_wire_forward_rules_are_einval),
+        cmocka_unit_test(test_raft_wire_forward_every_truncation_is_refused),
         cmocka_unit_test(test_raft_wire_zero_ids_are_einval),
         cmocka_unit_test(test_raft_wire_entries_out_of_order_or_gapped_are_einval),
         cmocka_unit_test(test_raft_wire_absurd_entry_count_is_einval),
