@@ -1,13 +1,23 @@
 /* tests/sim/sim.c — seeded chaos runs over world.c.
  *
- *   sim SEED [N] [-v]    one seed (N = 3 and 5 when omitted); prints FAIL and exits 1 on a violation
- *   soak COUNT [FIRST]   seeds FIRST .. FIRST+COUNT-1, each with 3 and 5 nodes (built with -DSIM_SOAK)
+ *   sim SEED [N] [-v] [--flurm] [--host-schedule]
+ *        one seed (N = 3 and 5 when omitted); prints FAIL and exits 1 on a violation
+ *   soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N]
+ *        seeds FIRST .. FIRST+COUNT-1, each with 3 and 5 nodes (or N) (built with -DSIM_SOAK)
+ *
+ * --flurm: the nodes run FLURM's state machine (flurm_state_t, flsm.c) instead of the toy;
+ * --host-schedule also runs the scheduler passes flurmctld runs on its replica's own state
+ * (flurm_state_schedule_changed after applied batches, the leader's flurm_state_plan and
+ * flurm_state_schedule).
  *
  * A run: 15 s of simulated chaos (client proposals through whoever leads; crashes with
  * restarts from what was durable; partitions, including of the leader; message loss,
  * duplication and reordering; clock jumps; snapshots), invariants checked as it goes, then
  * the world heals and must elect a leader that commits within 20 s, with every acknowledged
- * command applied exactly once on every replica. */
+ * command applied exactly once on every replica. In FLURM mode also: the snapshot after every
+ * index identical on every replica that applies it (and byte-identical at the end), every
+ * acknowledged submission's job on every replica, job ids fresh and increasing in log order. */
+#include "flsm.h"
 #include "world.h"
 
 #include <stdio.h>
@@ -61,6 +71,8 @@ static void fault(world_t *w, uint64_t *s)
         break;
     case 6: /* the host stalled or its clock jumped forward */
         w->nodes[i].clock_off += 50 + r64(s) % 2000;
+        if (w->conf) /* and the wall clock commands are stamped with steps either way */
+            w->nodes[i].wall_off += (int64_t)(r64(s) % 7200000) - 3600000;
         if (w->verbose) printf("  t=%llu clock jump %u\n", (unsigned long long)w->now, i + 1);
         break;
     case 7:
@@ -71,12 +83,24 @@ static void fault(world_t *w, uint64_t *s)
     }
 }
 
-static uint64_t total_installs, total_crashes, total_elections;
+static uint64_t total_installs, total_crashes, total_elections, total_kinds[8], total_misreports, total_moved,
+    total_digests, total_state_diffs;
 
-static int run(uint64_t seed, uint32_t n, bool verbose, uint64_t *acked)
+typedef struct opts {
+    bool verbose, flurm, host_schedule;
+} opts_t;
+
+static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
 {
     world_t w;
-    world_init(&w, n, seed);
+    bool verbose = o->verbose;
+    if (o->flurm) {
+        world_init_flurm(&w, n, seed, flsm_conf());
+        w.host_schedule = o->host_schedule;
+        flsm_attach(&w);
+    } else {
+        world_init(&w, n, seed);
+    }
     w.verbose = verbose;
     uint64_t s = seed ^ 0x5eed0000ull ^ n;
     w.cfg.pre_vote = r64(&s) % 8 != 0;
@@ -84,69 +108,120 @@ static int run(uint64_t seed, uint32_t n, bool verbose, uint64_t *acked)
     w.cfg.max_inflight_msgs = 1 + (uint32_t)(r64(&s) % 8);
     w.cfg.trailing_entries = 1 + (uint32_t)(r64(&s) % 50);
     w.snapshot_every = r64(&s) % 3 ? 10 + (uint32_t)(r64(&s) % 100) : 0;
+    if (o->flurm && w.snapshot_every) {   /* fewer, larger commands: compact sooner, so that
+                                           * lagging replicas get InstallSnapshot more often */
+        w.snapshot_every = 5 + w.snapshot_every / 4;
+        w.cfg.trailing_entries = 1 + w.cfg.trailing_entries / 5;
+    }
     w.loss_pct = (uint32_t)(r64(&s) % 10);
     w.dup_pct = (uint32_t)(r64(&s) % 5);
     w.delay_max = 2 + (uint32_t)(r64(&s) % 30);
     const uint64_t chaos_ms = 15000;
+    /* FLURM: fewer, heavier requests (each apply is hashed through a full snapshot). */
+    const uint64_t act = o->flurm ? 400 : 800;
     for (uint64_t t = 0; t < chaos_ms && !w.failed[0]; t++) {
         uint64_t x = r64(&s) % 10000;
         if (x < 8) fault(&w, &s);
-        else if (x < 800) {
+        else if (x < act) {
             int l = world_leader(&w);
-            if (l >= 0) world_propose(&w, (uint32_t)l, 1 + (uint32_t)(r64(&s) % 4));
+            if (l >= 0 && o->flurm) flsm_act(&w, (uint32_t)l, &s);
+            else if (l >= 0) world_propose(&w, (uint32_t)l, 1 + (uint32_t)(r64(&s) % 4));
         }
         world_run(&w, 1);
         if (t % 250 == 0) world_check_logs(&w);
     }
     world_settle_and_check(&w, 20000);
     int rc = 0;
+    const char *mode = o->flurm ? (o->host_schedule ? " --flurm --host-schedule" : " --flurm") : "";
     if (w.failed[0]) {
-        printf("FAIL seed=%llu n=%u: %s\n  replay: tests/sim/sim %llu %u -v\n", (unsigned long long)seed, n, w.failed,
-               (unsigned long long)seed, n);
+        printf("FAIL seed=%llu n=%u%s: %s\n  replay: tests/sim/sim %llu %u%s -v\n", (unsigned long long)seed, n, mode,
+               w.failed, (unsigned long long)seed, n, mode);
         rc = 1;
     } else if (verbose) {
-        printf("ok seed=%llu n=%u: %llu proposals, %llu acknowledged, %llu elections, %llu messages\n",
-               (unsigned long long)seed, n, (unsigned long long)w.n_props, (unsigned long long)w.stats_acked,
-               (unsigned long long)w.stats_elections, (unsigned long long)w.stats_msgs);
+        printf("ok seed=%llu n=%u%s: %llu proposals, %llu acknowledged, %llu elections, %llu messages, %llu snapshots installed\n",
+               (unsigned long long)seed, n, mode, (unsigned long long)w.n_props, (unsigned long long)w.stats_acked,
+               (unsigned long long)w.stats_elections, (unsigned long long)w.stats_msgs,
+               (unsigned long long)w.stats_installs);
+        if (o->flurm)
+            printf("  acknowledged: %llu submit, %llu start, %llu end, %llu kill, %llu register, %llu purge, %llu other;"
+                   " %llu submits moved off their reserved id; %llu state digests; %llu FIFO misreports\n",
+                   (unsigned long long)w.stats_kinds[0], (unsigned long long)w.stats_kinds[1],
+                   (unsigned long long)w.stats_kinds[2], (unsigned long long)w.stats_kinds[3],
+                   (unsigned long long)w.stats_kinds[4], (unsigned long long)w.stats_kinds[5],
+                   (unsigned long long)w.stats_kinds[6], (unsigned long long)w.stats_id_moved,
+                   (unsigned long long)w.stats_digests, (unsigned long long)w.stats_fifo_misreports);
+        if (o->host_schedule)
+            printf("  %llu snapshot differences between replicas from the host's scheduler passes\n",
+                   (unsigned long long)w.stats_state_diffs);
     }
     if (acked) *acked += w.stats_acked;
     total_installs += w.stats_installs;
     total_crashes += w.stats_crashes;
     total_elections += w.stats_elections;
+    for (int k = 0; k < 8; k++) total_kinds[k] += w.stats_kinds[k];
+    total_misreports += w.stats_fifo_misreports;
+    total_moved += w.stats_id_moved;
+    total_digests += w.stats_digests;
+    total_state_diffs += w.stats_state_diffs;
     world_free(&w);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
+    opts_t o = { 0 };
+    uint64_t pos[2] = { 0, 0 };
+    int npos = 0;
+    uint32_t nodes = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-v")) o.verbose = true;
+        else if (!strcmp(argv[i], "--flurm")) o.flurm = true;
+        else if (!strcmp(argv[i], "--host-schedule")) o.flurm = o.host_schedule = true;
+        else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) nodes = (uint32_t)atoi(argv[++i]);
+        else if (argv[i][0] != '-' && npos < 2) pos[npos++] = strtoull(argv[i], NULL, 10);
+        else { fprintf(stderr, "sim: unknown argument %s\n", argv[i]); return 2; }
+    }
 #ifdef SIM_SOAK
-    if (argc < 2) { fprintf(stderr, "usage: soak COUNT [FIRST]\n"); return 2; }
-    uint64_t count = strtoull(argv[1], NULL, 10), first = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+    if (npos < 1) { fprintf(stderr, "usage: soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N]\n"); return 2; }
+    uint64_t count = pos[0], first = npos > 1 ? pos[1] : 1;
+    bool verbose = o.verbose;
+    o.verbose = false;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     unsigned fails = 0;
     uint64_t acked = 0;
     for (uint64_t seed = first; seed < first + count; seed++)
-        for (uint32_t n = 3; n <= 5; n += 2) fails += (unsigned)run(seed, n, false, &acked);
+        for (uint32_t n = nodes ? nodes : 3; n <= (nodes ? nodes : 5); n += 2) fails += (unsigned)run(seed, n, &o, &acked);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("soak: %llu seeds x {3,5} nodes, %u failed, %.1f s; %llu commands acknowledged, %llu elections, %llu crashes,"
-           " %llu snapshots installed\n", (unsigned long long)count, fails, secs, (unsigned long long)acked,
-           (unsigned long long)total_elections, (unsigned long long)total_crashes, (unsigned long long)total_installs);
+    char nn[16];
+    snprintf(nn, sizeof nn, nodes ? "%u" : "{3,5}", nodes);
+    printf("soak%s: %llu seeds x %s nodes, %u failed, %.1f s; %llu commands acknowledged, %llu elections, %llu crashes,"
+           " %llu snapshots installed\n", o.flurm ? (o.host_schedule ? " --host-schedule" : " --flurm") : "",
+           (unsigned long long)count, nn, fails, secs, (unsigned long long)acked, (unsigned long long)total_elections,
+           (unsigned long long)total_crashes, (unsigned long long)total_installs);
+    if (o.flurm)
+        printf("  acknowledged: %llu submit, %llu start, %llu end, %llu kill, %llu register, %llu purge, %llu other;"
+               " %llu submits moved off their reserved id; %llu state digests; %llu FIFO misreports\n",
+               (unsigned long long)total_kinds[0], (unsigned long long)total_kinds[1], (unsigned long long)total_kinds[2],
+               (unsigned long long)total_kinds[3], (unsigned long long)total_kinds[4], (unsigned long long)total_kinds[5],
+               (unsigned long long)total_kinds[6], (unsigned long long)total_moved, (unsigned long long)total_digests,
+               (unsigned long long)total_misreports);
+    if (o.host_schedule)
+        printf("  %llu snapshot differences between replicas from the host's scheduler passes\n",
+               (unsigned long long)total_state_diffs);
+    (void)verbose;
+    flsm_conf_free();
     return fails ? 1 : 0;
 #else
-    if (argc < 2) { fprintf(stderr, "usage: sim SEED [N] [-v]\n"); return 2; }
-    uint64_t seed = strtoull(argv[1], NULL, 10);
-    uint32_t n = 0;
-    bool verbose = false;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "-v")) verbose = true;
-        else n = (uint32_t)atoi(argv[i]);
-    }
+    if (npos < 1) { fprintf(stderr, "usage: sim SEED [N] [-v] [--flurm] [--host-schedule]\n"); return 2; }
+    uint64_t seed = pos[0];
+    uint32_t n = npos > 1 ? (uint32_t)pos[1] : nodes;
     int rc = 0;
-    if (n) rc = run(seed, n, verbose, NULL);
-    else rc = run(seed, 3, verbose, NULL) | run(seed, 5, verbose, NULL);
+    if (n) rc = run(seed, n, &o, NULL);
+    else rc = run(seed, 3, &o, NULL) | run(seed, 5, &o, NULL);
     if (!rc) printf("ok\n");
+    flsm_conf_free();
     return rc;
 #endif
 }

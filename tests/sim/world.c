@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flurm/buf.h>
+
+#include "state/state.h"
+
 struct w_msg {
     uint64_t at, seq;
     uint32_t to;
     flurm_raft_msg_t m;
     flurm_raft_entry_t *ents;
-    uint64_t snap_data[2];
+    uint8_t *blob;             /* the entries' data, or the snapshot's */
 };
 
 struct w_write {
@@ -21,7 +25,8 @@ struct w_write {
     uint64_t term, vote;
     bool snap;
     flurm_raft_snapshot_meta_t snap_meta;
-    uint64_t snap_hash, snap_count;
+    uint8_t *snap_data;
+    size_t snap_len;
     uint64_t trunc;
     w_entry_t *ents;
     size_t n_ents;
@@ -65,6 +70,96 @@ void world_fail(world_t *w, const char *fmt, ...)
 
 static uint64_t fsm_step(uint64_t h, uint64_t cmd) { return (h ^ cmd) * 0x100000001b3ull + 0x9e37; }
 
+static void *xmemdup(const void *p, size_t n)
+{
+    if (!n) return NULL;
+    void *c = xmalloc(n);
+    memcpy(c, p, n);
+    return c;
+}
+
+/* 64-bit hash of bytes (8 at a time; not cryptographic, only to compare states). */
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = 0xcbf29ce484222325ull ^ (n * 0x9e3779b97f4a7c15ull);
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        h = (h ^ v) * 0x100000001b3ull;
+        h ^= h >> 29;
+        b += 8;
+        n -= 8;
+    }
+    while (n--) h = (h ^ *b++) * 0x100000001b3ull;
+    h ^= h >> 32;
+    return h * 0xff51afd7ed558ccdull;
+}
+
+static bool flurm_mode(const world_t *w) { return w->conf != NULL; }
+
+/* The command kind (u16 after the version byte), 0 if too short. */
+static uint16_t cmd_kind(const void *data, size_t len)
+{
+    const uint8_t *b = data;
+    return len >= 3 ? (uint16_t)(b[1] << 8 | b[2]) : 0;
+}
+
+/* The state machine's snapshot of node I into OUT (reset first). */
+static void sm_snapshot(world_t *w, uint32_t i, flurm_buf_t *out)
+{
+    w_node_t *nd = &w->nodes[i];
+    out->size = 0;
+    out->err = 0;
+    if (flurm_mode(w)) {
+        int rc = flurm_state_snapshot(nd->st, out);
+        if (rc) world_fail(w, "node %u: flurm_state_snapshot: %s", i + 1, flurm_strerror(rc));
+    } else {
+        flurm_pack64(out, nd->hash);
+        flurm_pack64(out, nd->count);
+    }
+}
+
+/* Replaces node I's state machine with snapshot bytes; false (failed) if unreadable. */
+static bool sm_restore(world_t *w, uint32_t i, const void *data, size_t len)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (flurm_mode(w)) {
+        int rc = flurm_state_restore(nd->st, data, len);
+        if (rc) { world_fail(w, "node %u: flurm_state_restore of %zu bytes: %s", i + 1, len, flurm_strerror(rc)); return false; }
+        return true;
+    }
+    if (len != 16) { world_fail(w, "node %u: snapshot of %zu bytes", i + 1, len); return false; }
+    flurm_buf_t b;
+    flurm_buf_view(&b, data, len);
+    flurm_unpack64(&b, &nd->hash);
+    flurm_unpack64(&b, &nd->count);
+    return true;
+}
+
+static flurm_buf_t g_snapbuf;   /* scratch for digests (one thread) */
+
+/* Replicas' snapshots differ: a failure, unless the host's own scheduler passes (host_schedule)
+ * write into the state, where it is counted (and the first one shown with -v). */
+static void __attribute__((format(printf, 2, 3))) state_differs(world_t *w, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!w->host_schedule) { world_fail(w, "%s", msg); return; }
+    if (!w->stats_state_diffs++ && w->verbose) printf("  t=%llu (host schedule) %s\n", (unsigned long long)w->now, msg);
+}
+
+/* Hash of node I's snapshot bytes. */
+static uint64_t sm_digest(world_t *w, uint32_t i)
+{
+    sm_snapshot(w, i, &g_snapbuf);
+    w->stats_digests++;
+    return hash_bytes(g_snapbuf.data, g_snapbuf.size);
+}
+
 /* ---- message heap ---- */
 
 static bool msg_before(const w_msg_t *a, const w_msg_t *b) { return a->at < b->at || (a->at == b->at && a->seq < b->seq); }
@@ -105,29 +200,32 @@ static void msg_free(w_msg_t *m)
 {
     if (!m) return;
     free(m->ents);
+    free(m->blob);
     free(m);
 }
 
+/* A deep copy of SRC: its entries and their data, or its snapshot data (host contract 2). */
 static w_msg_t *msg_copy(const flurm_raft_msg_t *src)
 {
     w_msg_t *c = xmalloc(sizeof *c);
     c->m = *src;
     if (src->n_entries) {
+        size_t total = 0;
+        for (size_t i = 0; i < src->n_entries; i++) total += src->entries[i].len;
         c->ents = xmalloc(src->n_entries * sizeof *c->ents);
         memcpy(c->ents, src->entries, src->n_entries * sizeof *c->ents);
-        /* Entry data is 8 bytes: keep it inline by pointing at a private copy. */
-        uint64_t *vals = xmalloc(src->n_entries * sizeof(uint64_t));
+        c->blob = total ? xmalloc(total) : NULL;
+        size_t off = 0;
         for (size_t i = 0; i < src->n_entries; i++) {
-            vals[i] = 0;
-            if (c->ents[i].len == 8) memcpy(&vals[i], src->entries[i].data, 8);
+            if (!c->ents[i].len) { c->ents[i].data = NULL; continue; }
+            memcpy(c->blob + off, src->entries[i].data, c->ents[i].len);
+            c->ents[i].data = c->blob + off;
+            off += c->ents[i].len;
         }
-        /* Store values after the entries array (one allocation would be nicer; two keep it simple). */
-        c->ents = xrealloc(c->ents, src->n_entries * (sizeof *c->ents + sizeof(uint64_t)));
-        uint64_t *tail = (uint64_t *)(void *)(c->ents + src->n_entries);
-        memcpy(tail, vals, src->n_entries * sizeof(uint64_t));
-        free(vals);
-        for (size_t i = 0; i < src->n_entries; i++) c->ents[i].data = c->ents[i].len ? &tail[i] : NULL;
         c->m.entries = c->ents;
+    } else if (src->data && src->len) {
+        c->blob = xmemdup(src->data, src->len);
+        c->m.data = c->blob;
     }
     return c;
 }
@@ -144,8 +242,6 @@ static void net_send(world_t *w, uint32_t from, w_msg_t *c)
     w->stats_msgs++;
     if (rnd(w) % 100 < w->dup_pct) {
         w_msg_t *d = msg_copy(&c->m);
-        d->m.data = c->m.data ? d->snap_data : NULL;
-        memcpy(d->snap_data, c->snap_data, sizeof d->snap_data);
         d->to = to;
         d->at = w->now + rnd_range(w, w->delay_min, w->delay_max * 2);
         d->seq = ++w->msg_seq;
@@ -160,6 +256,20 @@ static void node_step(world_t *w, uint32_t i, const flurm_raft_event_t *ev);
 
 static uint64_t local_now(const world_t *w, uint32_t i) { return w->now + w->nodes[i].clock_off; }
 
+static void entry_release(w_entry_t *e)
+{
+    free(e->data);
+    e->data = NULL;
+}
+
+/* Drops disk entries from position K on. */
+static void disk_cut(w_node_t *nd, size_t k)
+{
+    for (size_t j = k; j < nd->d_len; j++) entry_release(&nd->d_log[j]);
+    if (k < nd->d_len) nd->d_len = k;
+}
+
+/* Takes ownership of E's data. */
 static void disk_append(w_node_t *nd, const w_entry_t *e)
 {
     if (nd->d_len == nd->d_cap) {
@@ -173,7 +283,9 @@ static void write_free(w_write_t *wr)
 {
     for (size_t k = 0; k < wr->n_msgs; k++) msg_free(wr->mcopies[k]);
     free(wr->mcopies);
+    for (size_t k = 0; k < wr->n_ents; k++) entry_release(&wr->ents[k]);
     free(wr->ents);
+    free(wr->snap_data);
     free(wr);
 }
 
@@ -185,15 +297,17 @@ static void write_complete(world_t *w, uint32_t i, w_write_t *wr)
     w_node_t *nd = &w->nodes[i];
     if (wr->snap) {
         nd->d_snap = wr->snap_meta;
-        nd->d_snap_hash = wr->snap_hash;
-        nd->d_snap_count = wr->snap_count;
-        nd->d_len = 0;
+        free(nd->d_snap_data);
+        nd->d_snap_data = wr->snap_data;
+        nd->d_snap_len = wr->snap_len;
+        wr->snap_data = NULL;
+        disk_cut(nd, 0);
     }
     if (wr->trunc) {
         uint64_t base = nd->d_snap.index;
         if (wr->trunc <= base) world_fail(w, "node %u: truncation at %llu below its snapshot %llu", i + 1,
                                           (unsigned long long)wr->trunc, (unsigned long long)base);
-        else if (wr->trunc - base - 1 < nd->d_len) nd->d_len = wr->trunc - base - 1;
+        else if (wr->trunc - base - 1 < nd->d_len) disk_cut(nd, wr->trunc - base - 1);
     }
     for (size_t k = 0; k < wr->n_ents; k++) {
         uint64_t want = nd->d_snap.index + nd->d_len + 1;
@@ -203,6 +317,7 @@ static void write_complete(world_t *w, uint32_t i, w_write_t *wr)
             break;
         }
         disk_append(nd, &wr->ents[k]);
+        wr->ents[k].data = NULL;   /* the disk owns it now */
     }
     if (wr->hs) {
         nd->d_term = wr->term;
@@ -223,6 +338,164 @@ static void write_complete(world_t *w, uint32_t i, w_write_t *wr)
     write_free(wr);
 }
 
+static void applied_grow(world_t *w, uint64_t index)
+{
+    if (index < w->applied_cap) return;
+    size_t nc = w->applied_cap ? w->applied_cap : 1024;
+    while (nc <= index) nc *= 2;
+    w->applied = xrealloc(w->applied, nc * sizeof *w->applied);
+    memset(w->applied + w->applied_cap, 0, (nc - w->applied_cap) * sizeof *w->applied);
+    w->applied_cap = nc;
+}
+
+static void mark_purged(world_t *w, uint32_t id)
+{
+    if (id >= w->purged_cap) {
+        size_t nc = w->purged_cap ? w->purged_cap : 1024;
+        while (nc <= id) nc *= 2;
+        w->purged = xrealloc(w->purged, nc);
+        memset(w->purged + w->purged_cap, 0, nc - w->purged_cap);
+        w->purged_cap = nc;
+    }
+    w->purged[id] = 1;
+}
+
+/* The job ids a PURGE command names (its body: u32 count + u32 ids), after the command header
+ * (u8 version, u16 kind, time, u32 uid, gid, job id, string host, u32 body length). */
+static size_t purge_ids(const void *data, size_t len, uint32_t *ids, size_t max)
+{
+    flurm_buf_t b;
+    uint8_t v8;
+    uint16_t v16;
+    time_t t;
+    uint32_t v32, hlen = 0, blen = 0, n = 0;
+    flurm_buf_view(&b, data, len);
+    flurm_unpack8(&b, &v8);
+    flurm_unpack16(&b, &v16);
+    flurm_unpack_time(&b, &t);
+    flurm_unpack32(&b, &v32);
+    flurm_unpack32(&b, &v32);
+    flurm_unpack32(&b, &v32);
+    flurm_unpack32(&b, &hlen);
+    flurm_unpack_skip(&b, hlen);
+    flurm_unpack32(&b, &blen);
+    flurm_unpack32(&b, &n);
+    size_t k = 0;
+    for (; k < n && k < max && !b.err; k++) flurm_unpack32(&b, &ids[k]);
+    return b.err ? 0 : k;
+}
+
+/* commit.c's rule: proposals at or below the applied index are decided, in FIFO order; a
+ * proposal is the requester's iff its (index, term) is what got applied. Returns the proposal
+ * number E decides for node I (0 = none of ours). */
+static uint64_t resolve_waits(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
+{
+    w_node_t *nd = &w->nodes[i];
+    uint64_t mine = 0;
+    size_t k = 0;
+    while (k < nd->n_waits && w->props[nd->waits[k] - 1].index <= e->index) {
+        uint64_t pn = nd->waits[k++];
+        w_prop_t *p = &w->props[pn - 1];
+        if (p->index == e->index && p->term == e->term) mine = pn;
+        else {
+            p->fifo_failed = true;
+            p->fifo_at = e->index;
+            p->fifo_at_term = e->term;
+            p->fifo_snap = nd->installed >= p->index ? nd->installed : 0;
+        }
+    }
+    if (k) {
+        memmove(nd->waits, nd->waits + k, (nd->n_waits - k) * sizeof *nd->waits);
+        nd->n_waits -= k;
+    }
+    nd->installed = 0;
+    return mine;
+}
+
+static void apply_flurm(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
+{
+    w_node_t *nd = &w->nodes[i];
+    flurm_apply_result_t res = { 0 };
+    uint16_t kind = 0;
+    uint32_t next_before = flurm_state_next_job_id(nd->st);
+    uint32_t purge[64];
+    size_t npurge = 0;
+    bool existed[64] = { false };
+    if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
+        kind = cmd_kind(e->data, e->len);
+        if (kind == FLURM_CMD_PURGE_JOBS) {
+            npurge = purge_ids(e->data, e->len, purge, 64);
+            for (size_t k = 0; k < npurge; k++) existed[k] = flurm_state_find_job(nd->st, purge[k]) != NULL;
+        }
+        int rc = flurm_state_apply(nd->st, e->data, e->len, &res);
+        if (rc) {
+            world_fail(w, "node %u: flurm_state_apply of entry %llu (kind 0x%x, %u bytes): %s", i + 1,
+                       (unsigned long long)e->index, kind, e->len, flurm_strerror(rc));
+            return;
+        }
+        if (kind == FLURM_REQUEST_SUBMIT_BATCH_JOB && res.rc == 0 && res.job_id < next_before) {
+            world_fail(w, "job ids: node %u: submit at %llu got job id %u below next_job_id %u (an id in use before)",
+                       i + 1, (unsigned long long)e->index, res.job_id, next_before);
+            return;
+        }
+        for (size_t k = 0; k < npurge; k++)
+            if (existed[k] && !flurm_state_find_job(nd->st, purge[k])) mark_purged(w, purge[k]);
+    }
+    nd->applied = e->index;
+    applied_grow(w, e->index);
+    uint64_t ch = e->len ? hash_bytes(e->data, e->len) : 0;
+    bool digest = w->digest_every <= 1 || e->index % w->digest_every == 0;
+    uint64_t dg = digest ? sm_digest(w, i) : 0;
+    uint32_t next_after = flurm_state_next_job_id(nd->st);
+    uint64_t eh = 0;
+    for (size_t k = 0; k < res.neffects; k++)
+        eh = (eh ^ ((uint64_t)res.effects[k].kind << 32 | res.effects[k].job_id)) * 0x100000001b3ull + k;
+    w_applied_t *a = &w->applied[e->index];
+    if (!a->set) {
+        if (e->index > 1 && !w->applied[e->index - 1].set)
+            world_fail(w, "node %u applied %llu before any node applied %llu", i + 1, (unsigned long long)e->index,
+                       (unsigned long long)e->index - 1);
+        *a = (w_applied_t){ .set = true, .term = e->term, .type = e->type, .cmd_hash = ch, .digest = dg, .rc = res.rc,
+                            .job_id = kind == FLURM_REQUEST_SUBMIT_BATCH_JOB ? res.job_id : 0,
+                            .next_job_id = next_after, .kind = kind, .effects = eh };
+        if (e->index > w->max_applied_seen) w->max_applied_seen = e->index;
+    } else if (a->term != e->term || a->type != e->type || a->cmd_hash != ch) {
+        world_fail(w, "state machine safety: node %u applied (term %llu kind 0x%x) at %llu, another applied (term %llu kind 0x%x)",
+                   i + 1, (unsigned long long)e->term, kind, (unsigned long long)e->index, (unsigned long long)a->term, a->kind);
+        return;
+    } else if (a->rc != res.rc || a->job_id != (kind == FLURM_REQUEST_SUBMIT_BATCH_JOB ? res.job_id : 0) ||
+               a->next_job_id != next_after) {
+        world_fail(w, "state machine safety: node %u applying %llu (kind 0x%x) got rc %u job %u next %u, another got rc %u job %u next %u",
+                   i + 1, (unsigned long long)e->index, kind, res.rc, res.job_id, next_after, a->rc, a->job_id, a->next_job_id);
+        return;
+    } else if (a->effects != eh) {
+        world_fail(w, "state machine safety: node %u applying %llu (kind 0x%x) asked for other effects than another replica",
+                   i + 1, (unsigned long long)e->index, kind);
+        return;
+    } else if (digest && a->digest != dg) {
+        state_differs(w, "state machine safety: node %u's snapshot after %llu (kind 0x%x) differs from another replica's",
+                      i + 1, (unsigned long long)e->index, kind);
+        if (w->failed[0]) return;
+    }
+    /* Acknowledgement: the proposer applies its (index, term) (host contract 6). */
+    uint64_t pn = resolve_waits(w, i, e);
+    if (pn) {
+        w_prop_t *p = &w->props[pn - 1];
+        if (p->node == i && p->incarnation == nd->incarnation && !p->acked) {
+            p->acked = true;
+            w->stats_acked++;
+            if (kind == FLURM_REQUEST_SUBMIT_BATCH_JOB && res.rc == 0) {
+                p->job_id = res.job_id;
+                if (res.job_id != p->reserved_id) w->stats_id_moved++;
+            }
+            uint32_t slot = kind == FLURM_REQUEST_SUBMIT_BATCH_JOB ? 0 : kind == FLURM_CMD_JOB_START ? 1
+                          : kind == FLURM_CMD_JOB_END ? 2 : kind == FLURM_REQUEST_KILL_JOB ? 3
+                          : kind == FLURM_CMD_NODE_REGISTER ? 4 : kind == FLURM_CMD_PURGE_JOBS ? 5 : 6;
+            w->stats_kinds[slot]++;
+        }
+    }
+}
+
 static void apply_entry(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
 {
     w_node_t *nd = &w->nodes[i];
@@ -231,6 +504,7 @@ static void apply_entry(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
                    (unsigned long long)nd->applied);
         return;
     }
+    if (flurm_mode(w)) { apply_flurm(w, i, e); return; }
     uint64_t cmd = 0;
     if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
         if (e->len != 8) { world_fail(w, "node %u: command of %u bytes", i + 1, e->len); return; }
@@ -239,13 +513,7 @@ static void apply_entry(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
         nd->count++;
     }
     nd->applied = e->index;
-    if (e->index >= w->applied_cap) {
-        size_t nc = w->applied_cap ? w->applied_cap : 1024;
-        while (nc <= e->index) nc *= 2;
-        w->applied = xrealloc(w->applied, nc * sizeof *w->applied);
-        memset(w->applied + w->applied_cap, 0, (nc - w->applied_cap) * sizeof *w->applied);
-        w->applied_cap = nc;
-    }
+    applied_grow(w, e->index);
     w_applied_t *a = &w->applied[e->index];
     if (!a->set) {
         *a = (w_applied_t){ .set = true, .term = e->term, .cmd = cmd, .hash = nd->hash, .count = nd->count, .type = e->type };
@@ -343,8 +611,13 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
         w->stats_elections++;
         if (w->verbose) printf("  t=%llu node %u leads term %llu\n", (unsigned long long)w->now, i + 1, (unsigned long long)t);
         nd->role = u->role;
+        /* commit.c: only its no-op proves what is committed; it serves once it applied it */
+        nd->ready = false;
+        nd->ready_index = flurm_raft_last_index(nd->r);
+        if (nd->ready_index < nd->applied) nd->ready_index = nd->applied;
         leader_completeness(w, i);
     }
+    if (u->role != FLURM_RAFT_LEADER) nd->ready = false;
     nd->role = u->role;
     nd->term = flurm_raft_term(nd->r);
     if (u->role == FLURM_RAFT_LEADER && u->commit > w->max_commit_seen) w->max_commit_seen = u->commit;
@@ -352,20 +625,34 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
 
     /* Host contract 1a: restore the state machine from a received snapshot. */
     if (u->snapshot) {
-        if (u->snapshot_len != 16) { world_fail(w, "node %u: snapshot of %zu bytes", i + 1, u->snapshot_len); return; }
-        uint64_t v[2];
-        memcpy(v, u->snapshot_data, 16);
-        nd->hash = v[0];
-        nd->count = v[1];
+        if (!sm_restore(w, i, u->snapshot_data, u->snapshot_len)) return;
         w->stats_installs++;
         nd->applied = u->snapshot->index;
+        nd->installed = nd->applied;
         nd->last_snap_applied = nd->applied;
-        if (nd->applied < w->applied_cap && w->applied[nd->applied].set &&
-            (w->applied[nd->applied].hash != nd->hash || w->applied[nd->applied].count != nd->count))
-            world_fail(w, "node %u installed a snapshot at %llu that differs from the applied state", i + 1,
-                       (unsigned long long)nd->applied);
+        const w_applied_t *a = nd->applied < w->applied_cap && w->applied[nd->applied].set ? &w->applied[nd->applied] : NULL;
+        if (!flurm_mode(w)) {
+            if (a && (a->hash != nd->hash || a->count != nd->count))
+                world_fail(w, "node %u installed a snapshot at %llu that differs from the applied state", i + 1,
+                           (unsigned long long)nd->applied);
+        } else {
+            /* The restored state snapshots to the very bytes it came from, and to the state
+             * every replica had after that index. */
+            uint64_t dg = sm_digest(w, i);
+            if (dg != hash_bytes(u->snapshot_data, u->snapshot_len))
+                world_fail(w, "node %u: state restored from the snapshot at %llu does not snapshot to the same bytes",
+                           i + 1, (unsigned long long)nd->applied);
+            else if (a && a->digest && a->digest != dg)
+                state_differs(w, "node %u installed a snapshot at %llu that differs from the applied state", i + 1,
+                              (unsigned long long)nd->applied);
+            /* commit.c: proposals the snapshot covers have an unknown outcome... they stay
+             * waiting and resolve at the next apply (index <= applied). */
+        }
     }
     for (size_t k = 0; k < u->n_committed && !w->failed[0]; k++) apply_entry(w, i, &u->committed[k]);
+    if (flurm_mode(w) && u->n_committed && !w->failed[0] && w->host_schedule)
+        flurm_state_schedule_changed(nd->st, (time_t)world_wall(w, i));
+    if (nd->role == FLURM_RAFT_LEADER && nd->applied >= nd->ready_index) nd->ready = true;
 
     bool persist = u->hard_state_changed || u->snapshot || u->truncate_from || u->n_entries;
     if (!persist && !u->n_msgs) return;
@@ -376,16 +663,16 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
     if (u->snapshot) {
         wr->snap = true;
         wr->snap_meta = *u->snapshot;
-        wr->snap_hash = nd->hash;
-        wr->snap_count = nd->count;
+        wr->snap_data = xmemdup(u->snapshot_data, u->snapshot_len);
+        wr->snap_len = u->snapshot_len;
     }
     wr->trunc = u->truncate_from;
     if (u->n_entries) {
         wr->ents = xmalloc(u->n_entries * sizeof *wr->ents);
         for (size_t k = 0; k < u->n_entries; k++) {
             const flurm_raft_entry_t *e = &u->entries[k];
-            wr->ents[k] = (w_entry_t){ .index = e->index, .term = e->term, .type = e->type };
-            if (e->len == 8) memcpy(&wr->ents[k].cmd, e->data, 8);
+            wr->ents[k] = (w_entry_t){ .index = e->index, .term = e->term, .type = e->type, .len = e->len,
+                                       .data = xmemdup(e->data, e->len) };
         }
         wr->n_ents = u->n_entries;
     }
@@ -399,10 +686,10 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
                     world_fail(w, "node %u asked to send snapshot %llu but has %llu", i + 1,
                                (unsigned long long)c->m.snapshot.index, (unsigned long long)nd->d_snap.index);
                 c->m.snapshot = nd->d_snap;
-                c->snap_data[0] = nd->d_snap_hash;
-                c->snap_data[1] = nd->d_snap_count;
-                c->m.data = c->snap_data;
-                c->m.len = 16;
+                free(c->blob);
+                c->blob = xmemdup(nd->d_snap_data, nd->d_snap_len);
+                c->m.data = c->blob;
+                c->m.len = nd->d_snap_len;
             }
             if (w->filter && w->filter(w->filter_arg, &c->m)) { msg_free(c); c = NULL; }
             if (c) wr->mcopies[wr->n_msgs++] = c;
@@ -434,14 +721,20 @@ static void maybe_snapshot(world_t *w, uint32_t i)
     if (!e) return;
     uint64_t off = idx - nd->d_snap.index;   /* entries to drop from d_log */
     if (off > nd->d_len) return;             /* not durable yet: try later */
+    flurm_buf_t snap;
+    flurm_buf_init(&snap);
+    sm_snapshot(w, i, &snap);
+    if (w->failed[0]) { flurm_buf_release(&snap); return; }
+    for (size_t k = 0; k < off; k++) entry_release(&nd->d_log[k]);
     memmove(nd->d_log, nd->d_log + off, (nd->d_len - off) * sizeof *nd->d_log);
     nd->d_len -= off;
     nd->d_snap.index = idx;
     nd->d_snap.term = e->term;
     nd->d_snap.n_voters = w->n;
     for (uint32_t k = 0; k < w->n; k++) nd->d_snap.voters[k] = w->nodes[k].id;
-    nd->d_snap_hash = nd->hash;
-    nd->d_snap_count = nd->count;
+    free(nd->d_snap_data);
+    nd->d_snap_data = snap.data;   /* owned: taken over from the buffer */
+    nd->d_snap_len = snap.size;
     nd->last_snap_applied = idx;
     node_step(w, i, &(flurm_raft_event_t){ .kind = FLURM_RAFT_SNAPSHOT_TAKEN, .now_ms = local_now(w, i), .index = idx });
 }
@@ -479,8 +772,7 @@ static void node_start(world_t *w, uint32_t i)
     flurm_raft_entry_t *ents = nd->d_len ? xmalloc(nd->d_len * sizeof *ents) : NULL;
     for (size_t k = 0; k < nd->d_len; k++)
         ents[k] = (flurm_raft_entry_t){ .index = nd->d_log[k].index, .term = nd->d_log[k].term, .type = nd->d_log[k].type,
-                                        .len = nd->d_log[k].type == FLURM_RAFT_ENTRY_COMMAND ? 8 : 0,
-                                        .data = nd->d_log[k].type == FLURM_RAFT_ENTRY_COMMAND ? &nd->d_log[k].cmd : NULL };
+                                        .len = nd->d_log[k].len, .data = nd->d_log[k].data };
     flurm_raft_persisted_t p = { .size = sizeof p, .term = nd->d_term, .voted_for = nd->d_vote, .snapshot = nd->d_snap,
                                  .entries = ents, .n_entries = nd->d_len };
     flurm_raft_config_t c = w->cfg;
@@ -493,10 +785,45 @@ static void node_start(world_t *w, uint32_t i)
     nd->alive = true;
     nd->applied = nd->d_snap.index;
     nd->last_snap_applied = nd->applied;
-    nd->hash = nd->d_snap_hash;
-    nd->count = nd->d_snap_count;
+    nd->hash = nd->count = 0;
+    nd->ready = false;
+    nd->reserved_job_id = 0;
+    nd->n_waits = 0;
+    if (flurm_mode(w)) {
+        flurm_state_free(nd->st);
+        nd->st = flurm_state_new(w->conf);
+        if (!nd->st) { world_fail(w, "node %u: flurm_state_new failed", i + 1); return; }
+    }
+    if (nd->d_snap_len) {
+        /* The state comes back from the snapshot on disk; the core re-delivers the log after it. */
+        if (!sm_restore(w, i, nd->d_snap_data, nd->d_snap_len)) return;
+        if (flurm_mode(w)) {
+            const w_applied_t *a = nd->applied < w->applied_cap ? &w->applied[nd->applied] : NULL;
+            uint64_t dg = sm_digest(w, i);
+            if (dg != hash_bytes(nd->d_snap_data, nd->d_snap_len))
+                world_fail(w, "node %u: restart from its snapshot at %llu restores a different state", i + 1,
+                           (unsigned long long)nd->applied);
+            else if (a && a->set && a->digest && a->digest != dg)
+                state_differs(w, "node %u: its snapshot at %llu differs from the state recorded there", i + 1,
+                              (unsigned long long)nd->applied);
+        }
+    }
     nd->role = FLURM_RAFT_FOLLOWER;
     nd->next_tick = w->now + rnd_range(w, 0, 9);
+}
+
+int world_init_flurm(world_t *w, uint32_t n, uint64_t seed, const flurm_conf_t *conf)
+{
+    if (world_init(w, n, seed)) return -1;
+    w->conf = conf;
+    w->digest_every = 1;
+    return 0;
+}
+
+int64_t world_wall(const world_t *w, uint32_t i)
+{
+    /* 2023-11-14 22:13:20 UTC plus the node's clocks */
+    return 1700000000 + ((int64_t)(w->now + w->nodes[i].clock_off) + w->nodes[i].wall_off) / 1000;
 }
 
 int world_init(world_t *w, uint32_t n, uint64_t seed)
@@ -538,7 +865,11 @@ void world_free(world_t *w)
             nx = wr->next;
             write_free(wr);
         }
+        disk_cut(nd, 0);
         free(nd->d_log);
+        free(nd->d_snap_data);
+        flurm_state_free(nd->st);
+        free(nd->waits);
     }
     while (w->heap_len) msg_free(heap_pop(w));
     free(w->heap);
@@ -546,6 +877,8 @@ void world_free(world_t *w)
     free(w->applied);
     free(w->props);
     free(w->cmd_at);
+    free(w->purged);
+    flurm_buf_release(&g_snapbuf);
 }
 
 void world_crash(world_t *w, uint32_t i)
@@ -563,6 +896,10 @@ void world_crash(world_t *w, uint32_t i)
     }
     nd->wq_head = nd->wq_tail = NULL;
     nd->role = FLURM_RAFT_FOLLOWER;
+    nd->ready = false;
+    nd->n_waits = 0;           /* the requesters lost their connection: outcome unknown */
+    flurm_state_free(nd->st);  /* memory is gone; the disk keeps what was synced */
+    nd->st = NULL;
 }
 
 void world_restart(world_t *w, uint32_t i)
@@ -629,6 +966,45 @@ uint64_t world_propose(world_t *w, uint32_t i, uint32_t count)
         w->props[w->n_props + k] = (w_prop_t){ .index = u.first_index + k, .term = u.proposed_term, .node = i,
                                                .incarnation = nd->incarnation };
     w->n_props += count;
+    handle_update(w, i, &u);
+    return first;
+}
+
+uint64_t world_propose_bytes(world_t *w, uint32_t i, size_t n, const void *const *cmds, const uint32_t *lens,
+                             const uint16_t *kinds, const uint32_t *reserved)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive || n == 0 || w->failed[0]) return 0;
+    flurm_raft_update_t u;
+    flurm_raft_event_t ev = { .kind = FLURM_RAFT_PROPOSE, .now_ms = local_now(w, i), .commands = cmds, .lens = lens,
+                              .n_commands = n };
+    flurm_err_t rc = flurm_raft_step(nd->r, &ev, &u);
+    if (rc == FLURM_EAGAIN) {
+        handle_update(w, i, &u);
+        return 0;
+    }
+    if (rc != FLURM_OK) { world_fail(w, "node %u: propose: %s", i + 1, flurm_strerror(rc)); return 0; }
+    if (w->n_props + n > w->props_cap) {
+        size_t nc = w->props_cap ? w->props_cap * 2 : 1024;
+        while (nc < w->n_props + n) nc *= 2;
+        w->props = xrealloc(w->props, nc * sizeof *w->props);
+        size_t old = w->props_cap ? w->props_cap + 1 : 0;
+        w->cmd_at = xrealloc(w->cmd_at, (nc + 1) * sizeof *w->cmd_at);
+        memset(w->cmd_at + old, 0, (nc + 1 - old) * sizeof *w->cmd_at);
+        w->props_cap = nc;
+    }
+    if (nd->n_waits + n > nd->cap_waits) {
+        nd->cap_waits = (nd->n_waits + n) * 2;
+        nd->waits = xrealloc(nd->waits, nd->cap_waits * sizeof *nd->waits);
+    }
+    uint64_t first = w->n_props + 1;
+    for (size_t k = 0; k < n; k++) {
+        w->props[w->n_props + k] = (w_prop_t){ .index = u.first_index + k, .term = u.proposed_term, .node = i,
+                                               .incarnation = nd->incarnation, .kind = kinds ? kinds[k] : 0,
+                                               .reserved_id = reserved ? reserved[k] : 0 };
+        nd->waits[nd->n_waits++] = first + k;
+    }
+    w->n_props += n;
     handle_update(w, i, &u);
     return first;
 }
@@ -740,7 +1116,7 @@ void world_settle_and_check(world_t *w, uint64_t limit_ms)
     uint64_t start = w->now, cmd = 0;
     while (w->now - start < limit_ms && !w->failed[0]) {
         int l = world_leader(w);
-        uint64_t c = l >= 0 ? world_propose(w, (uint32_t)l, 1) : 0;
+        uint64_t c = l < 0 ? 0 : w->propose_one ? w->propose_one(w, (uint32_t)l) : world_propose(w, (uint32_t)l, 1);
         if (!c) { world_run(w, 1); continue; }
         uint64_t until = w->now + 2000;
         while (w->now < until && !w->props[c - 1].acked && !w->failed[0]) world_run(w, 1);
@@ -774,6 +1150,10 @@ void world_settle_and_check(world_t *w, uint64_t limit_ms)
         return;
     }
     world_check_logs(w);
+    if (flurm_mode(w)) {
+        world_check_flurm_final(w);
+        return;
+    }
     /* Every acknowledged command is applied, once, at its index, by every live replica. */
     uint64_t top = w->props[cmd - 1].index;
     for (size_t k = 0; k < w->n_props && !w->failed[0]; k++) {
@@ -789,5 +1169,85 @@ void world_settle_and_check(world_t *w, uint64_t limit_ms)
         const w_applied_t *a = &w->applied[nd->applied];
         if (nd->applied < top || !a->set || a->hash != nd->hash || a->count != nd->count)
             world_fail(w, "node %u: state at %llu differs after settling", i + 1, (unsigned long long)nd->applied);
+    }
+}
+
+void world_check_flurm_final(world_t *w)
+{
+    if (w->failed[0]) return;
+    /* Every acknowledged proposal is in the log at its (index, term), the same command on every
+     * replica; commit.c's FIFO never told a requester that a committed proposal failed. */
+    for (size_t k = 0; k < w->n_props; k++) {
+        const w_prop_t *p = &w->props[k];
+        const w_applied_t *a = p->index < w->applied_cap ? &w->applied[p->index] : NULL;
+        bool committed = a && a->set && a->term == p->term;
+        if (p->acked && !committed) {
+            world_fail(w, "acknowledged proposal %zu (kind 0x%x, index %llu term %llu) lost", k + 1, p->kind,
+                       (unsigned long long)p->index, (unsigned long long)p->term);
+            return;
+        }
+        if (p->fifo_failed && committed) {
+            w->stats_fifo_misreports++;
+            if (w->verbose)
+                printf("  commit.c FIFO: proposal %zu of node %u (index %llu term %llu, kind 0x%x) committed, but its"
+                       " requester was told it failed when entry %llu (term %llu) was applied (after installing snapshot %llu)\n",
+                       k + 1, p->node + 1, (unsigned long long)p->index, (unsigned long long)p->term, p->kind,
+                       (unsigned long long)p->fifo_at, (unsigned long long)p->fifo_at_term,
+                       (unsigned long long)p->fifo_snap);
+        }
+    }
+    /* Byte-identical snapshots of replicas at the same index, equal to what was recorded. */
+    flurm_buf_t snaps[W_MAX];
+    for (uint32_t i = 0; i < w->n; i++) {
+        flurm_buf_init(&snaps[i]);
+        if (w->nodes[i].alive) sm_snapshot(w, i, &snaps[i]);
+    }
+    for (uint32_t i = 0; i < w->n && !w->failed[0]; i++) {
+        w_node_t *nd = &w->nodes[i];
+        if (!nd->alive) continue;
+        const w_applied_t *a = &w->applied[nd->applied];
+        if (a->set && a->digest && a->digest != hash_bytes(snaps[i].data, snaps[i].size))
+            state_differs(w, "node %u: final state at %llu differs from the one recorded there", i + 1,
+                          (unsigned long long)nd->applied);
+        for (uint32_t j = 0; j < i && !w->failed[0]; j++) {
+            if (!w->nodes[j].alive || w->nodes[j].applied != nd->applied) continue;
+            if (snaps[i].size != snaps[j].size || memcmp(snaps[i].data, snaps[j].data, snaps[i].size)) {
+                size_t off = 0;
+                while (off < snaps[i].size && off < snaps[j].size && snaps[i].data[off] == snaps[j].data[off]) off++;
+                state_differs(w, "state machine safety: nodes %u and %u at %llu have snapshots of %zu and %zu bytes, first difference at byte %zu",
+                           j + 1, i + 1, (unsigned long long)nd->applied, snaps[j].size, snaps[i].size, off);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < w->n; i++) flurm_buf_release(&snaps[i]);
+    /* No acknowledged submission lost: its job is in every replica that applied past it (unless
+     * a committed PURGE removed it), under the id its proposer was told. */
+    for (size_t k = 0; k < w->n_props && !w->failed[0]; k++) {
+        const w_prop_t *p = &w->props[k];
+        if (!p->acked || !p->job_id) continue;
+        if (w->applied[p->index].job_id != p->job_id) {
+            world_fail(w, "submission %zu was told job %u, the log's apply gave %u", k + 1, p->job_id,
+                       w->applied[p->index].job_id);
+            return;
+        }
+        for (uint32_t i = 0; i < w->n; i++) {
+            w_node_t *nd = &w->nodes[i];
+            if (!nd->alive || nd->applied < p->index) continue;
+            if (!flurm_state_find_job(nd->st, p->job_id) && !(p->job_id < w->purged_cap && w->purged[p->job_id])) {
+                world_fail(w, "acknowledged job %u (index %llu) missing from node %u's state", p->job_id,
+                           (unsigned long long)p->index, i + 1);
+                return;
+            }
+        }
+    }
+    /* Job ids: every successful submit in the log got a fresh id, increasing in log order. */
+    uint32_t last = 0;
+    for (uint64_t k = 1; k <= w->max_applied_seen && !w->failed[0]; k++) {
+        const w_applied_t *a = &w->applied[k];
+        if (!a->set) continue;
+        if (a->kind != FLURM_REQUEST_SUBMIT_BATCH_JOB || a->rc) continue;
+        if (a->job_id <= last)
+            world_fail(w, "job ids: submit at %llu got %u after %u", (unsigned long long)k, a->job_id, last);
+        last = a->job_id;
     }
 }
