@@ -507,7 +507,10 @@ chansrv_t *chansrv_new(ctl_t *ctl, nng_socket sock, flurm_chan_purpose_t purpose
     cs->what = what;
     cs->policy = policy;
     cs->send = send;
-    snprintf(cs->my_name, sizeof cs->my_name, "%s", my_controller_name(ctl->conf));
+    /* The name our WELCOME speaks for: this controller's SlurmctldHost line (flurmctld -n NAME
+     * may pick one that is not this host's name: several controllers on one host). */
+    snprintf(cs->my_name, sizeof cs->my_name, "%s",
+             ctl->self && ctl->self->name ? ctl->self->name : my_controller_name(ctl->conf));
     atomic_init(&cs->local_origin, 0);
     pthread_mutex_init(&cs->lock, NULL);
     pthread_rwlock_init(&cs->sess_lock, NULL);

@@ -1,11 +1,14 @@
 /* bin/flurmctld/commit.h — the commit pipeline: every change to the controller's state goes
- * propose -> durable -> applied, in log order, through here and nowhere else.
+ * propose -> durable on a majority of the controllers -> applied, in log order, through here
+ * and nowhere else.
  *
- * Today one controller: what is proposed during a loop turn forms a batch, appended to the store
- * with one fsync on the commit thread; then each command is applied on the loop, in index order,
- * and its proposer hears the result. Raft replaces "durable" with "durable on a majority" behind
- * the same calls. The log's other ends live here too: recovery at start (snapshot + replay) and
- * snapshots that let the log be truncated.
+ * The log is Raft's (include/flurm/raft.h): the members are the SlurmctldHost lines, one
+ * controller being a cluster of one. Only the leader proposes; what is proposed during a loop
+ * turn is handed to the core at once, every member persists what it receives with one fsync per
+ * batch on the commit thread, and each member applies committed commands on the loop in index
+ * order; on the leader the proposer then hears the result. The log's other ends live here too:
+ * recovery at start (snapshot, then the log as it commits) and snapshots that let the log be
+ * truncated and catch up a member that fell too far behind.
  *
  * Loop thread only. */
 #ifndef FLURMCTLD_COMMIT_H
@@ -16,15 +19,20 @@
 #include <stdint.h>
 
 #include <flurm/buf.h>
+#include <flurm/raft.h>
 
 #include "state/state.h"
 
 typedef struct ctl ctl_t;
 
-/* A proposal's outcome, on the loop: RES once its command is applied, NULL if it could not be
- * made durable (nothing was applied; the proposer answers with a storage error or retries). ARG
- * is the proposer's. */
+/* A proposal's outcome, on the loop: RES once its command is applied; NULL if it was not and
+ * never will be (not durable, or another entry took its place: the proposer answers with a
+ * storage error or retries); &commit_outcome_unknown (rc SLURM_ERROR) if this controller lost
+ * track of it (it stopped leading and a snapshot or a rebuild skipped its index: it may have
+ * been applied elsewhere, so it must not be retried as if it had failed). ARG is the
+ * proposer's. */
 typedef void (*commit_done_fn)(ctl_t *ctl, void *arg, const flurm_apply_result_t *res);
+extern const flurm_apply_result_t commit_outcome_unknown;
 
 /* What the pipeline tells the rest of the controller (wired by main.c, so that the pipeline
  * depends on nobody it serves). */
@@ -33,12 +41,20 @@ typedef struct commit_hooks {
     void (*effects)(ctl_t *ctl, const flurm_effect_t *effects, size_t n);
     /* after a durable batch was applied: what changed may let jobs start */
     void (*batch_applied)(ctl_t *ctl);
+    /* this controller became the leader that serves (READY), or stopped being it */
+    void (*leader_changed)(ctl_t *ctl, bool ready);
+    /* the known leader or this controller's readiness changed: requests waiting may be routed */
+    void (*routing_changed)(ctl_t *ctl);
 } commit_hooks_t;
 
-/* Rebuilds the state from the newest snapshot and the log after it, and keeps HOOKS (copied)
- * for what is applied from then on; replaying the log calls no hook. FLURM_EPROTO (logged) if
- * the log holds a command this controller cannot apply: refusing to start loses nothing. */
+/* Restores the state from the newest snapshot and opens the Raft log after it (its entries are
+ * applied as they are known committed: at once for a single controller, once a leader is
+ * elected otherwise), and keeps HOOKS (copied). FLURM_EPROTO (logged) if the store holds a record
+ * this version cannot read: refusing to start loses nothing. */
 int commit_recover(ctl_t *ctl, const commit_hooks_t *hooks);
+
+/* Starts the Raft clock (once the loop and the peer link exist). */
+void commit_start(ctl_t *ctl);
 
 /* Proposes the command in CMD (a flurm_cmd_build() frame; its bytes are taken and CMD left
  * empty). DONE (may be NULL) runs once it is applied or failed. */
@@ -59,6 +75,29 @@ bool commit_busy(const ctl_t *ctl);
 /* Takes a snapshot and truncates the log before it once enough commands follow the last one;
  * only between batches, so the snapshot's index is exact. */
 void commit_maybe_snapshot(ctl_t *ctl);
+
+/* A Raft message from a peer (peers.c), on the loop. */
+void commit_receive(ctl_t *ctl, const flurm_raft_msg_t *m);
+
+/* The member that leads as far as this controller knows (0: none known), whether it is this
+ * one, and whether this leader may answer: it has applied everything committed before its own
+ * term (its first entry of the term is applied), so its state is at least every acknowledged
+ * write. */
+uint64_t commit_leader(const ctl_t *ctl);
+bool commit_is_leader(const ctl_t *ctl);
+bool commit_ready(const ctl_t *ctl);
+
+/* For `flurm cluster status`, scontrol ping and /metrics. */
+typedef struct commit_status {
+    uint32_t role;                   /* flurm_raft_role_t */
+    uint64_t term, leader, commit, applied, last, snapshot;
+    size_t n_members;
+    flurm_raft_member_status_t members[FLURM_RAFT_MAX_MEMBERS];
+} commit_status_t;
+void commit_status(const ctl_t *ctl, commit_status_t *out);
+
+/* Leader: hands leadership to member TARGET (0: the most up-to-date). */
+void commit_transfer(ctl_t *ctl, uint64_t target);
 
 /* Releases what is queued (at exit, after commit_busy() went false). */
 void commit_shutdown(ctl_t *ctl);

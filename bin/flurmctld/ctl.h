@@ -28,7 +28,9 @@
 typedef struct ctl ctl_t;
 
 typedef enum rpc_stage {
-    RPC_READ_LEN, RPC_READ_FRAME, RPC_VERIFY, RPC_HANDLE, RPC_COMMIT, RPC_SIGN, RPC_WRITE
+    RPC_READ_LEN, RPC_READ_FRAME, RPC_VERIFY, RPC_HANDLE, RPC_COMMIT, RPC_SIGN, RPC_WRITE,
+    RPC_HELD,       /* waiting for a leader (an election runs) */
+    RPC_FORWARDED,  /* with the leader; its reply is relayed */
 } rpc_stage_t;
 
 typedef struct rpc {
@@ -54,6 +56,13 @@ typedef struct rpc {
     const char *auth_reason;
     uid_t uid;
     gid_t gid;
+
+    /* Raft routing: a request this controller cannot serve goes to the leader */
+    void *fwd_token;           /* set: a follower forwarded it here; the reply goes back there */
+    uint64_t fwd_from;         /* the member that forwarded it here */
+    uint64_t fwd_id;           /* our id for it while forwarded */
+    double hold_until;         /* ev_now after which a held request is answered with an error */
+    struct rpc *held_next;
 
     uint32_t job_id;           /* the job a kill/update refers to, for what follows its apply */
     flurm_buf_t cmd;           /* command to commit (RPC_COMMIT); commit_propose() takes it */
@@ -86,6 +95,13 @@ struct ctl {
     flurm_state_t *state;
     struct flurm_sched_host *sched;  /* SchedulerType's scheduler (built-in or a plugin) */
 
+    /* This controller among the SlurmctldHost lines: member id = line number (1-based), so the
+     * lines' order is the members' identity and must be the same in every copy of slurm.conf. */
+    const flurm_conf_controller_t *self;
+    uint64_t self_id;
+    const char *bind_addr;          /* self->addr with several controllers, else NULL (any) */
+    struct peers *peers;            /* peers.c: NULL with a single controller */
+
     ev_io listeners[CTL_MAX_LISTENERS];
     int nlisteners;
     ev_check flush;            /* after each loop iteration: ship proposed commands */
@@ -99,6 +115,10 @@ struct ctl {
     ev_timer sched_timer;           /* armed by ctl_schedule_soon() */
     time_t start_time;
     bool shutting_down;
+
+    struct rpc *held;               /* requests waiting for a leader */
+    uint64_t next_fwd_id;
+    uint64_t forwarded_out, forwarded_in, forward_failures;
 
     /* statistics for sdiag and /metrics */
     rpc_stat_t rpc_by_type[65536];    /* indexed by msg_type */
@@ -142,7 +162,15 @@ char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n);
 int ctl_reconfigure(ctl_t *ctl, char **errmsg);
 
 /* server.c */
+/* The leader's side of a forwarded request (peers.c): FRAME (without length prefix) came from a
+ * client of member FROM, authenticated there as UID/GID from ADDR. Handled as if it had arrived
+ * here (no munge decode: the follower did that); the reply frame goes back through
+ * peers_forward_reply(ctl, TOKEN, ...). */
+void rpc_forwarded(ctl_t *ctl, void *token, uint64_t from, uid_t uid, gid_t gid, const char *addr, const void *frame,
+                   size_t len);
 int server_listen(ctl_t *ctl);
+/* Routes the held requests again: the leader changed or became ready (commit.c's hook). */
+void server_leader_changed(ctl_t *ctl);
 void server_send_reply(ctl_t *ctl, rpc_t *rpc);   /* sign, frame, write, close */
 void server_close_listeners(ctl_t *ctl);
 

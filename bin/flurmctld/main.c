@@ -1,11 +1,16 @@
 /* bin/flurmctld/main.c — flurmctld: a SLURM 22.05-compatible controller.
  *
- *   flurmctld [-D] [-f slurm.conf] [-v...] [-c]
+ *   flurmctld [-D] [-f slurm.conf] [-n NAME] [-v...] [-c]
  *
- * Start = recover: load the newest snapshot from StateSaveLocation, replay the command log after
- * it, then serve. Every acknowledged change is in that log (fsync'd) before its reply leaves. */
+ * Every SlurmctldHost line is a member of one Raft cluster; this process is the member named
+ * NAME (default: this host's short name, or the only line). Start = recover: load the newest
+ * snapshot from StateSaveLocation, open the log after it, join the others, then serve. Every
+ * acknowledged change is in the log of a majority of the members (fsync'd) before its reply
+ * leaves. */
 #include "ctl.h"
 #include "commit.h"
+#include "nodesrv.h"
+#include "peers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +31,10 @@ static ctl_t g_ctl;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: flurmctld [-D] [-f slurm.conf] [-v...] [-c] [-V]\n"
+    fprintf(f, "usage: flurmctld [-D] [-f slurm.conf] [-n NAME] [-v...] [-c] [-V]\n"
                "  -D   run in the foreground (the only mode; accepted for slurmctld compatibility)\n"
                "  -f   configuration file (default: $SLURM_CONF, else /etc/slurm/slurm.conf)\n"
+               "  -n   the SlurmctldHost this process is (default: this host's short name)\n"
                "  -v   more log output (repeat for more)\n"
                "  -c   clear saved state: start with no jobs (the log and snapshot are deleted)\n"
                "  -V   print the version and exit\n");
@@ -40,6 +46,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     ctl_t *ctl = w->data;
     time_t now = (time_t)ev_now(ctl->loop);
+    commit_maybe_snapshot(ctl);
+    /* Housekeeping decides things (time limits, silent nodes, purges, starts): the leader's
+     * business; its decisions are commands every member applies. */
+    if (!commit_ready(ctl))
+        return;
     flurm_state_schedule(ctl->state, now);
 
     /* Node daemons: expired long polls, nodes silent for SlurmdTimeout. */
@@ -64,8 +75,44 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     if (n && !ids.err)
         commit_internal(ctl, FLURM_CMD_PURGE_JOBS, ids.data, ids.size, NULL, NULL);
     flurm_buf_release(&ids);
+}
 
-    commit_maybe_snapshot(ctl);
+static void on_leader_changed(ctl_t *ctl, bool ready)
+{
+    nodesrv_leader_changed(ctl, ready);
+    if (ready)
+        ctl_schedule_soon(ctl);   /* a new leader recomputes what the scheduler derives */
+}
+
+/* This process among the SlurmctldHost lines: NAME, else this host's short name, else the only
+ * line. */
+static int find_self(ctl_t *ctl, const char *name)
+{
+    const flurm_conf_t *c = ctl->conf;
+    char host[256] = "";
+    if (!name) {
+        gethostname(host, sizeof host - 1);
+        char *dot = strchr(host, '.');
+        if (dot)
+            *dot = '\0';
+    }
+    for (size_t i = 0; i < c->controller_count; i++) {
+        if (strcmp(c->controllers[i].name, name ? name : host) == 0) {
+            ctl->self = &c->controllers[i];
+            ctl->self_id = i + 1;
+        }
+    }
+    if (!ctl->self && !name && c->controller_count == 1) {
+        ctl->self = &c->controllers[0];
+        ctl->self_id = 1;
+    }
+    if (!ctl->self) {
+        flurm_error("%s is not a SlurmctldHost of %s (flurmctld -n NAME says which one this is)",
+                    name ? name : host, ctl->conf_path);
+        return -1;
+    }
+    ctl->bind_addr = c->controller_count > 1 ? ctl->self->addr : NULL;
+    return 0;
 }
 
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -94,10 +141,12 @@ int main(int argc, char **argv)
     const char *conf_path = getenv("SLURM_CONF");
     int verbose = 0, opt;
     bool clear = false;
-    while ((opt = getopt(argc, argv, "Df:vcVh")) != -1) {
+    const char *self_name = NULL;
+    while ((opt = getopt(argc, argv, "Df:n:vcVh")) != -1) {
         switch (opt) {
         case 'D': break;
         case 'f': conf_path = optarg; break;
+        case 'n': self_name = optarg; break;
         case 'v': verbose++; break;
         case 'c': clear = true; break;
         case 'V': printf("flurmctld %s (SLURM 22.05 protocol)\n", flurm_version()); return 0;
@@ -130,8 +179,14 @@ int main(int argc, char **argv)
         flurm_error("StateSaveLocation is not set in %s", conf_path);
         return 1;
     }
+    if (find_self(ctl, self_name) != 0)
+        return 1;
+    /* Members may share a machine (and a StateSaveLocation): each keeps its own log. */
     char dbdir[4096];
-    snprintf(dbdir, sizeof dbdir, "%s/flurmctld.db", dir);
+    if (ctl->conf->controller_count > 1)
+        snprintf(dbdir, sizeof dbdir, "%s/flurmctld-%s.db", dir, ctl->self->name);
+    else
+        snprintf(dbdir, sizeof dbdir, "%s/flurmctld.db", dir);
     if (clear) {
         flurm_warn("-c: clearing saved state in %s", dbdir);
         if (flurm_store_destroy(dbdir) != FLURM_OK)
@@ -142,7 +197,9 @@ int main(int argc, char **argv)
         return 1;
     }
     ctl->state = flurm_state_new(ctl->conf);
-    static const commit_hooks_t hooks = { .effects = nodesrv_effects, .batch_applied = ctl_schedule_soon };
+    static const commit_hooks_t hooks = { .effects = nodesrv_effects, .batch_applied = ctl_schedule_soon,
+                                          .leader_changed = on_leader_changed,
+                                          .routing_changed = server_leader_changed };
     if (!ctl->state || commit_recover(ctl, &hooks) != FLURM_OK)
         return 1;
     /* SchedulerType: sched/backfill and sched/builtin are built in; sched/<name> is
@@ -168,8 +225,9 @@ int main(int argc, char **argv)
     ctl->committer = pool_start(ctl->loop, 1);
     if (!ctl->workers || !ctl->committer)
         return 1;
-    if (server_listen(ctl) != 0 || nodesrv_start(ctl) != 0)
+    if (server_listen(ctl) != 0 || nodesrv_start(ctl) != 0 || peers_start(ctl) != 0)
         return 1;
+    commit_start(ctl);
 
     ev_signal_init(&ctl->sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&ctl->sigint, on_stop_signal, SIGINT);
@@ -181,15 +239,18 @@ int main(int argc, char **argv)
     ctl->tick.data = ctl;
     ev_timer_start(ctl->loop, &ctl->tick);
 
-    flurm_info("flurmctld %s ready: cluster %s, %zu node(s), %zu partition(s), %d worker thread(s)",
-               flurm_version(), ctl->conf->cluster_name, ctl->conf->node_count,
-               ctl->conf->partition_count, nworkers);
+    flurm_info("flurmctld %s ready: cluster %s, member %s of %zu, %zu node(s), %zu partition(s), "
+               "%d worker thread(s)",
+               flurm_version(), ctl->conf->cluster_name, ctl->self->name, ctl->conf->controller_count,
+               ctl->conf->node_count, ctl->conf->partition_count, nworkers);
     ev_run(ctl->loop, 0);
 
     /* Orderly stop: finish what is committing, then flush. */
-    while (commit_busy(ctl))
+    double stop_by = ev_time() + 5.0;   /* a leader without its majority waits no longer */
+    while (commit_busy(ctl) && ev_time() < stop_by)
         ev_run(ctl->loop, EVRUN_ONCE);
     pool_stop(ctl->workers);   /* handshakes in flight answer through nodesrv's contexts */
+    peers_stop(ctl);
     nodesrv_stop(ctl);
     rpc_cleanup();
     pool_stop(ctl->committer);

@@ -12,7 +12,14 @@
  * (boot_id), when we last heard from it, a parked long-poll and the commands waiting for it.
  * What changes state (registration, a job's start or end) is a command in the log; its reply
  * (Ack) leaves only once the command is durable, so a node never forgets a job end the
- * controller has not recorded. */
+ * controller has not recorded.
+ *
+ * Several controllers (Raft): only the ready leader (commit_ready()) serves; the others answer
+ * every request, once its channel is authenticated, with ERROR_NOT_LEADER and the leader's
+ * SlurmctldHost name, touching nothing. Links are not replicated: a controller that becomes the
+ * ready leader forgets them all (nodesrv_leader_changed()), so every node registers with it and
+ * the registration reconciles the node with the replicated state. Every controller listens at
+ * its own SlurmctldHost address (several may share a machine, on the same port). */
 #include "ctl.h"
 
 #include <pthread.h>
@@ -31,6 +38,7 @@
 #include "chansrv.h"
 #include "commit.h"
 #include "node.pb-c.h"
+#include "nodesrv.h"
 
 #define DEFAULT_NODE_PORT 6819
 #define POLL_WAIT_MS 5000          /* how long a node's long poll is held, at most */
@@ -191,6 +199,34 @@ static void reply_error(nctx_t *c, Flurm__Node__ErrorCode code, const char *text
     node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
     r.error = code;
     r.error_text = (char *)text;
+    reply(c, &r);
+}
+
+/* The leader's SlurmctldHost name as far as we know: our own while we lead but are not ready
+ * yet (the node asks again shortly), "" while none is known. */
+static const char *leader_name(const ctl_t *ctl)
+{
+    uint64_t id = commit_leader(ctl);
+    if (id == 0 || id > ctl->conf->controller_count || !ctl->conf->controllers[id - 1].name)
+        return "";
+    return ctl->conf->controllers[id - 1].name;
+}
+
+static void reply_not_leader(nctx_t *c)
+{
+    const ctl_t *ctl = c->srv->ctl;
+    const char *leader = leader_name(ctl);
+    char text[160];
+    if (!leader[0])
+        snprintf(text, sizeof text, "not the leader; no leader known (an election is running)");
+    else if (commit_leader(ctl) == ctl->self_id)
+        snprintf(text, sizeof text, "the leader, but not ready yet");
+    else
+        snprintf(text, sizeof text, "not the leader; the leader is %s", leader);
+    node_reply_t r = FLURM__NODE__NODE_REPLY__INIT;
+    r.error = FLURM__NODE__ERROR_CODE__ERROR_NOT_LEADER;
+    r.error_text = text;
+    r.leader = (char *)leader;
     reply(c, &r);
 }
 
@@ -479,6 +515,11 @@ static void register_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *
     struct nodesrv *s = ctl->nodesrv;
     nctx_t *c = rc->c;
     node_req_t *req = c->req;
+    if (!commit_ready(ctl)) {   /* leadership lost meanwhile: the node registers with the leader */
+        reply_not_leader(c);
+        free(rc);
+        return;
+    }
     if (!res || res->rc != 0) {
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "registration could not be recorded");
         free(rc);
@@ -493,8 +534,16 @@ static void register_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *
     size_t nu = 0;
     for (size_t i = 0; unknown && i < reg->n_running; i++) {
         const flurm_job_t *j = flurm_state_find_job(ctl->state, reg->running[i]->job_id);
-        if (!j || !j->nodes || !job_on(j, rc->node) || j->nodes[0] != rc->node)
+        if (!j || !j->nodes || !job_on(j, rc->node) || j->nodes[0] != rc->node) {
             unknown[nu++] = reg->running[i]->job_id;
+            continue;
+        }
+        /* A kill or suspension the previous leader decided may never have reached the node (it
+         * carries out only its own term's effects): send it again (the node ignores repeats). */
+        if (j->job_state & FLURM_JOB_COMPLETING)
+            nodesrv_kill(ctl, j);
+        else if ((j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_SUSPENDED)
+            nodesrv_suspend(ctl, j, true);
     }
     /* Jobs we placed there that it neither runs nor reported ended: the launch never reached it
      * (we may have crashed between the start decision and the delivery): send it again. A
@@ -533,9 +582,10 @@ static void register_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *
 
 static void end_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
-    (void)ctl;
     nctx_t *c = arg;
-    if (!res)
+    if (!res && !commit_ready(ctl))
+        reply_not_leader(c);   /* the node keeps the end and registers with the leader */
+    else if (!res)
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_MALFORMED, "job end could not be recorded");
     else
         reply_ack(c, NULL, 0);   /* durable: the node may forget it */
@@ -611,6 +661,10 @@ static void handle(struct nodesrv *s, nctx_t *c)
     if (idx < 0 || (size_t)idx != peer.id) {   /* a reconfigure renumbered or dropped it */
         flurm_error("node daemon for unknown node '%s'", req->node_name);
         reply_error(c, FLURM__NODE__ERROR_CODE__ERROR_UNKNOWN_NODE, "node is not in slurm.conf");
+        return;
+    }
+    if (!commit_ready(ctl)) {
+        reply_not_leader(c);
         return;
     }
     node_link_t *l = &s->links[idx];
@@ -718,6 +772,7 @@ void nodesrv_tick(ctl_t *ctl)
         return;
     double now = ev_now(ctl->loop);
     const flurm_conf_t *conf = ctl->conf;
+    bool ready = commit_ready(ctl);
     flurm_buf_t ids;
     flurm_buf_init(&ids);
     uint32_t n = 0;
@@ -726,6 +781,8 @@ void nodesrv_tick(ctl_t *ctl)
         node_link_t *l = &s->links[i];
         if (l->parked && now >= l->parked_until)
             flush_link(l);
+        if (!ready)
+            continue;   /* only the ready leader hears the nodes */
         /* Silent for SlurmdTimeout (or never heard from since we started): not responding. */
         const flurm_node_rt_t *nd = flurm_state_node(ctl->state, i);
         bool already = (nd->state & FLURM_NODE_STATE_NO_RESPOND) &&
@@ -744,6 +801,37 @@ void nodesrv_tick(ctl_t *ctl)
     if (n && !ids.err)
         commit_internal(ctl, FLURM_CMD_NODES_NOT_RESPONDING, ids.data, ids.size, NULL, NULL);
     flurm_buf_release(&ids);
+}
+
+static void drop_cmds(node_link_t *l)
+{
+    for (size_t k = 0; k < l->ncmds; k++)
+        flurm_buf_release(&l->cmds[k]);
+    l->ncmds = 0;
+}
+
+void nodesrv_leader_changed(ctl_t *ctl, bool ready)
+{
+    struct nodesrv *s = ctl->nodesrv;
+    if (!s)
+        return;
+    double now = ev_now(ctl->loop);
+    for (size_t i = 0; i < s->nlinks; i++) {
+        node_link_t *l = &s->links[i];
+        nctx_t *parked = l->parked;
+        l->parked = NULL;
+        drop_cmds(l);
+        l->boot_id = 0;
+        if (ready) {
+            l->last_seen = now;   /* SlurmdTimeout from now to register with us */
+            if (parked)
+                reply_error(parked, FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED, "new leader: register again");
+        } else if (parked) {
+            reply_not_leader(parked);
+        }
+    }
+    if (ready)
+        flurm_info("serving node daemons as the leader: every node registers again");
 }
 
 uint32_t nodesrv_cpu_load(ctl_t *ctl, size_t node)
@@ -799,12 +887,13 @@ int nodesrv_start(ctl_t *ctl)
     s->links = calloc(s->nlinks ? s->nlinks : 1, sizeof *s->links);
     s->nctx = s->nlinks + SPARE_CONTEXTS;
     s->ctxs = calloc(s->nctx, sizeof *s->ctxs);
-    char url[64];
-    snprintf(url, sizeof url, "tcp://0.0.0.0:%u", port);
+    const char *host = ctl->bind_addr ? ctl->bind_addr : "0.0.0.0";
+    char url[320];
+    snprintf(url, sizeof url, strchr(host, ':') ? "tcp://[%s]:%u" : "tcp://%s:%u", host, port);
     int rv = NNG_ENOMEM;
     if (!s->links || !s->ctxs || (rv = nng_rep0_open(&s->sock)) != 0 ||
         (rv = nng_listen(s->sock, url, NULL, 0)) != 0) {
-        flurm_error("cannot listen for node daemons on port %u: %s", port,
+        flurm_error("cannot listen for node daemons at %s: %s", url,
                     s->ctxs && s->links ? nng_strerror(rv) : "out of memory");
         free(s->links);
         free(s->ctxs);
@@ -835,7 +924,8 @@ int nodesrv_start(ctl_t *ctl)
         }
         nng_ctx_recv(c->ctx, c->aio);
     }
-    flurm_info("listening for node daemons on port %u", port);
+    flurm_info("listening for node daemons on port %u%s%s", port, ctl->bind_addr ? " at " : "",
+               ctl->bind_addr ? ctl->bind_addr : "");
     return 0;
 }
 
@@ -865,8 +955,7 @@ void nodesrv_stop(ctl_t *ctl)
                (unsigned long long)st->bad_tag, (unsigned long long)st->replayed);
     chansrv_free(s->chan);
     for (size_t i = 0; i < s->nlinks; i++) {
-        for (size_t k = 0; k < s->links[i].ncmds; k++)
-            flurm_buf_release(&s->links[i].cmds[k]);
+        drop_cmds(&s->links[i]);
         free(s->links[i].cmds);
     }
     ev_async_stop(ctl->loop, &s->wake);

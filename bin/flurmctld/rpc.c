@@ -5,6 +5,7 @@
  * by rpc_applied() once the command is durable and applied. SLURM semantics follow
  * src/slurmctld/proc_req.c of 22.05 (return codes, who may do what). */
 #include "ctl.h"
+#include "commit.h"
 
 #include <pwd.h>
 #include <signal.h>
@@ -1039,6 +1040,24 @@ static int handle_shutdown(ctl_t *ctl, rpc_t *r)
     return 0;
 }
 
+/* REQUEST_TAKEOVER (scontrol takeover [INDEX]) reaches the leader directly or forwarded by the
+ * member that was asked: leadership moves to that member (a transfer: the leader stops taking
+ * proposals, brings it up to date and tells it to campaign at once). */
+static int handle_takeover(ctl_t *ctl, rpc_t *r)
+{
+    if (!privileged(ctl, r->uid)) {
+        rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
+        return 0;
+    }
+    if (r->fwd_from && r->fwd_from != ctl->self_id) {
+        flurm_info("takeover requested by uid %u through %s: handing leadership over",
+                   (unsigned)r->uid, ctl->conf->controllers[r->fwd_from - 1].name);
+        commit_transfer(ctl, r->fwd_from);
+    }
+    rpc_reply_rc(r, 0);
+    return 0;
+}
+
 void fill_build_info(ctl_t *ctl, flurm_build_info_msg_t *bi);
 
 static int handle_build_info(ctl_t *ctl, rpc_t *r)
@@ -1251,6 +1270,7 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_UPDATE_PARTITION: return handle_admin_update(ctl, r);
     case FLURM_REQUEST_RECONFIGURE: return handle_reconfigure(ctl, r);
     case FLURM_REQUEST_SHUTDOWN: return handle_shutdown(ctl, r);
+    case FLURM_REQUEST_TAKEOVER: return handle_takeover(ctl, r);
     case FLURM_REQUEST_STATS_INFO: return handle_stats(ctl, r);
     case FLURM_REQUEST_PRIORITY_FACTORS: return handle_priority_factors(ctl, r);
     default:

@@ -1,7 +1,15 @@
 /* bin/flurmctld/server.c — sockets, the per-connection state machine and the commit pipeline.
- * See ctl.h for the life of an RPC. */
+ * See ctl.h for the life of an RPC.
+ *
+ * Routing (several controllers): only the leader that is ready (commit_ready) handles
+ * requests, reads included, so a client never reads older state than its own write. Any other
+ * controller forwards what it authenticated to the leader over the peer link and relays the
+ * reply; while no leader is known (an election) it holds the request for a bounded time instead
+ * of answering a standby error (which clients do not route). REQUEST_PING is answered by every
+ * live controller itself, so `scontrol ping` shows each UP. */
 #include "ctl.h"
 #include "commit.h"
+#include "peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,10 +33,20 @@
 /* A peer has this long to deliver its request (SLURM's default MessageTimeout is 10 s). */
 #define READ_TIMEOUT_S 10.0
 #define WRITE_TIMEOUT_S 10.0
+/* A request waits this long for a leader: below the client's MessageTimeout, so that it hears
+ * an answer it can act on rather than a timeout. */
+#define HOLD_S(ctl) ((ctl)->conf->message_timeout > 2 ? (double)(ctl)->conf->message_timeout - 1.5 : 1.0)
 
 
 static void rpc_free(ctl_t *ctl, rpc_t *r)
 {
+    if (r->stage == RPC_HELD) {
+        for (rpc_t **pp = &ctl->held; *pp; pp = &(*pp)->held_next)
+            if (*pp == r) {
+                *pp = r->held_next;
+                break;
+            }
+    }
     if (r->fd >= 0) {
         ev_io_stop(ctl->loop, &r->io);
         close(r->fd);
@@ -125,11 +143,224 @@ static void verify_run(pool_task_t *t)
 static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     rpc_t *r = arg;
-    if (res)
+    if (res == &commit_outcome_unknown)
+        rpc_reply_rc(r, 1 /* SLURM_ERROR: it may have been applied; never "try again" */);
+    else if (res)
         rpc_applied(ctl, r, res);
     else
         rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
     server_send_reply(ctl, r);
+}
+
+/* ---- routing ---- */
+
+static void route(ctl_t *ctl, rpc_t *r);
+static void on_writable(struct ev_loop *loop, ev_io *w, int revents);
+
+static void handle_here(ctl_t *ctl, rpc_t *r)
+{
+    r->stage = RPC_HANDLE;
+    r->reply_uid = r->uid;
+    if (rpc_handle(ctl, r) == 0) {
+        server_send_reply(ctl, r);
+        return;
+    }
+    /* A command to commit: the ev_check watcher ships the batch after this turn. */
+    r->stage = RPC_COMMIT;
+    commit_propose(ctl, &r->cmd, rpc_committed, r);
+}
+
+/* Writes the reply frame a leader built (length prefix included) to R's client. */
+static void relay_reply(ctl_t *ctl, rpc_t *r, const void *reply, size_t len)
+{
+    r->out.size = 0;
+    flurm_pack_raw(&r->out, reply, len);
+    if (r->out.err) {
+        rpc_free(ctl, r);
+        return;
+    }
+    r->out_off = 0;
+    r->stage = RPC_WRITE;
+    ev_io_init(&r->io, on_writable, r->fd, EV_WRITE);
+    r->io.data = r;
+    ev_io_start(ctl->loop, &r->io);
+    ev_timer_init(&r->timer, on_timeout, WRITE_TIMEOUT_S, 0.);
+    r->timer.data = r;
+    ev_timer_start(ctl->loop, &r->timer);
+}
+
+static void forward_done(ctl_t *ctl, void *arg, const void *reply, size_t len)
+{
+    rpc_t *r = arg;
+    if (reply && len) {
+        relay_reply(ctl, r, reply, len);
+        return;
+    }
+    ctl->forward_failures++;
+    if (reply) {
+        /* The leader we asked no longer leads and handled nothing: route again. */
+        route(ctl, r);
+        return;
+    }
+    /* No answer: the leader may have applied it before it died. Answering "try again" could
+     * apply it twice; answer an error the client does not retry on its own. */
+    flurm_warn("request %s from %s: the leader did not answer; its outcome is unknown",
+               flurm_msg_type_name(r->frame.hdr.msg_type) ? flurm_msg_type_name(r->frame.hdr.msg_type) : "?",
+               r->peer);
+    rpc_reply_rc(r, 1 /* SLURM_ERROR */);
+    server_send_reply(ctl, r);
+}
+
+static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    rpc_t *r = w->data;
+    ctl_t *ctl = r->ctl;
+    for (rpc_t **pp = &ctl->held; *pp; pp = &(*pp)->held_next)
+        if (*pp == r) {
+            *pp = r->held_next;
+            break;
+        }
+    flurm_warn("no leader within %.0f s for a request from %s; asking it to retry", HOLD_S(ctl), r->peer);
+    if (r->fwd_token) {   /* the follower routes it again */
+        peers_forward_reply(ctl, r->fwd_token, "", 0);
+        r->fwd_token = NULL;
+        rpc_free(ctl, r);
+        return;
+    }
+    r->stage = RPC_HANDLE;
+    rpc_reply_rc(r, 11 /* EAGAIN: nothing was applied */);
+    server_send_reply(ctl, r);
+}
+
+static void route(ctl_t *ctl, rpc_t *r)
+{
+    if (commit_ready(ctl) || r->frame.hdr.msg_type == FLURM_REQUEST_PING) {
+        handle_here(ctl, r);
+        return;
+    }
+    uint64_t leader = commit_leader(ctl);
+    if (r->fwd_token && leader != ctl->self_id) {
+        /* Forwarded to a controller that does not lead (any more): the follower routes it. */
+        peers_forward_reply(ctl, r->fwd_token, "", 0);
+        r->fwd_token = NULL;
+        rpc_free(ctl, r);
+        return;
+    }
+    if (leader && leader != ctl->self_id) {
+        r->stage = RPC_FORWARDED;
+        r->fwd_id = ++ctl->next_fwd_id;
+        ctl->forwarded_out++;
+        peers_forward(ctl, leader, r->fwd_id, r->uid, r->gid, r->peer, r->in, r->need, forward_done, r);
+        return;
+    }
+    /* An election runs (or we lead and are catching up): hold it. */
+    if (r->stage != RPC_HELD) {
+        if (!r->hold_until)
+            r->hold_until = ev_now(ctl->loop) + HOLD_S(ctl);
+        r->stage = RPC_HELD;
+        r->held_next = ctl->held;
+        ctl->held = r;
+        ev_timer_stop(ctl->loop, &r->timer);
+        double left = r->hold_until - ev_now(ctl->loop);
+        ev_timer_init(&r->timer, on_hold_expired, left > 0 ? left : 0., 0.);
+        r->timer.data = r;
+        ev_timer_start(ctl->loop, &r->timer);
+    }
+}
+
+void server_leader_changed(ctl_t *ctl)
+{
+    rpc_t *list = ctl->held;
+    ctl->held = NULL;
+    while (list) {
+        rpc_t *r = list;
+        list = r->held_next;
+        r->held_next = NULL;
+        if (commit_ready(ctl) || (commit_leader(ctl) && commit_leader(ctl) != ctl->self_id)) {
+            ev_timer_stop(ctl->loop, &r->timer);
+            r->stage = RPC_VERIFY;
+            route(ctl, r);
+        } else {
+            r->held_next = ctl->held;   /* still no leader */
+            ctl->held = r;
+        }
+    }
+}
+
+/* The leader's side of a forward: the request as the follower's client sent it. */
+static void forwarded_host_run(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB)
+        peer_host(r);
+}
+
+static void forwarded_host_done(pool_task_t *t)
+{
+    rpc_t *r = (rpc_t *)t;
+    route(r->ctl, r);
+}
+
+void rpc_forwarded(ctl_t *ctl, void *token, uint64_t from, uid_t uid, gid_t gid, const char *addr, const void *frame,
+                   size_t len)
+{
+    rpc_t *r = calloc(1, sizeof *r);
+    if (!r || !len || !(r->in = malloc(len))) {
+        free(r);
+        peers_forward_reply(ctl, token, NULL, 0);
+        return;
+    }
+    memcpy(r->in, frame, len);
+    r->need = (uint32_t)len;
+    r->ctl = ctl;
+    r->fd = -1;
+    r->fwd_token = token;
+    r->fwd_from = from;
+    r->uid = uid;
+    r->gid = gid;
+    r->t_start = ev_time();
+    flurm_buf_init(&r->cmd);
+    flurm_buf_init(&r->reply);
+    flurm_buf_init(&r->out);
+    ev_timer_init(&r->timer, on_timeout, READ_TIMEOUT_S, 0.);
+    r->timer.data = r;
+    snprintf(r->peer, sizeof r->peer, "%s", addr ? addr : "?");
+    /* "ip:port" or "[ip6]:port" -> the address AllocNode is named after */
+    char host[64];
+    snprintf(host, sizeof host, "%s", r->peer);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    char *h = host;
+    if (*h == '[') {
+        h++;
+        h[strcspn(h, "]")] = '\0';
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&r->addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&r->addr;
+    if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        r->addr_len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        r->addr_len = sizeof *a6;
+    }
+    ctl->nconns++;
+    ctl->forwarded_in++;
+    if (flurm_frame_decode(r->in, r->need, &r->frame) != FLURM_OK) {
+        ctl->malformed_frames++;
+        flurm_error("malformed frame (%zu bytes) forwarded for %s", len, r->peer);
+        peers_forward_reply(ctl, token, NULL, 0);
+        r->fwd_token = NULL;
+        rpc_free(ctl, r);
+        return;
+    }
+    r->stage = RPC_VERIFY;
+    r->task.run = forwarded_host_run;
+    r->task.done = forwarded_host_done;
+    pool_submit(ctl->workers, &r->task);
 }
 
 static void verify_done(pool_task_t *t)
@@ -147,15 +378,7 @@ static void verify_done(pool_task_t *t)
         server_send_reply(ctl, r);
         return;
     }
-    r->stage = RPC_HANDLE;
-    r->reply_uid = r->uid;
-    if (rpc_handle(ctl, r) == 0) {
-        server_send_reply(ctl, r);
-        return;
-    }
-    /* A command to commit: the ev_check watcher ships the batch after this turn. */
-    r->stage = RPC_COMMIT;
-    commit_propose(ctl, &r->cmd, rpc_committed, r);
+    route(ctl, r);
 }
 
 static void frame_complete(ctl_t *ctl, rpc_t *r)
@@ -288,11 +511,22 @@ static void sign_done(pool_task_t *t)
         rpc_free(ctl, r);
         return;
     }
+    if (r->fwd_token) {
+        peers_forward_reply(ctl, r->fwd_token, r->out.data, r->out.size);
+        r->fwd_token = NULL;
+        uint16_t type = r->frame.hdr.msg_type;
+        ctl->rpc_by_type[type].count++;
+        ctl->rpc_by_type[type].total_usec += (uint64_t)((ev_time() - r->t_start) * 1e6);
+        ctl->rpcs_total++;
+        rpc_free(ctl, r);
+        return;
+    }
     r->stage = RPC_WRITE;
     ev_io_init(&r->io, on_writable, r->fd, EV_WRITE);
     r->io.data = r;
     ev_io_start(ctl->loop, &r->io);
-    ev_timer_set(&r->timer, WRITE_TIMEOUT_S, 0.);
+    ev_timer_init(&r->timer, on_timeout, WRITE_TIMEOUT_S, 0.);
+    r->timer.data = r;
     ev_timer_start(ctl->loop, &r->timer);
 }
 
@@ -360,8 +594,41 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+/* Several controllers may share a machine: each listens on its own SlurmctldHost address. */
+static int listen_addr(ctl_t *ctl, uint16_t port)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *ai = NULL;
+    char ps[8];
+    snprintf(ps, sizeof ps, "%u", port);
+    int rc = getaddrinfo(ctl->bind_addr, ps, &hints, &ai);
+    if (rc != 0 || !ai) {
+        flurm_error("cannot resolve this controller's address %s: %s", ctl->bind_addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+        flurm_error("cannot listen on %s port %u: %s", ctl->bind_addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    ev_io *w = &ctl->listeners[ctl->nlisteners++];
+    ev_io_init(w, on_accept, fd, EV_READ);
+    w->data = ctl;
+    ev_io_start(ctl->loop, w);
+    return 0;
+}
+
 static int listen_port(ctl_t *ctl, uint16_t port)
 {
+    if (ctl->bind_addr)
+        return listen_addr(ctl, port);
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     bool v6 = fd >= 0;
     if (!v6)

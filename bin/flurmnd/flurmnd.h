@@ -16,7 +16,9 @@ typedef struct nd {
     const flurm_conf_node_t *node;
     const char *node_name;
     char spool[4096];        /* SlurmdSpoolDir with %n/%h expanded */
-    char url[512];           /* controller, tcp://host:port */
+    char url[512];           /* the controller dialed, tcp://host:port */
+    char node_port[16];      /* the controllers' node port (the same on every SlurmctldHost) */
+    bool fixed_url;          /* FLURMND_CONTROLLER: only that one, whichever SlurmctldHost answers */
     const char *prolog, *epilog;   /* slurm.conf Prolog/Epilog, NULL = none */
     double secs_per_min;     /* 60; FLURMND_TIME_SCALE overrides it (test knob) */
     uint16_t kill_wait;      /* slurm.conf KillWait, for jobs killed on the node's own account */

@@ -7,7 +7,10 @@
  *
  * Environment:
  *   FLURMND_CONTROLLER   tcp://host:port, overrides SlurmctldHost + the controller's node port
- *                        (SlurmctldParameters=flurm_node_port=N, default 6819)
+ *                        (SlurmctldParameters=flurm_node_port=N, default 6819): that one
+ *                        controller only (no leader following)
+ *
+ * With several SlurmctldHost lines flurmnd follows the Raft leader among them (client.c).
  *   FLURMND_TIME_SCALE   TEST KNOB: seconds per minute of time limit (default 60)
  *
  * SIGTERM/SIGINT stop flurmnd; jobs keep running under their supervisors and are re-attached by
@@ -115,15 +118,16 @@ int main(int argc, char **argv)
     nd_hw_apply_conf(&nd.hw, nd.node);
 
     const char *env_url = getenv("FLURMND_CONTROLLER");
+    /* The node port rides in SlurmctldParameters: the SLURM clients reject unknown keys. */
+    if (flurm_conf_ctld_param(nd.conf, "flurm_node_port", nd.node_port, sizeof nd.node_port) != FLURM_OK)
+        snprintf(nd.node_port, sizeof nd.node_port, "%d", ND_DEFAULT_PORT);
     if (env_url && env_url[0]) {
         snprintf(nd.url, sizeof nd.url, "%s", env_url);
+        nd.fixed_url = true;
     } else {
-        /* The node port rides in SlurmctldParameters: the SLURM clients reject unknown keys. */
-        char port[16];
-        if (flurm_conf_ctld_param(nd.conf, "flurm_node_port", port, sizeof port) != FLURM_OK)
-            snprintf(port, sizeof port, "6819");
         const char *addr = nd.conf->controllers[0].addr;
-        snprintf(nd.url, sizeof nd.url, strchr(addr, ':') ? "tcp://[%s]:%s" : "tcp://%s:%s", addr, port);
+        snprintf(nd.url, sizeof nd.url, strchr(addr, ':') ? "tcp://[%s]:%s" : "tcp://%s:%s", addr,
+                 nd.node_port);
     }
     nd.secs_per_min = 60;
     const char *scale = getenv("FLURMND_TIME_SCALE");
@@ -172,8 +176,10 @@ int main(int argc, char **argv)
     ev_signal_start(nd.loop, &sigint);
 
     nd_jobs_recover(&nd);
-    flurm_info("node %s: %u CPUs, %llu MB; spool %s; controller %s", nd.node_name, nd.hw.cpus,
-               (unsigned long long)nd.hw.real_memory_mb, nd.spool, nd.url);
+    flurm_info("node %s: %u CPUs, %llu MB; spool %s; controller %s%s", nd.node_name, nd.hw.cpus,
+               (unsigned long long)nd.hw.real_memory_mb, nd.spool, nd.url,
+               !nd.fixed_url && nd.conf->controller_count > 1 ? " (first of several: following the leader)"
+                                                               : "");
     if (nd_client_start(&nd) != FLURM_OK) {
         nd_jobs_free_all(&nd);
         flurm_conf_free(nd.conf);

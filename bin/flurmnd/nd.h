@@ -4,6 +4,7 @@
  *   pattern.c     %-pattern expansion of output paths and the batch job's environment (pure)
  *   spool.c       per-job files in the spool directory, each written atomically (pure I/O)
  *   hw.c          hardware detection, slurm.conf overrides
+ *   follow.c      which controller to dial: the Raft leader among the SlurmctldHosts (pure)
  *   supervisor.c  the job supervisor: a fork of flurmnd that runs prolog, script and epilog
  *   jobs.c        the job table: launch, signals, time limits, end states, restart recovery
  *   client.c      the controller link: protobuf NodeRequest/NodeReply over nng REQ contexts
@@ -154,6 +155,59 @@ void nd_hw_detect(nd_hw_t *hw, const char *tmpdir_path);
 void nd_hw_apply_conf(nd_hw_t *hw, const flurm_conf_node_t *node);
 /* Load average * 100 and available memory (MB), for Poll. */
 void nd_hw_load(uint32_t *load100, uint64_t *free_mb);
+
+/* ------------------------------------------------------------------ follow.c */
+
+/* Which SlurmctldHost flurmnd dials. With several controllers only the Raft leader serves
+ * nodes: the others answer ERROR_NOT_LEADER naming the leader they know. Pure: the caller dials,
+ * waits and tells what happened; it reads F->cur (the controller to dial) and acts on the step.
+ *   NOT_LEADER naming another controller: go there at once, unless its connection was lost in
+ *     the last ND_FOLLOW_LOST_HOLD_S (a follower names a dead leader until its election
+ *     timeout), or redirects have bounced 2 x count times without a registration (then after
+ *     ND_FOLLOW_RETRY_S).
+ *   NOT_LEADER naming CUR itself (it leads, not ready yet), nobody, or a held controller: ask CUR
+ *     again after ND_FOLLOW_RETRY_S; after ND_FOLLOW_STAY_MAX such answers in a row, the next
+ *     controller (a follower cut off from the majority never learns the leader).
+ *   LOST (connection closed, no answer): the next controller not lost recently, at once;
+ *     after ND_FOLLOW_BACKOFF_S once every controller failed since the last registration.
+ *   REFUSED (handshake refused, controller not trusted): the next controller after
+ *     ND_FOLLOW_REFUSED_S.
+ * With one controller CUR stays 0 and only the delay is decided. */
+#define ND_FOLLOW_RETRY_S 0.15
+#define ND_FOLLOW_STAY_MAX 6
+#define ND_FOLLOW_LOST_HOLD_S 2.0
+#define ND_FOLLOW_BACKOFF_S 0.5
+#define ND_FOLLOW_REFUSED_S 2.0
+
+typedef enum nd_follow_event {
+    ND_FOLLOW_NOT_LEADER = 0,   /* ERROR_NOT_LEADER; the leader named ("" or NULL: none) */
+    ND_FOLLOW_LOST = 1,         /* the connection closed, or a request or handshake got no answer */
+    ND_FOLLOW_REFUSED = 2       /* the handshake was refused, or the controller is not trusted */
+} nd_follow_event_t;
+
+typedef struct nd_follow {
+    const flurm_conf_controller_t *hosts;   /* the SlurmctldHost lines (not owned) */
+    size_t count;
+    size_t cur;                 /* the controller to dial */
+    unsigned stays;             /* NOT_LEADER without a usable leader, in a row, at CUR */
+    unsigned redirects;         /* redirects followed since the last registration */
+    unsigned losses;            /* LOST/REFUSED since the last registration */
+    double *lost_at;            /* per controller: when it was last LOST (0: never) */
+} nd_follow_t;
+
+typedef struct nd_follow_step {
+    bool moved;                 /* CUR changed: close the connection, dial the new CUR */
+    bool redirected;            /* ... to the leader the controller named */
+    double delay_s;             /* wait this long before the next request */
+} nd_follow_step_t;
+
+/* Starts at HOSTS[0]. FLURM_ENOMEM (nothing allocated) or FLURM_OK. */
+int nd_follow_init(nd_follow_t *f, const flurm_conf_controller_t *hosts, size_t count);
+void nd_follow_free(nd_follow_t *f);
+/* EV happened at CUR at time NOW (seconds, any monotonic origin > 0); LEADER as above. */
+nd_follow_step_t nd_follow_event(nd_follow_t *f, nd_follow_event_t ev, const char *leader, double now);
+/* CUR accepted a registration: the counters start over. */
+void nd_follow_registered(nd_follow_t *f);
 
 /* ------------------------------------------------------------------ supervisor.c */
 

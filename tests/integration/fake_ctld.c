@@ -1,9 +1,10 @@
 /* tests/integration/fake_ctld.c — a scriptable stand-in for flurmctld's node side, for the
  * flurmnd integration test (test_flurmnd.py). Not installed.
  *
- *   fake_ctld [-u URL] [-V VERSION] [-m MUNGE_SOCKET] [-n NAME]
+ *   fake_ctld [-u URL] [-V VERSION] [-m MUNGE_SOCKET] [-n NAME] [-F LEADER]
  *       URL default tcp://127.0.0.1:0, VERSION default 1, NAME (the SlurmctldHost it speaks
- *       for in its WELCOME) default localhost
+ *       for in its WELCOME) default localhost; -F: start as a Raft follower naming LEADER
+ *       ("" = none), as the `follower` command
  *
  * Serves proto/node.proto on an nng REP socket (8 contexts, so several nodes can each keep a
  * Poll waiting while their events are answered), inside the authenticated channel
@@ -17,6 +18,7 @@
  *   ENDED node=N job= state=COMPLETED|FAILED|CANCELLED|TIMEOUT status= rss= start= end= reason= via=register|event
  *   STARTED node=N job= pid= start=
  *   NOTREG node=N kind=poll|event        (answered ERROR_NOT_REGISTERED)
+ *   NOTLEADER node=N kind=register|poll|event   (answered ERROR_NOT_LEADER, as a follower)
  *   BADVERSION node=N version=V
  * Commands on stdin, one per line, "verb key=value ..." with percent-encoded values:
  *   launch node= job= [uid= gid= user= script= workdir= out= err= in= name= partition= nodelist=
@@ -27,6 +29,10 @@
  *   unknown node= job=        the next Register reply from the node lists JOB in Ack.unknown_jobs
  *   notreg node=              forget the node's registration (as a restarted controller would)
  *   pollwait ms=N             poll_wait_ms handed to the nodes (default 500)
+ *   follower [leader=NAME]    answer every request ERROR_NOT_LEADER naming NAME (default none),
+ *                             held polls at once; registrations are forgotten (a new leader's are
+ *                             its own)
+ *   lead                      serve again (nodes must register)
  *   quit
  * A node is registered by its last Register's boot_id; a Poll or JobEvent with another boot_id
  * (or none) gets ERROR_NOT_REGISTERED, like a controller that restarted. */
@@ -71,6 +77,8 @@ static uint32_t g_version = 1;
 static nng_socket g_sock;
 static flurm_auth_t *g_auth;
 static const char *g_name = "localhost";
+static bool g_follower;            /* under g_mu */
+static char g_leader[64];          /* under g_mu */
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -267,6 +275,27 @@ static void handle_register(const Flurm__Node__NodeRequest *req, Flurm__Node__No
     rep->ack = ack;
 }
 
+/* True (LEADER = the leader's name) while we act as a follower. */
+static bool is_follower(char leader[64])
+{
+    pthread_mutex_lock(&g_mu);
+    bool f = g_follower;
+    snprintf(leader, 64, "%s", g_leader);
+    pthread_mutex_unlock(&g_mu);
+    return f;
+}
+
+static void set_follower(bool follower, const char *leader)
+{
+    pthread_mutex_lock(&g_mu);
+    g_follower = follower;
+    snprintf(g_leader, sizeof g_leader, "%s", leader);
+    for (size_t i = 0; i < g_nnodes; i++)
+        g_nodes[i].registered = false;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+}
+
 /* Caller holds g_mu. */
 static bool is_registered(const Flurm__Node__NodeRequest *req)
 {
@@ -311,7 +340,7 @@ static void *worker(void *arg)
         uint32_t unknown[MAX_CMDS];
         Flurm__Node__Command *cmds[MAX_CMDS];
         size_t ncmds = 0;
-        char errtext[128] = "";
+        char errtext[128] = "", leader[64];
         rep.version = g_version;
         if (!req) {
             rep.error = FLURM__NODE__ERROR_CODE__ERROR_MALFORMED;
@@ -320,6 +349,13 @@ static void *worker(void *arg)
             rep.error = FLURM__NODE__ERROR_CODE__ERROR_VERSION;
             snprintf(errtext, sizeof errtext, "controller speaks %u, node %u", g_version, req->version);
             rep.error_text = errtext;
+        } else if (is_follower(leader)) {
+            out("NOTLEADER node=%s kind=%s", req->node_name,
+                req->body_case == FLURM__NODE__NODE_REQUEST__BODY_REGISTER ? "register"
+                : req->body_case == FLURM__NODE__NODE_REQUEST__BODY_POLL   ? "poll"
+                                                                          : "event");
+            rep.error = FLURM__NODE__ERROR_CODE__ERROR_NOT_LEADER;
+            rep.leader = leader;
         } else if (req->body_case == FLURM__NODE__NODE_REQUEST__BODY_REGISTER) {
             handle_register(req, &rep, &ack, unknown);
         } else if (req->body_case == FLURM__NODE__NODE_REQUEST__BODY_POLL) {
@@ -334,10 +370,16 @@ static void *worker(void *arg)
                 deadline.tv_nsec -= 1000000000L;
             }
             fnode_t *n = node_get(req->node_name);
-            while (n && is_registered(req) && n->ncmds == 0 &&
+            while (n && is_registered(req) && n->ncmds == 0 && !g_follower &&
                    pthread_cond_timedwait(&g_cv, &g_mu, &deadline) != ETIMEDOUT)
                 ;
-            if (!is_registered(req)) {
+            if (g_follower) {
+                rep.error = FLURM__NODE__ERROR_CODE__ERROR_NOT_LEADER;
+                snprintf(leader, sizeof leader, "%s", g_leader);
+                rep.leader = leader;
+                pthread_mutex_unlock(&g_mu);
+                out("NOTLEADER node=%s kind=poll", req->node_name);
+            } else if (!is_registered(req)) {
                 rep.error = FLURM__NODE__ERROR_CODE__ERROR_NOT_REGISTERED;
                 pthread_mutex_unlock(&g_mu);
                 out("NOTREG node=%s kind=poll", req->node_name);
@@ -543,6 +585,10 @@ static void command(char *line)
             n->registered = false;
         pthread_cond_broadcast(&g_cv);
         pthread_mutex_unlock(&g_mu);
+    } else if (!strcmp(verb, "follower")) {
+        set_follower(true, kv_str(&kv, "leader", ""));
+    } else if (!strcmp(verb, "lead")) {
+        set_follower(false, "");
     } else if (!strcmp(verb, "pollwait")) {
         g_poll_wait = kv_u32(&kv, "ms", 500);
     } else if (!strcmp(verb, "quit")) {
@@ -558,8 +604,10 @@ int main(int argc, char **argv)
     const char *url = "tcp://127.0.0.1:0";
     int opt;
     const char *munge_socket = NULL;
-    while ((opt = getopt(argc, argv, "u:V:m:n:")) != -1) {
-        if (opt == 'u')
+    while ((opt = getopt(argc, argv, "u:V:m:n:F:")) != -1) {
+        if (opt == 'F')
+            set_follower(true, optarg);
+        else if (opt == 'u')
             url = optarg;
         else if (opt == 'm')
             munge_socket = optarg;

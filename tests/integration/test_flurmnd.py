@@ -84,8 +84,8 @@ def tearDownModule():
 
 
 class FakeCtld:
-    def __init__(self, workdir, *args):
-        self.log = open(os.path.join(workdir, "fake_ctld.stderr"), "w")
+    def __init__(self, workdir, *args, tag=""):
+        self.log = open(os.path.join(workdir, "fake_ctld%s.stderr" % tag), "w")
         argv = [FAKE_CTLD, "-m", MUNGE["sock"]] + list(args)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, bufsize=1)
@@ -161,7 +161,11 @@ class Node:
         self.logpath = os.path.join(workdir, "flurmnd-%s.log" % name)
 
     def start(self):
-        env = dict(os.environ, FLURMND_CONTROLLER=self.url, FLURMND_TIME_SCALE=TIME_SCALE)
+        env = dict(os.environ, FLURMND_TIME_SCALE=TIME_SCALE)
+        if self.url:   # else SlurmctldHost (+ flurm_node_port)
+            env["FLURMND_CONTROLLER"] = self.url
+        else:
+            env.pop("FLURMND_CONTROLLER", None)
         self.logf = open(self.logpath, "a")
         self.proc = subprocess.Popen([FLURMND, "-D", "-f", self.conf, "-N", self.name, "-v"],
                                      stdout=self.logf, stderr=subprocess.STDOUT, env=env)
@@ -216,6 +220,19 @@ def session_alive(sid):
     return subprocess.run(["pgrep", "-s", str(sid)], stdout=subprocess.DEVNULL).returncode == 0
 
 
+def kill_leftover_jobs(spool):
+    """Jobs outlive flurmnd by design: end what a test left behind (checking start times so a
+    recycled pid is never hit)."""
+    for root, dirs, files in os.walk(spool):
+        st = read_kv(os.path.join(root, "state"))
+        started = read_kv(os.path.join(root, "started"))
+        if started.get("pid") and proc_start(int(started["pid"])) == int(started["pid_start"]):
+            os.killpg(int(started["pid"]), signal.SIGKILL)
+        if st.get("sup_pid") and int(st["sup_pid"]) > 0 and \
+                proc_start(int(st["sup_pid"])) == int(st["sup_start"]):
+            os.kill(int(st["sup_pid"]), signal.SIGKILL)
+
+
 def wait_for(pred, timeout=10, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -262,16 +279,7 @@ class FlurmndTest(unittest.TestCase):
     def tearDown(self):
         for n in self.nodes:
             n.stop()
-        # jobs outlive flurmnd by design: end what the test left behind (checking start times so
-        # a recycled pid is never hit)
-        for root, dirs, files in os.walk(self.spool):
-            st = read_kv(os.path.join(root, "state"))
-            started = read_kv(os.path.join(root, "started"))
-            if started.get("pid") and proc_start(int(started["pid"])) == int(started["pid_start"]):
-                os.killpg(int(started["pid"]), signal.SIGKILL)
-            if st.get("sup_pid") and int(st["sup_pid"]) > 0 and \
-                    proc_start(int(st["sup_pid"])) == int(st["sup_start"]):
-                os.kill(int(st["sup_pid"]), signal.SIGKILL)
+        kill_leftover_jobs(self.spool)
         self.ctld.close()
         time.sleep(0.2)
         reap_orphans()
@@ -573,6 +581,130 @@ class FlurmndTest(unittest.TestCase):
         self.assertEqual(r["ended"], "55")
         _, e = self.ctld.expect("ENDED", job=55, via="register")
         self.assertEqual((e["state"], e["status"]), ("FAILED", "256"))
+
+
+class FollowLeaderTest(unittest.TestCase):
+    """Several SlurmctldHosts (c1 at 127.0.0.2, c2 at 127.0.0.3, the same node port): flurmnd
+    registers with the leader only, follows the leader a follower names (ERROR_NOT_LEADER), and
+    leaves a dead leader at once, carrying its running jobs and unacknowledged job ends to the
+    new one. fake_ctld -F / `follower` / `lead` plays the Raft roles."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="flurmnd-follow.")
+        os.chmod(self.dir, 0o755)
+        self.work = os.path.join(self.dir, "work")
+        os.mkdir(self.work)
+        os.chmod(self.work, 0o1777)
+        self.spool = os.path.join(self.dir, "spool")
+        self.ctlds = []
+        self.n1 = None
+
+    def start(self, c1_args, c2_args, node=True):
+        self.c1 = FakeCtld(self.dir, "-u", "tcp://127.0.0.2:0", "-n", "c1", *c1_args, tag="-c1")
+        self.ctlds.append(self.c1)
+        self.c2 = FakeCtld(self.dir, "-u", "tcp://127.0.0.3:%d" % self.c1.port, "-n", "c2", *c2_args, tag="-c2")
+        self.ctlds.append(self.c2)
+        self.conf = os.path.join(self.dir, "slurm.conf")
+        with open(self.conf, "w") as f:
+            f.write("ClusterName=t\nSlurmctldHost=c1(127.0.0.2)\nSlurmctldHost=c2(127.0.0.3)\n"
+                    "SlurmctldParameters=flurm_node_port=%d\nSlurmdSpoolDir=%s/%%n\n"
+                    "AuthType=auth/munge\nAuthInfo=socket=%s\n"
+                    "NodeName=n1 CPUs=7 RealMemory=1234\nPartitionName=debug Nodes=n1 Default=YES\n"
+                    % (self.c1.port, self.spool, MUNGE["sock"]))
+        self.n1 = Node(self.dir, self.conf, "n1", None)
+        if node:
+            self.n1.start()
+
+    def tearDown(self):
+        if self.n1:
+            self.n1.stop()
+        kill_leftover_jobs(self.spool)
+        for c in self.ctlds:
+            c.close()
+        time.sleep(0.2)
+        reap_orphans()
+        if self.n1:
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                self.assertNotIn(bad, self.n1.log(), "sanitizer report in %s" % self.n1.logpath)
+        if not os.environ.get("FLURMND_TEST_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_follows_the_leader_a_follower_names(self):
+        self.start(["-F", "c2"], [])
+        self.c1.expect("NOTLEADER", node="n1", kind="register")
+        _, r = self.c2.expect("REGISTER", node="n1")
+        self.assertEqual(r["cpus"], "7")
+        self.c2.launch(job=61, workdir=self.work, script="#!/bin/sh\necho hi\n")
+        self.c2.expect("ENDED", job=61, state="COMPLETED", via="event")
+        self.assertFalse(self.c1.seen("REGISTER"))
+        self.assertEqual(self.n1.log().count("following leader c2"), 1)
+
+    def test_waits_out_an_election_then_registers_with_the_winner(self):
+        self.start(["-F", ""], ["-F", ""])
+        time.sleep(2)   # nobody leads: flurmnd asks again and again, registering nowhere
+        self.assertFalse(self.c1.seen("REGISTER") or self.c2.seen("REGISTER"))
+        self.assertTrue(self.c1.seen("NOTLEADER") or self.c2.seen("NOTLEADER"))
+        self.c1.send("follower", leader="c2")
+        self.c2.send("lead")
+        self.c2.expect("REGISTER", node="n1", timeout=3)
+        self.assertFalse(self.c1.seen("REGISTER"))
+
+    def test_dead_leader_left_within_a_second_jobs_keep_running(self):
+        self.start([], ["-F", "c1"])
+        self.c1.expect("REGISTER", node="n1")
+        self.c1.launch(job=62, workdir=self.work, script="#!/bin/sh\nsleep 60\n")
+        _, s = self.c1.expect("STARTED", job=62)
+        t0 = time.monotonic()
+        self.c1.proc.kill()   # the leader dies; c2 wins the election at once
+        self.c2.send("lead")
+        _, r = self.c2.expect("REGISTER", node="n1", timeout=5)
+        elapsed = time.monotonic() - t0
+        self.assertLess(elapsed, 1.0, "re-registered %.2f s after the leader died" % elapsed)
+        self.assertEqual(r["running"], "62")
+        self.assertTrue(session_alive(int(s["pid"])))
+        self.assertIn("controller c1 lost", self.n1.log())
+        self.c2.send("kill", node="n1", job=62, wait=1)
+        self.c2.expect("ENDED", job=62, state="CANCELLED", via="event")
+
+    def test_job_end_unacknowledged_at_failover_reaches_the_new_leader_once(self):
+        self.start([], ["-F", "c1"])
+        self.c1.expect("REGISTER", node="n1")
+        self.c1.launch(job=63, workdir=self.work, script="#!/bin/sh\nsleep 1\nexit 4\n")
+        self.c1.expect("STARTED", job=63)
+        self.c1.proc.kill()
+        self.c2.expect("NOTLEADER", node="n1", kind="register", timeout=2)   # names the dead c1 still
+        self.c2.send("follower", leader="")   # the election runs while the job ends
+        wait_for(lambda: os.path.exists(os.path.join(self.spool, "n1", "job63", "exit")), 15, "exit file")
+        time.sleep(0.5)
+        self.assertFalse(self.c2.seen("ENDED"))
+        self.c2.send("lead")
+        _, r = self.c2.expect("REGISTER", node="n1", timeout=3)
+        self.assertEqual((r["running"], r["ended"]), ("", "63"))
+        _, e = self.c2.expect("ENDED", job=63, via="register")
+        self.assertEqual((e["state"], e["status"]), ("FAILED", "1024"))
+        wait_for(lambda: not os.path.exists(os.path.join(self.spool, "n1", "job63")), 5, "spool cleanup")
+        time.sleep(0.5)
+        self.assertFalse(self.c2.seen("ENDED", job=63))   # reported once
+
+    def test_first_controller_down_at_start_the_next_one_is_found(self):
+        self.start([], [], node=False)
+        self.c1.close()   # nothing listens at c1's address: its dial is refused
+        t0 = time.monotonic()
+        self.n1.start()
+        self.c2.expect("REGISTER", node="n1", timeout=5)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        self.assertIn("controller c1 lost", self.n1.log())
+
+    def test_leader_stepping_down_sends_the_node_to_the_new_one(self):
+        self.start([], ["-F", "c1"])
+        self.c1.expect("REGISTER", node="n1")
+        self.c1.launch(job=64, workdir=self.work, script="#!/bin/sh\nsleep 60\n")
+        self.c1.expect("STARTED", job=64)
+        self.c2.send("lead")
+        self.c1.send("follower", leader="c2")   # the parked poll is answered NOT_LEADER
+        _, r = self.c2.expect("REGISTER", node="n1", timeout=2)
+        self.assertEqual(r["running"], "64")
+        self.assertIn("following leader c2", self.n1.log())
 
 
 if __name__ == "__main__":
