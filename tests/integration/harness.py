@@ -13,6 +13,9 @@ The controller is chosen by the environment:
     FLURM_TEST_CONTROLLER=slurm            slurmctld -D -i -f DIR/slurm.conf  (the reference)
 
 Clients run with SLURM_CONF=DIR/slurm.conf.  Python 3 stdlib only.
+
+HACluster (at the end) runs several flurmctld as one Raft cluster (c1..cN on 127.0.0.1..N) with
+the same munged, conf writer, node daemons and clients; Submitters is a pool of sbatch loops.
 """
 
 import os
@@ -488,3 +491,497 @@ def parse_response(data):
     (clen,) = struct.unpack(">I", frame[off:off + 4])
     off += 4 + clen
     return msg_type, frame[off:off + body_len]
+
+
+# ------------------------------------------------------------ several controllers (Raft)
+import re  # noqa: E402
+import threading  # noqa: E402
+
+RAFT_LEADING = re.compile(r"raft: leading term (\d+)")
+RAFT_FOLLOWING = re.compile(r"raft: following (\S+) \(term (\d+)\)")
+RAFT_NOT_LEADING = re.compile(r"raft: no longer leading")
+PING_LINE = re.compile(r"^Slurmctld\((\w+)\) at (\S+) is (UP|DOWN)\s*$")
+HA_UP_TIMEOUT = 30   # seconds for N members to start and elect a leader
+
+
+def free_port_on(addrs):
+    """A TCP port free right now on every address in ADDRS (never 6817/6818)."""
+    for _ in range(200):
+        port = free_port()
+        socks = []
+        try:
+            for a in addrs:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                s.bind((a, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise HarnessError("no port free on all of %s" % (addrs,))
+
+
+def loopback_usable(addrs):
+    """None if a listener can be bound and reached on every address of ADDRS (127.0.0.N: the
+    whole 127/8 is loopback on Linux), else why not."""
+    for a in addrs:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((a, 0))
+                s.listen(1)
+                with socket.create_connection(s.getsockname(), timeout=2):
+                    pass
+        except OSError as e:
+            return "%s: %s" % (a, e)
+    return None
+
+
+class HACluster(Cluster):
+    """N flurmctld members of one Raft cluster (FLURM only) + munged, in a temp dir.
+
+    slurm.conf lists SlurmctldHost=c1(127.0.0.1) ... cN(127.0.0.N), one SlurmctldPort for all (each
+    member binds its own address) and SlurmctldParameters=flurm_node_port=P,flurm_peer_port=Q.
+    Member K runs `$FLURMCTLD -D -f DIR/slurm.conf -n cK`, stdout+stderr appended to
+    DIR/log/ctld-cK.stdout; its state is DIR/state/flurmctld-cK.db.
+
+    The leader is read from the logs of the living members: the last "raft: ..." line each
+    process wrote since it was started; the leader is a process whose last such line is
+    "raft: leading term T" with T >= every term the other living processes last reported.
+
+    Clients run with DIR/slurm.conf (they try c1, then c2, ...: a refused connection moves on at
+    once); run_via(NAME, ...) runs them with a conf naming NAME only (DIR/client-NAME.conf)."""
+
+    def __init__(self, controllers=3, name="itest", nodes=4, extra_conf=()):
+        super().__init__(name=name, nodes=nodes, extra_conf=extra_conf)
+        if controllers < 2:
+            raise ValueError("HACluster needs at least 2 controllers")
+        self.members = ["c%d" % (i + 1) for i in range(controllers)]
+        self.addrs = {m: "127.0.0.%d" % (i + 1) for i, m in enumerate(self.members)}
+        self.procs = {}        # member name -> Popen (living or not yet reaped)
+        self.log_start = {}    # member name -> offset of its log where the current process began
+        self.peer_port = None
+        self.node_port = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self):
+        if CONTROLLER != "flurm":
+            raise HarnessError("HACluster runs flurmctld only (FLURM_TEST_CONTROLLER=%s)" % CONTROLLER)
+        why = loopback_usable(self.addrs.values())
+        if why:
+            raise HarnessError("loopback addresses not usable: %s" % why)
+        controller_command("/dev/null")  # fail before creating anything if it is missing
+        self.dir = tempfile.mkdtemp(prefix="flurm-itest-ha-")
+        os.chmod(self.dir, 0o755)
+        for sub in ("state", "spool", "log", "run", "work"):
+            os.makedirs(os.path.join(self.dir, sub))
+        try:
+            out = subprocess.run(["bash", MUNGED_SH, "start", os.path.join(self.dir, "munge")],
+                                 capture_output=True, text=True, timeout=30)
+            if out.returncode != 0:
+                raise HarnessError("munged.sh start failed: %s%s" % (out.stdout, out.stderr))
+            self.munge_sock = out.stdout.strip().splitlines()[-1]
+            addrs = list(self.addrs.values())
+            self.port = free_port_on(addrs)
+            self.conf = os.path.join(self.dir, "slurm.conf")
+            self._write_conf()
+            for m in self.members:
+                self.start_controller(m)
+            self.wait_up(timeout=HA_UP_TIMEOUT)
+        except BaseException:
+            self.failed = True
+            self.stop()
+            raise
+        return self
+
+    def _write_conf(self):
+        """The single-controller conf of Cluster, with the member lines and the peer port."""
+        super()._write_conf()
+        addrs = list(self.addrs.values())
+        self.node_port = free_port_on(addrs)
+        self.peer_port = free_port_on(addrs)
+        while self.peer_port in (self.node_port, self.port):
+            self.peer_port = free_port_on(addrs)
+        while self.node_port == self.port:
+            self.node_port = free_port_on(addrs)
+        out = []
+        with open(self.conf) as f:
+            for line in f.read().splitlines():
+                if line.startswith("SlurmctldHost="):
+                    out += ["SlurmctldHost=%s(%s)" % (m, self.addrs[m]) for m in self.members]
+                elif line.startswith("SlurmctldParameters="):
+                    out.append("SlurmctldParameters=flurm_node_port=%d,flurm_peer_port=%d"
+                               % (self.node_port, self.peer_port))
+                else:
+                    out.append(line)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(out) + "\n")
+        for m in self.members:
+            self.client_conf(m)
+
+    def client_conf(self, name):
+        """DIR/client-NAME.conf: DIR/slurm.conf with NAME as the only SlurmctldHost (for the
+        clients only: they then talk to that member and no other)."""
+        path = os.path.join(self.dir, "client-%s.conf" % name)
+        with open(self.conf) as f:
+            lines = f.read().splitlines()
+        out, done = [], False
+        for line in lines:
+            if line.startswith("SlurmctldHost="):
+                if not done:
+                    out.append("SlurmctldHost=%s(%s)" % (name, self.addrs[name]))
+                    done = True
+            else:
+                out.append(line)
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        return path
+
+    def stdout_of(self, name):
+        return os.path.join(self.dir, "log", "ctld-%s.stdout" % name)
+
+    def start_controller(self, name, extra_args=()):
+        """Start member NAME (it must not be running) on the shared conf and its own state."""
+        p = self.procs.get(name)
+        if p is not None and p.poll() is None:
+            raise HarnessError("controller %s is already running (pid %d)" % (name, p.pid))
+        argv = controller_command(self.conf) + ["-n", name] + list(extra_args)
+        path = self.stdout_of(name)
+        with open(path, "ab") as out:
+            out.write(("---- [harness] start %s at %.3f: %s\n"
+                       % (name, time.time(), " ".join(argv))).encode())
+            out.flush()
+            self.log_start[name] = out.tell()
+            self.procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                                stderr=subprocess.STDOUT, env=self.env(),
+                                                start_new_session=True)
+        return self.procs[name]
+
+    def pid_of(self, name):
+        p = self.procs.get(name)
+        return p.pid if p is not None and p.poll() is None else None
+
+    def kill9_controller(self, name):
+        """SIGKILL member NAME (its whole process group) and reap it; returns the instant
+        (time.monotonic()) just before the signal."""
+        p = self.procs.pop(name, None)
+        t = time.monotonic()
+        if p is None:
+            return t
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait(timeout=10)
+        return t
+
+    def terminate_controller(self, name, grace=10):
+        """SIGTERM member NAME, SIGKILL after GRACE seconds; reaped."""
+        p = self.procs.pop(name, None)
+        if p is None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                p.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+
+    def restart_controller(self, name):
+        self.terminate_controller(name)
+        self.start_controller(name)
+
+    def live(self):
+        """Members whose process runs (an unexpected exit is kept for check_alive())."""
+        return [m for m in self.members
+                if m in self.procs and self.procs[m].poll() is None]
+
+    def check_alive(self):
+        """Raise if a member we started (and did not kill) has exited."""
+        for m, p in self.procs.items():
+            if p.poll() is not None:
+                raise HarnessError("controller %s exited with %s; log: %s\n%s"
+                                   % (m, p.returncode, self.stdout_of(m), self.log_tail(m)))
+
+    # ------------------------------------------------------------ logs, leader
+    def log_of(self, name, whole=False):
+        """What the current process of NAME wrote (WHOLE: every process of NAME so far)."""
+        try:
+            with open(self.stdout_of(name), "rb") as f:
+                if not whole:
+                    f.seek(self.log_start.get(name, 0))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, name, lines=30):
+        return "\n".join(self.log_of(name, whole=True).splitlines()[-lines:])
+
+    def raft_state(self, name):
+        """The last raft line of NAME's current process: ("leading", T), ("following", T, LEADER),
+        ("not-leading",) or None."""
+        last = None
+        for line in self.log_of(name).splitlines():
+            m = RAFT_LEADING.search(line)
+            if m:
+                last = ("leading", int(m.group(1)))
+                continue
+            m = RAFT_FOLLOWING.search(line)
+            if m:
+                last = ("following", int(m.group(2)), m.group(1))
+                continue
+            if RAFT_NOT_LEADING.search(line):
+                last = ("not-leading",)
+        return last
+
+    def current_leader(self):
+        """The leader now according to the logs of the living members, or None."""
+        states = {m: self.raft_state(m) for m in self.live()}
+        terms = [s[1] for s in states.values() if s and len(s) > 1]
+        if not terms:
+            return None
+        top = max(terms)
+        leaders = [m for m, s in states.items() if s and s[0] == "leading" and s[1] == top]
+        if len(leaders) > 1:
+            raise HarnessError("two leaders in term %d: %s" % (top, leaders))
+        return leaders[0] if leaders else None
+
+    def leader(self, timeout=HA_UP_TIMEOUT, exclude=()):
+        """Wait until the living members have a leader (not one of EXCLUDE); return its name."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.check_alive()
+            name = self.current_leader()
+            if name and name not in exclude:
+                return name
+            if time.monotonic() >= deadline:
+                raise HarnessError("no leader among %s after %ss (last raft lines: %s)"
+                                   % (self.live(), timeout,
+                                      {m: self.raft_state(m) for m in self.live()}))
+            time.sleep(0.05)
+
+    def followers(self):
+        lead = self.current_leader()
+        return [m for m in self.live() if m != lead]
+
+    def settled(self, timeout=HA_UP_TIMEOUT, exclude=()):
+        """Wait until there is a leader (not in EXCLUDE) and every other living member's last
+        raft line is "following <leader> (term T)", T <= the leader's term (a member logs
+        "following" when the leader it knows changes, so T may predate a re-election of the same
+        leader); return the leader's name."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lead = self.leader(timeout=max(0.1, deadline - time.monotonic()), exclude=exclude)
+            st = self.raft_state(lead)
+            others = {m: self.raft_state(m) for m in self.live() if m != lead}
+            if st and st[0] == "leading" and all(
+                    s and s[0] == "following" and s[2] == lead and s[1] <= st[1]
+                    for s in others.values()):
+                return lead
+            if time.monotonic() >= deadline:
+                raise HarnessError("members do not all follow %s (%s) after %ss: %s"
+                                   % (lead, st, timeout, others))
+            time.sleep(0.05)
+
+    def wait_log(self, name, pattern, timeout=HA_UP_TIMEOUT):
+        """Wait until the current process of NAME logged a line matching PATTERN (a regex);
+        return the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log_of(name))
+            if m:
+                return m
+            p = self.procs.get(name)
+            if p is None or p.poll() is not None:
+                raise HarnessError("controller %s is not running while waiting for /%s/"
+                                   % (name, pattern))
+            if time.monotonic() >= deadline:
+                raise HarnessError("%s did not log /%s/ within %ss; tail:\n%s"
+                                   % (name, pattern, timeout, self.log_tail(name)))
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------ scontrol ping
+    def ping(self, timeout=15):
+        """{member: "UP"|"DOWN"} as `scontrol ping` prints it (one line per SlurmctldHost)."""
+        rc, out, err = self.run("scontrol", "ping", check=False, timeout=timeout)
+        res = {}
+        for line in out.splitlines():
+            m = PING_LINE.match(line.strip())
+            if m:
+                res[m.group(2)] = m.group(3)
+        return res
+
+    def ping_up(self):
+        live = self.live()
+        st = self.ping()
+        return bool(live) and all(st.get(m) == "UP" for m in live)
+
+    def wait_up(self, timeout=HA_UP_TIMEOUT):
+        """Every living member answers UP in `scontrol ping` and there is a leader."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            self.check_alive()
+            last = self.ping()
+            if all(last.get(m) == "UP" for m in self.live()) and self.current_leader():
+                return self.current_leader()
+            if time.monotonic() >= deadline:
+                raise HarnessError("cluster not up after %ss: ping %s, raft %s; logs: %s"
+                                   % (timeout, last, {m: self.raft_state(m) for m in self.live()},
+                                      self.log_paths()))
+            time.sleep(0.2)
+
+    def takeover(self, name):
+        """`scontrol takeover INDEX` (22.05: REQUEST_TAKEOVER to the INDEX-th SlurmctldHost,
+        1 <= INDEX < count): NAME must not be c1. Returns (rc, stdout, stderr)."""
+        idx = self.members.index(name)
+        if idx == 0:
+            raise HarnessError("scontrol takeover cannot address the first SlurmctldHost")
+        return self.run("scontrol", "takeover", str(idx), check=False)
+
+    # ------------------------------------------------------------ clients
+    def env(self, conf=None):
+        e = super().env()
+        if conf:
+            e["SLURM_CONF"] = conf
+        return e
+
+    def run_via(self, name, *argv, check=True, timeout=CLIENT_TIMEOUT, input=None):
+        """A client command that can reach member NAME only."""
+        conf = os.path.join(self.dir, "client-%s.conf" % name)
+        try:
+            p = subprocess.run(list(argv), capture_output=True, text=True, env=self.env(conf),
+                               timeout=timeout, cwd=os.path.join(self.dir, "work"), input=input)
+        except subprocess.TimeoutExpired as e:
+            raise HarnessError("timeout after %ss: %s (via %s)" % (timeout, " ".join(argv), name)) from e
+        if check and p.returncode != 0:
+            raise HarnessError("%s (via %s) -> rc %d\nstdout: %s\nstderr: %s"
+                               % (" ".join(argv), name, p.returncode, p.stdout, p.stderr))
+        return p.returncode, p.stdout, p.stderr
+
+    def jobs(self):
+        """{job id: job name} of every job the cluster lists (all states)."""
+        _, out, _ = self.run("squeue", "-h", "-a", "-t", "all", "-o", "%i %j")
+        res = {}
+        for line in out.splitlines():
+            f = line.split(None, 1)
+            if f:
+                jid = f[0]
+                if jid in res:
+                    raise HarnessError("squeue lists job %s twice:\n%s" % (jid, out))
+                res[jid] = f[1].strip() if len(f) > 1 else ""
+        return res
+
+    # ------------------------------------------------------------ teardown, diagnostics
+    def stop(self):
+        if self.dir is None:
+            return
+        self.stop_nodes()
+        # all members at once: none waits for an election after another one left
+        procs = list(self.procs.values())
+        self.procs = {}
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            alive = []
+            for p in procs:
+                if p.poll() is None:
+                    try:
+                        os.killpg(p.pid, sig)
+                        alive.append(p)
+                    except ProcessLookupError:
+                        pass
+            deadline = time.monotonic() + wait
+            for p in alive:
+                try:
+                    p.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+            procs = [p for p in alive if p.poll() is None]
+            if not procs:
+                break
+        super().stop()
+
+    def sanitizer_report(self):
+        for m in self.members:
+            try:
+                with open(self.stdout_of(m), errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                i = text.find(marker)
+                if i >= 0:
+                    return "[%s] %s" % (m, text[max(0, i - 200):i + 3000])
+        return None
+
+    def log_paths(self):
+        return " ".join(self.stdout_of(m) for m in self.members) if self.dir else "(removed)"
+
+    # Cluster's single-controller calls make no sense here
+    def kill9(self):
+        raise HarnessError("HACluster: use kill9_controller(name)")
+
+    def terminate(self):
+        raise HarnessError("HACluster: use terminate_controller(name)")
+
+    def restart(self):
+        raise HarnessError("HACluster: use restart_controller(name)")
+
+
+class Submitters:
+    """W threads submitting `sbatch ARGS -J <tag>-<w>-<i>` in a loop (real sbatch, default conf)
+    until stop() — each records (name, started, ended, rc, stdout, stderr); acked() gives
+    {name: job id} of those that printed "Submitted batch job N"."""
+
+    def __init__(self, cluster, workers=4, args=("--hold", "-o", "/dev/null", "--wrap", "true"),
+                 tag="s", timeout=CLIENT_TIMEOUT):
+        self.cluster = cluster
+        self.args = list(args)
+        self.tag = tag
+        self.timeout = timeout
+        self.records = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._loop, args=(w,), daemon=True)
+                        for w in range(workers)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def _loop(self, w):
+        i = 0
+        while not self.stopping.is_set():
+            name = "%s-%d-%d" % (self.tag, w, i)
+            i += 1
+            t0 = time.monotonic()
+            try:
+                p = subprocess.run(["sbatch", "-J", name] + self.args, capture_output=True,
+                                   text=True, env=self.cluster.env(), timeout=self.timeout,
+                                   cwd=os.path.join(self.cluster.dir, "work"))
+                rc, out, err = p.returncode, p.stdout, p.stderr
+            except subprocess.TimeoutExpired:
+                rc, out, err = -1, "", "timeout after %ss" % self.timeout
+            with self.lock:
+                self.records.append((name, t0, time.monotonic(), rc, out, err))
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(timeout=self.timeout + 10)
+
+    def acked(self):
+        """{job name: job id} of the submissions sbatch acknowledged."""
+        res = {}
+        with self.lock:
+            for name, _, _, rc, out, _ in self.records:
+                m = re.search(r"Submitted batch job (\d+)", out)
+                if m:
+                    res[name] = m.group(1)
+        return res

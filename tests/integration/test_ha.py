@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""flurmctld as a 3- or 5-member Raft cluster, driven by the real SLURM 22.05 clients.
+
+Every test starts its own cluster (harness.HACluster): SlurmctldHost=c1(127.0.0.1),
+c2(127.0.0.2), c3(127.0.0.3) [, c4, c5], one SlurmctldPort, SlurmctldParameters=
+flurm_node_port=N,flurm_peer_port=M, members started as `flurmctld -D -f slurm.conf -n cK`.
+The leader is read from the members' logs ("raft: leading term T" / "raft: following NAME
+(term T)" / "raft: no longer leading": the last such line of each living process).
+
+The clients try c1, then c2, ... (a refused connection moves on at once); any member serves
+them (followers forward to the leader). Where a test needs one member only it runs the client
+with a conf that names that member alone (HACluster.run_via).
+
+What is checked:
+* one leader, `scontrol ping` UP for every member, sbatch through each member, and through the
+  default conf with c1 dead (the client reaches c2);
+* SIGKILL of the leader while 4 shells submit: every "Submitted batch job N" exists afterwards,
+  exactly once (each submission has its own job name), no id handed out twice, no job that no
+  one submitted, and submissions started after the kill are acknowledged;
+* a job running on flurmnd through the failover ends with its own exit status (3 -> FAILED,
+  ExitCode=3:0) and ran once;
+* the killed leader restarts, follows, replicates (a commit that needs it succeeds) and, once it
+  is the only member with the newest entries, is the one elected, with every job; a follower
+  killed and restarted rejoins the same way;
+* 5 members survive two leader kills;
+* `scontrol takeover INDEX` moves leadership to that member.
+
+Which member wins an election is never assumed, except where Raft's election restriction
+decides it: when only one living member holds the newest committed entries, only it can win.
+Flurm only: skipped under FLURM_TEST_CONTROLLER=slurm (slurmctld 22.05 has a primary and
+backups taking over after SlurmctldTimeout, not a consensus cluster).
+"""
+import os
+import re
+import sys
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import HACluster, Submitters, parse_kv  # noqa: E402
+
+SKIP_REASON = ("several flurmctld as one Raft cluster: FLURM only (the real slurmctld 22.05 has "
+               "primary/backup controllers, not consensus)")
+
+
+class HACase(unittest.TestCase):
+    MEMBERS = 3
+
+    def setUp(self):
+        if harness.CONTROLLER != "flurm":
+            self.skipTest(SKIP_REASON)
+        self.c = HACluster(controllers=self.MEMBERS)
+        self.c.start()
+
+    def run(self, result=None):
+        # the cluster is stopped once the outcome is known: a failed test keeps its temp dir
+        count = lambda: (len(result.failures), len(result.errors)) if result is not None else None
+        before = count()
+        try:
+            return super().run(result)
+        finally:
+            c, self.c = getattr(self, "c", None), None
+            if c is not None:
+                if count() != before:
+                    c.failed = True
+                try:
+                    c.stop()
+                except Exception:
+                    if result is None:
+                        raise
+                    result.addError(self, sys.exc_info())
+
+    # helpers
+    def submit(self, name, via=None, extra=()):
+        """A held job named NAME (pending forever); its id. VIA: the one member to talk to."""
+        argv = ["sbatch", "--parsable", "--hold", "-J", name, "-o", "/dev/null"] + list(extra) + \
+               ["--wrap", "true"]
+        if via:
+            _, out, _ = self.c.run_via(via, *argv)
+        else:
+            _, out, _ = self.c.run(*argv)
+        jid = out.strip().split(";")[0]
+        self.assertRegex(jid, r"^\d+$", out)
+        return jid
+
+    def job(self, jid, via=None):
+        argv = ("scontrol", "show", "job", str(jid))
+        rc, out, _ = (self.c.run_via(via, *argv, check=False) if via
+                      else self.c.run(*argv, check=False))
+        return parse_kv(out) if rc == 0 else {}
+
+    def assert_jobs_present(self, want):
+        """WANT: {job id: job name}; each listed once with its name."""
+        jobs = self.c.jobs()
+        for jid, name in want.items():
+            self.assertEqual(jobs.get(jid), name, "job %s (%s) missing or renamed; squeue: %s"
+                             % (jid, name, jobs))
+        names = list(jobs.values())
+        for name in want.values():
+            self.assertEqual(names.count(name), 1, "job name %s listed %d times"
+                             % (name, names.count(name)))
+        return jobs
+
+
+class ThreeMembersTest(HACase):
+
+    def test_one_leader_all_up_submit_through_each_member(self):
+        lead = self.c.settled()
+        self.assertIn(lead, self.c.members)
+        self.assertEqual(self.c.ping(), {m: "UP" for m in self.c.members})
+        for m in self.c.members:
+            if m != lead:
+                self.assertEqual(self.c.raft_state(m)[0], "following")
+        ids = {}
+        for m in self.c.members:
+            ids[self.submit("via-" + m, via=m)] = "via-" + m
+        self.assertEqual(len(ids), 3, "a job id was handed out twice: %s" % ids)
+        self.assert_jobs_present(ids)
+        # a read through each member (followers forward) sees the same job
+        jid = sorted(ids, key=int)[0]
+        for m in self.c.members:
+            rec = self.job(jid, via=m)
+            self.assertEqual((rec.get("JobId"), rec.get("JobName"), rec.get("JobState")),
+                             (jid, ids[jid], "PENDING"), "as seen through %s" % m)
+
+    def test_c1_dead_clients_reach_c2(self):
+        self.c.settled()
+        before = {self.submit("before"): "before"}
+        self.c.kill9_controller("c1")
+        lead = self.c.settled(exclude=("c1",))
+        self.assertNotEqual(lead, "c1")
+        self.assertEqual(self.c.ping(), {"c1": "DOWN", "c2": "UP", "c3": "UP"})
+        # default conf: c1 refuses, the client moves on to c2 (leader or follower)
+        rc, out, err = self.c.run("sbatch", "--hold", "-J", "after", "-o", "/dev/null",
+                                  "--wrap", "true", check=False)
+        self.assertEqual(rc, 0, err)
+        m = re.match(r"Submitted batch job (\d+)$", out.strip())
+        self.assertTrue(m, out)
+        self.assertNotIn(m.group(1), before)
+        before[m.group(1)] = "after"
+        self.assert_jobs_present(before)
+        _, q, _ = self.c.run("squeue", "-h", "-j", m.group(1), "-o", "%i %j %T")
+        self.assertEqual(q.split(), [m.group(1), "after", "PENDING"])
+
+    def test_leader_killed_during_concurrent_submits(self):
+        old = self.c.settled()
+        subs = Submitters(self.c, workers=4, tag="s").start()
+        try:
+            t_start = time.monotonic()
+            # ~1 s of submissions (at least one acknowledged) before the kill
+            while time.monotonic() - t_start < 1.0 or not subs.acked():
+                if time.monotonic() - t_start > 30:
+                    self.fail("no submission acknowledged in 30 s: %s" % subs.records[-4:])
+                time.sleep(0.05)
+            t_kill = self.c.kill9_controller(old)
+            # keep submitting until the survivors acknowledged submissions started after the
+            # kill (or give up after 40 s)
+            while True:
+                after = [r for r in list(subs.records) if r[1] > t_kill and r[3] == 0]
+                if len(after) >= 8 and time.monotonic() - t_kill > 2.0:
+                    break
+                if time.monotonic() - t_kill > 40:
+                    break
+                time.sleep(0.05)
+        finally:
+            subs.stop()
+        new = self.c.settled()
+        self.assertNotEqual(new, old)
+        records = list(subs.records)
+        for name, _, _, rc, out, err in records:
+            if rc == 0:
+                self.assertRegex(out, r"Submitted batch job \d+", "%s: rc 0 but %r %r" % (name, out, err))
+        acked = subs.acked()
+        after = [r for r in records if r[1] > t_kill and r[3] == 0]
+        self.assertTrue(after, "no submission started after the kill was acknowledged: %s"
+                        % [(r[0], r[3], r[5].strip()) for r in records if r[1] > t_kill][:8])
+        self.assertTrue([r for r in records if r[2] < t_kill and r[3] == 0],
+                        "no submission acknowledged before the kill")
+        ids = list(acked.values())
+        self.assertEqual(len(ids), len(set(ids)), "a job id was acknowledged twice: %s" % acked)
+        jobs = self.assert_jobs_present({jid: name for name, jid in acked.items()})
+        tried = {r[0] for r in records}
+        phantom = {j: n for j, n in jobs.items() if n not in tried}
+        self.assertEqual(phantom, {}, "jobs no one submitted")
+        sys.stderr.write("\n[ha] %d submissions, %d acknowledged (%d started after the kill of %s), "
+                         "%d jobs listed; new leader %s\n"
+                         % (len(records), len(acked), len(after), old, len(jobs), new))
+
+    def test_running_job_survives_failover_with_its_exit_status(self):
+        self.c.start_node("n1")
+        self.c.wait_for("n1 idle", lambda: self.c.run("sinfo", "-h", "-N", "-n", "n1", "-o", "%t",
+                                                      check=False)[1].strip() == "idle", timeout=30)
+        runs = os.path.join(self.c.dir, "work", "runs.txt")
+        _, out, _ = self.c.run("sbatch", "--parsable", "-w", "n1", "-o", "/dev/null",
+                               "--wrap", "echo started >> %s; sleep 4; exit 3" % runs)
+        jid = out.strip().split(";")[0]
+        self.c.wait_for("job %s RUNNING" % jid,
+                        lambda: self.job(jid).get("JobState") == "RUNNING", timeout=30)
+        self.c.wait_for("the job's first line", lambda: os.path.exists(runs), timeout=10)
+        old = self.c.settled()
+        self.c.kill9_controller(old)
+        self.assertNotEqual(self.c.settled(), old)
+        terminal = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL",
+                    "OUT_OF_MEMORY", "DEADLINE", "PREEMPTED")
+        rec = self.c.wait_for("job %s ended" % jid,
+                              lambda: (lambda r: r if r.get("JobState") in terminal else None)(
+                                  self.job(jid)), timeout=60)
+        self.assertEqual((rec["JobState"], rec["ExitCode"], rec["NodeList"]), ("FAILED", "3:0", "n1"))
+        with open(runs) as f:
+            self.assertEqual(f.read(), "started\n", "the job ran more than once")
+
+    def test_old_leader_restarts_catches_up_and_leads_with_every_job(self):
+        c = self.c
+        want = {}
+        a = c.settled()
+        for i in range(3):
+            want[self.submit("j1-%d" % i)] = "j1-%d" % i
+        c.kill9_controller(a)
+        b = c.settled()
+        for i in range(3):
+            want[self.submit("j2-%d" % i)] = "j2-%d" % i
+        # the old leader comes back as a follower
+        c.start_controller(a)
+        m = c.wait_log(a, r"raft: following (\S+) \(term (\d+)\)")
+        self.assertNotEqual(m.group(1), a)
+        lead = c.settled()
+        # y: the leader unless a leads again (legal: a rejoin may start an election a can win
+        # once it caught up); z: the third member, a follower
+        y = lead if lead != a else b
+        z = [x for x in c.members if x not in (a, y)][0]
+        # with z dead a commit needs a's acknowledgement: a replicates
+        c.kill9_controller(z)
+        for i in range(3):
+            want[self.submit("j3-%d" % i)] = "j3-%d" % i
+        # y dies, z restarts without j3: only a holds every committed entry, so only a can win
+        c.kill9_controller(y)
+        c.start_controller(z)
+        self.assertEqual(c.settled(), a)
+        self.assert_jobs_present(want)
+        # the restarted follower z rejoins: with y dead a commit needs z
+        self.assertEqual(c.raft_state(z)[0::2], ("following", a))
+        for i in range(3):
+            want[self.submit("j4-%d" % i)] = "j4-%d" % i
+        # y restarts without j4; a dies: only z holds every committed entry
+        c.start_controller(y)
+        c.kill9_controller(a)
+        self.assertEqual(c.settled(), z)
+        self.assert_jobs_present(want)
+        self.assertEqual(c.ping(), {a: "DOWN", y: "UP", z: "UP"})
+        # and the next id is past every one handed out
+        nxt = self.submit("next")
+        self.assertGreater(int(nxt), max(int(j) for j in want))
+
+    def test_scontrol_takeover_moves_leadership(self):
+        lead = self.c.settled()
+        target = "c3" if lead == "c2" else "c2"
+        rc, out, err = self.c.takeover(target)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.c.settled(exclude=(lead,)), target)
+        self.assertEqual(sorted(self.c.live()), self.c.members)
+        jid = self.submit("after-takeover")
+        self.assert_jobs_present({jid: "after-takeover"})
+
+
+class FiveMembersTest(HACase):
+    MEMBERS = 5
+
+    def test_survives_two_leader_kills(self):
+        c = self.c
+        self.assertEqual(c.ping(), {m: "UP" for m in c.members})
+        want = {}
+        killed = []
+        for rnd in range(3):
+            lead = c.settled()
+            self.assertNotIn(lead, killed)
+            for i in range(3):
+                want[self.submit("r%d-%d" % (rnd, i))] = "r%d-%d" % (rnd, i)
+            self.assert_jobs_present(want)
+            if rnd < 2:
+                c.kill9_controller(lead)
+                killed.append(lead)
+        self.assertEqual(c.ping(), {m: ("DOWN" if m in killed else "UP") for m in c.members})
+        self.assertEqual(len(set(want)), 9)
+
+
+if __name__ == "__main__":
+    unittest.main()
