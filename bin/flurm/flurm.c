@@ -1,6 +1,8 @@
 /* bin/flurm/flurm.c — `flurm`: the admin tool for what SLURM's clients cannot say.
  *
  *   flurm decode FILE...   print every field of SLURM frames (u32 prefix included) by name
+ *   flurm cluster status|transfer NAME [-f slurm.conf]
+ *                          the controllers' Raft cluster over the admin port (cluster.c)
  *   flurm version
  */
 #include <errno.h>
@@ -14,6 +16,8 @@
 
 #include "codec/msg_registry.h"
 #include "codec/table.h"
+
+#include "cluster.h"
 
 #define AT(obj, off, type) (*(type const *)((const char *)(obj) + (off)))
 
@@ -169,7 +173,11 @@ int main(int argc, char **argv)
             rc |= decode_file(argv[i]);
         return rc;
     }
+    if (argc >= 2 && strcmp(argv[1], "cluster") == 0)
+        return cluster_main(argc - 1, argv + 1);
     fprintf(stderr, "usage: flurm decode FILE...   print SLURM frames field by field\n"
+                    "       flurm cluster status [-f slurm.conf]          the controllers' Raft cluster\n"
+                    "       flurm cluster transfer NAME [-f slurm.conf]   hand leadership over to NAME\n"
                     "       flurm version\n");
     return 2;
 }

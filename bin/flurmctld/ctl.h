@@ -101,6 +101,7 @@ struct ctl {
     uint64_t self_id;
     const char *bind_addr;          /* self->addr with several controllers, else NULL (any) */
     struct peers *peers;            /* peers.c: NULL with a single controller */
+    struct adminsrv *adminsrv;      /* adminsrv.c: the admin port (`flurm cluster`) */
 
     ev_io listeners[CTL_MAX_LISTENERS];
     int nlisteners;

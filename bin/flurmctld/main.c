@@ -8,6 +8,7 @@
  * acknowledged change is in the log of a majority of the members (fsync'd) before its reply
  * leaves. */
 #include "ctl.h"
+#include "adminsrv.h"
 #include "commit.h"
 #include "nodesrv.h"
 #include "peers.h"
@@ -225,7 +226,8 @@ int main(int argc, char **argv)
     ctl->committer = pool_start(ctl->loop, 1);
     if (!ctl->workers || !ctl->committer)
         return 1;
-    if (server_listen(ctl) != 0 || nodesrv_start(ctl) != 0 || peers_start(ctl) != 0)
+    if (server_listen(ctl) != 0 || nodesrv_start(ctl) != 0 || peers_start(ctl) != 0 ||
+        adminsrv_start(ctl) != 0)
         return 1;
     commit_start(ctl);
 
@@ -251,6 +253,7 @@ int main(int argc, char **argv)
         ev_run(ctl->loop, EVRUN_ONCE);
     pool_stop(ctl->workers);   /* handshakes in flight answer through nodesrv's contexts */
     peers_stop(ctl);
+    adminsrv_stop(ctl);
     nodesrv_stop(ctl);
     rpc_cleanup();
     pool_stop(ctl->committer);

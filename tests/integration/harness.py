@@ -164,7 +164,11 @@ class Cluster:
         if CONTROLLER == "flurm":
             # FLURM's own options ride in SlurmctldParameters (clients reject unknown keys)
             self.node_port = free_port()
-            lines.append("SlurmctldParameters=flurm_node_port=%d" % self.node_port)
+            self.admin_port = free_port()   # `flurm cluster` (never the default 6821: parallel runs)
+            while self.admin_port == self.node_port:
+                self.admin_port = free_port()
+            lines.append("SlurmctldParameters=flurm_node_port=%d,flurm_admin_port=%d"
+                         % (self.node_port, self.admin_port))
         lines += self.extra_conf
         lines += [
             "NodeName=n[1-%d] NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN" % self.nodes,
@@ -542,7 +546,8 @@ class HACluster(Cluster):
     """N flurmctld members of one Raft cluster (FLURM only) + munged, in a temp dir.
 
     slurm.conf lists SlurmctldHost=c1(127.0.0.1) ... cN(127.0.0.N), one SlurmctldPort for all (each
-    member binds its own address) and SlurmctldParameters=flurm_node_port=P,flurm_peer_port=Q.
+    member binds its own address) and SlurmctldParameters=flurm_node_port=P,flurm_peer_port=Q,
+    flurm_admin_port=A.
     Member K runs `$FLURMCTLD -D -f DIR/slurm.conf -n cK`, stdout+stderr appended to
     DIR/log/ctld-cK.stdout; its state is DIR/state/flurmctld-cK.db.
 
@@ -563,6 +568,7 @@ class HACluster(Cluster):
         self.log_start = {}    # member name -> offset of its log where the current process began
         self.peer_port = None
         self.node_port = None
+        self.admin_port = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self):
@@ -605,14 +611,17 @@ class HACluster(Cluster):
             self.peer_port = free_port_on(addrs)
         while self.node_port == self.port:
             self.node_port = free_port_on(addrs)
+        self.admin_port = free_port_on(addrs)
+        while self.admin_port in (self.node_port, self.peer_port, self.port):
+            self.admin_port = free_port_on(addrs)
         out = []
         with open(self.conf) as f:
             for line in f.read().splitlines():
                 if line.startswith("SlurmctldHost="):
                     out += ["SlurmctldHost=%s(%s)" % (m, self.addrs[m]) for m in self.members]
                 elif line.startswith("SlurmctldParameters="):
-                    out.append("SlurmctldParameters=flurm_node_port=%d,flurm_peer_port=%d"
-                               % (self.node_port, self.peer_port))
+                    out.append("SlurmctldParameters=flurm_node_port=%d,flurm_peer_port=%d,"
+                               "flurm_admin_port=%d" % (self.node_port, self.peer_port, self.admin_port))
                 else:
                     out.append(line)
         with open(self.conf, "w") as f:

@@ -23,7 +23,11 @@ What is checked:
   is the only member with the newest entries, is the one elected, with every job; a follower
   killed and restarted rejoins the same way;
 * 5 members survive two leader kills;
-* `scontrol takeover INDEX` moves leadership to that member.
+* `scontrol takeover INDEX` moves leadership to that member;
+* `flurm cluster status` (every member's view over the admin port) lists the three members, one
+  leader (the logs' one), in sync after a submit; `flurm cluster transfer c3` makes c3 the leader
+  and the cluster serves; members down show as such (no majority: exit 1); a user other than
+  root or SlurmUser is refused.
 
 Which member wins an election is never assumed, except where Raft's election restriction
 decides it: when only one living member holds the newest committed entries, only it can win.
@@ -31,7 +35,9 @@ Flurm only: skipped under FLURM_TEST_CONTROLLER=slurm (slurmctld 22.05 has a pri
 backups taking over after SlurmctldTimeout, not a consensus cluster).
 """
 import os
+import pwd
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -262,6 +268,138 @@ class ThreeMembersTest(HACase):
         self.assertEqual(sorted(self.c.live()), self.c.members)
         jid = self.submit("after-takeover")
         self.assert_jobs_present({jid: "after-takeover"})
+
+
+FLURM = os.environ.get("FLURM")
+ALICE = "flurmtest_alice"
+STATUS_HEADER = re.compile(r"^cluster (\S+): leader (\S+), term (\d+)$")
+
+
+class AdminTest(HACase):
+    """`flurm cluster status|transfer` over the admin port (proto/admin.proto)."""
+
+    def setUp(self):
+        if not FLURM:
+            self.skipTest("FLURM (the flurm tool) not set")
+        super().setUp()
+
+    def flurm(self, *argv, user=None, timeout=30):
+        """$FLURM ARGV with the cluster's conf (as USER via runuser); (rc, stdout, stderr)."""
+        cmd = [FLURM] + list(argv)
+        if user:
+            cmd = ["runuser", "-u", user, "--"] + cmd
+        p = subprocess.run(cmd, capture_output=True, text=True, env=self.c.env(), timeout=timeout,
+                           cwd=os.path.join(self.c.dir, "work"))
+        return p.returncode, p.stdout, p.stderr
+
+    def status(self, expect_rc=0):
+        """`flurm cluster status`: (leader, term, {name: row}); row = {column: value}."""
+        rc, out, err = self.flurm("cluster", "status")
+        self.assertEqual(rc, expect_rc, out + err)
+        lines = out.splitlines()
+        m = STATUS_HEADER.match(lines[0]) if lines else None
+        leader, term = (m.group(2), int(m.group(3))) if m else (None, None)
+        if m:
+            self.assertEqual(m.group(1), self.c.name, lines[0])
+        cols = lines[1].split()
+        self.assertEqual(cols, ["NAME", "ADDR", "ROLE", "TERM", "COMMIT", "APPLIED", "LAST", "MATCH",
+                                "LAST_CONTACT"], out)
+        rows = {}
+        for line in lines[2:]:
+            f = line.split()
+            self.assertEqual(len(f), len(cols), line)
+            rows[f[0]] = dict(zip(cols, f))
+        return leader, term, rows
+
+    def wait_in_sync(self, timeout=10):
+        """Until every member's COMMIT and APPLIED (and the leader's MATCH of it) equal the
+        leader's LAST; the last status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            leader, term, rows = self.status()
+            last = rows[leader]["LAST"]
+            if all(r["COMMIT"] == last and r["APPLIED"] == last and r["MATCH"] == last
+                   for r in rows.values()):
+                return leader, term, rows
+            if time.monotonic() >= deadline:
+                self.fail("members not in sync after %ss: %s" % (timeout, rows))
+            time.sleep(0.2)
+
+    def test_status_and_transfer(self):
+        lead = self.c.settled()
+        jid = self.submit("admin-before")
+        leader, term, rows = self.wait_in_sync()
+        self.assertEqual(leader, lead)
+        self.assertEqual(sorted(rows), self.c.members)
+        self.assertEqual([m for m, r in rows.items() if r["ROLE"] == "leader"], [lead])
+        for m, r in rows.items():
+            self.assertEqual(r["ADDR"], self.c.addrs[m])
+            self.assertEqual(int(r["TERM"]), term)
+            if m != lead:
+                self.assertEqual(r["ROLE"], "follower")
+                self.assertRegex(r["LAST_CONTACT"], r"^\d+\.\d\ds$")   # heard from lately
+        self.assertGreaterEqual(int(rows[lead]["COMMIT"]), 2)   # at least the submit and the leader's entry
+
+        # hand over to c3 (from c3 to c1 should c3 lead already)
+        target = "c3" if lead != "c3" else "c1"
+        rc, out, err = self.flurm("cluster", "transfer", target)
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out.strip(), r"^leadership moved from %s to %s \(term \d+\)$" % (lead, target),
+                         out + err)
+        self.assertEqual(self.c.settled(exclude=(lead,)), target)
+        jid2 = self.submit("admin-after")
+        self.assert_jobs_present({jid: "admin-before", jid2: "admin-after"})
+        leader, term2, rows = self.wait_in_sync()
+        self.assertEqual(leader, target)
+        self.assertGreater(term2, term)
+        self.assertEqual(rows[lead]["ROLE"], "follower")
+
+        # the leader already; no such member; membership changes are refused for what they are
+        rc, out, err = self.flurm("cluster", "transfer", target)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("%s is already the leader" % target, out)
+        rc, out, err = self.flurm("cluster", "transfer", "c9")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("c9 is no SlurmctldHost", err)
+        for verb in ("add", "remove"):
+            rc, out, err = self.flurm("cluster", verb, "c4")
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("not supported yet", err)
+
+        # a member down shows as such; a majority still answers
+        down = [m for m in self.c.members if m != target][0]
+        self.c.kill9_controller(down)
+        leader, _, rows = self.status()
+        self.assertEqual(leader, target)
+        self.assertEqual(rows[down]["ROLE"], "down")
+        self.assertEqual(rows[down]["TERM"], "-")
+        # two down: no majority answers
+        other = [m for m in self.c.members if m not in (target, down)][0]
+        self.c.kill9_controller(other)
+        rc, out, err = self.flurm("cluster", "status")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("no majority", err)
+
+    def test_non_admin_refused(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root (to run the tool as another user than SlurmUser)")
+        try:
+            pwd.getpwnam(ALICE)
+        except KeyError:
+            self.skipTest("user %s does not exist (test_security.py creates it)" % ALICE)
+        self.c.settled()
+        rc, out, err = self.flurm("cluster", "status", user=ALICE)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("root or SlurmUser only", err)
+        self.assertEqual(out, "")
+        rc, out, err = self.flurm("cluster", "transfer", "c3", user=ALICE)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("root or SlurmUser only", err)
+        # each member logged the refusal (once per address), and nothing was transferred
+        for m in self.c.members:
+            self.c.wait_log(m, r"admin channel: dropped unauthorized from", timeout=5)
+        lead, _, rows = self.status()
+        self.assertEqual(lead, self.c.current_leader())
 
 
 class FiveMembersTest(HACase):
