@@ -779,7 +779,9 @@ void commit_flush(ctl_t *ctl)
         c->pend_head = c->pend_tail = NULL;
     }
     carry_out(ctl, &u);
-    if (rc != FLURM_OK && rc != FLURM_ENOMEM)
+    /* ENOMEM, or EAGAIN while a transfer runs: proposed again next turn (a transfer that ends
+     * with another leader fails them through roles()). */
+    if (rc != FLURM_OK && rc != FLURM_ENOMEM && !(rc == FLURM_EAGAIN && c->role == FLURM_RAFT_LEADER))
         fail_waiting(ctl, &c->pend_head, &c->pend_tail, NULL);
 }
 

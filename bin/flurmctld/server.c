@@ -139,10 +139,22 @@ static void verify_run(pool_task_t *t)
                                    &r->auth_reason);
 }
 
-/* The RPC's command is applied (RES) or could not be persisted (NULL): answer it. */
+static void route(ctl_t *ctl, rpc_t *r);
+
+/* The RPC's command is applied (RES), could not be persisted (NULL while still the ready
+ * leader), was dropped by a change of leader (NULL otherwise: routed again), or its outcome
+ * is unknown: answer it. */
 static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     rpc_t *r = arg;
+    if (!res && !commit_ready(ctl)) {
+        /* Never applied, and leadership moved meanwhile: the new leader takes it. */
+        flurm_buf_release(&r->cmd);
+        flurm_buf_init(&r->cmd);
+        r->stage = RPC_VERIFY;
+        route(ctl, r);
+        return;
+    }
     if (res == &commit_outcome_unknown)
         rpc_reply_rc(r, 1 /* SLURM_ERROR: it may have been applied; never "try again" */);
     else if (res)
@@ -154,7 +166,6 @@ static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res
 
 /* ---- routing ---- */
 
-static void route(ctl_t *ctl, rpc_t *r);
 static void on_writable(struct ev_loop *loop, ev_io *w, int revents);
 
 static void handle_here(ctl_t *ctl, rpc_t *r)
