@@ -23,7 +23,8 @@
 # HACluster for the members, Cluster for one flurmctld and for `slurmctld -D -i`), and is stopped
 # on exit, Ctrl-C included. Load generators: build/bench/flurm-bench (submit cells: whole
 # REQUEST_SUBMIT_BATCH_JOB RPCs of a held job, reply credential verified), the real sbatch, and the
-# SLURM reference peer's rpcbench.py (../shared/tools/slurm-peer) for the exact-count catch-up fill.
+# SLURM reference peer's rpcbench.py (../shared/tools/slurm-peer) for the exact-count catch-up fill;
+# `flurm cluster status` (build/bin/flurm/flurm) for the members' APPLIED indexes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 log() { printf '[ha-bench] %s\n' "$*" >&2; }
@@ -38,6 +39,7 @@ case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 meson compile -C "$BUILD" -j 2 >&2 || die "build failed"
 export FLURMCTLD="$BUILD/bin/flurmctld/flurmctld"
 export FLURM_BENCH="${FLURM_BENCH:-$BUILD/bench/flurm-bench}"
+export FLURM_TOOL="${FLURM_TOOL:-$BUILD/bin/flurm/flurm}"
 export RPCBENCH="${RPCBENCH:-$ROOT/../shared/tools/slurm-peer/rpcbench.py}"
 [ -x "$FLURMCTLD" ] || die "$FLURMCTLD not built"
 [ -x "$FLURM_BENCH" ] || die "$FLURM_BENCH not built"

@@ -14,11 +14,13 @@ Parts (BENCH_PARTS, comma list; default all):
               client-side p50/p99 latency (for HA: the commit latency seen by a client), plus
               real `sbatch` from 4 shells for SECS.
   catchup     3 members: stop follower F, submit CATCHUP held jobs (rpcbench.py of the SLURM
-              reference peer: exact count, fresh munge credential each) through the leader, stop
-              followers until leader + F are just a majority, restart F. Figures from F's restart: answers `scontrol ping`,
-              logs "raft: following", logs "raft: caught up" (if flurmctld logs it), and the first
-              acknowledged sbatch — every commit then needs F, so that is an upper bound
-              of F's catch-up seen from a client.
+              reference peer: exact count, fresh munge credential each) through the leader, note
+              the leader's LAST index (`flurm cluster status`), stop followers until leader + F
+              are just a majority, restart F. Figures from F's restart: answers `scontrol ping`,
+              logs "raft: following", logs "raft: installed the leader's snapshot", logs
+              "raft: caught up" (if it ever does), its APPLIED index in `flurm cluster status`
+              reaches that LAST (the catch-up time proper), and the first acknowledged sbatch
+              (every commit then needs F: the client-side view).
 Figures, never assertions. Environment: FLURMCTLD, FLURM_BENCH, RPCBENCH, BENCH_* (see
 ha-bench.sh).
 """
@@ -46,6 +48,7 @@ PARTS = os.environ.get("BENCH_PARTS", "failover,throughput,catchup").split(",")
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", "3"))
 SIDES = os.environ.get("BENCH_SIDES", "ha-leader,ha-follower,flurm1,slurm").split(",")
 FLURM_BENCH = os.environ.get("FLURM_BENCH", os.path.join(ROOT, "build", "bench", "flurm-bench"))
+FLURM_TOOL = os.environ.get("FLURM_TOOL", os.path.join(ROOT, "build", "bin", "flurm", "flurm"))
 RPCBENCH = os.environ.get("RPCBENCH", os.path.join(os.path.dirname(ROOT), "shared", "tools",
                                                    "slurm-peer", "rpcbench.py"))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "slurm-22.05", "sbatch", "request.bin")
@@ -68,7 +71,7 @@ def fmt(v, unit=""):
     if v is None:
         return "n/a"
     if isinstance(v, float):
-        return ("%.3f" % v if v < 10 else "%.0f" % v) + unit
+        return ("%.3f" % v if v < 10 else "%.2f" % v if v < 100 else "%.0f" % v) + unit
     return str(v) + unit
 
 
@@ -288,6 +291,32 @@ def du(path):
     return total
 
 
+STATUS_HEADER = re.compile(r"^cluster (\S+): leader (\S+), term (\d+)$")
+
+
+def cluster_status(c):
+    """`flurm cluster status`: (leader, {member: {column: value}}), or None (no tool, no
+    majority, unreadable)."""
+    if not os.access(FLURM_TOOL, os.X_OK):
+        return None
+    try:
+        p = subprocess.run([FLURM_TOOL, "cluster", "status"], capture_output=True, text=True,
+                           env=c.env(), timeout=10)
+    except subprocess.TimeoutExpired:
+        return None
+    lines = p.stdout.splitlines()
+    if p.returncode != 0 or len(lines) < 2:
+        return None
+    m = STATUS_HEADER.match(lines[0])
+    cols = lines[1].split()
+    rows = {}
+    for line in lines[2:]:
+        f = line.split()
+        if len(f) == len(cols):
+            rows[f[0]] = dict(zip(cols, f))
+    return (m.group(2) if m else None), rows
+
+
 def part_catchup():
     with Side(HACluster(controllers=MEMBERS, extra_conf=EXTRA)) as c:
         lead = c.settled()
@@ -297,7 +326,9 @@ def part_catchup():
         count, per_s, errors = rpcbench_fill(os.path.join(c.dir, "client-%s.conf" % lead), CATCHUP)
         db = os.path.join(c.dir, "state", "flurmctld-%s.db")
         lead_db, f_db = du(db % lead), du(db % f)
-        # stop followers until leader + f are exactly a majority: every commit then needs f
+        st = cluster_status(c)
+        target = int(st[1][lead]["LAST"]) if st and lead in st[1] else None
+                # stop followers until leader + f are exactly a majority: every commit then needs f
         majority = MEMBERS // 2 + 1
         others = [m for m in c.live() if m not in (lead, f)]
         for m in others[majority - 2:]:
@@ -322,28 +353,55 @@ def part_catchup():
                     seen["up"] = now
                 time.sleep(0.02)
 
+        def watch_status():   # its own thread: one status call takes a while
+            polls = []
+            while not stop.is_set() and target is not None and "applied" not in seen:
+                t1 = time.monotonic()
+                st = cluster_status(c)
+                polls.append(time.monotonic() - t1)
+                row = st[1].get(f) if st else None
+                if row and row.get("APPLIED", "-").isdigit():
+                    seen.setdefault("applied0", int(row["APPLIED"]))
+                    if int(row["APPLIED"]) >= target:
+                        # the instant is somewhere in the call: take its middle
+                        seen["applied"] = (t1 + time.monotonic()) / 2 - t0
+                time.sleep(0.02)
+            if polls:
+                seen["status_call_s"] = statistics.median(polls)
+
         w = threading.Thread(target=watch, daemon=True)
         w.start()
-        t_ack, tries = None, 0
+        w2 = threading.Thread(target=watch_status, daemon=True)
+        w2.start()
+        t_ack, tries, sb_errors = None, 0, {}
         deadline = t0 + 1800
         while time.monotonic() < deadline:
             tries += 1
-            rc, out, _ = c.run("sbatch", "--hold", "-J", "cu", "-o", "/dev/null", "--wrap", "true",
-                               check=False, timeout=120)
+            rc, out, err = c.run("sbatch", "--hold", "-J", "cu", "-o", "/dev/null", "--wrap", "true",
+                                 check=False, timeout=120)
             if rc == 0 and "Submitted batch job" in out:
                 t_ack = time.monotonic() - t0
                 break
+            what = (err.strip().splitlines() or ["rc %d" % rc])[-1]
+            sb_errors[what] = sb_errors.get(what, 0) + 1
         end = time.monotonic() + 10
-        while "caught" not in seen and time.monotonic() < end and c.pid_of(f):
+        while (("caught" not in seen) or (target is not None and "applied" not in seen)) \
+                and time.monotonic() < end and c.pid_of(f):
             time.sleep(0.05)
         stop.set()
         w.join(timeout=15)
+        w2.join(timeout=15)
         r = {"member": f, "submitted": count, "fill_per_s": per_s, "fill_errors": errors,
              "leader_db_bytes": lead_db, "member_db_bytes_before": f_db,
              "up_s": seen.get("up"), "follow_s": seen.get("follow"), "caught_s": seen.get("caught"),
-             "snapshot_s": seen.get("snapshot"),
+             "snapshot_s": seen.get("snapshot"), "leader_last_index": target,
+             "member_applied_first_seen": seen.get("applied0"), "applied_s": seen.get("applied"),
+             "status_call_s": seen.get("status_call_s"),
              "first_ack_s": t_ack, "sbatch_tries": tries}
         figure("catchup " + " ".join("%s=%s" % (k, fmt(v)) for k, v in r.items()))
+        for e, n in sorted(sb_errors.items(), key=lambda x: -x[1]):
+            figure('catchup_sbatch_error count=%d what="%s"' % (n, e))
+        r["errors"] = sb_errors
         return r
 
 
@@ -410,8 +468,17 @@ def report(fo, tp, cu):
         print("%-60s | %8s" % ("logs 'raft: following'", fmt(cu["follow_s"])))
         print("%-60s | %8s" % ("logs 'raft: installed the leader's snapshot'", fmt(cu["snapshot_s"])))
         print("%-60s | %8s" % ("logs 'raft: caught up'", fmt(cu["caught_s"])))
+        print("%-60s | %8s" % ("its APPLIED >= the leader's LAST before (%s)" % fmt(cu["leader_last_index"]),
+                               fmt(cu["applied_s"])))
         print("%-60s | %8s" % ("first acknowledged sbatch (other follower down: needs it)", fmt(cu["first_ack_s"])))
-        if cu["caught_s"] is None:
+        if cu["errors"]:
+            print("sbatch attempts before it: %d failed (%s)" % (
+                sum(cu["errors"].values()), "; ".join("%dx %s" % (n, e) for e, n in cu["errors"].items())))
+        if cu["applied_s"] is not None:
+            print("APPLIED from `flurm cluster status` polled back to back (one call: %s s median): "
+                  "the state caught up; the first acknowledged sbatch shows when its log did (a "
+                  "commit needs its log, not its state)" % fmt(cu["status_call_s"]))
+        if cu["caught_s"] is None and cu["applied_s"] is None:
             print("no 'raft: caught up' line: the sbatch figure is an upper bound (it includes an "
                   "election if the lone leader stepped down). A direct figure needs the member to log "
                   "'raft: caught up (index I)' or to expose its applied index next to the leader's "

@@ -120,6 +120,7 @@ typedef struct rctx {
     bool is_fwd;
     bool busy;                     /* loop: an exchange is under way */
     bool sending;                  /* nng thread: the send phase */
+    bool sent;                     /* the send completed: the request left (forwards) */
     nng_duration recv_timeout;     /* Raft */
     nng_time deadline;             /* forward */
     int result;
@@ -325,12 +326,14 @@ static void fwd_free(fwd_t *f)
     free(f);
 }
 
-/* REPLY NULL: failed (not sent, no answer in time, connection lost); else the leader's answer,
- * possibly empty (it handled nothing). */
-static void fwd_complete(peers_t *p, fwd_t *f, const void *reply, size_t len)
+/* REPLY NULL: failed, SENT saying whether it had left (then its outcome is unknown); else the
+ * leader's answer, possibly empty (it handled nothing). */
+static void fwd_complete(peers_t *p, fwd_t *f, const void *reply, size_t len, bool sent)
 {
     if (f->done)
-        f->done(p->ctl, f->arg, reply, reply ? len : 0);
+        f->done(p->ctl, f->arg,
+                reply ? PEERS_FWD_ANSWERED : sent ? PEERS_FWD_LOST : PEERS_FWD_NOT_SENT, reply,
+                reply ? len : 0);
     fwd_free(f);
 }
 
@@ -362,6 +365,7 @@ static void fwd_start(member_t *m, fwd_t *f)
     c->busy = true;
     c->fwd = f;
     c->deadline = f->deadline;
+    c->sent = false;
     c->sending = true;
     nng_time now = nng_clock();
     nng_aio_set_msg(c->aio, msg);
@@ -418,6 +422,7 @@ static void req_cb(void *arg)
     int rv = nng_aio_result(c->aio);
     if (c->sending) {
         c->sending = false;
+        c->sent = rv == 0;
         if (rv == 0) {
             nng_duration t = c->recv_timeout;
             if (c->is_fwd) {
@@ -785,9 +790,9 @@ static void req_done(rctx_t *c)
     }
     flurm_buf_release(&plain);
     if (w)
-        fwd_complete(p, f, w->forward_reply.len ? w->forward_reply.reply : "", w->forward_reply.len);
+        fwd_complete(p, f, w->forward_reply.len ? w->forward_reply.reply : "", w->forward_reply.len, true);
     else
-        fwd_complete(p, f, NULL, 0);
+        fwd_complete(p, f, NULL, 0, c->sent);
     flurm_raft_wire_msg_free(w);
     if (!p->stopping)
         fwd_pump(m);
@@ -1051,7 +1056,7 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
         p->failed_head = f->next;
         if (!p->failed_head)
             p->failed_tail = NULL;
-        fwd_complete(p, f, NULL, 0);
+        fwd_complete(p, f, NULL, 0, false);
     }
 }
 
@@ -1123,7 +1128,7 @@ void peers_forward(ctl_t *ctl, uint64_t to, uint64_t request_id, uid_t uid, gid_
     fwd_t *f = p ? calloc(1, sizeof *f) : NULL;
     if (!f) {   /* a single controller, or out of memory */
         if (done)
-            done(ctl, arg, NULL, 0);
+            done(ctl, arg, PEERS_FWD_NOT_SENT, NULL, 0);
         return;
     }
     flurm_buf_init(&f->plain);
@@ -1454,20 +1459,20 @@ void peers_stop(ctl_t *ctl)
             if (c->fwd) {
                 fwd_t *f = c->fwd;
                 c->fwd = NULL;
-                fwd_complete(p, f, NULL, 0);
+                fwd_complete(p, f, NULL, 0, true);
             }
         }
         while (m->q_head) {
             fwd_t *f = m->q_head;
             m->q_head = f->next;
-            fwd_complete(p, f, NULL, 0);
+            fwd_complete(p, f, NULL, 0, false);
         }
         m->q_tail = NULL;
     }
     while (p->failed_head) {
         fwd_t *f = p->failed_head;
         p->failed_head = f->next;
-        fwd_complete(p, f, NULL, 0);
+        fwd_complete(p, f, NULL, 0, false);
     }
 
     for (size_t i = 0; i < p->nlctx; i++) {

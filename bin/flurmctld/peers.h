@@ -43,11 +43,18 @@ void peers_stop(ctl_t *ctl);   /* NULL-safe; completes forwards in flight with N
  * freed when this returns). Dropped (counted) when that member has no channel yet. */
 void peers_send(ctl_t *ctl, const flurm_raft_msg_t *m);
 
-/* A forwarded request's outcome, on the loop: the reply frame for the client (a SLURM message
- * as server.c writes it: u32 length prefix included); an empty reply (REPLY not NULL, LEN 0)
- * when the leader answered that it handled nothing (peers_forward_reply with ""/0); NULL/0 when
- * the request could not go out, the leader could not be reached or did not answer in time. */
-typedef void (*peers_forward_done_fn)(ctl_t *ctl, void *arg, const void *reply, size_t len);
+/* A forwarded request's outcome, on the loop:
+ *   PEERS_FWD_ANSWERED  REPLY is the frame for the client (a SLURM message as server.c writes
+ *                       it: u32 length prefix included); empty (non-NULL, LEN 0): the member
+ *                       answered that it handled nothing (peers_forward_reply with ""/0);
+ *   PEERS_FWD_NOT_SENT  it never left (no channel, queue full or expired, stop): nothing was
+ *                       applied, it may be routed again;
+ *   PEERS_FWD_LOST      it left but no answer came (connection lost, timeout): the leader may
+ *                       have applied it.
+ * REPLY is NULL/0 for both failures. */
+typedef enum peers_fwd_status { PEERS_FWD_ANSWERED, PEERS_FWD_NOT_SENT, PEERS_FWD_LOST } peers_fwd_status_t;
+typedef void (*peers_forward_done_fn)(ctl_t *ctl, void *arg, peers_fwd_status_t status, const void *reply,
+                                      size_t len);
 
 /* Forwards a client's request to member TO: FRAME is the SLURM frame as received (without the
  * length prefix), UID/GID what munge authenticated here, ADDR the client's "ip:port". */

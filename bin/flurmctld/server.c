@@ -36,6 +36,8 @@
 /* A request waits this long for a leader: below the client's MessageTimeout, so that it hears
  * an answer it can act on rather than a timeout. */
 #define HOLD_S(ctl) ((ctl)->conf->message_timeout > 2 ? (double)(ctl)->conf->message_timeout - 1.5 : 1.0)
+/* A leader we could not reach is asked again this often (until another is elected). */
+#define RETRY_S 0.05
 
 
 static void rpc_free(ctl_t *ctl, rpc_t *r)
@@ -140,6 +142,7 @@ static void verify_run(pool_task_t *t)
 }
 
 static void route(ctl_t *ctl, rpc_t *r);
+static void hold(ctl_t *ctl, rpc_t *r, double retry_s);
 
 /* The RPC's command is applied (RES), could not be persisted (NULL while still the ready
  * leader), was dropped by a change of leader (NULL otherwise: routed again), or its outcome
@@ -200,17 +203,20 @@ static void relay_reply(ctl_t *ctl, rpc_t *r, const void *reply, size_t len)
     ev_timer_start(ctl->loop, &r->timer);
 }
 
-static void forward_done(ctl_t *ctl, void *arg, const void *reply, size_t len)
+static void forward_done(ctl_t *ctl, void *arg, peers_fwd_status_t status, const void *reply, size_t len)
 {
     rpc_t *r = arg;
-    if (reply && len) {
+    if (status == PEERS_FWD_ANSWERED && len) {
         relay_reply(ctl, r, reply, len);
         return;
     }
     ctl->forward_failures++;
-    if (reply) {
-        /* The leader we asked no longer leads and handled nothing: route again. */
-        route(ctl, r);
+    if (status != PEERS_FWD_LOST) {
+        /* Nothing was applied: the member we asked no longer leads, or it never heard of the
+         * request (its link is down: it may be dead while we still think it leads). Wait for
+         * a leader we can reach. */
+        r->stage = RPC_VERIFY;
+        hold(ctl, r, status == PEERS_FWD_NOT_SENT ? RETRY_S : 0.);
         return;
     }
     /* No answer: the leader may have applied it before it died. Answering "try again" could
@@ -220,6 +226,30 @@ static void forward_done(ctl_t *ctl, void *arg, const void *reply, size_t len)
                r->peer);
     rpc_reply_rc(r, 1 /* SLURM_ERROR */);
     server_send_reply(ctl, r);
+}
+
+static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* Holds R until the leader changes (server_leader_changed), for at most HOLD_S from its first
+ * hold; RETRY_S > 0: also route it again after that long (a leader we could not reach). */
+static void hold(ctl_t *ctl, rpc_t *r, double retry_s)
+{
+    if (!r->hold_until)
+        r->hold_until = ev_now(ctl->loop) + HOLD_S(ctl);
+    if (r->stage != RPC_HELD) {
+        r->stage = RPC_HELD;
+        r->held_next = ctl->held;
+        ctl->held = r;
+    }
+    ev_timer_stop(ctl->loop, &r->timer);
+    double left = r->hold_until - ev_now(ctl->loop);
+    if (left < 0)
+        left = 0;
+    if (retry_s > 0 && retry_s < left)
+        left = retry_s;
+    ev_timer_init(&r->timer, on_hold_expired, left, 0.);
+    r->timer.data = r;
+    ev_timer_start(ctl->loop, &r->timer);
 }
 
 static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents)
@@ -233,6 +263,11 @@ static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents)
             *pp = r->held_next;
             break;
         }
+    if (ev_now(ctl->loop) < r->hold_until) {   /* a retry: route it again */
+        r->stage = RPC_VERIFY;
+        route(ctl, r);
+        return;
+    }
     flurm_warn("no leader within %.0f s for a request from %s; asking it to retry", HOLD_S(ctl), r->peer);
     if (r->fwd_token) {   /* the follower routes it again */
         peers_forward_reply(ctl, r->fwd_token, "", 0);
@@ -267,18 +302,7 @@ static void route(ctl_t *ctl, rpc_t *r)
         return;
     }
     /* An election runs (or we lead and are catching up): hold it. */
-    if (r->stage != RPC_HELD) {
-        if (!r->hold_until)
-            r->hold_until = ev_now(ctl->loop) + HOLD_S(ctl);
-        r->stage = RPC_HELD;
-        r->held_next = ctl->held;
-        ctl->held = r;
-        ev_timer_stop(ctl->loop, &r->timer);
-        double left = r->hold_until - ev_now(ctl->loop);
-        ev_timer_init(&r->timer, on_hold_expired, left > 0 ? left : 0., 0.);
-        r->timer.data = r;
-        ev_timer_start(ctl->loop, &r->timer);
-    }
+    hold(ctl, r, 0.);
 }
 
 void server_leader_changed(ctl_t *ctl)

@@ -79,15 +79,17 @@ void rpc_forwarded(ctl_t *ctl, void *token, uint64_t from, uid_t uid, gid_t gid,
 typedef struct outcome {
     int n;
     bool null;
+    peers_fwd_status_t status;
     char reply[64];
     size_t len;
 } outcome_t;
 
-static void forward_done(ctl_t *ctl, void *arg, const void *reply, size_t len)
+static void forward_done(ctl_t *ctl, void *arg, peers_fwd_status_t status, const void *reply, size_t len)
 {
     (void)ctl;
     outcome_t *o = arg;
     o->n++;
+    o->status = status;
     o->null = reply == NULL;
     o->len = len;
     snprintf(o->reply, sizeof o->reply, "%.*s", (int)len, reply ? (const char *)reply : "");
@@ -309,6 +311,7 @@ static void test_peers_forward_round_trip(void **state)
     assert_string_equal(forwarded.addr, "10.0.0.5:45678");
     assert_string_equal(forwarded.frame, "the request");
     assert_false(out.null);
+    assert_int_equal(out.status, PEERS_FWD_ANSWERED);
     assert_int_equal(out.len, 11);
     assert_string_equal(out.reply, "reply to it");
 }
@@ -322,6 +325,7 @@ static void test_peers_forward_empty_answer_is_not_null(void **state)
     peers_forward(B, 1, 78, 0, 0, NULL, "x", 1, forward_done, &out);
     assert_true(run_until(forward_done_once, 5));
     assert_false(out.null);   /* the leader handled nothing: route again */
+    assert_int_equal(out.status, PEERS_FWD_ANSWERED);
     assert_int_equal(out.len, 0);
 }
 
@@ -333,10 +337,12 @@ static void test_peers_forward_to_no_member_fails_after_the_call(void **state)
     assert_int_equal(out.n, 0);
     assert_true(run_until(forward_done_once, 1));
     assert_true(out.null);
+    assert_int_equal(out.status, PEERS_FWD_NOT_SENT);
     memset(&out, 0, sizeof out);
     peers_forward(A, 5, 80, 0, 0, NULL, "x", 1, forward_done, &out);
     assert_true(run_until(forward_done_once, 1));
     assert_true(out.null);
+    assert_int_equal(out.status, PEERS_FWD_NOT_SENT);
 }
 
 static bool held_token(void)
@@ -356,6 +362,7 @@ static void test_peers_stop_completes_forwards_and_is_noticed(void **state)
     assert_null(A->peers);
     assert_int_equal(out.n, 1);   /* completed by the stop */
     assert_true(out.null);
+    assert_int_equal(out.status, PEERS_FWD_LOST);   /* it had left: outcome unknown */
     peers_forward_reply(B, forwarded.token, "late", 4);   /* its connection is gone: nothing */
     peers_forward_reply(A, forwarded.token, "late", 4);   /* stopped: nothing */
     peers_send(A, &(flurm_raft_msg_t){ .type = FLURM_RAFT_MSG_TIMEOUT_NOW, .from = 1, .to = 2, .term = 1 });
@@ -366,6 +373,7 @@ static void test_peers_stop_completes_forwards_and_is_noticed(void **state)
     peers_forward(B, 1, 82, 0, 0, NULL, "x", 1, forward_done, &out);
     assert_true(run_until(forward_done_once, 1));
     assert_true(out.null);
+    assert_int_equal(out.status, PEERS_FWD_NOT_SENT);
     peers_member_status_t st;
     peers_status(B, 1, &st);
     assert_true(st.dropped >= 1);
