@@ -220,6 +220,31 @@ def flurm_bench(conf, label):
     return cells
 
 
+def cpu_s(pid):
+    """User + system CPU seconds PID has used so far (/proc/PID/stat utime, stime)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def bench_with_cpu(conf, label, pids):
+    """flurm_bench(CONF, LABEL) and the CPU microseconds per acknowledged submit that each of
+    PIDS ({name: pid}) spent over all its cells."""
+    before = {n: cpu_s(p) for n, p in pids.items()}
+    cells = flurm_bench(conf, label)
+    total = sum(c["n"] for c in cells.values())
+    cpu = {}
+    for n, p in pids.items():
+        after = cpu_s(p)
+        if before[n] is not None and after is not None and total:
+            cpu[n] = (after - before[n]) * 1e6 / total
+            figure("cpu label=%s process=%s submits=%d cpu_us_per_submit=%.1f" % (label, n, total, cpu[n]))
+    return cells, cpu
+
+
 def sbatch_rate(c, label):
     """Real `sbatch --hold` from 4 shells for SECS: acknowledged submissions per second."""
     s = Submitters(c, workers=4, tag="tp").start()
@@ -243,19 +268,23 @@ def part_throughput():
             lead = c.settled()
             target = lead if label.endswith("leader") else [m for m in c.members if m != lead][0]
             log("%s: flurm-bench through %s (leader %s)" % (label, target, lead))
-            cells = flurm_bench(os.path.join(c.dir, "client-%s.conf" % target), label)
-            sides[label] = {"cells": cells, "sbatch": sbatch_rate(c, label)}
+            pids = {m: c.procs[m].pid for m in c.members if m in c.procs and c.procs[m].poll() is None}
+            pids = {("leader" if m == lead else "follower " + m): p for m, p in pids.items()}
+            cells, cpu = bench_with_cpu(os.path.join(c.dir, "client-%s.conf" % target), label, pids)
+            sides[label] = {"cells": cells, "cpu": cpu, "sbatch": sbatch_rate(c, label)}
     if "flurm1" in SIDES:
         with Side(Cluster(extra_conf=EXTRA)) as c:
             log("flurm1: one flurmctld")
-            sides["flurm1"] = {"cells": flurm_bench(c.conf, "flurm1"), "sbatch": sbatch_rate(c, "flurm1")}
+            cells, cpu = bench_with_cpu(c.conf, "flurm1", {"leader": c.proc.pid})
+            sides["flurm1"] = {"cells": cells, "cpu": cpu, "sbatch": sbatch_rate(c, "flurm1")}
     slurmctld = shutil.which("slurmctld") or "/usr/sbin/slurmctld"
     if "slurm" not in SIDES:
         pass
     elif os.access(slurmctld, os.X_OK) and os.environ.get("BENCH_NO_SLURM") != "1":
         with Side(Cluster(extra_conf=EXTRA), controller="slurm") as c:
             log("slurm: the real slurmctld 22.05")
-            sides["slurm"] = {"cells": flurm_bench(c.conf, "slurm"), "sbatch": sbatch_rate(c, "slurm")}
+            cells, cpu = bench_with_cpu(c.conf, "slurm", {"leader": c.proc.pid})
+            sides["slurm"] = {"cells": cells, "cpu": cpu, "sbatch": sbatch_rate(c, "slurm")}
     else:
         log("slurmctld not installed (or BENCH_NO_SLURM=1): its column is n/a")
     return sides
@@ -452,6 +481,13 @@ def report(fo, tp, cu):
             errs = [cell(s, conc, "errors") for s in cols]
             if any(errs):
                 print("%-30s" % ("errors conc=%d" % conc) + "".join(" | %13s" % fmt(v) for v in errs))
+        vals = [tp[s]["cpu"].get("leader") if s in tp and tp[s].get("cpu") else None for s in cols]
+        print("%-30s" % "leader CPU us/submit (all cells)" + "".join(" | %13s" % fmt(v) for v in vals)
+              + " | %9s | %9s" % (ratio(vals[0], vals[2]), ratio(vals[0], vals[3])))
+        for s in cols:
+            for n, v in sorted((tp.get(s) or {}).get("cpu", {}).items()):
+                if n != "leader":
+                    print("%-30s   %s: %s us/submit" % ("", s + " " + n, fmt(v)))
         vals = [tp[s]["sbatch"] if s in tp else None for s in cols]
         print("%-30s" % "real sbatch/s (4 shells)" + "".join(" | %13s" % fmt(v) for v in vals)
               + " | %9s | %9s" % (ratio(vals[0], vals[2]), ratio(vals[0], vals[3])))
