@@ -29,7 +29,7 @@
 #define SNAPSHOT_EVERY 20000
 #define TICK_S 0.02
 #define ELECTION_MIN_MS 300
-#define HEARTBEAT_MS 50
+#define CATCHING_UP 1000   /* a follower this far behind says when it caught up */
 
 typedef struct entry {
     flurm_buf_t cmd;
@@ -96,6 +96,7 @@ struct commit {
     bool ready;
     bool said_write_error;
     bool disk_failed;                 /* single voter: a write failed; rebuild before proposing */
+    bool behind;                      /* a follower far behind the commit index (logged once caught up) */
 };
 
 static void step(ctl_t *ctl, const flurm_raft_event_t *ev);
@@ -453,6 +454,16 @@ static void carry_out(ctl_t *ctl, const flurm_raft_update_t *u)
         apply_entry(ctl, &u->committed[i], &changed);
     if (c->role == FLURM_RAFT_LEADER && c->applied >= c->ready_index)
         set_ready(ctl, true);
+    uint64_t commit = flurm_raft_commit_index(c->raft);
+    if (c->role != FLURM_RAFT_LEADER && commit > c->applied + CATCHING_UP) {
+        if (!c->behind)
+            flurm_info("raft: catching up (applied %llu, committed %llu)", (unsigned long long)c->applied,
+                       (unsigned long long)commit);
+        c->behind = true;
+    } else if (c->behind && c->applied >= commit) {
+        flurm_info("raft: caught up (index %llu)", (unsigned long long)c->applied);
+        c->behind = false;
+    }
     if (changed) {
         /* Reasons of new and changed jobs are current before anyone can read them; then see
          * whether what changed lets jobs start. */
