@@ -388,6 +388,8 @@ static void set_ready(ctl_t *ctl, bool ready)
     if (c->ready == ready)
         return;
     c->ready = ready;
+    if (ready)   /* followers leave what the scheduler derives alone: recompute all of it */
+        flurm_state_schedule(ctl->state, (time_t)ev_now(ctl->loop));
     if (ready)
         flurm_info("raft: leading term %llu (%zu member(s), applied %llu)",
                    (unsigned long long)flurm_raft_term(c->raft), (size_t)c->cfg.n_voters,
@@ -464,11 +466,11 @@ static void carry_out(ctl_t *ctl, const flurm_raft_update_t *u)
         flurm_info("raft: caught up (index %llu)", (unsigned long long)c->applied);
         c->behind = false;
     }
-    if (changed) {
-        /* Reasons of new and changed jobs are current before anyone can read them; then see
-         * whether what changed lets jobs start. */
+    if (changed && c->ready) {
+        /* Reasons of new and changed jobs are current before anyone can read them (only the
+         * ready leader answers reads); then see whether what changed lets jobs start. */
         flurm_state_schedule_changed(ctl->state, (time_t)ev_now(ctl->loop));
-        if (c->ready && c->hooks.batch_applied)
+        if (c->hooks.batch_applied)
             c->hooks.batch_applied(ctl);
     }
 
