@@ -5,7 +5,9 @@
  *   log entry I   u64 term | u32 type (flurm_raft_entry_type_t) | the command's bytes
  *   "raft.hard"   u64 term | u64 voted_for                     (big-endian)
  *   snapshot      "FRS1" | u64 index | u64 term | u32 n_voters | u64 voters[n] | the state
- *                 machine's bytes (the store's snapshot index is the Raft index)
+ *                 machine's bytes (the store's snapshot index is the Raft index); with learners
+ *                 (meta n_learners != 0) "FRS2" | ... | u64 voters[n] | u32 n_learners |
+ *                 u64 learners[n_learners] | the state machine's bytes. Both are read.
  * flurm_raft_store_write() makes one update of the core durable in one synced batch (host
  * contract 1a + 1b); flurm_raft_store_load() gives back what flurm_raft_new() needs at start.
  * Blocking disk I/O: call them off the event loop (the commit thread). */
@@ -40,8 +42,8 @@ typedef struct flurm_raft_store_loaded flurm_raft_store_loaded_t;   /* owns what
  * machine's snapshot bytes into *DATA and *LEN (NULL and 0 without a snapshot) to restore before the
  * entries are applied. Everything points into *HELD (free it after flurm_raft_new() copied
  * what it needs). FLURM_EPROTO for a record this version cannot read, or entries that cannot be a Raft
- * log (a term above the hard state's, decreasing terms, an unknown type) (refusing to start loses
- * nothing), FLURM_EIO, FLURM_ENOMEM. */
+ * log (a term above the hard state's, decreasing terms, an unknown type, a CONFIG entry whose data
+ * is not a configuration) (refusing to start loses nothing), FLURM_EIO, FLURM_ENOMEM. */
 FLURM_API int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const void **data,
                                     size_t *len, flurm_raft_store_loaded_t **held);
 FLURM_API void flurm_raft_store_loaded_free(flurm_raft_store_loaded_t *h);   /* NULL is fine */

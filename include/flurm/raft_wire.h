@@ -10,7 +10,7 @@
  *   APPEND          term, log_index, log_term, commit, entries
  *   APPEND_REPLY,
  *   SNAPSHOT_REPLY  term, flags SUCCESS, match, reject_index, conflict_term, conflict_index
- *   SNAPSHOT        term, snapshot (index, term, voters), data/len
+ *   SNAPSHOT        term, snapshot (index, term, voters, learners), data/len
  *   TIMEOUT_NOW     term
  * plus type, from and to. Other members (other flags, reserved*) are not sent; decoding yields
  * them zero. So decode(encode(m)) equals m wherever the type uses a member, and re-encoding a
@@ -21,11 +21,13 @@
  *   - type is one of FLURM_RAFT_MSG_*; from and to are nonzero;
  *   - VOTE, APPEND: log_term <= term;
  *   - APPEND: at most FLURM_RAFT_WIRE_MAX_ENTRIES entries; entry i has index log_index + 1 + i,
- *     terms never decrease, start >= log_term, end <= term; type COMMAND or NOOP; data != NULL
- *     when len != 0 (encode);
+ *     terms never decrease, start >= log_term, end <= term; type COMMAND, NOOP or CONFIG; data
+ *     != NULL when len != 0 (encode); a CONFIG entry's data is a canonical configuration
+ *     (flurm_raft_config_decode());
  *   - APPEND_REPLY, SNAPSHOT_REPLY: success carries no reject fields; conflict_index <=
  *     reject_index; conflict_term and conflict_index are both zero or both nonzero;
- *   - SNAPSHOT: 1 <= n_voters <= FLURM_RAFT_MAX_MEMBERS, voters nonzero and distinct;
+ *   - SNAPSHOT: 1 <= n_voters, n_voters + n_learners <= FLURM_RAFT_MAX_MEMBERS, voters and
+ *     learners (voters[n_voters ..]) nonzero and all distinct;
  *     snapshot.index >= 1; 1 <= snapshot.term <= term; data != NULL when len != 0 (encode).
  * The recipient id is not checked against the host's own (the decoder does not know it).
  *

@@ -1,7 +1,14 @@
 /* libflurm/raft/raft.c — the Raft core: events in, actions out (include/flurm/raft.h).
  *
  * References for the algorithm: Ongaro's thesis (pre-vote 9.6, check-quorum 6.2, transfer 3.10,
- * Figure 8 / 3.6.2) and etcd-io/raft's progress tracking (probe / replicate / snapshot). */
+ * Figure 8 / 3.6.2, single-server membership changes 4.1, catch-up 4.2.1) and etcd-io/raft's
+ * progress tracking (probe / replicate / snapshot).
+ *
+ * Configurations: the one in force is kept decoded (conf, and one progress slot per member in
+ * pr). It is derived from the log alone: the last CONFIG entry above the snapshot, else the
+ * snapshot's. conf_index remembers where it came from, so that a truncation below it (the
+ * only way a configuration is undone) re-derives it by scanning the log back; nothing else
+ * needs a history. */
 #include <flurm/raft.h>
 
 #include <stdlib.h>
@@ -12,6 +19,7 @@ enum { PR_PROBE = 0, PR_REPLICATE = 1, PR_SNAPSHOT = 2 };
 
 typedef struct progress {
     uint64_t id;
+    bool voter;                   /* else a learner */
     uint64_t match, next;
     uint64_t last_contact;        /* now_ms of the last reply in this term; 0 = none */
     uint64_t last_ack;            /* now_ms when match last advanced (or replication restarted) */
@@ -23,13 +31,21 @@ typedef struct progress {
     uint64_t inflight_last[MAX_INFLIGHT];   /* last index of each, ascending */
 } progress_t;
 
+/* A configuration: ids[0 .. n_voters - 1] voters, then n_learners learners. */
+typedef struct conf {
+    uint32_t n_voters, n_learners;
+    uint64_t ids[FLURM_RAFT_MAX_MEMBERS];
+} conf_t;
+
 struct flurm_raft {
     flurm_raft_config_t cfg;
     uint64_t id;
     uint64_t rng;
-    uint32_t n_voters;
-    progress_t pr[FLURM_RAFT_MAX_MEMBERS];   /* one per voter, own slot included */
-    int self;                                /* own slot in pr, -1 if not a voter */
+    conf_t conf;                             /* in force: the last CONFIG entry, else snap's */
+    uint64_t conf_index;                     /* its entry's index, or snap.index */
+    uint32_t n_voters, n_members;            /* conf.n_voters, + conf.n_learners */
+    progress_t pr[FLURM_RAFT_MAX_MEMBERS];   /* one per member (conf.ids order), own slot included */
+    int self;                                /* own slot in pr, -1 if not a member */
 
     uint32_t role;
     uint64_t term, vote, leader;
@@ -59,6 +75,7 @@ struct flurm_raft {
     uint32_t last_role;
     uint64_t last_leader;
     bool oom;
+    bool conf_changed;
 };
 
 /* ---- helpers ---- */
@@ -99,11 +116,181 @@ static uint64_t last_term(const flurm_raft_t *r)
 
 static size_t quorum(const flurm_raft_t *r) { return r->n_voters / 2 + 1; }
 
+static bool is_voter(const flurm_raft_t *r) { return r->self >= 0 && r->pr[r->self].voter; }
+
 static progress_t *find_pr(flurm_raft_t *r, uint64_t id)
 {
-    for (uint32_t i = 0; i < r->n_voters; i++)
+    for (uint32_t i = 0; i < r->n_members; i++)
         if (r->pr[i].id == id) return &r->pr[i];
     return NULL;
+}
+
+/* ---- configurations ---- */
+
+#define CONF_VERSION 1
+#define CONF_HDR 4
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+/* Ids nonzero and distinct, 1 <= voters, voters + learners <= max. */
+static bool conf_valid(uint32_t nv, uint32_t nl, const uint64_t *ids)
+{
+    if (nv == 0 || nv > FLURM_RAFT_MAX_MEMBERS || nl > FLURM_RAFT_MAX_MEMBERS - nv || !ids) return false;
+    for (uint32_t i = 0; i < nv + nl; i++) {
+        if (ids[i] == FLURM_RAFT_NONE) return false;
+        for (uint32_t j = 0; j < i; j++)
+            if (ids[i] == ids[j]) return false;
+    }
+    return true;
+}
+
+flurm_err_t flurm_raft_config_decode(const void *data, size_t len, flurm_raft_snapshot_meta_t *out)
+{
+    if (!out || (len && !data) || len < CONF_HDR) return FLURM_EINVAL;
+    const uint8_t *b = data;
+    uint32_t nv = b[1], nl = b[2];
+    if (b[0] != CONF_VERSION || b[3] != 0 || len != CONF_HDR + 8 * (size_t)(nv + nl)) return FLURM_EINVAL;
+    if (nv == 0 || nv + nl > FLURM_RAFT_MAX_MEMBERS) return FLURM_EINVAL;
+    flurm_raft_snapshot_meta_t m = { .n_voters = nv, .n_learners = nl };
+    for (uint32_t i = 0; i < nv + nl; i++) {
+        m.voters[i] = get64(b + CONF_HDR + 8 * i);
+        /* canonical: each list strictly ascending (so distinct), ids nonzero */
+        if (m.voters[i] == FLURM_RAFT_NONE || (i != 0 && i != nv && m.voters[i] <= m.voters[i - 1])) return FLURM_EINVAL;
+    }
+    if (!conf_valid(nv, nl, m.voters)) return FLURM_EINVAL;   /* an id in both lists */
+    *out = m;
+    return FLURM_OK;
+}
+
+static bool conf_decode(const flurm_raft_entry_t *e, conf_t *c)
+{
+    flurm_raft_snapshot_meta_t m;
+    if (flurm_raft_config_decode(e->data, e->len, &m) != FLURM_OK) return false;
+    c->n_voters = m.n_voters;
+    c->n_learners = m.n_learners;
+    memcpy(c->ids, m.voters, sizeof c->ids);
+    return true;
+}
+
+static bool entry_valid(const flurm_raft_entry_t *e)
+{
+    if (e->type > FLURM_RAFT_ENTRY_CONFIG || (e->len && !e->data)) return false;
+    conf_t c;
+    return e->type != FLURM_RAFT_ENTRY_CONFIG || conf_decode(e, &c);
+}
+
+static conf_t snap_conf(const flurm_raft_snapshot_meta_t *s)
+{
+    conf_t c = { .n_voters = s->n_voters, .n_learners = s->n_learners };
+    memcpy(c.ids, s->voters, sizeof c.ids);
+    return c;
+}
+
+static int cmp_asc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The canonical encoding of C (sorted copy), into BUF of CONF_HDR + 8 * MAX bytes. */
+static uint32_t conf_encode(const conf_t *c, uint8_t *buf)
+{
+    conf_t s = *c;
+    qsort(s.ids, s.n_voters, sizeof s.ids[0], cmp_asc);
+    qsort(s.ids + s.n_voters, s.n_learners, sizeof s.ids[0], cmp_asc);
+    buf[0] = CONF_VERSION;
+    buf[1] = (uint8_t)s.n_voters;
+    buf[2] = (uint8_t)s.n_learners;
+    buf[3] = 0;
+    for (uint32_t i = 0; i < s.n_voters + s.n_learners; i++) put64(buf + CONF_HDR + 8 * i, s.ids[i]);
+    return CONF_HDR + 8 * (s.n_voters + s.n_learners);
+}
+
+/* The configuration in force at I (snap.index <= I <= last): the last CONFIG entry in
+ * snap.index + 1 .. I, else the snapshot's. *AT gets its index (snap.index for the snapshot's). */
+static conf_t conf_at(const flurm_raft_t *r, uint64_t i, uint64_t *at)
+{
+    conf_t c;
+    for (; i > r->snap.index; i--) {
+        const flurm_raft_entry_t *e = entry_at(r, i);
+        if (e && e->type == FLURM_RAFT_ENTRY_CONFIG && conf_decode(e, &c)) {
+            *at = i;
+            return c;
+        }
+    }
+    *at = r->snap.index;
+    return snap_conf(&r->snap);
+}
+
+static void progress_init(flurm_raft_t *r, progress_t *p, uint64_t id)
+{
+    memset(p, 0, sizeof *p);
+    p->id = id;
+    p->next = last_index(r) + 1;
+    p->state = PR_PROBE;
+    p->last_contact = r->now;   /* grace period before check-quorum counts it as silent */
+    p->last_ack = r->now;
+}
+
+/* Puts C in force (from the entry at AT): one progress slot per member, kept for those that
+ * were members already (a leader goes on replicating to them where it was). */
+static void set_conf(flurm_raft_t *r, const conf_t *c, uint64_t at)
+{
+    progress_t old[FLURM_RAFT_MAX_MEMBERS];
+    uint32_t n_old = r->n_members;
+    memcpy(old, r->pr, n_old * sizeof old[0]);
+    bool same = r->conf.n_voters == c->n_voters && r->conf.n_learners == c->n_learners &&
+                !memcmp(r->conf.ids, c->ids, (c->n_voters + c->n_learners) * sizeof c->ids[0]);
+    r->conf = *c;
+    r->conf_index = at;
+    r->n_voters = c->n_voters;
+    r->n_members = c->n_voters + c->n_learners;
+    r->self = -1;
+    for (uint32_t i = 0; i < r->n_members; i++) {
+        progress_t *p = &r->pr[i];
+        uint32_t k = 0;
+        while (k < n_old && old[k].id != c->ids[i]) k++;
+        if (k < n_old) *p = old[k];
+        else progress_init(r, p, c->ids[i]);
+        p->voter = i < c->n_voters;
+        if (c->ids[i] == r->id) r->self = (int)i;
+    }
+    if (!same) r->conf_changed = true;
+}
+
+/* Whether this server may campaign: a voter of the configuration in force; or one it removes
+ * while that is not known to be committed (it may be needed to commit it: were it the one
+ * holding the most up-to-date log, nobody else could win). It counts the votes of the
+ * configuration in force only, as every candidate; as leader it then commits its removal and
+ * steps down. */
+static bool may_campaign(const flurm_raft_t *r)
+{
+    if (is_voter(r)) return true;
+    if (r->conf_index <= r->commit) return false;
+    uint64_t at;
+    conf_t prev = conf_at(r, r->conf_index - 1, &at);
+    for (uint32_t i = 0; i < prev.n_voters; i++)
+        if (prev.ids[i] == r->id) return true;
+    return false;
+}
+
+/* After the log lost entries >= I: a configuration from there is undone. */
+static void conf_truncated(flurm_raft_t *r, uint64_t i)
+{
+    if (r->conf_index < i) return;
+    uint64_t at;
+    conf_t c = conf_at(r, last_index(r), &at);
+    set_conf(r, &c, at);
 }
 
 static void free_entries(flurm_raft_entry_t *e, size_t n)
@@ -134,6 +321,9 @@ static bool log_push(flurm_raft_t *r, uint64_t term, uint32_t type, const void *
     r->log[r->len] = (flurm_raft_entry_t){ .index = last_index(r) + 1, .term = term, .type = type,
                                            .len = len, .data = copy };
     r->len++;
+    conf_t c;
+    if (type == FLURM_RAFT_ENTRY_CONFIG && conf_decode(&r->log[r->len - 1], &c))   /* in force at once */
+        set_conf(r, &c, last_index(r));
     return true;
 }
 
@@ -144,6 +334,7 @@ static void log_truncate(flurm_raft_t *r, uint64_t i)
     size_t keep = i - r->first;
     free_entries(r->log + keep, r->len - keep);
     r->len = keep;
+    conf_truncated(r, i);
     if (r->stable >= i) r->stable = i - 1;
     if (i < r->persist_next) {
         if (r->truncate_from == 0 || i < r->truncate_from) r->truncate_from = i;
@@ -193,7 +384,7 @@ static void become_follower(flurm_raft_t *r, uint64_t term, uint64_t leader)
 static void send_append(flurm_raft_t *r, progress_t *p, bool heartbeat);
 static void broadcast_append(flurm_raft_t *r, bool heartbeat)
 {
-    for (uint32_t i = 0; i < r->n_voters; i++)
+    for (uint32_t i = 0; i < r->n_members; i++)
         if ((int)i != r->self) send_append(r, &r->pr[i], heartbeat);
 }
 
@@ -202,14 +393,11 @@ static void become_leader(flurm_raft_t *r)
     r->role = FLURM_RAFT_LEADER;
     r->leader = r->id;
     r->transfer_target = 0;
-    for (uint32_t i = 0; i < r->n_voters; i++) {
+    for (uint32_t i = 0; i < r->n_members; i++) {
         progress_t *p = &r->pr[i];
-        uint64_t id = p->id;
-        memset(p, 0, sizeof *p);
-        p->id = id;
-        p->next = last_index(r) + 1;
-        p->state = PR_PROBE;
-        p->last_contact = r->now;   /* grace period before check-quorum counts it as silent */
+        bool voter = p->voter;
+        progress_init(r, p, p->id);
+        p->voter = voter;
     }
     /* The no-op lets the leader commit (and so learn the commit index) in its own term. */
     if (log_reserve(r, 1)) log_push(r, r->term, FLURM_RAFT_ENTRY_NOOP, NULL, 0);
@@ -224,8 +412,8 @@ static void campaign(flurm_raft_t *r, bool pre, bool transfer);
 static void count_votes(flurm_raft_t *r)
 {
     size_t yes = 0, no = 0;
-    for (uint32_t i = 0; i < r->n_voters; i++) {
-        if (!r->pr[i].vote_answered) continue;
+    for (uint32_t i = 0; i < r->n_members; i++) {
+        if (!r->pr[i].voter || !r->pr[i].vote_answered) continue;
         if (r->pr[i].vote_granted) yes++;
         else no++;
     }
@@ -239,8 +427,8 @@ static void count_votes(flurm_raft_t *r)
 
 static void campaign(flurm_raft_t *r, bool pre, bool transfer)
 {
-    if (r->self < 0) return;
-    for (uint32_t i = 0; i < r->n_voters; i++) r->pr[i].vote_answered = r->pr[i].vote_granted = false;
+    if (!may_campaign(r)) return;
+    for (uint32_t i = 0; i < r->n_members; i++) r->pr[i].vote_answered = r->pr[i].vote_granted = false;
     r->leader = FLURM_RAFT_NONE;
     uint64_t term = r->term + 1;
     if (pre) {
@@ -252,9 +440,9 @@ static void campaign(flurm_raft_t *r, bool pre, bool transfer)
         r->hs_dirty = true;
     }
     reset_election_timer(r);
-    r->pr[r->self].vote_answered = r->pr[r->self].vote_granted = true;
-    for (uint32_t i = 0; i < r->n_voters; i++) {
-        if ((int)i == r->self) continue;
+    if (r->self >= 0) r->pr[r->self].vote_answered = r->pr[r->self].vote_granted = true;   /* counts if a voter */
+    for (uint32_t i = 0; i < r->n_members; i++) {
+        if ((int)i == r->self || !r->pr[i].voter) continue;
         flurm_raft_msg_t *m = msg_new(r, FLURM_RAFT_MSG_VOTE, r->pr[i].id);
         if (!m) continue;
         m->term = term;
@@ -370,30 +558,45 @@ static int cmp_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* A leader outside its committed configuration (it removed itself) hands over and steps down. */
+static void maybe_step_down_removed(flurm_raft_t *r)
+{
+    if (r->role != FLURM_RAFT_LEADER || is_voter(r) || r->conf_index > r->commit) return;
+    progress_t *best = NULL;
+    for (uint32_t i = 0; i < r->n_members; i++)
+        if (r->pr[i].voter && (!best || r->pr[i].match > best->match)) best = &r->pr[i];
+    if (best && best->match == last_index(r)) msg_new(r, FLURM_RAFT_MSG_TIMEOUT_NOW, best->id);
+    become_follower(r, r->term, FLURM_RAFT_NONE);
+}
+
 /* Figure 8: only an entry of the current term is committed by counting replicas; earlier
- * entries commit with it. The leader's own copy counts once durable (stable). */
+ * entries commit with it. The leader's own copy counts once durable (stable), if it is a voter
+ * of the configuration in force (a leader removing itself does not count itself, 4.2.2). */
 static void maybe_commit(flurm_raft_t *r)
 {
     if (r->role != FLURM_RAFT_LEADER) return;
     uint64_t m[FLURM_RAFT_MAX_MEMBERS];
-    for (uint32_t i = 0; i < r->n_voters; i++)
-        m[i] = (int)i == r->self ? r->stable : r->pr[i].match;
-    qsort(m, r->n_voters, sizeof m[0], cmp_desc);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->n_members; i++)
+        if (r->pr[i].voter) m[k++] = (int)i == r->self ? r->stable : r->pr[i].match;
+    if (k == 0) return;
+    qsort(m, k, sizeof m[0], cmp_desc);
     uint64_t n = m[quorum(r) - 1], t;
     if (n > r->commit && term_at(r, n, &t) && t == r->term) {
         r->commit = n;
         /* Tell caught-up followers at once instead of at the next heartbeat. */
-        for (uint32_t i = 0; i < r->n_voters; i++) {
+        for (uint32_t i = 0; i < r->n_members; i++) {
             progress_t *p = &r->pr[i];
             if ((int)i == r->self || p->state != PR_REPLICATE || p->next <= last_index(r)) continue;
             uint64_t pt;
             if (!term_at(r, p->next - 1, &pt)) continue;
             flurm_raft_msg_t *msg = msg_new(r, FLURM_RAFT_MSG_APPEND, p->id);
-            if (!msg) return;
+            if (!msg) break;
             msg->log_index = p->next - 1;
             msg->log_term = pt;
             msg->commit = r->commit;
         }
+        maybe_step_down_removed(r);
     }
 }
 
@@ -487,7 +690,7 @@ static void handle_snapshot(flurm_raft_t *r, const flurm_raft_msg_t *m)
         reply_append(r, m, true, s->index);
         return;
     }
-    if (s->n_voters == 0 || s->n_voters > FLURM_RAFT_MAX_MEMBERS || (m->len && !m->data)) return;
+    if (!conf_valid(s->n_voters, s->n_learners, s->voters) || (m->len && !m->data)) return;
     void *copy = NULL;
     if (m->len) {
         if (!(copy = malloc(m->len))) { r->oom = true; return; }
@@ -502,6 +705,8 @@ static void handle_snapshot(flurm_raft_t *r, const flurm_raft_msg_t *m)
     r->len = 0;
     r->first = s->index + 1;
     r->snap = *s;
+    conf_t c = snap_conf(s);   /* its configuration replaces whatever our log said */
+    set_conf(r, &c, s->index);
     r->commit = r->applied = r->stable = s->index;
     r->persist_next = s->index + 1;
     r->truncate_from = 0;   /* the host discards the whole log for a snapshot */
@@ -582,7 +787,7 @@ static void handle_vote_reply(flurm_raft_t *r, const flurm_raft_msg_t *m)
     if (pre ? (r->role != FLURM_RAFT_PRECANDIDATE || m->term != r->term + 1)
             : (r->role != FLURM_RAFT_CANDIDATE || m->term != r->term)) return;
     progress_t *p = find_pr(r, m->from);
-    if (!p || p->vote_answered) return;
+    if (!p || !p->voter || p->vote_answered) return;
     p->vote_answered = true;
     p->vote_granted = m->flags & FLURM_RAFT_MSGF_GRANTED;
     count_votes(r);
@@ -653,16 +858,19 @@ static void tick(flurm_raft_t *r)
 {
     if (r->role != FLURM_RAFT_LEADER) {
         if (r->now >= r->election_deadline) {
-            if (r->self >= 0) campaign(r, r->cfg.pre_vote != 0, false);
+            if (may_campaign(r)) campaign(r, r->cfg.pre_vote != 0, false);
             else reset_election_timer(r);
         }
         return;
     }
+    maybe_step_down_removed(r);
+    if (r->role != FLURM_RAFT_LEADER) return;
     if (r->transfer_target && r->now >= r->transfer_deadline) r->transfer_target = 0;
     if (r->now >= r->quorum_deadline) {
         size_t live = 0;
-        for (uint32_t i = 0; i < r->n_voters; i++)
-            if ((int)i == r->self || r->now - r->pr[i].last_contact < r->cfg.election_timeout_min_ms) live++;
+        for (uint32_t i = 0; i < r->n_members; i++)
+            if (r->pr[i].voter &&
+                ((int)i == r->self || r->now - r->pr[i].last_contact < r->cfg.election_timeout_min_ms)) live++;
         if (live < quorum(r)) {
             become_follower(r, r->term, FLURM_RAFT_NONE);
             return;
@@ -703,10 +911,15 @@ static flurm_err_t snapshot_taken(flurm_raft_t *r, uint64_t index)
     if (index <= r->snap.index) return FLURM_OK;
     uint64_t t = 0;
     if (!term_at(r, index, &t)) return FLURM_ERANGE;
+    uint64_t at;
+    conf_t c = conf_at(r, index, &at);   /* the configuration at INDEX, not the one in force */
     r->snap.index = index;
     r->snap.term = t;
-    r->snap.n_voters = r->n_voters;
-    for (uint32_t i = 0; i < r->n_voters; i++) r->snap.voters[i] = r->pr[i].id;
+    r->snap.n_voters = c.n_voters;
+    r->snap.n_learners = c.n_learners;
+    memset(r->snap.voters, 0, sizeof r->snap.voters);
+    memcpy(r->snap.voters, c.ids, (c.n_voters + c.n_learners) * sizeof c.ids[0]);
+    if (r->conf_index < index) r->conf_index = index;   /* as a restart from this snapshot says */
     uint64_t keep_from = index + 1 > r->cfg.trailing_entries ? index + 1 - r->cfg.trailing_entries : 1;
     if (keep_from > r->first) {
         size_t drop = keep_from - r->first;
@@ -723,20 +936,75 @@ static flurm_err_t transfer(flurm_raft_t *r, uint64_t target)
     if (r->role != FLURM_RAFT_LEADER || r->transfer_target) return FLURM_EAGAIN;
     if (target == FLURM_RAFT_NONE) {
         uint64_t best = 0;
-        for (uint32_t i = 0; i < r->n_voters; i++)
-            if ((int)i != r->self && (target == FLURM_RAFT_NONE || r->pr[i].match > best)) {
+        for (uint32_t i = 0; i < r->n_members; i++)
+            if ((int)i != r->self && r->pr[i].voter && (target == FLURM_RAFT_NONE || r->pr[i].match > best)) {
                 target = r->pr[i].id;
                 best = r->pr[i].match;
             }
         if (target == FLURM_RAFT_NONE) return FLURM_ENOENT;
     }
-    if (target == r->id) return FLURM_OK;
+    if (target == r->id) return is_voter(r) ? FLURM_OK : FLURM_ENOENT;
     progress_t *p = find_pr(r, target);
-    if (!p) return FLURM_ENOENT;
+    if (!p || !p->voter) return FLURM_ENOENT;
     r->transfer_target = target;
     r->transfer_deadline = r->now + r->cfg.election_timeout_min_ms;
     if (p->match == last_index(r)) maybe_send_timeout_now(r, p);
     else send_append(r, p, false);
+    return FLURM_OK;
+}
+
+/* A learner the leader would promote now: its log is within one message of ours and it
+ * answered within an election timeout (a round of replication is shorter than that, 4.2.1). */
+static bool caught_up(const flurm_raft_t *r, const progress_t *p)
+{
+    return p->match + r->cfg.max_entries_per_msg >= last_index(r) && p->last_contact &&
+           r->now - p->last_contact < r->cfg.election_timeout_min_ms && p->state == PR_REPLICATE;
+}
+
+static flurm_err_t change(flurm_raft_t *r, uint32_t kind, uint64_t target, flurm_raft_update_t *out)
+{
+    if (r->role != FLURM_RAFT_LEADER || r->transfer_target) return FLURM_EAGAIN;
+    if (target == FLURM_RAFT_NONE) return FLURM_EINVAL;
+    conf_t c = r->conf;
+    uint32_t n = c.n_voters + c.n_learners, k = 0;
+    while (k < n && c.ids[k] != target) k++;
+    bool member = k < n, learner = member && k >= c.n_voters;
+    switch (kind) {
+    case FLURM_RAFT_ADD_LEARNER:
+        if (member || n >= FLURM_RAFT_MAX_MEMBERS) return FLURM_EINVAL;
+        c.ids[n] = target;
+        c.n_learners++;
+        break;
+    case FLURM_RAFT_PROMOTE:
+        if (!learner) return FLURM_EINVAL;
+        memmove(c.ids + k, c.ids + k + 1, (n - k - 1) * sizeof c.ids[0]);   /* out of the learners */
+        memmove(c.ids + c.n_voters + 1, c.ids + c.n_voters, (n - 1 - c.n_voters) * sizeof c.ids[0]);
+        c.ids[c.n_voters] = target;                                         /* into the voters */
+        c.n_voters++;
+        c.n_learners--;
+        break;
+    case FLURM_RAFT_REMOVE:
+        if (!member || (!learner && c.n_voters == 1)) return FLURM_EINVAL;
+        memmove(c.ids + k, c.ids + k + 1, (n - k - 1) * sizeof c.ids[0]);
+        if (learner) c.n_learners--;
+        else c.n_voters--;
+        c.ids[n - 1] = 0;
+        break;
+    default:
+        return FLURM_EINVAL;
+    }
+    /* One change at a time, and only once this term's no-op committed: a leader elected in
+     * the previous configuration might otherwise still be appending another change (4.1). */
+    uint64_t ct = 0;
+    if (r->conf_index > r->commit || !term_at(r, r->commit, &ct) || ct != r->term) return FLURM_EAGAIN;
+    if (kind == FLURM_RAFT_PROMOTE && !caught_up(r, find_pr(r, target))) return FLURM_EAGAIN;
+    uint8_t buf[CONF_HDR + 8 * FLURM_RAFT_MAX_MEMBERS];
+    uint32_t len = conf_encode(&c, buf);
+    if (!log_reserve(r, 1) || !log_push(r, r->term, FLURM_RAFT_ENTRY_CONFIG, buf, len)) return FLURM_ENOMEM;
+    out->first_index = last_index(r);
+    out->proposed_term = r->term;
+    broadcast_append(r, false);
+    maybe_commit(r);   /* the new majority may already hold what the old one did not */
     return FLURM_OK;
 }
 
@@ -750,19 +1018,14 @@ flurm_raft_t *flurm_raft_new(const flurm_raft_config_t *cfg, const flurm_raft_pe
     if (!cfg || cfg->size < sizeof(flurm_raft_config_t) || cfg->id == FLURM_RAFT_NONE) goto fail;
     if (restored && restored->size < sizeof(flurm_raft_persisted_t)) goto fail;
     const flurm_raft_snapshot_meta_t *snap = restored && restored->snapshot.index ? &restored->snapshot : NULL;
-    uint32_t nv = snap ? snap->n_voters : cfg->n_voters;
+    uint32_t nv = snap ? snap->n_voters : cfg->n_voters, nl = snap ? snap->n_learners : 0;
     const uint64_t *voters = snap ? snap->voters : cfg->voters;
-    if (nv == 0 || nv > FLURM_RAFT_MAX_MEMBERS || !voters) goto fail;
-    for (uint32_t i = 0; i < nv; i++) {
-        if (voters[i] == FLURM_RAFT_NONE) goto fail;
-        for (uint32_t j = 0; j < i; j++)
-            if (voters[i] == voters[j]) goto fail;
-    }
+    if (!conf_valid(nv, nl, voters)) goto fail;
     uint64_t base = snap ? snap->index : 0;
     if (restored && restored->n_entries && !restored->entries) goto fail;
     for (size_t i = 0; restored && i < restored->n_entries; i++) {
         const flurm_raft_entry_t *x = &restored->entries[i];
-        if (x->index != base + 1 + i || (x->len && !x->data)) goto fail;
+        if (x->index != base + 1 + i || !entry_valid(x)) goto fail;
         if (x->term < (i ? restored->entries[i - 1].term : snap ? snap->term : 0)) goto fail;
     }
     e = FLURM_ENOMEM;
@@ -779,18 +1042,15 @@ flurm_raft_t *flurm_raft_new(const flurm_raft_config_t *cfg, const flurm_raft_pe
     if (!r->cfg.trailing_entries) r->cfg.trailing_entries = 128;
     r->id = cfg->id;
     r->rng = cfg->seed ^ (cfg->id * 0x9e3779b97f4a7c15ull);
-    r->n_voters = nv;
     r->self = -1;
-    for (uint32_t i = 0; i < nv; i++) {
-        r->pr[i].id = voters[i];
-        if (voters[i] == r->id) r->self = (int)i;
-    }
     if (snap) r->snap = *snap;
     else {
         r->snap.n_voters = nv;
         memcpy(r->snap.voters, voters, nv * sizeof *voters);
     }
     r->first = base + 1;
+    conf_t c0 = snap_conf(&r->snap);
+    set_conf(r, &c0, base);   /* CONFIG entries in the restored log override it as they are pushed */
     if (restored) {
         r->term = restored->term;
         r->vote = restored->voted_for;
@@ -833,10 +1093,14 @@ static bool msg_valid(const flurm_raft_msg_t *m)
         uint64_t pt = m->log_term;
         for (size_t i = 0; i < m->n_entries; i++) {
             const flurm_raft_entry_t *e = &m->entries[i];
-            if (e->index != m->log_index + 1 + i || e->term < pt || e->term > m->term || (e->len && !e->data))
+            if (e->index != m->log_index + 1 + i || e->term < pt || e->term > m->term || !entry_valid(e))
                 return false;
             pt = e->term;
         }
+    }
+    if (m->type == FLURM_RAFT_MSG_SNAPSHOT) {
+        const flurm_raft_snapshot_meta_t *s = &m->snapshot;
+        if (!conf_valid(s->n_voters, s->n_learners, s->voters)) return false;
     }
     return true;
 }
@@ -869,6 +1133,7 @@ static void finish(flurm_raft_t *r, flurm_raft_update_t *out)
         out->n_committed = to - r->applied;
         r->applied = to;
     }
+    out->config_changed = r->conf_changed;
     out->soft_state_changed = r->role != r->last_role || r->leader != r->last_leader;
     r->last_role = r->role;
     r->last_leader = r->leader;
@@ -889,6 +1154,7 @@ flurm_err_t flurm_raft_step(flurm_raft_t *r, const flurm_raft_event_t *ev, flurm
     r->install_data = NULL;
     r->install_len = 0;
     r->oom = false;
+    r->conf_changed = false;
     if (ev->now_ms > r->now) r->now = ev->now_ms;
 
     flurm_err_t rc = FLURM_OK;
@@ -920,6 +1186,9 @@ flurm_err_t flurm_raft_step(flurm_raft_t *r, const flurm_raft_event_t *ev, flurm
     case FLURM_RAFT_TRANSFER:
         rc = transfer(r, ev->target);
         break;
+    case FLURM_RAFT_CHANGE:
+        rc = change(r, ev->change, ev->target, out);
+        break;
     default:
         rc = FLURM_EINVAL;
         break;
@@ -942,7 +1211,7 @@ const flurm_raft_entry_t *flurm_raft_entry(const flurm_raft_t *r, uint64_t index
 
 size_t flurm_raft_members(const flurm_raft_t *r, flurm_raft_member_status_t *out, size_t cap)
 {
-    for (uint32_t i = 0; i < r->n_voters && i < cap; i++) {
+    for (uint32_t i = 0; i < r->n_members && i < cap; i++) {
         const progress_t *p = &r->pr[i];
         bool lead = r->role == FLURM_RAFT_LEADER;
         out[i] = (flurm_raft_member_status_t){
@@ -951,10 +1220,29 @@ size_t flurm_raft_members(const flurm_raft_t *r, flurm_raft_member_status_t *out
             .next_index = lead ? ((int)i == r->self ? last_index(r) + 1 : p->next) : 0,
             .last_contact_ms = lead ? ((int)i == r->self ? r->now : p->last_contact) : 0,
             .state = lead ? p->state : 0,
+            .flags = (p->voter ? FLURM_RAFT_MEMBER_VOTER : 0) |
+                     (lead && !p->voter && caught_up(r, p) ? FLURM_RAFT_MEMBER_CAUGHT_UP : 0),
         };
     }
-    return r->n_voters;
+    return r->n_members;
 }
+
+flurm_err_t flurm_raft_config_at(const flurm_raft_t *r, uint64_t index, flurm_raft_snapshot_meta_t *out)
+{
+    if (!r || !out) return FLURM_EINVAL;
+    uint64_t t = 0, at;
+    if (index < r->snap.index || index > last_index(r) || !term_at(r, index, &t)) return FLURM_ERANGE;
+    conf_t c = conf_at(r, index, &at);
+    memset(out, 0, sizeof *out);
+    out->index = index;
+    out->term = t;
+    out->n_voters = c.n_voters;
+    out->n_learners = c.n_learners;
+    memcpy(out->voters, c.ids, (c.n_voters + c.n_learners) * sizeof c.ids[0]);
+    return FLURM_OK;
+}
+
+uint64_t flurm_raft_config_index(const flurm_raft_t *r) { return r->conf_index; }
 
 const char *flurm_raft_role_str(flurm_raft_role_t role)
 {

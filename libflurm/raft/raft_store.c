@@ -8,24 +8,38 @@
 
 #define HARD_KEY "raft.hard"
 #define ENTRY_HDR 12                   /* u64 term | u32 type */
-#define SNAP_MAGIC "FRS1"
+#define SNAP_MAGIC "FRS1"             /* no learners: n_voters | voters */
+#define SNAP_MAGIC2 "FRS2"            /* n_voters | voters | n_learners | learners */
 #define SNAP_HDR_MIN (4 + 8 + 8 + 4)
 
-/* The snapshot record: header + the state machine's bytes, malloc'd. */
+static bool meta_ok(const flurm_raft_snapshot_meta_t *m)
+{
+    return m->n_voters <= FLURM_RAFT_MAX_MEMBERS && m->n_learners <= FLURM_RAFT_MAX_MEMBERS - m->n_voters;
+}
+
+/* The snapshot record: header + the state machine's bytes, malloc'd. Without learners it is
+ * the FRS1 record earlier versions read. */
 static uint8_t *pack_snapshot(const flurm_raft_snapshot_meta_t *m, const void *data, size_t len, size_t *out_len)
 {
-    if (m->n_voters > FLURM_RAFT_MAX_MEMBERS)
+    if (!meta_ok(m))
         return NULL;
-    size_t hdr = SNAP_HDR_MIN + 8 * (size_t)m->n_voters;
+    bool v2 = m->n_learners != 0;
+    size_t hdr = SNAP_HDR_MIN + 8 * (size_t)m->n_voters + (v2 ? 4 + 8 * (size_t)m->n_learners : 0);
     uint8_t *p = malloc(hdr + len + 1);
     if (!p)
         return NULL;
-    memcpy(p, SNAP_MAGIC, 4);
+    memcpy(p, v2 ? SNAP_MAGIC2 : SNAP_MAGIC, 4);
     be_put64(p + 4, m->index);
     be_put64(p + 12, m->term);
     be_put32(p + 20, m->n_voters);
     for (uint32_t i = 0; i < m->n_voters; i++)
         be_put64(p + SNAP_HDR_MIN + 8 * i, m->voters[i]);
+    if (v2) {
+        uint8_t *q = p + SNAP_HDR_MIN + 8 * (size_t)m->n_voters;
+        be_put32(q, m->n_learners);
+        for (uint32_t i = 0; i < m->n_learners; i++)
+            be_put64(q + 4 + 8 * i, m->voters[m->n_voters + i]);
+    }
     if (len)
         memcpy(p + hdr, data, len);
     *out_len = hdr + len;
@@ -58,7 +72,7 @@ int flurm_raft_store_write(flurm_store_t *s, const flurm_raft_update_t *u)
         p += ENTRY_HDR + e->len;
     }
     if (u->snapshot && !(snap = pack_snapshot(u->snapshot, u->snapshot_data, u->snapshot_len, &snap_len))) {
-        rc = u->snapshot->n_voters > FLURM_RAFT_MAX_MEMBERS ? FLURM_EINVAL : FLURM_ENOMEM;
+        rc = !meta_ok(u->snapshot) ? FLURM_EINVAL : FLURM_ENOMEM;
         goto out;
     }
     uint8_t hard[16];
@@ -93,7 +107,7 @@ int flurm_raft_store_snapshot(flurm_store_t *s, const flurm_raft_snapshot_meta_t
     size_t n = 0;
     uint8_t *p = pack_snapshot(meta, data, len, &n);
     if (!p)
-        return meta->n_voters > FLURM_RAFT_MAX_MEMBERS ? FLURM_EINVAL : FLURM_ENOMEM;
+        return !meta_ok(meta) ? FLURM_EINVAL : FLURM_ENOMEM;
     int rc = flurm_store_save_snapshot(s, meta->index, p, n);
     free(p);
     return rc;
@@ -187,10 +201,16 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
     int src = rc == FLURM_OK ? flurm_store_load_snapshot(s, &snap_index, &h->snapshot, &snap_len) : rc;
     if (src == FLURM_OK) {
         const uint8_t *b = h->snapshot;
-        uint32_t nv = snap_len >= SNAP_HDR_MIN ? be_get32(b + 20) : 0;
+        uint32_t nv = snap_len >= SNAP_HDR_MIN ? be_get32(b + 20) : 0, nl = 0;
+        bool v2 = snap_len >= 4 && !memcmp(b, SNAP_MAGIC2, 4);
         size_t hdr = SNAP_HDR_MIN + 8 * (size_t)nv;
-        if (snap_len < SNAP_HDR_MIN || memcmp(b, SNAP_MAGIC, 4) || nv > FLURM_RAFT_MAX_MEMBERS || snap_len < hdr ||
-            be_get64(b + 4) != snap_index) {
+        if (v2 && nv <= FLURM_RAFT_MAX_MEMBERS && snap_len >= hdr + 4) {
+            nl = be_get32(b + hdr);
+            hdr += 4 + 8 * (size_t)(nl <= FLURM_RAFT_MAX_MEMBERS ? nl : 0);
+        }
+        if (snap_len < SNAP_HDR_MIN || (memcmp(b, SNAP_MAGIC, 4) && !v2) || nv > FLURM_RAFT_MAX_MEMBERS ||
+            nl > FLURM_RAFT_MAX_MEMBERS - nv || (v2 && snap_len < SNAP_HDR_MIN + 8 * (size_t)nv + 4) ||
+            snap_len < hdr || be_get64(b + 4) != snap_index) {
             flurm_error("raft store: the snapshot at index %llu is not a Raft snapshot record",
                         (unsigned long long)snap_index);
             rc = FLURM_EPROTO;
@@ -198,8 +218,11 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
             p->snapshot.index = snap_index;
             p->snapshot.term = be_get64(b + 12);
             p->snapshot.n_voters = nv;
+            p->snapshot.n_learners = nl;
             for (uint32_t i = 0; i < nv; i++)
                 p->snapshot.voters[i] = be_get64(b + SNAP_HDR_MIN + 8 * i);
+            for (uint32_t i = 0; i < nl; i++)
+                p->snapshot.voters[nv + i] = be_get64(b + SNAP_HDR_MIN + 8 * (size_t)nv + 4 + 8 * i);
             *data = snap_len > hdr ? b + hdr : NULL;
             *len = snap_len - hdr;
         }
@@ -211,12 +234,15 @@ int flurm_raft_store_load(flurm_store_t *s, flurm_raft_persisted_t *p, const voi
         rc = rrc == FLURM_OK ? FLURM_OK : h->rc ? h->rc : rrc;
     }
     /* Every entry was written under a hard state at least its term, terms never decrease along
-     * the log, types are known: anything else is not a Raft log (e.g. the plain command log of a
-     * flurmctld before Raft), and reading it as one would invent terms. */
+     * the log, types are known (a CONFIG entry's data a configuration): anything else is not a
+     * Raft log (e.g. the plain command log of a flurmctld before Raft), and reading it as one
+     * would invent terms. */
     uint64_t prev = p->snapshot.term;
     for (size_t i = 0; rc == FLURM_OK && i < h->n; i++) {
         const flurm_raft_entry_t *e = &h->entries[i];
-        if (e->term < prev || e->term > p->term || e->type > FLURM_RAFT_ENTRY_NOOP || e->term == 0) {
+        flurm_raft_snapshot_meta_t conf;
+        if (e->term < prev || e->term > p->term || e->type > FLURM_RAFT_ENTRY_CONFIG || e->term == 0 ||
+            (e->type == FLURM_RAFT_ENTRY_CONFIG && flurm_raft_config_decode(e->data, e->len, &conf) != FLURM_OK)) {
             flurm_error("raft store: log entry %llu (term %llu, type %u) does not belong to a Raft log "
                         "of term %llu", (unsigned long long)e->index, (unsigned long long)e->term, e->type,
                         (unsigned long long)p->term);

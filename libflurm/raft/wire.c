@@ -39,7 +39,10 @@ static int validate_entries(const flurm_raft_msg_t *m)
     for (size_t i = 0; i < m->n_entries; i++) {
         const flurm_raft_entry_t *e = &m->entries[i];
         if (e->index != m->log_index + 1 + i || e->term < pt || e->term > m->term ||
-            e->type > FLURM_RAFT_ENTRY_NOOP || (e->len && !e->data))
+            e->type > FLURM_RAFT_ENTRY_CONFIG || (e->len && !e->data))
+            return FLURM_EINVAL;
+        flurm_raft_snapshot_meta_t conf;
+        if (e->type == FLURM_RAFT_ENTRY_CONFIG && flurm_raft_config_decode(e->data, e->len, &conf) != FLURM_OK)
             return FLURM_EINVAL;
         pt = e->term;
     }
@@ -58,9 +61,9 @@ static int validate_reply(const flurm_raft_msg_t *m)
 static int validate_snapshot(const flurm_raft_msg_t *m)
 {
     const flurm_raft_snapshot_meta_t *s = &m->snapshot;
-    if (s->n_voters == 0 || s->n_voters > FLURM_RAFT_MAX_MEMBERS)
+    if (s->n_voters == 0 || s->n_voters > FLURM_RAFT_MAX_MEMBERS || s->n_learners > FLURM_RAFT_MAX_MEMBERS - s->n_voters)
         return FLURM_EINVAL;
-    for (uint32_t i = 0; i < s->n_voters; i++) {
+    for (uint32_t i = 0; i < s->n_voters + s->n_learners; i++) {
         if (s->voters[i] == FLURM_RAFT_NONE)
             return FLURM_EINVAL;
         for (uint32_t j = 0; j < i; j++)
@@ -127,7 +130,8 @@ static flurm_raft_msg_t canon(const flurm_raft_msg_t *m)
         c.snapshot.index = m->snapshot.index;
         c.snapshot.term = m->snapshot.term;
         c.snapshot.n_voters = m->snapshot.n_voters;
-        for (uint32_t i = 0; i < m->snapshot.n_voters && i < FLURM_RAFT_MAX_MEMBERS; i++)
+        c.snapshot.n_learners = m->snapshot.n_learners;
+        for (uint32_t i = 0; i < m->snapshot.n_voters + m->snapshot.n_learners && i < FLURM_RAFT_MAX_MEMBERS; i++)
             c.snapshot.voters[i] = m->snapshot.voters[i];
         c.data = m->data;
         c.len = m->len;
@@ -233,6 +237,8 @@ int flurm_raft_msg_encode(const flurm_raft_msg_t *m, const char *cluster, flurm_
         memcpy(voters, c.snapshot.voters, sizeof voters);
         snap.n_voters = c.snapshot.n_voters;
         snap.voters = voters;
+        snap.n_learners = c.snapshot.n_learners;
+        snap.learners = voters + c.snapshot.n_voters;
         snap.data = bytes(c.data, c.len);
         pb.body_case = FLURM__RAFT__PEER_MESSAGE__BODY_SNAPSHOT;
         pb.snapshot = &snap;
@@ -421,12 +427,15 @@ static int view(const pb_msg_t *pb, flurm_raft_msg_t *v, flurm_raft_entry_t *ent
     case FLURM__RAFT__PEER_MESSAGE__BODY_SNAPSHOT: {
         const Flurm__Raft__InstallSnapshot *s = pb->snapshot;
         v->type = FLURM_RAFT_MSG_SNAPSHOT;
-        if (s->n_voters == 0 || s->n_voters > FLURM_RAFT_MAX_MEMBERS)
+        if (s->n_voters == 0 || s->n_voters > FLURM_RAFT_MAX_MEMBERS || s->n_learners > FLURM_RAFT_MAX_MEMBERS - s->n_voters)
             return FLURM_EINVAL;
         v->snapshot.index = s->index;
         v->snapshot.term = s->term;
         v->snapshot.n_voters = (uint32_t)s->n_voters;
+        v->snapshot.n_learners = (uint32_t)s->n_learners;
         memcpy(v->snapshot.voters, s->voters, s->n_voters * sizeof s->voters[0]);
+        if (s->n_learners)
+            memcpy(v->snapshot.voters + s->n_voters, s->learners, s->n_learners * sizeof s->learners[0]);
         v->data = s->data.len ? s->data.data : NULL;
         v->len = s->data.len;
         return FLURM_OK;

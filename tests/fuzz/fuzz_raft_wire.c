@@ -168,6 +168,7 @@ static void built(reader_t *r)
     for (size_t i = 0; i < sizeof blob; i++)
         blob[i] = (uint8_t)(i * 7 + 1);
     flurm_raft_entry_t ents[40];
+    uint8_t confs[40][4 + 8 * 4];
     /* Small values most of the time so the rules are met often, any value sometimes. */
     unsigned w = (unsigned)get(r, 1) % 3 + 1;
     uint32_t type = (uint32_t)get(r, 1) % 11;
@@ -197,6 +198,22 @@ static void built(reader_t *r)
             term += ctl & 1;
             ents[i] = (flurm_raft_entry_t){ .index = (ctl & 0x80) ? get(r, w) : idx, .term = (ctl & 0x40) ? get(r, w) : term,
                                             .type = (ctl >> 1) & 3, .len = len, .data = len ? blob + (ctl & 0x3f) : NULL };
+            if (ents[i].type == FLURM_RAFT_ENTRY_CONFIG && (ctl & 0x20)) {
+                /* a configuration that decodes: 1..3 voters, 0..1 learner, ascending */
+                uint8_t *c = confs[i];
+                uint32_t nv = 1 + ctl % 3, nl = (ctl >> 3) & 1;
+                c[0] = 1;
+                c[1] = (uint8_t)nv;
+                c[2] = (uint8_t)nl;
+                c[3] = 0;
+                for (uint32_t k = 0; k < nv + nl; k++) {
+                    uint64_t id = k < nv ? 1 + k : 10;
+                    for (int b = 0; b < 8; b++)
+                        c[4 + 8 * k + b] = (uint8_t)(id >> (56 - 8 * b));
+                }
+                ents[i].data = c;
+                ents[i].len = 4 + 8 * (nv + nl);
+            }
             idx++;
         }
         m.entries = m.n_entries ? ents : NULL;
@@ -214,7 +231,8 @@ static void built(reader_t *r)
         m.snapshot.index = get(r, w);
         m.snapshot.term = get(r, w);
         m.snapshot.n_voters = (uint32_t)get(r, 1) % (FLURM_RAFT_MAX_MEMBERS + 2);
-        for (uint32_t i = 0; i < m.snapshot.n_voters && i < FLURM_RAFT_MAX_MEMBERS; i++)
+        m.snapshot.n_learners = (uint32_t)get(r, 1) % (FLURM_RAFT_MAX_MEMBERS + 2);
+        for (uint32_t i = 0; i < m.snapshot.n_voters + m.snapshot.n_learners && i < FLURM_RAFT_MAX_MEMBERS; i++)
             m.snapshot.voters[i] = get(r, 1);
         m.len = (size_t)get(r, 2) % (sizeof blob + 1);
         m.data = m.len ? blob : NULL;

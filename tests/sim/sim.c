@@ -2,7 +2,7 @@
  *
  *   sim SEED [N] [-v] [--flurm] [--host-schedule]
  *        one seed (N = 3 and 5 when omitted); prints FAIL and exits 1 on a violation
- *   soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N]
+ *   soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N] [--members]
  *        seeds FIRST .. FIRST+COUNT-1, each with 3 and 5 nodes (or N) (built with -DSIM_SOAK)
  *
  * --flurm: the nodes run FLURM's state machine (flurm_state_t, flsm.c) instead of the toy;
@@ -16,7 +16,14 @@
  * the world heals and must elect a leader that commits within 20 s, with every acknowledged
  * command applied exactly once on every replica. In FLURM mode also: the snapshot after every
  * index identical on every replica that applies it (and byte-identical at the end), every
- * acknowledged submission's job on every replica, job ids fresh and increasing in log order. */
+ * acknowledged submission's job on every replica, job ids fresh and increasing in log order.
+ *
+ * --members: membership changes (toy state machine): five servers, of which 1..3 are the
+ * bootstrap voters; during the chaos the leader is asked now and then to add a server outside
+ * the configuration as a learner, to promote its learner (refused until caught up), or to
+ * remove a learner or a voter (itself included), keeping 3..5 voters (1..5 for every fourth
+ * seed). Removed servers keep running (and may be added again with their old log). Besides the
+ * usual invariants, world.c checks the membership ones (world.h). */
 #include "flsm.h"
 #include "world.h"
 
@@ -84,11 +91,51 @@ static void fault(world_t *w, uint64_t *s)
 }
 
 static uint64_t total_installs, total_crashes, total_elections, total_kinds[8], total_misreports, total_moved,
-    total_digests, total_state_diffs;
+    total_digests, total_state_diffs, total_changes[4], total_conf_commits;
 
 typedef struct opts {
-    bool verbose, flurm, host_schedule;
+    bool verbose, flurm, host_schedule, members;
 } opts_t;
+
+/* One membership change asked of the leader (see --members). */
+static void member_change(world_t *w, uint64_t *s, uint32_t min_voters)
+{
+    int l = world_leader(w);
+    if (l < 0) return;
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(w->nodes[l].r, ms, FLURM_RAFT_MAX_MEMBERS);
+    uint32_t nv = 0, kind = 0;
+    int learner = -1;
+    for (size_t k = 0; k < n; k++) {
+        if (ms[k].flags & FLURM_RAFT_MEMBER_VOTER) nv++;
+        else learner = (int)k;
+    }
+    uint64_t target = 0;
+    if (learner >= 0) {   /* promote it once caught up (or try anyway), or give up on it */
+        target = ms[learner].id;
+        kind = r64(s) % 5 ? FLURM_RAFT_PROMOTE : FLURM_RAFT_REMOVE;
+    } else if (nv < w->n && (nv <= min_voters || r64(s) % 2)) {
+        uint64_t out[W_MAX];
+        uint32_t n_out = 0;
+        for (uint32_t i = 0; i < w->n; i++) {
+            size_t k = 0;
+            while (k < n && ms[k].id != w->nodes[i].id) k++;
+            if (k == n) out[n_out++] = w->nodes[i].id;
+        }
+        if (!n_out) return;
+        target = out[r64(s) % n_out];
+        kind = FLURM_RAFT_ADD_LEARNER;
+    } else if (nv > min_voters) {
+        target = ms[r64(s) % n].id;   /* any voter, the leader too */
+        kind = FLURM_RAFT_REMOVE;
+    } else {
+        return;
+    }
+    flurm_err_t rc = world_change(w, (uint32_t)l, kind, target);
+    if (rc != FLURM_OK && rc != FLURM_EAGAIN)
+        world_fail(w, "membership: change %u of %llu at leader %d refused: %s", kind, (unsigned long long)target, l + 1,
+                   flurm_strerror(rc));
+}
 
 static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
 {
@@ -98,6 +145,8 @@ static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
         world_init_flurm(&w, n, seed, flsm_conf());
         w.host_schedule = o->host_schedule;
         flsm_attach(&w);
+    } else if (o->members) {
+        world_init_members(&w, n, 3, seed);
     } else {
         world_init(&w, n, seed);
     }
@@ -119,9 +168,11 @@ static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
     const uint64_t chaos_ms = 15000;
     /* FLURM: fewer, heavier requests (each apply is hashed through a full snapshot). */
     const uint64_t act = o->flurm ? 400 : 800;
+    const uint32_t min_voters = seed % 4 == 0 ? 1 : 3;
     for (uint64_t t = 0; t < chaos_ms && !w.failed[0]; t++) {
         uint64_t x = r64(&s) % 10000;
         if (x < 8) fault(&w, &s);
+        else if (o->members && x < 40) member_change(&w, &s, min_voters);
         else if (x < act) {
             int l = world_leader(&w);
             if (l >= 0 && o->flurm) flsm_act(&w, (uint32_t)l, &s);
@@ -132,7 +183,7 @@ static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
     }
     world_settle_and_check(&w, 20000);
     int rc = 0;
-    const char *mode = o->flurm ? (o->host_schedule ? " --flurm --host-schedule" : " --flurm") : "";
+    const char *mode = o->flurm ? (o->host_schedule ? " --flurm --host-schedule" : " --flurm") : o->members ? " --members" : "";
     if (w.failed[0]) {
         printf("FAIL seed=%llu n=%u%s: %s\n  replay: tests/sim/sim %llu %u%s -v\n", (unsigned long long)seed, n, mode,
                w.failed, (unsigned long long)seed, n, mode);
@@ -153,8 +204,15 @@ static int run(uint64_t seed, uint32_t n, const opts_t *o, uint64_t *acked)
         if (o->host_schedule)
             printf("  %llu snapshot differences between replicas from the host's scheduler passes\n",
                    (unsigned long long)w.stats_state_diffs);
+        if (o->members)
+            printf("  changes: %llu learners added, %llu promoted, %llu removed, %llu leaders removed themselves;"
+                   " %llu configurations committed\n", (unsigned long long)w.stats_changes[0],
+                   (unsigned long long)w.stats_changes[1], (unsigned long long)w.stats_changes[2],
+                   (unsigned long long)w.stats_changes[3], (unsigned long long)w.stats_conf_commits);
     }
     if (acked) *acked += w.stats_acked;
+    for (int k = 0; k < 4; k++) total_changes[k] += w.stats_changes[k];
+    total_conf_commits += w.stats_conf_commits;
     total_installs += w.stats_installs;
     total_crashes += w.stats_crashes;
     total_elections += w.stats_elections;
@@ -177,12 +235,15 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "-v")) o.verbose = true;
         else if (!strcmp(argv[i], "--flurm")) o.flurm = true;
         else if (!strcmp(argv[i], "--host-schedule")) o.flurm = o.host_schedule = true;
+        else if (!strcmp(argv[i], "--members")) o.members = true;
         else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) nodes = (uint32_t)atoi(argv[++i]);
         else if (argv[i][0] != '-' && npos < 2) pos[npos++] = strtoull(argv[i], NULL, 10);
         else { fprintf(stderr, "sim: unknown argument %s\n", argv[i]); return 2; }
     }
 #ifdef SIM_SOAK
-    if (npos < 1) { fprintf(stderr, "usage: soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N]\n"); return 2; }
+    if (npos < 1) { fprintf(stderr, "usage: soak COUNT [FIRST] [--flurm] [--host-schedule] [--nodes N] [--members]\n"); return 2; }
+    if (o.members && o.flurm) { fprintf(stderr, "soak: --members runs the toy state machine only\n"); return 2; }
+    if (o.members && !nodes) nodes = 5;
     uint64_t count = pos[0], first = npos > 1 ? pos[1] : 1;
     bool verbose = o.verbose;
     o.verbose = false;
@@ -197,7 +258,7 @@ int main(int argc, char **argv)
     char nn[16];
     snprintf(nn, sizeof nn, nodes ? "%u" : "{3,5}", nodes);
     printf("soak%s: %llu seeds x %s nodes, %u failed, %.1f s; %llu commands acknowledged, %llu elections, %llu crashes,"
-           " %llu snapshots installed\n", o.flurm ? (o.host_schedule ? " --host-schedule" : " --flurm") : "",
+           " %llu snapshots installed\n", o.flurm ? (o.host_schedule ? " --host-schedule" : " --flurm") : o.members ? " --members" : "",
            (unsigned long long)count, nn, fails, secs, (unsigned long long)acked, (unsigned long long)total_elections,
            (unsigned long long)total_crashes, (unsigned long long)total_installs);
     if (o.flurm)
@@ -210,13 +271,18 @@ int main(int argc, char **argv)
     if (o.host_schedule)
         printf("  %llu snapshot differences between replicas from the host's scheduler passes\n",
                (unsigned long long)total_state_diffs);
+    if (o.members)
+        printf("  changes: %llu learners added, %llu promoted, %llu removed, %llu leaders removed themselves;"
+               " %llu configurations committed\n", (unsigned long long)total_changes[0],
+               (unsigned long long)total_changes[1], (unsigned long long)total_changes[2],
+               (unsigned long long)total_changes[3], (unsigned long long)total_conf_commits);
     (void)verbose;
     flsm_conf_free();
     return fails ? 1 : 0;
 #else
-    if (npos < 1) { fprintf(stderr, "usage: sim SEED [N] [-v] [--flurm] [--host-schedule]\n"); return 2; }
+    if (npos < 1) { fprintf(stderr, "usage: sim SEED [N] [-v] [--flurm] [--host-schedule] [--members]\n"); return 2; }
     uint64_t seed = pos[0];
-    uint32_t n = npos > 1 ? (uint32_t)pos[1] : nodes;
+    uint32_t n = npos > 1 ? (uint32_t)pos[1] : o.members && !nodes ? 5 : nodes;
     int rc = 0;
     if (n) rc = run(seed, n, &o, NULL);
     else rc = run(seed, 3, &o, NULL) | run(seed, 5, &o, NULL);

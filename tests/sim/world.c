@@ -98,6 +98,91 @@ static uint64_t hash_bytes(const void *p, size_t n)
 
 static bool flurm_mode(const world_t *w) { return w->conf != NULL; }
 
+/* ---- configurations ---- */
+
+static bool conf_has_voter(const flurm_raft_snapshot_meta_t *c, uint64_t id)
+{
+    for (uint32_t k = 0; k < c->n_voters; k++)
+        if (c->voters[k] == id) return true;
+    return false;
+}
+
+/* Whether some majority of A's voters and some majority of B's voters share no server. */
+static bool disjoint_majorities(const flurm_raft_snapshot_meta_t *a, const flurm_raft_snapshot_meta_t *b)
+{
+    uint32_t both = 0;
+    for (uint32_t k = 0; k < a->n_voters; k++) both += conf_has_voter(b, a->voters[k]);
+    uint32_t only_a = a->n_voters - both, only_b = b->n_voters - both;
+    uint32_t qa = a->n_voters / 2 + 1, qb = b->n_voters / 2 + 1;
+    uint32_t need_a = qa > only_a ? qa - only_a : 0, need_b = qb > only_b ? qb - only_b : 0;
+    return need_a + need_b <= both;   /* the shared servers suffice to complete both, apart */
+}
+
+/* Servers in exactly one of A's and B's member lists, and voters in exactly one of them. */
+static void conf_diff(const flurm_raft_snapshot_meta_t *a, const flurm_raft_snapshot_meta_t *b, uint32_t *members,
+                      uint32_t *voters)
+{
+    *members = *voters = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const flurm_raft_snapshot_meta_t *x = pass ? b : a, *y = pass ? a : b;
+        for (uint32_t k = 0; k < x->n_voters + x->n_learners; k++) {
+            bool in = false;
+            for (uint32_t j = 0; j < y->n_voters + y->n_learners; j++) in |= y->voters[j] == x->voters[k];
+            *members += !in;
+            *voters += k < x->n_voters && !conf_has_voter(y, x->voters[k]);
+        }
+    }
+}
+
+static void conf_str(const flurm_raft_snapshot_meta_t *c, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (uint32_t k = 0; k < c->n_voters + c->n_learners && off < cap; k++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%llu", k == c->n_voters ? "/" : k ? "," : "",
+                                (unsigned long long)c->voters[k]);
+}
+
+/* Node I's configuration in force (flurm_raft_members) as a meta, and a hash of it. */
+static uint64_t members_of(const world_t *w, uint32_t i, flurm_raft_snapshot_meta_t *out)
+{
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(w->nodes[i].r, ms, FLURM_RAFT_MAX_MEMBERS);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < n && k < FLURM_RAFT_MAX_MEMBERS; k++) {
+        bool voter = ms[k].flags & FLURM_RAFT_MEMBER_VOTER;
+        out->voters[k] = ms[k].id;
+        if (voter) out->n_voters++;
+        else out->n_learners++;
+        h = (h ^ (ms[k].id * 2 + voter)) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+static bool same_conf(const flurm_raft_snapshot_meta_t *a, const flurm_raft_snapshot_meta_t *b)
+{
+    uint32_t dm, dv;
+    conf_diff(a, b, &dm, &dv);
+    return !dm && !dv;
+}
+
+/* A committed configuration follows the previous committed one: one server added, promoted or
+ * removed (so no two disjoint majorities). */
+static void check_conf_step(world_t *w, const char *what, const flurm_raft_snapshot_meta_t *prev,
+                            const flurm_raft_snapshot_meta_t *next)
+{
+    uint32_t dm, dv;
+    conf_diff(prev, next, &dm, &dv);
+    if (dm > 1 || dv > 1 || (dm == 0 && dv == 0) || disjoint_majorities(prev, next)) {
+        char a[128], b[128];
+        conf_str(prev, a, sizeof a);
+        conf_str(next, b, sizeof b);
+        world_fail(w, "membership: %s configuration %s follows %s (%u members, %u voters differ%s)", what, b, a, dm, dv,
+                   disjoint_majorities(prev, next) ? "; disjoint majorities" : "");
+    }
+}
+
 /* The command kind (u16 after the version byte), 0 if too short. */
 static uint16_t cmd_kind(const void *data, size_t len)
 {
@@ -504,6 +589,15 @@ static void apply_entry(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
                    (unsigned long long)nd->applied);
         return;
     }
+    if (e->type == FLURM_RAFT_ENTRY_CONFIG && !(e->index < w->applied_cap && w->applied[e->index].set)) {
+        flurm_raft_snapshot_meta_t c;
+        if (flurm_raft_config_decode(e->data, e->len, &c) != FLURM_OK) {
+            world_fail(w, "node %u applies a CONFIG entry at %llu that does not decode", i + 1, (unsigned long long)e->index);
+            return;
+        }
+        check_conf_step(w, "applied", &w->applied_conf, &c);
+        w->applied_conf = c;
+    }
     if (flurm_mode(w)) { apply_flurm(w, i, e); return; }
     uint64_t cmd = 0;
     if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
@@ -563,19 +657,39 @@ static void leader_completeness(world_t *w, uint32_t i)
     }
 }
 
-/* D4: a leader's commit index must be durable on a majority (its disk holds the entry). */
+/* A server that decides (wins an election, commits by counting) does so in a configuration
+ * whose majorities all meet those of the latest committed configuration. (A deposed leader
+ * that does not know it yet may hold an older configuration: it decides nothing.) */
+static void check_decider(world_t *w, uint32_t i, const char *what)
+{
+    flurm_raft_snapshot_meta_t c;
+    members_of(w, i, &c);
+    if (disjoint_majorities(&c, &w->committed_conf)) {
+        char a[128], b[128];
+        conf_str(&c, a, sizeof a);
+        conf_str(&w->committed_conf, b, sizeof b);
+        world_fail(w, "membership: node %u %s in configuration %s, which has majorities disjoint from the committed %s",
+                   i + 1, what, a, b);
+    }
+}
+
+/* D4: a leader's commit index must be durable on a majority of the voters it counted (the
+ * configuration in force at the leader; its disk holds the entry). */
 static void check_commit_durable(world_t *w, uint32_t li, uint64_t commit, uint64_t term)
 {
     const flurm_raft_entry_t *le = flurm_raft_entry(w->nodes[li].r, commit);
     if (!le) return;
+    flurm_raft_snapshot_meta_t c;
+    members_of(w, li, &c);   /* in force (world_check_logs: the log's) */
     uint32_t have = 0;
     for (uint32_t j = 0; j < w->n; j++) {
         w_node_t *nd = &w->nodes[j];
+        if (!conf_has_voter(&c, nd->id)) continue;
         if (nd->d_snap.index >= commit) { have++; continue; }
         uint64_t off = commit - nd->d_snap.index - 1;
         if (off < nd->d_len && nd->d_log[off].term == le->term) have++;
     }
-    if (have < w->n / 2 + 1 && !w->failed[0]) {
+    if (have < c.n_voters / 2 + 1 && !w->failed[0]) {
         for (uint32_t j = 0; j < w->n; j++) {
             w_node_t *nd = &w->nodes[j];
             printf("  node %u alive %d disk snap %llu len %zu; core last %llu commit %llu\n", j + 1, nd->alive,
@@ -587,8 +701,8 @@ static void check_commit_durable(world_t *w, uint32_t li, uint64_t commit, uint6
                 printf("    member %llu match %llu next %llu state %u\n", (unsigned long long)ms[q].id,
                        (unsigned long long)ms[q].match_index, (unsigned long long)ms[q].next_index, ms[q].state);
         }
-        world_fail(w, "node %u (leader, term %llu) committed %llu held durably by only %u of %u", li + 1,
-                   (unsigned long long)term, (unsigned long long)commit, have, w->n);
+        world_fail(w, "node %u (leader, term %llu) committed %llu held durably by only %u of %u voters", li + 1,
+                   (unsigned long long)term, (unsigned long long)commit, have, c.n_voters);
     }
 }
 
@@ -616,12 +730,57 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
         nd->ready_index = flurm_raft_last_index(nd->r);
         if (nd->ready_index < nd->applied) nd->ready_index = nd->applied;
         leader_completeness(w, i);
+        nd->checked_commit = u->commit;   /* learned from earlier leaders, not counted by this one */
+        check_decider(w, i, "elected");
+        flurm_raft_snapshot_meta_t c;
+        members_of(w, i, &c);
+        if (!conf_has_voter(&c, nd->id) && flurm_raft_config_index(nd->r) <= u->commit)   /* (while its removal is uncommitted it may lead) */
+            world_fail(w, "membership: node %u leads term %llu but is no voter of its committed configuration", i + 1,
+                       (unsigned long long)t);
     }
     if (u->role != FLURM_RAFT_LEADER) nd->ready = false;
+    {   /* config_changed says so whenever the configuration in force changed */
+        flurm_raft_snapshot_meta_t m;
+        uint64_t h = members_of(w, i, &m);
+        if (h != nd->members_hash && !u->config_changed)
+            world_fail(w, "membership: node %u's configuration changed without config_changed", i + 1);
+        nd->members_hash = h;
+    }
+    /* Counted commits: by a leader, or by one that stepped down in this step on its own (a
+     * leader removing itself steps down when its removal commits). */
+    bool counted = u->role == FLURM_RAFT_LEADER ||
+                   (nd->role == FLURM_RAFT_LEADER && flurm_raft_term(nd->r) == nd->term);
     nd->role = u->role;
     nd->term = flurm_raft_term(nd->r);
-    if (u->role == FLURM_RAFT_LEADER && u->commit > w->max_commit_seen) w->max_commit_seen = u->commit;
-    if (u->role == FLURM_RAFT_LEADER) check_commit_durable(w, i, u->commit, nd->term);
+    if (counted && u->commit > w->max_commit_seen) w->max_commit_seen = u->commit;
+    if (counted && u->commit > nd->checked_commit) {
+        nd->checked_commit = u->commit;
+        check_commit_durable(w, i, u->commit, nd->term);
+        check_decider(w, i, "committing");
+        if (u->commit > w->committed_conf_at) {   /* the configuration committed with it */
+            flurm_raft_snapshot_meta_t cc;
+            flurm_err_t rc = FLURM_OK;
+            if (flurm_raft_config_index(nd->r) <= u->commit) members_of(w, i, &cc);   /* in force is committed */
+            else rc = flurm_raft_config_at(nd->r, u->commit, &cc);                   /* one pending after it */
+            if (rc == FLURM_OK) {
+                uint32_t dm, dv;
+                conf_diff(&w->committed_conf, &cc, &dm, &dv);
+                if (dm || dv) {
+                    check_conf_step(w, "committed", &w->committed_conf, &cc);
+                    w->committed_conf = cc;
+                    w->stats_conf_commits++;
+                }
+            }
+            w->committed_conf_at = u->commit;
+        }
+    }
+    if (u->role == FLURM_RAFT_LEADER) {
+        flurm_raft_snapshot_meta_t c;
+        members_of(w, i, &c);
+        if (!conf_has_voter(&c, nd->id) && flurm_raft_config_index(nd->r) <= u->commit)
+            world_fail(w, "membership: node %u still leads term %llu after its removal committed", i + 1,
+                       (unsigned long long)nd->term);
+    }
 
     /* Host contract 1a: restore the state machine from a received snapshot. */
     if (u->snapshot) {
@@ -685,6 +844,10 @@ static void handle_update(world_t *w, uint32_t i, const flurm_raft_update_t *u)
                 if (nd->d_snap.index < c->m.snapshot.index)
                     world_fail(w, "node %u asked to send snapshot %llu but has %llu", i + 1,
                                (unsigned long long)c->m.snapshot.index, (unsigned long long)nd->d_snap.index);
+                else if (nd->d_snap.index == c->m.snapshot.index &&
+                         (!same_conf(&nd->d_snap, &c->m.snapshot) || nd->d_snap.n_voters != c->m.snapshot.n_voters))
+                    world_fail(w, "node %u: the core's snapshot metadata at %llu has another configuration than "
+                               "flurm_raft_config_at() gave for it", i + 1, (unsigned long long)c->m.snapshot.index);
                 c->m.snapshot = nd->d_snap;
                 free(c->blob);
                 c->blob = xmemdup(nd->d_snap_data, nd->d_snap_len);
@@ -728,10 +891,14 @@ static void maybe_snapshot(world_t *w, uint32_t i)
     for (size_t k = 0; k < off; k++) entry_release(&nd->d_log[k]);
     memmove(nd->d_log, nd->d_log + off, (nd->d_len - off) * sizeof *nd->d_log);
     nd->d_len -= off;
-    nd->d_snap.index = idx;
+    flurm_raft_snapshot_meta_t meta;   /* the configuration at IDX, as the core knows it */
+    if (flurm_raft_config_at(nd->r, idx, &meta) != FLURM_OK) {
+        world_fail(w, "node %u: no configuration at its applied index %llu", i + 1, (unsigned long long)idx);
+        flurm_buf_release(&snap);
+        return;
+    }
+    nd->d_snap = meta;
     nd->d_snap.term = e->term;
-    nd->d_snap.n_voters = w->n;
-    for (uint32_t k = 0; k < w->n; k++) nd->d_snap.voters[k] = w->nodes[k].id;
     free(nd->d_snap_data);
     nd->d_snap_data = snap.data;   /* owned: taken over from the buffer */
     nd->d_snap_len = snap.size;
@@ -783,6 +950,9 @@ static void node_start(world_t *w, uint32_t i)
     free(ents);
     if (!nd->r) { world_fail(w, "node %u: flurm_raft_new: %s", i + 1, flurm_strerror(err)); return; }
     nd->alive = true;
+    nd->checked_commit = 0;
+    flurm_raft_snapshot_meta_t m0;
+    nd->members_hash = members_of(w, i, &m0);
     nd->applied = nd->d_snap.index;
     nd->last_snap_applied = nd->applied;
     nd->hash = nd->count = 0;
@@ -838,6 +1008,10 @@ int world_init(world_t *w, uint32_t n, uint64_t seed)
     w->disk_min = 1;
     w->disk_max = 4;
     static uint64_t ids[W_MAX] = { 1, 2, 3, 4, 5 };
+    w->boot_voters = n;
+    w->committed_conf = (flurm_raft_snapshot_meta_t){ .n_voters = n };
+    memcpy(w->committed_conf.voters, ids, n * sizeof ids[0]);
+    w->applied_conf = w->committed_conf;
     w->cfg = (flurm_raft_config_t){ .size = sizeof w->cfg, .n_voters = n, .voters = ids, .pre_vote = 1,
                                     .election_timeout_min_ms = 300, .election_timeout_max_ms = 600, .heartbeat_ms = 50,
                                     .max_entries_per_msg = 16, .max_inflight_msgs = 4, .trailing_entries = 20 };
@@ -848,6 +1022,51 @@ int world_init(world_t *w, uint32_t n, uint64_t seed)
     }
     return 0;
 }
+
+int world_init_members(world_t *w, uint32_t n, uint32_t voters, uint64_t seed)
+{
+    if (voters == 0 || voters > n || world_init(w, n, seed)) return -1;
+    w->boot_voters = voters;
+    w->cfg.n_voters = voters;
+    w->committed_conf.n_voters = voters;
+    memset(w->committed_conf.voters + voters, 0, (W_MAX - voters) * sizeof w->committed_conf.voters[0]);
+    w->applied_conf = w->committed_conf;
+    return 0;
+}
+
+flurm_err_t world_change(world_t *w, uint32_t i, uint32_t kind, uint64_t target)
+{
+    w_node_t *nd = &w->nodes[i];
+    if (!nd->alive || w->failed[0]) return FLURM_EAGAIN;
+    flurm_raft_update_t u;
+    flurm_raft_event_t ev = { .kind = FLURM_RAFT_CHANGE, .now_ms = local_now(w, i), .change = kind, .target = target };
+    flurm_err_t rc = flurm_raft_step(nd->r, &ev, &u);
+    if (rc == FLURM_OK) {
+        if (!u.config_changed || u.first_index != flurm_raft_last_index(nd->r) ||
+            flurm_raft_entry(nd->r, u.first_index)->type != FLURM_RAFT_ENTRY_CONFIG)
+            world_fail(w, "node %u: change accepted without its CONFIG entry", i + 1);
+        w->stats_changes[kind == FLURM_RAFT_REMOVE && target == nd->id ? 3 : kind - 1]++;
+        if (w->verbose)
+            printf("  t=%llu node %u: change %u of %llu at %llu\n", (unsigned long long)w->now, i + 1, kind,
+                   (unsigned long long)target, (unsigned long long)u.first_index);
+    }
+    handle_update(w, i, &u);
+    return rc;
+}
+
+/* 2: a voter, 1: a learner of the current leader's configuration; 0: neither, or no leader. */
+static int member_kind(const world_t *w, uint32_t i)
+{
+    int l = world_leader(w);
+    if (l < 0) return 0;
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(w->nodes[l].r, ms, FLURM_RAFT_MAX_MEMBERS);
+    for (size_t k = 0; k < n; k++)
+        if (ms[k].id == w->nodes[i].id) return ms[k].flags & FLURM_RAFT_MEMBER_VOTER ? 2 : 1;
+    return 0;
+}
+
+bool world_is_member(const world_t *w, uint32_t i) { return member_kind(w, i) != 0; }
 
 static void world_start_all(world_t *w)
 {
@@ -1070,6 +1289,20 @@ bool world_run_until(world_t *w, bool (*pred)(world_t *, void *), void *arg, uin
 
 void world_check_logs(world_t *w)
 {
+    /* The configuration in force is the one the log (and snapshot) says. */
+    for (uint32_t a = 0; a < w->n; a++) {
+        if (!w->nodes[a].alive) continue;
+        flurm_raft_snapshot_meta_t in_force, from_log;
+        members_of(w, a, &in_force);
+        if (flurm_raft_config_at(w->nodes[a].r, flurm_raft_last_index(w->nodes[a].r), &from_log) != FLURM_OK ||
+            !same_conf(&in_force, &from_log) || in_force.n_voters != from_log.n_voters) {
+            char x[128], y[128];
+            conf_str(&in_force, x, sizeof x);
+            conf_str(&from_log, y, sizeof y);
+            world_fail(w, "membership: node %u's configuration in force %s is not its log's %s", a + 1, x, y);
+            return;
+        }
+    }
     for (uint32_t a = 0; a < w->n; a++) {
         for (uint32_t b = a + 1; b < w->n; b++) {
             if (!w->nodes[a].alive || !w->nodes[b].alive) continue;
@@ -1092,15 +1325,17 @@ void world_check_logs(world_t *w)
     }
 }
 
-struct settle_arg { uint64_t cmd; };
+struct settle_arg { uint64_t cmd; int kind; };
 
+/* The command applied by every voter (KIND 2) or every member (KIND 1) of the leader's
+ * configuration. */
 static bool settled(world_t *w, void *arg)
 {
     struct settle_arg *s = arg;
     const w_prop_t *p = &w->props[s->cmd - 1];
-    if (!p->acked) return false;
+    if (!p->acked || world_leader(w) < 0) return false;   /* (membership is the leader's) */
     for (uint32_t i = 0; i < w->n; i++)
-        if (w->nodes[i].alive && w->nodes[i].applied < p->index) return false;
+        if (w->nodes[i].alive && member_kind(w, i) >= s->kind && w->nodes[i].applied < p->index) return false;
     return true;
 }
 
@@ -1124,9 +1359,14 @@ void world_settle_and_check(world_t *w, uint64_t limit_ms)
     }
     if (w->failed[0]) return;
     if (!cmd) { world_fail(w, "liveness: no proposal acknowledged within %llu ms of healing", (unsigned long long)limit_ms); return; }
-    struct settle_arg s = { cmd };
+    struct settle_arg s = { cmd, 2 };
     uint64_t left = limit_ms > w->now - start ? limit_ms - (w->now - start) : 1;
-    if (!world_run_until(w, settled, &s, left)) {
+    bool ok = world_run_until(w, settled, &s, left);
+    if (ok) {   /* a learner added late may have the whole log to fetch (without snapshots): more time */
+        s.kind = 1;
+        ok = world_run_until(w, settled, &s, 60000);
+    }
+    if (!ok) {
         if (!w->failed[0]) {
             for (uint32_t i = 0; i < w->n; i++) {
                 w_node_t *nd = &w->nodes[i];
@@ -1167,7 +1407,8 @@ void world_settle_and_check(world_t *w, uint64_t limit_ms)
     for (uint32_t i = 0; i < w->n; i++) {
         w_node_t *nd = &w->nodes[i];
         const w_applied_t *a = &w->applied[nd->applied];
-        if (nd->applied < top || !a->set || a->hash != nd->hash || a->count != nd->count)
+        bool member = world_is_member(w, i);
+        if ((member && nd->applied < top) || (nd->applied && (!a->set || a->hash != nd->hash || a->count != nd->count)))
             world_fail(w, "node %u: state at %llu differs after settling", i + 1, (unsigned long long)nd->applied);
     }
 }

@@ -10,7 +10,15 @@
  *     what a leader proposes), snapshots are flurm_state_snapshot() bytes and InstallSnapshot
  *     restores them with flurm_state_restore().
  * Everything comes from one seed. Invariants are checked as the world runs; the first violation
- * is kept in w->failed. */
+ * is kept in w->failed.
+ *
+ * Membership (world_init_members, world_change): only nodes 1..boot_voters start as voters; the
+ * others run as servers outside the configuration until added. Checked then too: election
+ * safety (one leader per term whatever the configurations), no two disjoint majorities (every
+ * committed configuration against the previous one; every leader's configuration in force
+ * against the latest committed one), every commit durable on a majority of the voters the
+ * leader counted with, a leader is a voter when elected and steps down once its removal is
+ * committed. */
 #ifndef SIM_WORLD_H
 #define SIM_WORLD_H
 
@@ -63,6 +71,8 @@ typedef struct w_node {
     uint64_t installed;                /* index of the snapshot installed since the last apply */
     uint64_t *waits;                   /* proposals handed to the core, commit.c's FIFO */
     size_t n_waits, cap_waits;
+    uint64_t checked_commit;           /* leader: commit index checked durable (this incarnation) */
+    uint64_t members_hash;             /* of flurm_raft_members() after the last step */
 } w_node_t;
 
 typedef struct w_prop {
@@ -142,6 +152,13 @@ typedef struct world {
     uint64_t stats_kinds[8];        /* FLURM: acknowledged submit, start, end, kill, register, purge, other */
     uint64_t stats_fifo_misreports, stats_id_moved, stats_digests;
     uint64_t stats_state_diffs;     /* host_schedule: snapshots that differed (not a failure there) */
+    /* membership */
+    uint32_t boot_voters;           /* cfg voters are ids 1..boot_voters (= n unless world_init_members) */
+    flurm_raft_snapshot_meta_t committed_conf;   /* latest committed configuration seen by a leader */
+    uint64_t committed_conf_at;     /* ... at this commit index */
+    flurm_raft_snapshot_meta_t applied_conf;     /* of the last CONFIG entry applied (log order) */
+    uint64_t stats_changes[4];      /* accepted: add learner, promote, remove, a leader removing itself */
+    uint64_t stats_conf_commits;    /* committed configurations seen */
 } world_t;
 
 /* N nodes (ids 1..N), default core config (election 300-600 ms, heartbeat 50 ms), network 1-10
@@ -149,7 +166,16 @@ typedef struct world {
 int world_init(world_t *w, uint32_t n, uint64_t seed);
 /* The same in FLURM mode: nodes run flurm_state_t over CONF (borrowed, outlives the world). */
 int world_init_flurm(world_t *w, uint32_t n, uint64_t seed, const flurm_conf_t *conf);
+/* N slots (ids 1..N), of which 1..VOTERS form the bootstrap configuration (FLURM_RAFT_CHANGE
+ * adds the others). */
+int world_init_members(world_t *w, uint32_t n, uint32_t voters, uint64_t seed);
 void world_free(world_t *w);
+
+/* FLURM_RAFT_CHANGE at node I; returns the core's answer. */
+flurm_err_t world_change(world_t *w, uint32_t i, uint32_t kind, uint64_t target);
+/* Whether node I is a member (voter or learner) of the configuration of the current leader (of
+ * the highest term; false without a leader). */
+bool world_is_member(const world_t *w, uint32_t i);
 
 /* Advance by MS milliseconds (stops early once failed). */
 void world_run(world_t *w, uint64_t ms);

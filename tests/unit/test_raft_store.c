@@ -234,6 +234,76 @@ static void test_raft_store_refuses_records_it_cannot_read(void **state)
     flurm_store_close(s);
 }
 
+/* A membership change goes through the store: the CONFIG entry is read back (and decides the
+ * configuration on restart), a snapshot keeps its learners (FRS2) and one without learners is the
+ * FRS1 record earlier versions read; a CONFIG entry that is no configuration stops the start. */
+static void test_raft_store_keeps_configurations(void **state)
+{
+    flurm_store_t *s = open_store(*state);
+    flurm_raft_t *r = new_core(NULL);
+    uint64_t now = elect(r, s);
+    propose(r, s, now, "cmd");
+    flurm_raft_event_t ev = { .kind = FLURM_RAFT_CHANGE, .now_ms = now, .change = FLURM_RAFT_ADD_LEARNER, .target = 7 };
+    flurm_raft_update_t u;
+    assert_int_equal(flurm_raft_step(r, &ev, &u), FLURM_OK);
+    uint64_t at = u.first_index;
+    host(r, s, now, &u, 0);
+    assert_true(flurm_raft_commit_index(r) >= at);
+    flurm_raft_snapshot_meta_t meta;
+    assert_int_equal(flurm_raft_config_at(r, at, &meta), FLURM_OK);
+    assert_true(meta.n_voters == 1 && meta.n_learners == 1 && meta.voters[1] == 7);
+    flurm_raft_free(r);
+
+    flurm_raft_persisted_t p;
+    const void *data;
+    size_t len;
+    flurm_raft_store_loaded_t *held = NULL;
+    assert_int_equal(flurm_raft_store_load(s, &p, &data, &len, &held), FLURM_OK);
+    assert_int_equal(p.entries[at - 1].type, FLURM_RAFT_ENTRY_CONFIG);
+    r = new_core(&p);
+    flurm_raft_store_loaded_free(held);
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    assert_int_equal(flurm_raft_members(r, ms, FLURM_RAFT_MAX_MEMBERS), 2);
+    assert_true(ms[1].id == 7 && !(ms[1].flags & FLURM_RAFT_MEMBER_VOTER));
+    flurm_raft_free(r);
+
+    /* snapshots: with learners FRS2, without FRS1 */
+    assert_int_equal(flurm_raft_store_snapshot(s, &meta, "S", 1), FLURM_OK);
+    uint64_t idx;
+    void *raw = NULL;
+    size_t raw_len;
+    assert_int_equal(flurm_store_load_snapshot(s, &idx, &raw, &raw_len), FLURM_OK);
+    assert_memory_equal(raw, "FRS2", 4);
+    free(raw);
+    assert_int_equal(flurm_raft_store_load(s, &p, &data, &len, &held), FLURM_OK);
+    assert_true(p.snapshot.index == at && p.snapshot.n_voters == 1 && p.snapshot.n_learners == 1);
+    assert_true(p.snapshot.voters[0] == 1 && p.snapshot.voters[1] == 7);
+    assert_int_equal(len, 1);
+    assert_memory_equal(data, "S", 1);
+    r = new_core(&p);
+    flurm_raft_store_loaded_free(held);
+    assert_int_equal(flurm_raft_members(r, ms, FLURM_RAFT_MAX_MEMBERS), 2);
+    flurm_raft_free(r);
+    flurm_raft_snapshot_meta_t plain = { .index = at, .term = meta.term, .n_voters = 1, .voters = { 1 } };
+    assert_int_equal(flurm_raft_store_snapshot(s, &plain, "T", 1), FLURM_OK);
+    assert_int_equal(flurm_store_load_snapshot(s, &idx, &raw, &raw_len), FLURM_OK);
+    assert_memory_equal(raw, "FRS1", 4);
+    free(raw);
+    assert_int_equal(flurm_raft_store_load(s, &p, &data, &len, &held), FLURM_OK);
+    assert_true(p.snapshot.n_voters == 1 && p.snapshot.n_learners == 0);
+    flurm_raft_store_loaded_free(held);
+    meta.n_learners = FLURM_RAFT_MAX_MEMBERS;   /* 17 members */
+    assert_int_equal(flurm_raft_store_snapshot(s, &meta, "S", 1), FLURM_EINVAL);
+
+    /* a CONFIG entry whose bytes are no configuration */
+    flurm_raft_entry_t bad[1] = { { .index = at + 1, .term = meta.term, .type = FLURM_RAFT_ENTRY_CONFIG, .len = 3,
+                                    .data = "xyz" } };
+    flurm_raft_update_t w = { .entries = bad, .n_entries = 1 };
+    assert_int_equal(flurm_raft_store_write(s, &w), FLURM_OK);
+    assert_int_equal(flurm_raft_store_load(s, &p, &data, &len, &held), FLURM_EPROTO);
+    flurm_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +313,7 @@ int main(void)
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_raft_store_write_installs_a_leaders_snapshot, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_raft_store_refuses_records_it_cannot_read, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_raft_store_keeps_configurations, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

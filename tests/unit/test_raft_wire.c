@@ -59,6 +59,22 @@ static const void *rbytes(size_t len)
 }
 
 static flurm_raft_entry_t ents[32];
+static uint8_t confs[32][4 + 8 * FLURM_RAFT_MAX_MEMBERS];
+
+/* Canonical CONFIG data for voters 1..NV (ascending) and learners 100..100 + NL - 1 into B. */
+static uint32_t conf_data(uint8_t *b, uint32_t nv, uint32_t nl)
+{
+    b[0] = 1;
+    b[1] = (uint8_t)nv;
+    b[2] = (uint8_t)nl;
+    b[3] = 0;
+    for (uint32_t i = 0; i < nv + nl; i++) {
+        uint64_t id = i < nv ? 1 + i : 100 + (i - nv);
+        for (int k = 0; k < 8; k++)
+            b[4 + 8 * i + k] = (uint8_t)(id >> (56 - 8 * k));
+    }
+    return 4 + 8 * (nv + nl);
+}
 
 /* A random message of TYPE that meets every rule, with only the members TYPE uses set. */
 static flurm_raft_msg_t random_msg(uint32_t type)
@@ -83,8 +99,13 @@ static flurm_raft_msg_t random_msg(uint32_t type)
         for (size_t i = 0; i < m.n_entries; i++) {
             if (rnd() % 4 == 0) t += upto((m.term - t) / 2);
             uint32_t len = rnd() % 4 ? (uint32_t)(rnd() % 200) : 0;
-            ents[i] = (flurm_raft_entry_t){ .index = m.log_index + 1 + i, .term = t, .type = (uint32_t)(rnd() % 2),
+            ents[i] = (flurm_raft_entry_t){ .index = m.log_index + 1 + i, .term = t, .type = (uint32_t)(rnd() % 3),
                                             .len = len, .data = rbytes(len) };
+            if (ents[i].type == FLURM_RAFT_ENTRY_CONFIG) {
+                uint32_t nv = 1 + (uint32_t)(rnd() % FLURM_RAFT_MAX_MEMBERS);
+                ents[i].len = conf_data(confs[i], nv, (uint32_t)(rnd() % (FLURM_RAFT_MAX_MEMBERS - nv + 1)));
+                ents[i].data = confs[i];
+            }
         }
         m.entries = m.n_entries ? ents : NULL;
         break;
@@ -105,8 +126,9 @@ static flurm_raft_msg_t random_msg(uint32_t type)
         m.snapshot.index = nonzero();
         m.snapshot.term = 1 + upto(m.term - 1);
         m.snapshot.n_voters = 1 + (uint32_t)(rnd() % FLURM_RAFT_MAX_MEMBERS);
+        m.snapshot.n_learners = rnd() % 2 ? (uint32_t)(rnd() % (FLURM_RAFT_MAX_MEMBERS - m.snapshot.n_voters + 1)) : 0;
         uint64_t base = 1 + rnd() % (UINT64_MAX - 64);
-        for (uint32_t i = 0; i < m.snapshot.n_voters; i++)
+        for (uint32_t i = 0; i < m.snapshot.n_voters + m.snapshot.n_learners; i++)
             m.snapshot.voters[i] = base + (i * 7) % 17;   /* distinct, not sorted */
         m.len = rnd() % 3 ? rnd() % sizeof pool : 0;
         m.data = rbytes(m.len);
@@ -698,7 +720,9 @@ static void test_raft_wire_entries_out_of_order_or_gapped_are_einval(void **stat
     pe[0]->term = 2;     /* below prev_log_term */
     assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
     pe[0]->term = 4;
-    pe[1]->type = 2;     /* unknown entry type */
+    pe[1]->type = 3;     /* unknown entry type */
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
+    pe[1]->type = 2;     /* CONFIG, but "abc" is no configuration */
     assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
     pe[1]->type = -1;
     assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
@@ -717,7 +741,9 @@ static void test_raft_wire_entries_out_of_order_or_gapped_are_einval(void **stat
         { 2, { .index = 14, .term = 5 } },              /* gap */
         { 2, { .index = 13, .term = 3 } },              /* term down */
         { 2, { .index = 13, .term = 7 } },              /* above term */
-        { 1, { .index = 12, .term = 5, .type = 2 } },   /* type */
+        { 1, { .index = 12, .term = 5, .type = 3 } },   /* type */
+        { 1, { .index = 12, .term = 5, .type = 2 } },   /* CONFIG without a configuration */
+        { 1, { .index = 12, .term = 5, .type = 2, .len = 3, .data = "abc" } },
         { 1, { .index = 12, .term = 5, .len = 4 } },    /* length without data */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -1056,6 +1082,77 @@ static int leader(const net_t *c)
     return -1;
 }
 
+/* CONFIG entries travel with their configuration; snapshots with their learners. */
+static void test_raft_wire_configurations_round_trip_and_bad_ones_are_einval(void **state)
+{
+    (void)state;
+    uint8_t cb[4 + 8 * FLURM_RAFT_MAX_MEMBERS];
+    flurm_raft_entry_t e[1] = { { .index = 11, .term = 4, .type = FLURM_RAFT_ENTRY_CONFIG, .data = cb,
+                                  .len = conf_data(cb, 3, 2) } };
+    flurm_raft_msg_t m = { .type = FLURM_RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 4, .log_index = 10, .log_term = 3,
+                           .entries = e, .n_entries = 1 };
+    flurm_buf_t b = enc(&m, CLUSTER);
+    flurm_raft_wire_msg_t *w = NULL;
+    assert_int_equal(flurm_raft_msg_decode(b.data, b.size, CLUSTER, &w), FLURM_OK);
+    assert_same_msg(&m, &w->msg);
+    flurm_raft_snapshot_meta_t conf;
+    assert_int_equal(flurm_raft_config_decode(w->msg.entries[0].data, w->msg.entries[0].len, &conf), FLURM_OK);
+    assert_true(conf.n_voters == 3 && conf.n_learners == 2 && conf.voters[3] == 100);
+    flurm_raft_wire_msg_free(w);
+    flurm_buf_release(&b);
+    cb[4 + 7] = 9;   /* voter 1 becomes 9: not ascending */
+    assert_int_equal(enc_rc(&m), FLURM_EINVAL);
+    Flurm__Raft__PeerMessage *pb = tree_of(&(flurm_raft_msg_t){ .type = FLURM_RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 4,
+                                                                .log_index = 10, .log_term = 3,
+                                                                .entries = (flurm_raft_entry_t[]){ { .index = 11, .term = 4 } },
+                                                                .n_entries = 1 });
+    pb->append->entries[0]->type = FLURM__RAFT__ENTRY_TYPE__ENTRY_CONFIG;
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);   /* no data */
+    pb->append->entries[0]->data.data = cb;
+    pb->append->entries[0]->data.len = conf_data(cb, 1, 0);
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_OK);
+    pb->append->entries[0]->data.len--;
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
+    pb->append->entries[0]->data.data = NULL;   /* not ours to free */
+    pb->append->entries[0]->data.len = 0;
+    flurm__raft__peer_message__free_unpacked(pb, NULL);
+
+    flurm_raft_msg_t s = { .type = FLURM_RAFT_MSG_SNAPSHOT, .from = 1, .to = 2, .term = 5, .data = "state", .len = 5 };
+    s.snapshot = (flurm_raft_snapshot_meta_t){ .index = 100, .term = 4, .n_voters = 3, .n_learners = 2,
+                                               .voters = { 1, 2, 3, 7, 5 } };
+    b = enc(&s, CLUSTER);
+    assert_int_equal(flurm_raft_msg_decode(b.data, b.size, CLUSTER, &w), FLURM_OK);
+    assert_same_msg(&s, &w->msg);
+    flurm_raft_wire_msg_free(w);
+    pb = flurm__raft__peer_message__unpack(NULL, b.size, b.data);
+    assert_non_null(pb);
+    assert_int_equal(pb->snapshot->n_voters, 3);
+    assert_int_equal(pb->snapshot->n_learners, 2);
+    pb->snapshot->learners[1] = 2;   /* a learner that is a voter */
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
+    pb->snapshot->learners[1] = 0;
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
+    pb->snapshot->learners[1] = 5;
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_OK);
+    uint64_t *mine = pb->snapshot->learners, many[FLURM_RAFT_MAX_MEMBERS];
+    for (size_t i = 0; i < FLURM_RAFT_MAX_MEMBERS; i++)
+        many[i] = 50 + i;
+    pb->snapshot->learners = many;
+    pb->snapshot->n_learners = FLURM_RAFT_MAX_MEMBERS - 3;
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_OK);
+    pb->snapshot->n_learners = FLURM_RAFT_MAX_MEMBERS - 2;   /* 17 members */
+    assert_int_equal(tree_rc(pb, CLUSTER), FLURM_EINVAL);
+    pb->snapshot->learners = mine;
+    pb->snapshot->n_learners = 2;
+    flurm__raft__peer_message__free_unpacked(pb, NULL);
+    flurm_buf_release(&b);
+    s.snapshot.voters[4] = 3;
+    assert_int_equal(enc_rc(&s), FLURM_EINVAL);
+    s.snapshot.voters[4] = 5;
+    s.snapshot.n_learners = FLURM_RAFT_MAX_MEMBERS - 2;
+    assert_int_equal(enc_rc(&s), FLURM_EINVAL);
+}
+
 static void test_raft_wire_three_cores_talk_only_through_the_wire(void **state)
 {
     (void)state;
@@ -1097,6 +1194,22 @@ static void test_raft_wire_three_cores_talk_only_through_the_wire(void **state)
     step(&c, l, &(flurm_raft_event_t){ .kind = FLURM_RAFT_TRANSFER, .now_ms = c.now, .target = ids[lag] });
     run(&c, 500);
     assert_int_equal(leader(&c), lag);
+
+    /* Membership through the wire: the third server leaves, comes back as a learner, is promoted. */
+    int third = 3 - l - lag;
+    flurm_raft_change_kind_t steps[] = { FLURM_RAFT_REMOVE, FLURM_RAFT_ADD_LEARNER, FLURM_RAFT_PROMOTE };
+    for (int k = 0; k < 3; k++) {
+        flurm_raft_update_t u;
+        flurm_raft_event_t ev = { .kind = FLURM_RAFT_CHANGE, .now_ms = c.now, .change = steps[k], .target = ids[third] };
+        assert_int_equal(flurm_raft_step(c.r[lag], &ev, &u), FLURM_OK);
+        after(&c, lag, &u);
+        run(&c, 200);
+        assert_true(flurm_raft_commit_index(c.r[lag]) >= flurm_raft_config_index(c.r[lag]));
+    }
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    assert_int_equal(flurm_raft_members(c.r[third], ms, FLURM_RAFT_MAX_MEMBERS), 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(ms[i].flags & FLURM_RAFT_MEMBER_VOTER);
 
     for (uint32_t t = FLURM_RAFT_MSG_VOTE; t <= FLURM_RAFT_MSG_TIMEOUT_NOW; t++) {
         print_message("type %u: %zu messages\n", t, c.seen[t]);
@@ -1144,6 +1257,7 @@ int main(void)
         cmocka_unit_test(test_raft_wire_data_length_past_the_end_is_einval),
         cmocka_unit_test(test_raft_wire_every_truncation_is_refused),
         cmocka_unit_test(test_raft_wire_garbled_bytes_never_crash),
+        cmocka_unit_test(test_raft_wire_configurations_round_trip_and_bad_ones_are_einval),
         cmocka_unit_test(test_raft_wire_three_cores_talk_only_through_the_wire),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
