@@ -225,8 +225,7 @@ static void send_msg(ctl_t *ctl, const flurm_raft_msg_t *m)
         /* Host contract 3: attach our snapshot's data. */
         if (c->snap.index != m->snapshot.index)
             return;   /* a newer one replaced it: the core asks again */
-        flurm_raft_msg_t s = *m;
-        s.snapshot = c->snap;
+        flurm_raft_msg_t s = *m;   /* the core's metadata, configuration included */
         s.data = c->snap_data;
         s.len = c->snap_len;
         peers_send(ctl, &s);
@@ -722,13 +721,13 @@ void commit_maybe_snapshot(ctl_t *ctl)
         return;
     s->ctl = ctl;
     flurm_buf_init(&s->data);
-    flurm_raft_member_status_t m[FLURM_RAFT_MAX_MEMBERS];
-    size_t n = flurm_raft_members(c->raft, m, FLURM_RAFT_MAX_MEMBERS);
+    /* the configuration in force at the snapshot's index (voters, then learners) */
+    if (flurm_raft_config_at(c->raft, c->applied, &s->meta) != FLURM_OK) {
+        free(s);
+        return;   /* the core no longer holds that index: a newer snapshot came meanwhile */
+    }
     s->meta.index = c->applied;
     s->meta.term = c->applied_term;
-    s->meta.n_voters = (uint32_t)(n < FLURM_RAFT_MAX_MEMBERS ? n : FLURM_RAFT_MAX_MEMBERS);
-    for (uint32_t i = 0; i < s->meta.n_voters; i++)
-        s->meta.voters[i] = m[i].id;
     if (flurm_state_snapshot(ctl->state, &s->data) != FLURM_OK || s->data.err) {
         flurm_error("snapshot failed: out of memory (the log keeps growing; nothing is lost)");
         flurm_buf_release(&s->data);
