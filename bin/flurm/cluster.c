@@ -32,6 +32,7 @@
 #define DEFAULT_ADMIN_PORT 6821
 #define DEFAULT_TIMEOUT_MS 1000
 #define TRANSFER_WAIT_MS 5000
+#define CHANGE_WAIT_MS 30000
 #define POLL_MS 100
 #define MAX_REPLY_BYTES (1u << 20)
 
@@ -63,21 +64,24 @@ typedef struct cli {
     char me[FLURM_CHAN_NAME_MAX + 1];   /* the name our HELLO speaks for */
 } cli_t;
 
-static const char *const membership_text =
-    "membership changes are not supported yet: the members are the SlurmctldHost lines of slurm.conf.\n"
-    "To add or remove a controller, change the SlurmctldHost lines (in the same order) in slurm.conf\n"
-    "on every controller and restart the controllers one at a time.\n";
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: flurm cluster status [-f slurm.conf] [-t MS]\n"
                "       flurm cluster transfer NAME [-f slurm.conf] [-t MS]\n"
+               "       flurm cluster add NAME HOST [-f slurm.conf] [-t MS]\n"
+               "       flurm cluster remove NAME [-f slurm.conf] [-t MS]\n"
                "  status     every SlurmctldHost's view of the controllers' Raft cluster\n"
                "  transfer   hand leadership over to member NAME (waits up to %d s for it to lead)\n"
+               "  add        make SlurmctldHost NAME (at HOST) a member again: it joins as a learner\n"
+               "             and becomes a voter once it caught up (waits up to %d s for that)\n"
+               "  remove     take member NAME out of the cluster (the leader too); it keeps running as\n"
+               "             a non-member (waits up to %d s for the change to commit)\n"
+               "  The members a cluster can have are its SlurmctldHost lines: to add a new controller,\n"
+               "  list it in slurm.conf on every controller and restart them one at a time.\n"
                "  -f         configuration file (default: $SLURM_CONF, else /etc/slurm/slurm.conf)\n"
                "  -t         timeout of one exchange with a member, ms (default %d)\n"
                "Needs root or SlurmUser (munge proves who you are to the controllers).\n",
-            TRANSFER_WAIT_MS / 1000, DEFAULT_TIMEOUT_MS);
+            TRANSFER_WAIT_MS / 1000, CHANGE_WAIT_MS / 1000, CHANGE_WAIT_MS / 1000, DEFAULT_TIMEOUT_MS);
 }
 
 static uint64_t mono_ms(void)
@@ -375,6 +379,16 @@ static void print_table(cli_t *c)
         snprintf(row[0], 96, "%s", m->name);
         snprintf(row[1], 96, "%s", m->addr);
         snprintf(row[2], 96, "%s", s ? (s->role ? s->role : "?") : "down");
+        /* membership as the leader knows it (else as the member itself does) */
+        const status_t *view = ls ? ls : s;
+        const Flurm__Admin__MemberStatus *in = NULL;
+        for (size_t k = 0; view && k < view->n_members; k++)
+            if (view->members[k]->id == m->id)
+                in = view->members[k];
+        if (s && view && !in)
+            snprintf(row[2], 96, "removed");
+        else if (s && in && !in->voter)
+            snprintf(row[2], 96, "learner");
         fmt_u64(row[3], 96, s, s ? s->term : 0);
         fmt_u64(row[4], 96, s, s ? s->commit : 0);
         fmt_u64(row[5], 96, s, s ? s->applied : 0);
@@ -531,6 +545,112 @@ static int cmd_transfer(cli_t *c, const char *name)
     return 1;
 }
 
+/* ------------------------------------------------------------------ membership */
+
+/* The entry of member ID in a status' configuration, NULL if it is not in it. */
+static const Flurm__Admin__MemberStatus *in_config(const status_t *s, uint64_t id)
+{
+    for (size_t k = 0; s && k < s->n_members; k++)
+        if (s->members[k]->id == id)
+            return s->members[k];
+    return NULL;
+}
+
+/* Sends an Add (HOST given) or RemoveRequest for NAME to M: its error code (OK = 0), -1 if M
+ * did not answer; ERR says why. */
+static int send_change(member_t *m, const char *name, const char *host, char *err, size_t size)
+{
+    Flurm__Admin__AddRequest areq = FLURM__ADMIN__ADD_REQUEST__INIT;
+    Flurm__Admin__RemoveRequest rreq = FLURM__ADMIN__REMOVE_REQUEST__INIT;
+    admin_req_t req = FLURM__ADMIN__ADMIN_REQUEST__INIT;
+    if (host) {
+        areq.name = (char *)name;
+        areq.host = (char *)host;
+        req.body_case = FLURM__ADMIN__ADMIN_REQUEST__BODY_ADD;
+        req.add = &areq;
+    } else {
+        rreq.name = (char *)name;
+        req.body_case = FLURM__ADMIN__ADMIN_REQUEST__BODY_REMOVE;
+        req.remove = &rreq;
+    }
+    admin_reply_t *r = request(m, &req);
+    if (!r) {
+        snprintf(err, size, "%s (%.300s): %.400s", m->name, m->url, m->err);
+        return -1;
+    }
+    int code = (int)r->error;
+    if (code != FLURM__ADMIN__ERROR_CODE__OK)
+        snprintf(err, size, "%s", r->error_text && *r->error_text ? r->error_text : "refused");
+    flurm__admin__admin_reply__free_unpacked(r, NULL);
+    return code;
+}
+
+/* `add NAME HOST` (HOST non-NULL) or `remove NAME`: the leader proposes the change (asked again
+ * while it is busy or leadership moves), then we wait until the leader's committed configuration
+ * has NAME as a voter (add) or without NAME (remove). */
+static int cmd_change(cli_t *c, const char *name, const char *host)
+{
+    const char *verb = host ? "add" : "remove";
+    member_t *target = member_named(c, name);
+    if (!target) {
+        fprintf(stderr,
+                "flurm: %s is no SlurmctldHost of %s: a controller can only be a member if it is listed there;\n"
+                "list it (in the same order) in slurm.conf on every controller and restart them one at a time\n",
+                name, c->conf_path);
+        return 1;
+    }
+    uint64_t start = mono_ms();
+    char err[1024] = "no leader answered";
+    bool proposed = false;
+    while (!proposed) {
+        if (mono_ms() - start >= CHANGE_WAIT_MS) {
+            fprintf(stderr, "flurm: cannot %s %s within %d s: %s\n", verb, name, CHANGE_WAIT_MS / 1000, err);
+            return 1;
+        }
+        query_all(c);
+        member_t *lead = answering_leader(c);
+        if (!lead) {
+            snprintf(err, sizeof err, "no leader answered");
+            usleep(200 * 1000);
+            continue;
+        }
+        int code = send_change(lead, name, host, err, sizeof err);
+        if (code == FLURM__ADMIN__ERROR_CODE__OK) {
+            proposed = true;
+        } else if (code == -1 || code == FLURM__ADMIN__ERROR_CODE__ERROR_NOT_LEADER ||
+                   code == FLURM__ADMIN__ERROR_CODE__ERROR_BUSY) {
+            usleep(200 * 1000);   /* leadership moved, or an earlier change commits first */
+        } else {
+            fprintf(stderr, "flurm: cannot %s %s: %s\n", verb, name, err);
+            return 1;
+        }
+    }
+    const char *last = "";
+    while (mono_ms() - start < CHANGE_WAIT_MS) {
+        usleep(POLL_MS * 1000);
+        query_all(c);
+        member_t *lead = answering_leader(c);
+        const status_t *ls = lead ? status_of(lead) : NULL;
+        if (!ls || !ls->ready || ls->config_index > ls->commit) {
+            last = ls ? "the change is not committed yet" : "no leader answered";
+            continue;
+        }
+        const Flurm__Admin__MemberStatus *in = in_config(ls, target->id);
+        if (host && in && in->voter) {
+            printf("%s is a voter (leader %s, term %" PRIu64 ")\n", name, lead->name, ls->term);
+            return 0;
+        }
+        if (!host && !in) {
+            printf("%s is no longer a member (leader %s, term %" PRIu64 ")\n", name, lead->name, ls->term);
+            return 0;
+        }
+        last = host ? (in ? "it is a learner: it has not caught up yet" : "it is not a member (the change was undone?)")
+                    : "it is still a member";
+    }
+    fprintf(stderr, "flurm: %s: not done within %d s: %s\n", verb, CHANGE_WAIT_MS / 1000, last);
+    return 1;
+}
+
 /* ------------------------------------------------------------------ set-up */
 
 static int cli_open(cli_t *c)
@@ -631,13 +751,11 @@ int cluster_main(int argc, char **argv)
     if (!c.conf_path)
         c.conf_path = "/etc/slurm/slurm.conf";
     const char *cmd = pos[0];
-    if (cmd && (strcmp(cmd, "add") == 0 || strcmp(cmd, "remove") == 0)) {
-        fprintf(stderr, "flurm cluster %s: %s", cmd, membership_text);
-        return 2;
-    }
     bool status = cmd && strcmp(cmd, "status") == 0 && npos == 1;
     bool transfer = cmd && strcmp(cmd, "transfer") == 0 && npos == 2;
-    if (!status && !transfer) {
+    bool add = cmd && strcmp(cmd, "add") == 0 && npos == 3;
+    bool remove = cmd && strcmp(cmd, "remove") == 0 && npos == 2;
+    if (!status && !transfer && !add && !remove) {
         usage(stderr);
         return 2;
     }
@@ -645,7 +763,9 @@ int cluster_main(int argc, char **argv)
     flurm_log_set_level(FLURM_LOG_WARN);
     int rc = 1;
     if (cli_open(&c) == 0)
-        rc = status ? cmd_status(&c) : cmd_transfer(&c, pos[1]);
+        rc = status     ? cmd_status(&c)
+             : transfer ? cmd_transfer(&c, pos[1])
+                        : cmd_change(&c, pos[1], add ? pos[2] : NULL);
     cli_close(&c);
     return rc;
 }

@@ -7,6 +7,7 @@
  * but the handoff. */
 #include "adminsrv.h"
 
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ struct adminsrv {
     ev_async wake;
     struct { char host[64]; unsigned reasons; } logged[LOGGED_MAX];
     size_t nlogged;
-    uint64_t statuses, transfers, errors;
+    uint64_t statuses, transfers, changes, errors;
 };
 
 /* ------------------------------------------------------------------ nng side (its threads) */
@@ -217,6 +218,7 @@ static void handle_status(actx_t *c)
     sr.ready = commit_ready(ctl);
     sr.cluster = ctl->conf->cluster_name ? ctl->conf->cluster_name : "";
     sr.version = (char *)flurm_version();
+    sr.config_index = commit_config_index(ctl);
 
     Flurm__Admin__MemberStatus ms[FLURM_RAFT_MAX_MEMBERS];
     Flurm__Admin__MemberStatus *msp[FLURM_RAFT_MAX_MEMBERS];
@@ -227,6 +229,7 @@ static void handle_status(actx_t *c)
         o->name = (char *)member_name(ctl, m->id);
         o->id = m->id;
         o->self = m->id == ctl->self_id;
+        o->voter = (m->flags & FLURM_RAFT_MEMBER_VOTER) != 0;
         o->last_contact_ms_ago = -1;
         o->last_heard_s_ago = -1;
         if (lead) {
@@ -259,36 +262,50 @@ static void handle_status(actx_t *c)
     reply(c, &r);
 }
 
+/* The member id of SlurmctldHost NAME, 0 if none. */
+static uint64_t member_id(const ctl_t *ctl, const char *name)
+{
+    const flurm_conf_t *conf = ctl->conf;
+    for (size_t i = 0; name && i < conf->controller_count; i++)
+        if (conf->controllers[i].name && strcmp(conf->controllers[i].name, name) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* Answers ERROR_NOT_LEADER naming the leader unless this controller leads; true if it leads. */
+static bool leading_or_redirect(actx_t *c)
+{
+    ctl_t *ctl = c->srv->ctl;
+    if (commit_is_leader(ctl))
+        return true;
+    uint64_t leader = commit_leader(ctl);
+    char text[160];
+    const char *name = member_name(ctl, leader);
+    if (*name)
+        snprintf(text, sizeof text, "not the leader; the leader is %s", name);
+    else
+        snprintf(text, sizeof text, "not the leader; no leader known (an election is running)");
+    admin_reply_t r = FLURM__ADMIN__ADMIN_REPLY__INIT;
+    r.error = FLURM__ADMIN__ERROR_CODE__ERROR_NOT_LEADER;
+    r.error_text = text;
+    r.leader = (char *)name;
+    c->srv->errors++;
+    reply(c, &r);
+    return false;
+}
+
 static void handle_transfer(actx_t *c, const chansrv_peer_t *peer, const char *target)
 {
     ctl_t *ctl = c->srv->ctl;
-    const flurm_conf_t *conf = ctl->conf;
-    uint64_t id = 0;
-    for (size_t i = 0; target && i < conf->controller_count; i++)
-        if (conf->controllers[i].name && strcmp(conf->controllers[i].name, target) == 0)
-            id = i + 1;
+    uint64_t id = member_id(ctl, target);
     if (!id) {
         char text[160];
         snprintf(text, sizeof text, "%.80s is no SlurmctldHost of this controller's slurm.conf", target ? target : "");
         reply_error(c, FLURM__ADMIN__ERROR_CODE__ERROR_UNKNOWN_MEMBER, text);
         return;
     }
-    uint64_t leader = commit_leader(ctl);
-    if (!commit_is_leader(ctl)) {
-        char text[160];
-        const char *name = member_name(ctl, leader);
-        if (*name)
-            snprintf(text, sizeof text, "not the leader; the leader is %s", name);
-        else
-            snprintf(text, sizeof text, "not the leader; no leader known (an election is running)");
-        admin_reply_t r = FLURM__ADMIN__ADMIN_REPLY__INIT;
-        r.error = FLURM__ADMIN__ERROR_CODE__ERROR_NOT_LEADER;
-        r.error_text = text;
-        r.leader = (char *)name;
-        c->srv->errors++;
-        reply(c, &r);
+    if (!leading_or_redirect(c))
         return;
-    }
     c->srv->transfers++;
     if (id != ctl->self_id) {
         flurm_info("admin: %s (uid %u, %s) asks to hand leadership over to %s", peer->name, (unsigned)peer->uid,
@@ -297,6 +314,85 @@ static void handle_transfer(actx_t *c, const chansrv_peer_t *peer, const char *t
     }
     admin_reply_t r = FLURM__ADMIN__ADMIN_REPLY__INIT;
     reply(c, &r);
+}
+
+/* True if A and B (host names or addresses) resolve to a common address. Blocks the loop while
+ * a name is resolved: admin requests are rare, and SlurmctldHost addresses are mostly literal. */
+static bool same_host(const char *a, const char *b)
+{
+    if (!a || !b || !*a || !*b)
+        return false;
+    if (strcmp(a, b) == 0)
+        return true;
+    struct addrinfo hints, *ra = NULL, *rb = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    bool same = false;
+    if (getaddrinfo(a, NULL, &hints, &ra) == 0 && getaddrinfo(b, NULL, &hints, &rb) == 0) {
+        for (const struct addrinfo *x = ra; x && !same; x = x->ai_next)
+            for (const struct addrinfo *y = rb; y && !same; y = y->ai_next) {
+                if (x->ai_family != y->ai_family)
+                    continue;
+                if (x->ai_family == AF_INET)
+                    same = memcmp(&((const struct sockaddr_in *)x->ai_addr)->sin_addr,
+                                  &((const struct sockaddr_in *)y->ai_addr)->sin_addr, sizeof(struct in_addr)) == 0;
+                else if (x->ai_family == AF_INET6)
+                    same = memcmp(&((const struct sockaddr_in6 *)x->ai_addr)->sin6_addr,
+                                  &((const struct sockaddr_in6 *)y->ai_addr)->sin6_addr,
+                                  sizeof(struct in6_addr)) == 0;
+            }
+    }
+    if (ra)
+        freeaddrinfo(ra);
+    if (rb)
+        freeaddrinfo(rb);
+    return same;
+}
+
+/* AddRequest (ADD_LEARNER, HOST given) and RemoveRequest (REMOVE). */
+static void handle_change(actx_t *c, const chansrv_peer_t *peer, uint32_t kind, const char *name, const char *host)
+{
+    ctl_t *ctl = c->srv->ctl;
+    uint64_t id = member_id(ctl, name);
+    char text[512];
+    const char *shown = name ? name : "";
+    if (!id || (kind == FLURM_RAFT_ADD_LEARNER && !same_host(ctl->conf->controllers[id - 1].addr, host))) {
+        if (!id)
+            snprintf(text, sizeof text,
+                     "%.80s is no SlurmctldHost of this controller's slurm.conf: a controller can only be %s "
+                     "if it is listed there; list it (in the same order) in slurm.conf on every controller and "
+                     "restart them one at a time",
+                     shown, kind == FLURM_RAFT_ADD_LEARNER ? "added" : "removed");
+        else
+            snprintf(text, sizeof text,
+                     "%.80s is SlurmctldHost %.80s(%.80s) in this controller's slurm.conf, which is not %.80s: "
+                     "list it with that address in slurm.conf on every controller and restart them one at a time",
+                     shown, shown, ctl->conf->controllers[id - 1].addr ? ctl->conf->controllers[id - 1].addr : "",
+                     host ? host : "");
+        reply_error(c, FLURM__ADMIN__ERROR_CODE__ERROR_UNKNOWN_MEMBER, text);
+        return;
+    }
+    if (!leading_or_redirect(c))
+        return;
+    c->srv->changes++;
+    flurm_info("admin: %s (uid %u, %s) asks to %s %s", peer->name, (unsigned)peer->uid, peer->addr,
+               kind == FLURM_RAFT_ADD_LEARNER ? "add" : "remove", shown);
+    int rc = commit_change(ctl, kind, id);
+    if (rc == FLURM_OK) {
+        admin_reply_t r = FLURM__ADMIN__ADMIN_REPLY__INIT;
+        reply(c, &r);
+        return;
+    }
+    snprintf(text, sizeof text, "%s: %s", shown, commit_change_why(ctl));
+    flurm_info("admin: cannot %s %s: %s", kind == FLURM_RAFT_ADD_LEARNER ? "add" : "remove", shown,
+               commit_change_why(ctl));
+    if (rc == FLURM_EAGAIN && !commit_is_leader(ctl)) {
+        leading_or_redirect(c);
+        return;
+    }
+    reply_error(c, rc == FLURM_EAGAIN ? FLURM__ADMIN__ERROR_CODE__ERROR_BUSY : FLURM__ADMIN__ERROR_CODE__ERROR_REFUSED,
+                text);
 }
 
 static void handle(struct adminsrv *s, actx_t *c)
@@ -335,6 +431,10 @@ static void handle(struct adminsrv *s, actx_t *c)
         handle_status(c);
     } else if (req->body_case == FLURM__ADMIN__ADMIN_REQUEST__BODY_TRANSFER && req->transfer) {
         handle_transfer(c, &peer, req->transfer->target);
+    } else if (req->body_case == FLURM__ADMIN__ADMIN_REQUEST__BODY_ADD && req->add) {
+        handle_change(c, &peer, FLURM_RAFT_ADD_LEARNER, req->add->name, req->add->host);
+    } else if (req->body_case == FLURM__ADMIN__ADMIN_REQUEST__BODY_REMOVE && req->remove) {
+        handle_change(c, &peer, FLURM_RAFT_REMOVE, req->remove->name, NULL);
     } else {
         log_once(s, &peer, LOG_MALFORMED, "a request with no known body");
         reply_error(c, FLURM__ADMIN__ERROR_CODE__ERROR_MALFORMED, "AdminRequest with no known body");
@@ -455,11 +555,12 @@ void adminsrv_stop(ctl_t *ctl)
         release(&s->ctxs[i]);
     }
     const chansrv_stats_t *st = chansrv_stats(s->chan);
-    flurm_info("admin channel: %llu handshake(s), %llu session(s), %llu status and %llu transfer request(s), "
-               "%llu error(s); dropped: %llu unauthenticated, %llu malformed, %llu bad credential, "
+    flurm_info("admin channel: %llu handshake(s), %llu session(s), %llu status, %llu transfer and %llu membership "
+               "request(s), %llu error(s); dropped: %llu unauthenticated, %llu malformed, %llu bad credential, "
                "%llu unauthorized, %llu tampered, %llu replayed",
                (unsigned long long)st->handshakes, (unsigned long long)st->sessions,
-               (unsigned long long)s->statuses, (unsigned long long)s->transfers, (unsigned long long)s->errors,
+               (unsigned long long)s->statuses, (unsigned long long)s->transfers, (unsigned long long)s->changes,
+               (unsigned long long)s->errors,
                (unsigned long long)st->unauthenticated, (unsigned long long)st->malformed,
                (unsigned long long)st->bad_credential, (unsigned long long)st->unauthorized,
                (unsigned long long)st->bad_tag, (unsigned long long)st->replayed);

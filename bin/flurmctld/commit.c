@@ -13,6 +13,7 @@
  * One controller is a cluster of one voter: the same path, elected at its first tick. */
 #include "commit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,6 +98,9 @@ struct commit {
     bool said_write_error;
     bool disk_failed;                 /* single voter: a write failed; rebuild before proposing */
     bool behind;                      /* a follower far behind the commit index (logged once caught up) */
+    /* membership */
+    uint64_t promoting;               /* bit id-1: "promoting to voter" logged for that learner */
+    const char *change_why;           /* why the last commit_change() was refused */
 };
 
 static void step(ctl_t *ctl, const flurm_raft_event_t *ev);
@@ -111,6 +115,33 @@ static uint64_t now_ms(void)
 static const char *member_name(const ctl_t *ctl, uint64_t id)
 {
     return id >= 1 && id <= ctl->conf->controller_count ? ctl->conf->controllers[id - 1].name : "?";
+}
+
+/* The configuration in force: how many voters, and whether this controller is the only one
+ * (then its durable log is committed: nobody else counts). */
+static uint32_t voters_now(const struct commit *c, bool *self_only)
+{
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = c->raft ? flurm_raft_members(c->raft, ms, FLURM_RAFT_MAX_MEMBERS) : 0;
+    if (n > FLURM_RAFT_MAX_MEMBERS)
+        n = FLURM_RAFT_MAX_MEMBERS;
+    uint32_t v = 0;
+    uint64_t only = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].flags & FLURM_RAFT_MEMBER_VOTER) {
+            v++;
+            only = ms[i].id;
+        }
+    if (self_only)
+        *self_only = v == 1 && only == c->cfg.id;
+    return v;
+}
+
+static bool sole_voter(const struct commit *c)
+{
+    bool only = false;
+    voters_now(c, &only);
+    return only;
 }
 
 /* ------------------------------------------------------------------ writes */
@@ -278,9 +309,9 @@ static void write_done(pool_task_t *t)
         c->open = NULL;
         /* Alone, nobody else has them: they failed. With peers, a leader's appends left before
          * its own write: a majority may hold them, so their outcome is unknown. */
-        fail_waiting(ctl, &c->wait_head, &c->wait_tail,
-                     c->cfg.n_voters > 1 ? &commit_outcome_unknown : NULL);
-        if (c->cfg.n_voters > 1)
+        bool alone = sole_voter(c);
+        fail_waiting(ctl, &c->wait_head, &c->wait_tail, alone ? NULL : &commit_outcome_unknown);
+        if (!alone)
             rebuild_core(ctl);
         else
             c->disk_failed = true;
@@ -391,7 +422,7 @@ static void set_ready(ctl_t *ctl, bool ready)
         flurm_state_schedule(ctl->state, (time_t)ev_now(ctl->loop));
     if (ready)
         flurm_info("raft: leading term %llu (%zu member(s), applied %llu)",
-                   (unsigned long long)flurm_raft_term(c->raft), (size_t)c->cfg.n_voters,
+                   (unsigned long long)flurm_raft_term(c->raft), (size_t)voters_now(c, NULL),
                    (unsigned long long)c->applied);
     else
         flurm_info("raft: no longer leading (term %llu)", (unsigned long long)flurm_raft_term(c->raft));
@@ -407,7 +438,7 @@ static void roles(ctl_t *ctl, const flurm_raft_update_t *u)
     if (u->role == FLURM_RAFT_LEADER && c->role != FLURM_RAFT_LEADER) {
         /* A single voter's log is committed as soon as durable, and all of it is: it may serve
          * once it applied what it holds. Otherwise only its no-op proves what is committed. */
-        c->ready_index = c->cfg.n_voters == 1 && flurm_raft_last_index(c->raft) > 0
+        c->ready_index = sole_voter(c) && flurm_raft_last_index(c->raft) > 0
                              ? flurm_raft_last_index(c->raft) - 1
                              : flurm_raft_last_index(c->raft);
         if (c->ready_index < c->applied)
@@ -433,10 +464,37 @@ static void roles(ctl_t *ctl, const flurm_raft_update_t *u)
         c->hooks.routing_changed(ctl);
 }
 
+/* "raft: configuration now voters c1,c2 learners c3" */
+static void log_config(ctl_t *ctl)
+{
+    struct commit *c = ctl->commit;
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(c->raft, ms, FLURM_RAFT_MAX_MEMBERS);
+    if (n > FLURM_RAFT_MAX_MEMBERS)
+        n = FLURM_RAFT_MAX_MEMBERS;
+    char voters[FLURM_RAFT_MAX_MEMBERS * 66] = "", learners[FLURM_RAFT_MAX_MEMBERS * 66] = "";
+    bool self_in = false;
+    uint64_t learner_bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *dst = ms[i].flags & FLURM_RAFT_MEMBER_VOTER ? voters : learners;
+        size_t len = strlen(dst);
+        snprintf(dst + len, sizeof voters - len, "%s%.64s", len ? "," : "", member_name(ctl, ms[i].id));
+        self_in |= ms[i].id == c->cfg.id;
+        if (!(ms[i].flags & FLURM_RAFT_MEMBER_VOTER))
+            learner_bits |= 1ull << ((ms[i].id - 1) & 63);
+    }
+    c->promoting &= learner_bits;   /* logged again for a learner added anew */
+    flurm_info("raft: configuration now voters %s%s%s (index %llu)%s", voters, *learners ? " learners " : "",
+               learners, (unsigned long long)flurm_raft_config_index(c->raft),
+               self_in ? "" : "; this controller is not a member");
+}
+
 static void carry_out(ctl_t *ctl, const flurm_raft_update_t *u)
 {
     struct commit *c = ctl->commit;
     roles(ctl, u);
+    if (u->config_changed)
+        log_config(ctl);
 
     /* 1a: a snapshot from the leader replaces the state. */
     if (u->snapshot) {
@@ -576,7 +634,7 @@ static void rebuild_core(ctl_t *ctl)
 {
     struct commit *c = ctl->commit;
     set_ready(ctl, false);
-    fail_waiting(ctl, &c->wait_head, &c->wait_tail, c->cfg.n_voters > 1 ? &commit_outcome_unknown : NULL);
+    fail_waiting(ctl, &c->wait_head, &c->wait_tail, sole_voter(c) ? NULL : &commit_outcome_unknown);
     if (make_core(ctl, false) != FLURM_OK) {
         flurm_error("cannot rebuild the Raft core from disk; exiting (restart recovers)");
         exit(1);
@@ -585,12 +643,46 @@ static void rebuild_core(ctl_t *ctl)
     step(ctl, &(flurm_raft_event_t){ .kind = FLURM_RAFT_TICK, .now_ms = now_ms() });
 }
 
+/* The ready leader promotes a learner to voter once the core says it caught up and no change is
+ * pending (a learner exists only because `flurm cluster add` asked for a voter: a new leader
+ * finishes what its predecessor started). */
+static void maybe_promote(ctl_t *ctl)
+{
+    struct commit *c = ctl->commit;
+    if (!c->ready || c->role != FLURM_RAFT_LEADER ||
+        flurm_raft_config_index(c->raft) > flurm_raft_commit_index(c->raft))
+        return;
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(c->raft, ms, FLURM_RAFT_MAX_MEMBERS);
+    if (n > FLURM_RAFT_MAX_MEMBERS)
+        n = FLURM_RAFT_MAX_MEMBERS;
+    for (size_t i = 0; i < n; i++) {
+        if ((ms[i].flags & FLURM_RAFT_MEMBER_VOTER) || !(ms[i].flags & FLURM_RAFT_MEMBER_CAUGHT_UP))
+            continue;
+        uint64_t bit = 1ull << ((ms[i].id - 1) & 63);
+        if (!(c->promoting & bit))
+            flurm_info("raft: %s caught up: promoting to voter", member_name(ctl, ms[i].id));
+        c->promoting |= bit;
+        flurm_raft_update_t u;
+        int rc = flurm_raft_step(c->raft,
+                                 &(flurm_raft_event_t){ .kind = FLURM_RAFT_CHANGE, .change = FLURM_RAFT_PROMOTE,
+                                                        .now_ms = now_ms(), .target = ms[i].id },
+                                 &u);
+        if (rc != FLURM_OK && rc != FLURM_EAGAIN)
+            flurm_debug("raft: promoting %s: %s", member_name(ctl, ms[i].id), flurm_strerror(rc));
+        carry_out(ctl, &u);
+        return;   /* one change at a time */
+    }
+}
+
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
     ctl_t *ctl = w->data;
     step(ctl, &(flurm_raft_event_t){ .kind = FLURM_RAFT_TICK, .now_ms = now_ms() });
+    if (ctl->commit && ctl->commit->raft)
+        maybe_promote(ctl);
 }
 
 int commit_recover(ctl_t *ctl, const commit_hooks_t *hooks)
@@ -679,6 +771,86 @@ void commit_status(const ctl_t *ctl, commit_status_t *out)
 void commit_transfer(ctl_t *ctl, uint64_t target)
 {
     step(ctl, &(flurm_raft_event_t){ .kind = FLURM_RAFT_TRANSFER, .now_ms = now_ms(), .target = target });
+}
+
+static const char *const change_names[] = { "?", "add as a learner", "promote to voter", "remove" };
+
+int commit_change(ctl_t *ctl, uint32_t kind, uint64_t id)
+{
+    struct commit *c = ctl->commit;
+    if (!c || !c->raft) {
+        if (c)
+            c->change_why = "not started";
+        return FLURM_EAGAIN;
+    }
+    c->change_why = NULL;
+    /* What the core would say, for a reason that a human can read. */
+    flurm_raft_member_status_t ms[FLURM_RAFT_MAX_MEMBERS];
+    size_t n = flurm_raft_members(c->raft, ms, FLURM_RAFT_MAX_MEMBERS);
+    if (n > FLURM_RAFT_MAX_MEMBERS)
+        n = FLURM_RAFT_MAX_MEMBERS;
+    const flurm_raft_member_status_t *m = NULL;
+    uint32_t voters = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ms[i].id == id)
+            m = &ms[i];
+        voters += (ms[i].flags & FLURM_RAFT_MEMBER_VOTER) != 0;
+    }
+    if (c->role != FLURM_RAFT_LEADER) {
+        c->change_why = "not the leader";
+        return FLURM_EAGAIN;
+    }
+    if (kind == FLURM_RAFT_ADD_LEARNER && m)
+        c->change_why = m->flags & FLURM_RAFT_MEMBER_VOTER ? "already a member (a voter)"
+                                                           : "already a member (a learner: it is promoted once it "
+                                                             "caught up)";
+    else if (kind == FLURM_RAFT_ADD_LEARNER && n >= FLURM_RAFT_MAX_MEMBERS)
+        c->change_why = "the configuration is full";
+    else if (kind == FLURM_RAFT_REMOVE && !m)
+        c->change_why = "not a member";
+    else if (kind == FLURM_RAFT_REMOVE && (m->flags & FLURM_RAFT_MEMBER_VOTER) && voters == 1)
+        c->change_why = "the last voter: a cluster cannot remove its last voter";
+    else if (kind == FLURM_RAFT_PROMOTE && (!m || (m->flags & FLURM_RAFT_MEMBER_VOTER)))
+        c->change_why = "not a learner";
+    if (c->change_why)
+        return FLURM_EINVAL;
+    if (flurm_raft_config_index(c->raft) > flurm_raft_commit_index(c->raft)) {
+        c->change_why = "an earlier membership change is not committed yet";
+        return FLURM_EAGAIN;
+    }
+    if (!c->ready) {
+        c->change_why = "the leader has not committed an entry of its term yet";
+        return FLURM_EAGAIN;
+    }
+    flurm_raft_update_t u;
+    int rc = flurm_raft_step(c->raft,
+                             &(flurm_raft_event_t){ .kind = FLURM_RAFT_CHANGE, .change = kind, .now_ms = now_ms(),
+                                                    .target = id },
+                             &u);
+    if (rc == FLURM_OK)
+        flurm_info("raft: proposing to %s %s (index %llu, term %llu)",
+                   change_names[kind < 4 ? kind : 0], member_name(ctl, id), (unsigned long long)u.first_index,
+                   (unsigned long long)u.proposed_term);
+    else if (rc == FLURM_EAGAIN)
+        c->change_why = kind == FLURM_RAFT_PROMOTE ? "the learner has not caught up yet"
+                        : u.role != FLURM_RAFT_LEADER ? "not the leader"
+                                                      : "the leader is busy (a transfer or an earlier change)";
+    else if (rc == FLURM_EINVAL)
+        c->change_why = "refused by the Raft core";
+    else
+        c->change_why = flurm_strerror(rc);
+    carry_out(ctl, &u);
+    return rc;
+}
+
+const char *commit_change_why(const ctl_t *ctl)
+{
+    return ctl->commit && ctl->commit->change_why ? ctl->commit->change_why : "";
+}
+
+uint64_t commit_config_index(const ctl_t *ctl)
+{
+    return ctl->commit && ctl->commit->raft ? flurm_raft_config_index(ctl->commit->raft) : 0;
 }
 
 /* ------------------------------------------------------------------ snapshots */
@@ -838,7 +1010,7 @@ bool commit_busy(const ctl_t *ctl)
 {
     const struct commit *c = ctl->commit;
     return c && (c->writing || c->open || c->snapshotting || c->pend_head ||
-                 (c->wait_head && c->role == FLURM_RAFT_LEADER && c->cfg.n_voters == 1));
+                 (c->wait_head && c->role == FLURM_RAFT_LEADER && sole_voter(c)));
 }
 
 void commit_shutdown(ctl_t *ctl)

@@ -99,6 +99,20 @@ void commit_status(const ctl_t *ctl, commit_status_t *out);
 /* Leader: hands leadership to member TARGET (0: the most up-to-date). */
 void commit_transfer(ctl_t *ctl, uint64_t target);
 
+/* Leader: membership change KIND (flurm_raft_change_kind_t) of member ID (include/flurm/raft.h
+ * MEMBERSHIP). FLURM_OK: the CONFIG entry is proposed (it takes effect at once; watch
+ * commit_config_index() against the commit index). FLURM_EAGAIN: not the leader, the leader has
+ * not committed an entry of its term yet, an earlier change is not committed, or (PROMOTE) the
+ * learner has not caught up: retry later. FLURM_EINVAL: adding a member, removing a non-member or
+ * the last voter, promoting a non-learner. commit_change_why() says which, for humans.
+ * A learner is promoted to voter by the ready leader itself once the core reports it caught up
+ * (logged "raft: NAME caught up: promoting to voter"); every configuration change is logged
+ * ("raft: configuration now voters c1,c2 learners c3"). */
+int commit_change(ctl_t *ctl, uint32_t kind, uint64_t id);
+const char *commit_change_why(const ctl_t *ctl);
+/* The index from which the configuration in force holds (flurm_raft_config_index()). */
+uint64_t commit_config_index(const ctl_t *ctl);
+
 /* Releases what is queued (at exit, after commit_busy() went false). */
 void commit_shutdown(ctl_t *ctl);
 

@@ -569,6 +569,9 @@ class HACluster(Cluster):
         self.peer_port = None
         self.node_port = None
         self.admin_port = None
+        # members taken out of the Raft configuration (`flurm cluster remove`) that still run: the
+        # leader functions below ignore their logs (nobody tells them who leads any more)
+        self.non_members = set()
 
     # ------------------------------------------------------------ lifecycle
     def start(self):
@@ -667,6 +670,21 @@ class HACluster(Cluster):
                                                 start_new_session=True)
         return self.procs[name]
 
+    def state_db(self, name):
+        """Member NAME's state store (DIR/state/flurmctld-NAME.db)."""
+        return os.path.join(self.dir, "state", "flurmctld-%s.db" % name)
+
+    def wipe_state(self, name):
+        """Delete member NAME's state store (it must not be running): it restarts empty."""
+        p = self.procs.get(name)
+        if p is not None and p.poll() is None:
+            raise HarnessError("controller %s is running: cannot wipe its state" % name)
+        path = self.state_db(name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+
     def pid_of(self, name):
         p = self.procs.get(name)
         return p.pid if p is not None and p.poll() is None else None
@@ -750,7 +768,7 @@ class HACluster(Cluster):
 
     def current_leader(self):
         """The leader now according to the logs of the living members, or None."""
-        states = {m: self.raft_state(m) for m in self.live()}
+        states = {m: self.raft_state(m) for m in self.live() if m not in self.non_members}
         terms = [s[1] for s in states.values() if s and len(s) > 1]
         if not terms:
             return None
@@ -787,7 +805,8 @@ class HACluster(Cluster):
         while True:
             lead = self.leader(timeout=max(0.1, deadline - time.monotonic()), exclude=exclude)
             st = self.raft_state(lead)
-            others = {m: self.raft_state(m) for m in self.live() if m != lead}
+            others = {m: self.raft_state(m) for m in self.live()
+                      if m != lead and m not in self.non_members}
             if st and st[0] == "leading" and all(
                     s and s[0] == "following" and s[2] == lead and s[1] <= st[1]
                     for s in others.values()):

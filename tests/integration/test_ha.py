@@ -27,7 +27,12 @@ What is checked:
 * `flurm cluster status` (every member's view over the admin port) lists the three members, one
   leader (the logs' one), in sync after a submit; `flurm cluster transfer c3` makes c3 the leader
   and the cluster serves; members down show as such (no majority: exit 1); a user other than
-  root or SlurmUser is refused.
+  root or SlurmUser is refused;
+* membership (`flurm cluster remove|add`): a follower removed shows "removed", two voters commit,
+  removing it again is refused; killed, its state deleted and restarted, it is added back (a
+  wrong HOST is refused), caught up as a learner, promoted to voter, and leads with every job
+  (including those submitted while it was out); the leader removed hands over to another
+  member, which serves; the last voter cannot be removed.
 
 Which member wins an election is never assumed, except where Raft's election restriction
 decides it: when only one living member holds the newest committed entries, only it can win.
@@ -275,8 +280,8 @@ ALICE = "flurmtest_alice"
 STATUS_HEADER = re.compile(r"^cluster (\S+): leader (\S+), term (\d+)$")
 
 
-class AdminTest(HACase):
-    """`flurm cluster status|transfer` over the admin port (proto/admin.proto)."""
+class AdminCase(HACase):
+    """Runs the flurm tool (`flurm cluster ...`) over the admin port (proto/admin.proto)."""
 
     def setUp(self):
         if not FLURM:
@@ -325,6 +330,11 @@ class AdminTest(HACase):
                 self.fail("members not in sync after %ss: %s" % (timeout, rows))
             time.sleep(0.2)
 
+
+
+class AdminTest(AdminCase):
+    """`flurm cluster status|transfer` over the admin port (proto/admin.proto)."""
+
     def test_status_and_transfer(self):
         lead = self.c.settled()
         jid = self.submit("admin-before")
@@ -354,17 +364,20 @@ class AdminTest(HACase):
         self.assertGreater(term2, term)
         self.assertEqual(rows[lead]["ROLE"], "follower")
 
-        # the leader already; no such member; membership changes are refused for what they are
+        # the leader already; no such member; membership changes name SlurmctldHost lines only
         rc, out, err = self.flurm("cluster", "transfer", target)
         self.assertEqual(rc, 0, out + err)
         self.assertIn("%s is already the leader" % target, out)
         rc, out, err = self.flurm("cluster", "transfer", "c9")
         self.assertEqual(rc, 1, out + err)
         self.assertIn("c9 is no SlurmctldHost", err)
-        for verb in ("add", "remove"):
-            rc, out, err = self.flurm("cluster", verb, "c4")
-            self.assertEqual(rc, 2, out + err)
-            self.assertIn("not supported yet", err)
+        for argv in (("add", "c4", "127.0.0.4"), ("remove", "c4")):
+            rc, out, err = self.flurm("cluster", *argv)
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("c4 is no SlurmctldHost", err)
+            self.assertIn("restart them one at a time", err)
+        rc, out, err = self.flurm("cluster", "add", "c4")   # no HOST
+        self.assertEqual(rc, 2, out + err)
 
         # a member down shows as such; a majority still answers
         down = [m for m in self.c.members if m != target][0]
@@ -400,6 +413,96 @@ class AdminTest(HACase):
             self.c.wait_log(m, r"admin channel: dropped unauthorized from", timeout=5)
         lead, _, rows = self.status()
         self.assertEqual(lead, self.c.current_leader())
+
+
+class MembershipTest(AdminCase):
+    """`flurm cluster remove|add` (single-server changes: a learner promoted once caught up)."""
+
+    def config_line(self, name, pattern):
+        """Waits for NAME's log to say "raft: configuration now voters ..." matching PATTERN."""
+        return self.c.wait_log(name, r"raft: configuration now voters " + pattern, timeout=10)
+
+    def test_remove_follower_then_add_it_back_empty(self):
+        c = self.c
+        lead = c.settled()
+        f, other = [m for m in c.members if m != lead]
+        want = {self.submit("m-before"): "m-before"}
+        rc, out, err = self.flurm("cluster", "remove", f)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("%s is no longer a member (leader %s" % (f, lead), out)
+        c.non_members.add(f)
+        voters = ",".join(sorted((lead, other)))
+        self.config_line(lead, re.escape(voters) + r" \(")
+        leader, _, rows = self.status()
+        self.assertEqual(leader, lead)
+        self.assertEqual(rows[f]["ROLE"], "removed")
+        self.assertEqual(rows[other]["ROLE"], "follower")
+        # two voters commit
+        jid = self.submit("m-two-voters", via=lead)
+        want[jid] = "m-two-voters"
+        # not a member any more; the last voter cannot go
+        rc, out, err = self.flurm("cluster", "remove", f)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("not a member", err)
+
+        # f dies, loses its disk and comes back empty: still a non-member until added
+        c.kill9_controller(f)
+        self.assertTrue(os.path.exists(c.state_db(f)), c.state_db(f))
+        c.wipe_state(f)
+        c.start_controller(f)
+        c.wait_log(f, r"listening for admin tools")
+        want[self.submit("m-meanwhile", via=lead)] = "m-meanwhile"
+        rc, out, err = self.flurm("cluster", "add", f, "127.0.0.99")   # not its address
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("slurm.conf on every controller", err)
+        rc, out, err = self.flurm("cluster", "add", f, c.addrs[f])
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("%s is a voter" % f, out)
+        c.wait_log(lead, r"raft: %s caught up: promoting to voter" % f, timeout=5)
+        self.config_line(lead, re.escape(",".join(c.members)) + r" \(")
+        c.non_members.discard(f)
+        rc, out, err = self.flurm("cluster", "add", f, c.addrs[f])
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("already a member", err)
+        self.assertEqual(c.settled(), lead)
+        leader, _, rows = self.status()
+        self.assertEqual(rows[f]["ROLE"], "follower")
+        # it holds everything: it leads with every job
+        rc, out, err = self.flurm("cluster", "transfer", f)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(c.settled(exclude=(lead,)), f)
+        self.assert_jobs_present(want)
+        want[self.submit("m-after", via=f)] = "m-after"
+        self.assert_jobs_present(want)
+
+    def test_remove_the_leader(self):
+        c = self.c
+        lead = c.settled()
+        want = {self.submit("l-before"): "l-before"}
+        rc, out, err = self.flurm("cluster", "remove", lead)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("%s is no longer a member" % lead, out)
+        c.non_members.add(lead)
+        new = c.settled(exclude=(lead,))
+        self.assertNotEqual(new, lead)
+        leader, _, rows = self.status()
+        self.assertEqual(leader, new)
+        self.assertEqual(rows[lead]["ROLE"], "removed")
+        want[self.submit("l-after", via=new)] = "l-after"
+        _, out, _ = c.run_via(new, "squeue", "-h", "-a", "-t", "all", "-o", "%i %j")
+        for jid, name in want.items():
+            self.assertIn("%s %s" % (jid, name), out)
+        # down to one voter, which cannot be removed
+        third = [m for m in c.members if m not in (lead, new)][0]
+        rc, out, err = self.flurm("cluster", "remove", third)
+        self.assertEqual(rc, 0, out + err)
+        c.non_members.add(third)
+        rc, out, err = self.flurm("cluster", "remove", new)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("last voter", err)
+        jid = self.submit("l-alone", via=new)
+        _, out, _ = c.run_via(new, "squeue", "-h", "-a", "-t", "all", "-o", "%i %j")
+        self.assertIn("%s l-alone" % jid, out)
 
 
 class FiveMembersTest(HACase):
