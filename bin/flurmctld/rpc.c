@@ -6,6 +6,7 @@
  * src/slurmctld/proc_req.c of 22.05 (return codes, who may do what). */
 #include "ctl.h"
 #include "commit.h"
+#include "peers.h"
 
 #include <pwd.h>
 #include <signal.h>
@@ -1028,15 +1029,37 @@ static int handle_reconfigure(ctl_t *ctl, rpc_t *r)
     return 0;
 }
 
+static void on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    ev_feed_signal(SIGTERM);
+}
+
+/* scontrol shutdown stops every controller, as SLURM's primary stops its backups: the leader
+ * passes the request on to the other members (each handles a forwarded one itself), then stops
+ * after a moment that lets those forwards leave. */
 static int handle_shutdown(ctl_t *ctl, rpc_t *r)
 {
+    static ev_timer stop_timer;
     if (!privileged(ctl, r->uid)) {
         rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
         return 0;
     }
-    flurm_info("shutdown requested by uid %u", (unsigned)r->uid);
+    flurm_info("shutdown requested by uid %u%s", (unsigned)r->uid,
+               r->fwd_token && !commit_ready(ctl) ? " (passed on by the leader)" : "");
+    if (commit_ready(ctl) && ctl->peers) {
+        for (size_t i = 0; i < ctl->conf->controller_count; i++)
+            if (i + 1 != ctl->self_id)
+                peers_forward(ctl, i + 1, ++ctl->next_fwd_id, r->uid, r->gid, r->peer, r->in, r->need, NULL,
+                              NULL);
+    }
     rpc_reply_rc(r, 0);
-    ev_feed_signal(SIGTERM);
+    if (!ev_is_active(&stop_timer)) {
+        ev_timer_init(&stop_timer, on_shutdown_timer, ctl->peers ? 0.3 : 0., 0.);
+        ev_timer_start(ctl->loop, &stop_timer);
+    }
     return 0;
 }
 

@@ -286,6 +286,10 @@ static void route(ctl_t *ctl, rpc_t *r)
         handle_here(ctl, r);
         return;
     }
+    if (r->fwd_token && r->frame.hdr.msg_type == FLURM_REQUEST_SHUTDOWN) {
+        handle_here(ctl, r);   /* the leader passes scontrol shutdown on to every member */
+        return;
+    }
     uint64_t leader = commit_leader(ctl);
     if (r->fwd_token && leader != ctl->self_id) {
         /* Forwarded to a controller that does not lead (any more): the follower routes it. */

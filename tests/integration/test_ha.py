@@ -274,6 +274,17 @@ class ThreeMembersTest(HACase):
         jid = self.submit("after-takeover")
         self.assert_jobs_present({jid: "after-takeover"})
 
+    def test_scontrol_shutdown_stops_every_member(self):
+        """As SLURM's primary stops its backups: sent to any member (here a follower, which
+        forwards it), every controller exits cleanly; none is left to elect itself."""
+        lead = self.c.settled()
+        follower = [m for m in self.c.members if m != lead][0]
+        rc, out, err = self.c.run_via(follower, "scontrol", "shutdown", check=False)
+        self.assertEqual(rc, 0, out + err)
+        self.c.wait_for("every member to exit",
+                        lambda: all(p.poll() is not None for p in self.c.procs.values()), timeout=15)
+        self.assertEqual({m: p.returncode for m, p in self.c.procs.items()}, {m: 0 for m in self.c.members})
+
 
 FLURM = os.environ.get("FLURM")
 ALICE = "flurmtest_alice"
