@@ -377,7 +377,13 @@ static void apply_entry(ctl_t *ctl, const flurm_raft_entry_t *e, bool *changed)
         return;   /* re-delivered after a rebuild of the core: the state has it */
     flurm_apply_result_t res;
     bool ok = false;
-    if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
+    if (e->type == FLURM_RAFT_ENTRY_COMMAND && flurm_cmd_kind(e->data, e->len) == FLURM_CMD_RECONFIGURE) {
+        /* Every member switches to its own copy of slurm.conf at the same point of the log. */
+        memset(&res, 0, sizeof res);
+        res.rc = c->hooks.reconfigure && c->hooks.reconfigure(ctl) != 0 ? 1 /* SLURM_ERROR */ : 0;
+        ok = true;
+        *changed = true;
+    } else if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
         ok = flurm_state_apply(ctl->state, e->data, e->len, &res) == FLURM_OK;
         if (!ok)
             flurm_error("entry %llu (%u bytes) is not a command this flurmctld can apply; skipped",

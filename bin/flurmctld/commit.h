@@ -45,6 +45,8 @@ typedef struct commit_hooks {
     void (*leader_changed)(ctl_t *ctl, bool ready);
     /* the known leader or this controller's readiness changed: requests waiting may be routed */
     void (*routing_changed)(ctl_t *ctl);
+    /* a FLURM_CMD_RECONFIGURE is applied: re-read slurm.conf (0, or nonzero: kept the old one) */
+    int (*reconfigure)(ctl_t *ctl);
 } commit_hooks_t;
 
 /* Restores the state from the newest snapshot and opens the Raft log after it (its entries are

@@ -159,8 +159,11 @@ const char *ctl_user_name(uint32_t uid);
  * when out of memory); indexes beyond the configuration (a reconfigure dropped the node) are
  * skipped. */
 char *ctl_node_names(const flurm_conf_t *c, const uint32_t *idx, size_t n);
-/* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. */
+/* rpc.c: re-read slurm.conf; on error *ERRMSG (malloc'd) says why and nothing changes. Only
+ * through the log (FLURM_CMD_RECONFIGURE), so that every member switches at the same index. */
 int ctl_reconfigure(ctl_t *ctl, char **errmsg);
+/* rpc.c: ctl_reconfigure() with its error logged: commit.c's hook for FLURM_CMD_RECONFIGURE. */
+int ctl_reconfigure_now(ctl_t *ctl);
 
 /* server.c */
 /* The leader's side of a forwarded request (peers.c): FRAME (without length prefix) came from a

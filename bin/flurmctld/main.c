@@ -130,11 +130,13 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
     (void)loop;
     (void)w;
     (void)revents;
-    char *err = NULL;
-    if (ctl_reconfigure(&g_ctl, &err) != 0) {
-        flurm_error("reconfigure failed, keeping the running configuration: %s", err ? err : "?");
-        free(err);
+    /* As scontrol reconfigure: through the log, so that every member switches at once. */
+    if (!commit_ready(&g_ctl)) {
+        flurm_warn("SIGHUP: only the leader reconfigures (every member follows it): "
+                   "signal the leader or run scontrol reconfigure");
+        return;
     }
+    commit_internal(&g_ctl, FLURM_CMD_RECONFIGURE, NULL, 0, NULL, NULL);
 }
 
 int main(int argc, char **argv)
@@ -200,7 +202,8 @@ int main(int argc, char **argv)
     ctl->state = flurm_state_new(ctl->conf);
     static const commit_hooks_t hooks = { .effects = nodesrv_effects, .batch_applied = ctl_schedule_soon,
                                           .leader_changed = on_leader_changed,
-                                          .routing_changed = server_leader_changed };
+                                          .routing_changed = server_leader_changed,
+                                          .reconfigure = ctl_reconfigure_now };
     if (!ctl->state || commit_recover(ctl, &hooks) != FLURM_OK)
         return 1;
     /* SchedulerType: sched/backfill and sched/builtin are built in; sched/<name> is

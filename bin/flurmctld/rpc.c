@@ -1012,19 +1012,53 @@ int ctl_reconfigure(ctl_t *ctl, char **errmsg)
     return 0;
 }
 
+/* slurm.conf as it is now on disk: loadable, and its scheduler too? NULL, or why not (malloc'd). */
+static char *conf_problem(ctl_t *ctl)
+{
+    char *err = NULL;
+    flurm_conf_t *nc = NULL;
+    if (flurm_conf_load(ctl->conf_path, &nc, &err) != FLURM_OK)
+        return err ? err : strdup("cannot load the configuration");
+    flurm_sched_host_t *sched = NULL;
+    if (flurm_sched_plugin_load_params(nc->plugin_dir, nc->scheduler_type, nc->scheduler_parameters, &sched,
+                                       &err) != FLURM_OK && !err)
+        err = strdup("cannot load the scheduler");
+    flurm_sched_host_free(sched);
+    flurm_conf_free(nc);
+    return err;
+}
+
+/* scontrol reconfigure: the leader checks its slurm.conf, then every member switches to its own
+ * copy at the same point of the log (FLURM_CMD_RECONFIGURE), so their states stay equal. */
 static int handle_reconfigure(ctl_t *ctl, rpc_t *r)
 {
     if (!privileged(ctl, r->uid)) {
         rpc_reply_rc(r, FLURM_ESLURM_USER_ID_MISSING);
         return 0;
     }
+    char *err = conf_problem(ctl);
+    if (err) {
+        flurm_error("reconfigure refused: %s", err);
+        reply_rc_msg(r, (uint32_t)FLURM_SLURM_ERROR, err);
+        free(err);
+        return 0;
+    }
+    r->cmd.size = 0;
+    if (flurm_cmd_build(&r->cmd, FLURM_CMD_RECONFIGURE, (time_t)ev_now(ctl->loop), r->uid, r->gid, 0, NULL,
+                        NULL, 0) != FLURM_OK) {
+        rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
+        return 0;
+    }
+    return 1;
+}
+
+int ctl_reconfigure_now(ctl_t *ctl)
+{
     char *err = NULL;
     if (ctl_reconfigure(ctl, &err) != 0) {
-        flurm_error("reconfigure failed: %s", err ? err : "?");
-        reply_rc_msg(r, (uint32_t)FLURM_SLURM_ERROR, err ? err : "reconfigure failed");
+        flurm_error("reconfigure failed, keeping the running configuration: %s", err ? err : "?");
         free(err);
-    } else {
-        rpc_reply_rc(r, 0);
+        return -1;
     }
     return 0;
 }

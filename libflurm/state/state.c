@@ -648,6 +648,14 @@ typedef struct cmd {
     uint32_t body_len;
 } cmd_t;
 
+uint16_t flurm_cmd_kind(const void *cmd, size_t len)
+{
+    const uint8_t *p = cmd;
+    if (!cmd || len < 3 || p[0] != FLURM_CMD_VERSION)
+        return 0;
+    return (uint16_t)((p[1] << 8) | p[2]);
+}
+
 static int cmd_parse(const void *data, size_t len, cmd_t *c)
 {
     flurm_buf_t b;

@@ -34,7 +34,12 @@ enum flurm_cmd_kind {
     FLURM_CMD_JOB_START = 0xF004,      /* body: flurm_cmd_start_t (the scheduler's decision) */
     FLURM_CMD_JOB_END = 0xF005,        /* body: flurm_cmd_end_t (a node reported a job's end) */
     FLURM_CMD_JOB_PREEMPT = 0xF006,    /* body: flurm_cmd_preempt_t (the scheduler's preemption) */
+    FLURM_CMD_RECONFIGURE = 0xF007,    /* no body: every member re-reads its slurm.conf here, in log
+                                        * order (the host does it: flurm_state_apply refuses it) */
 };
+
+/* The kind of command CMD (LEN bytes), or 0 if it is no command of this version. */
+uint16_t flurm_cmd_kind(const void *cmd, size_t len);
 
 /* What a preemption does to its victim (flurm_cmd_preempt_t.action). */
 enum flurm_preempt_action {

@@ -274,6 +274,29 @@ class ThreeMembersTest(HACase):
         jid = self.submit("after-takeover")
         self.assert_jobs_present({jid: "after-takeover"})
 
+    def test_reconfigure_reaches_every_member(self):
+        """scontrol reconfigure goes through the log: every member switches to the new slurm.conf
+        at the same index, so a member that leads later serves the new configuration."""
+        lead = self.c.settled()
+        with open(self.c.conf, "a") as f:
+            f.write("PartitionName=extra Nodes=n1 MaxTime=10 State=UP\n")
+        rc, out, err = self.c.run("scontrol", "reconfigure", check=False)
+        self.assertEqual(rc, 0, out + err)
+        def reread(m):
+            with open(self.c.stdout_of(m)) as f:
+                return "reconfigured from" in f.read()
+        for m in self.c.members:
+            self.c.wait_for("%s to re-read slurm.conf" % m, lambda m=m: reread(m), timeout=10)
+        # scontrol takeover cannot address the first SlurmctldHost
+        target = [m for m in self.c.members if m not in (lead, self.c.members[0])][0]
+        rc, out, err = self.c.takeover(target)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.c.settled(exclude=(lead,)), target)
+        _, out, _ = self.c.run("sinfo", "-h", "-o", "%P")
+        self.assertIn("extra", out.split())
+        jid = self.submit("extra-part", extra=("-p", "extra"))
+        self.assert_jobs_present({jid: "extra-part"})
+
     def test_scontrol_shutdown_stops_every_member(self):
         """As SLURM's primary stops its backups: sent to any member (here a follower, which
         forwards it), every controller exits cleanly; none is left to elect itself."""
