@@ -107,16 +107,8 @@ static void drop(actx_t *c)
 
 static void send_frame(actx_t *c, const flurm_buf_t *frame)
 {
-    nng_msg *m;
     release(c);
-    if (nng_msg_alloc(&m, frame->size) != 0) {
-        nng_ctx_recv(c->ctx, c->aio);
-        return;
-    }
-    memcpy(nng_msg_body(m), frame->data, frame->size);
-    c->sending = true;
-    nng_aio_set_msg(c->aio, m);
-    nng_ctx_send(c->ctx, c->aio);
+    chansrv_reply(c->ctx, c->aio, &c->sending, frame);
 }
 
 static void send_frame_cb(void *token, const flurm_buf_t *frame)

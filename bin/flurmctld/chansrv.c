@@ -469,6 +469,19 @@ int chansrv_seal(chansrv_t *cs, nng_pipe pipe, const void *plain, size_t len, fl
     return rc;
 }
 
+void chansrv_reply(nng_ctx ctx, nng_aio *aio, bool *sending, const flurm_buf_t *frame)
+{
+    nng_msg *m;
+    if (nng_msg_alloc(&m, frame->size) != 0) {
+        nng_ctx_recv(ctx, aio);
+        return;
+    }
+    memcpy(nng_msg_body(m), frame->data, frame->size);
+    *sending = true;
+    nng_aio_set_msg(aio, m);
+    nng_ctx_send(ctx, aio);
+}
+
 const chansrv_stats_t *chansrv_stats(const chansrv_t *cs)
 {
     return &cs->stats;

@@ -82,4 +82,9 @@ int chansrv_seal(chansrv_t *cs, nng_pipe pipe, const void *plain, size_t len, fl
 
 const chansrv_stats_t *chansrv_stats(const chansrv_t *cs);
 
+/* Any thread: answers FRAME on the REP context CTX through AIO, setting *SENDING first (the
+ * caller's callback tells a send completion from a receive by it). Out of memory: nothing is
+ * sent, CTX receives again (the peer's request times out and is resent). */
+void chansrv_reply(nng_ctx ctx, nng_aio *aio, bool *sending, const flurm_buf_t *frame);
+
 #endif

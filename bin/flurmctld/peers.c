@@ -855,16 +855,8 @@ static void ldrop(lctx_t *c)
 
 static void lsend_frame(lctx_t *c, const flurm_buf_t *frame)
 {
-    nng_msg *m;
     lrelease(c);
-    if (nng_msg_alloc(&m, frame->size) != 0) {
-        nng_ctx_recv(c->ctx, c->aio);
-        return;
-    }
-    memcpy(nng_msg_body(m), frame->data, frame->size);
-    c->sending = true;
-    nng_aio_set_msg(c->aio, m);
-    nng_ctx_send(c->ctx, c->aio);
+    chansrv_reply(c->ctx, c->aio, &c->sending, frame);
 }
 
 static void lsend_frame_cb(void *token, const flurm_buf_t *frame)
