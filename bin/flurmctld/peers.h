@@ -10,8 +10,10 @@
  *
  * Two kinds of exchange, each one sealed REQ -> sealed REP on a context of its own:
  *   - a Raft message (PeerMessage with a Raft body): the receiver hands it to
- *     commit_receive() and answers an empty DATA frame at once (the Raft reply, if any, travels
- *     later as a message of its own in the other direction);
+ *     commit_receive() and parks the request for up to 0.2 s: the next Raft message it sends to
+ *     that member (an Append's reply, typically) travels back as the answer, and the sender hands
+ *     it to commit_receive() in turn. Nothing to carry back in time: an empty answer. Snapshots
+ *     and messages over 1 MiB always go as requests of their own;
  *   - a forwarded client request (PeerMessage.forward): the receiver (the leader) hands it to
  *     rpc_forwarded() and answers a PeerMessage.forward_reply once the request is done.
  *
@@ -73,6 +75,7 @@ typedef struct peers_member_status {
     bool connected;
     double last_heard;
     uint64_t sent, dropped, received;
+    uint64_t as_answer;            /* of SENT: carried back as the answer to its request */
 } peers_member_status_t;
 void peers_status(const ctl_t *ctl, uint64_t id, peers_member_status_t *out);
 

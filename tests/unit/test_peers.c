@@ -270,6 +270,55 @@ static void test_peers_raft_message_reaches_commit_receive(void **state)
     assert_int_equal(received.m.n_entries, 2);
 }
 
+static bool received_40(void)
+{
+    return received.n == 40;
+}
+
+/* A Raft request waits (parked, up to 0.2 s) for the receiver's next message to its sender,
+ * which travels back as the answer; what is parked longer is answered empty, so the sender's
+ * contexts come back and nothing it sends later is dropped. */
+static void test_peers_reply_rides_back_on_the_request(void **state)
+{
+    (void)state;
+    run_until(never, 0.4);   /* what earlier tests parked at B is answered meanwhile */
+    peers_member_status_t a0, b0, st;
+    peers_status(A, 2, &a0);
+    peers_status(B, 1, &b0);
+    memset(&received, 0, sizeof received);
+    flurm_raft_msg_t ap = { .type = FLURM_RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 4, .log_index = 9,
+                            .log_term = 4, .commit = 9 };
+    peers_send(A, &ap);
+    assert_true(run_until(one_received, 5));
+    assert_int_equal(received.at, 2);
+    memset(&received, 0, sizeof received);
+    flurm_raft_msg_t rep = { .type = FLURM_RAFT_MSG_APPEND_REPLY, .from = 2, .to = 1, .term = 4, .match = 9,
+                             .flags = FLURM_RAFT_MSGF_SUCCESS };
+    peers_send(B, &rep);
+    assert_true(run_until(one_received, 5));
+    assert_int_equal(received.at, 1);
+    assert_int_equal(received.m.type, FLURM_RAFT_MSG_APPEND_REPLY);
+    assert_true(received.m.match == 9 && (received.m.flags & FLURM_RAFT_MSGF_SUCCESS));
+    peers_status(B, 1, &st);
+    assert_int_equal(st.as_answer, b0.as_answer + 1);   /* the answer to A's Append */
+    assert_int_equal(st.sent, b0.sent + 1);
+    peers_status(A, 2, &st);
+    assert_int_equal(st.received, a0.received + 1);
+
+    /* B says nothing back: A's 40 requests (more than the contexts it has) all arrive, the
+     * later ones once the earlier were answered empty */
+    memset(&received, 0, sizeof received);
+    for (int i = 0; i < 40; i++) {
+        if (i == 30)
+            run_until(never, 0.5);
+        peers_send(A, &ap);
+    }
+    assert_true(run_until(received_40, 5));
+    peers_status(A, 2, &st);
+    assert_int_equal(st.dropped, a0.dropped);
+    assert_int_equal(st.as_answer, a0.as_answer);
+}
+
 static void test_peers_message_claiming_another_sender_is_refused(void **state)
 {
     (void)state;
@@ -461,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_peers_two_controllers_connect_both_ways),
         cmocka_unit_test(test_peers_raft_message_reaches_commit_receive),
+        cmocka_unit_test(test_peers_reply_rides_back_on_the_request),
         cmocka_unit_test(test_peers_message_claiming_another_sender_is_refused),
         cmocka_unit_test(test_peers_forward_round_trip),
         cmocka_unit_test(test_peers_forward_empty_answer_is_not_null),
