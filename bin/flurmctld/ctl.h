@@ -62,6 +62,8 @@ typedef struct rpc {
     uint64_t fwd_from;         /* the member that forwarded it here */
     uint64_t fwd_id;           /* our id for it while forwarded */
     double hold_until;         /* ev_now after which a held request is answered with an error */
+    bool maybe_applied;        /* routed again after a leader may have applied it: its id makes
+                                * a second copy harmless, but "try again" would not be true */
     struct rpc *held_next;
 
     uint32_t job_id;           /* the job a kill/update refers to, for what follows its apply */
@@ -120,6 +122,10 @@ struct ctl {
     struct rpc *held;               /* requests waiting for a leader */
     uint64_t next_fwd_id;
     uint64_t forwarded_out, forwarded_in, forward_failures;
+    /* Failure injection for the failover tests (environment FLURMCTLD_FAULT, logged at start):
+     * "drop-forward-replies" = apply a forwarded sbatch but never answer it, as a leader that
+     * dies between the two would. */
+    bool fault_drop_forward_replies;
 
     /* statistics for sdiag and /metrics */
     rpc_stat_t rpc_by_type[65536];    /* indexed by msg_type */

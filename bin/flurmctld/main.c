@@ -168,6 +168,15 @@ int main(int argc, char **argv)
 
     ctl_t *ctl = &g_ctl;
     ctl->conf_path = conf_path;
+    const char *fault = getenv("FLURMCTLD_FAULT");
+    if (fault && strcmp(fault, "drop-forward-replies") == 0) {
+        ctl->fault_drop_forward_replies = true;
+        flurm_warn("FLURMCTLD_FAULT=%s: forwarded sbatch requests are applied and never answered "
+                   "(failover tests only)", fault);
+    } else if (fault && *fault) {
+        flurm_error("FLURMCTLD_FAULT=%s: no such fault (drop-forward-replies)", fault);
+        return 2;
+    }
     char *err = NULL;
     if (flurm_conf_load(conf_path, &ctl->conf, &err) != FLURM_OK) {
         flurm_error("%s", err ? err : "cannot load configuration");

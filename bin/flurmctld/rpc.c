@@ -137,12 +137,23 @@ static int decode(rpc_t *r, void **msg)
     return rc;
 }
 
-/* Builds the command for the request in R: the request body, stamped with time and identity. */
+/* R's request id (libflurm/state/requests.h): K12 of the frame as the client sent it, which a
+ * follower forwards unchanged, so every member that handles it derives the same id. */
+static void request_id(const rpc_t *r, uint8_t id[FLURM_REQUEST_ID_LEN])
+{
+    static const char custom[] = "flurm request id";
+    flurm_k12(r->in, r->need, custom, sizeof custom - 1, id, FLURM_REQUEST_ID_LEN);
+}
+
+/* Builds the command for the request in R: the request body, stamped with time, identity and
+ * the request id. */
 static int propose(ctl_t *ctl, rpc_t *r, uint32_t job_id)
 {
+    uint8_t id[FLURM_REQUEST_ID_LEN];
+    request_id(r, id);
     r->cmd.size = 0;
-    if (flurm_cmd_build(&r->cmd, r->frame.hdr.msg_type, (time_t)ev_now(ctl->loop), r->uid, r->gid,
-                        job_id, r->host, r->frame.body, r->frame.hdr.body_length) != FLURM_OK) {
+    if (flurm_cmd_build_request(&r->cmd, r->frame.hdr.msg_type, (time_t)ev_now(ctl->loop), r->uid, r->gid,
+                                job_id, r->host, id, r->frame.body, r->frame.hdr.body_length) != FLURM_OK) {
         rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
         return 0;
     }
@@ -1043,9 +1054,11 @@ static int handle_reconfigure(ctl_t *ctl, rpc_t *r)
         free(err);
         return 0;
     }
+    uint8_t id[FLURM_REQUEST_ID_LEN];
+    request_id(r, id);
     r->cmd.size = 0;
-    if (flurm_cmd_build(&r->cmd, FLURM_CMD_RECONFIGURE, (time_t)ev_now(ctl->loop), r->uid, r->gid, 0, NULL,
-                        NULL, 0) != FLURM_OK) {
+    if (flurm_cmd_build_request(&r->cmd, FLURM_CMD_RECONFIGURE, (time_t)ev_now(ctl->loop), r->uid, r->gid, 0,
+                                NULL, id, NULL, 0) != FLURM_OK) {
         rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
         return 0;
     }

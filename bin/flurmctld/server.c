@@ -146,19 +146,29 @@ static void hold(ctl_t *ctl, rpc_t *r, double retry_s);
 
 /* The RPC's command is applied (RES), could not be persisted (NULL while still the ready
  * leader), was dropped by a change of leader (NULL otherwise: routed again), or its outcome
- * is unknown: answer it. */
+ * is unknown (proposed again, here or at the new leader: its request id makes a second copy
+ * harmless): answer it. */
 static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     rpc_t *r = arg;
-    if (!res && !commit_ready(ctl)) {
-        /* Never applied, and leadership moved meanwhile: the new leader takes it. */
+    bool unknown = res == &commit_outcome_unknown;
+    if ((!res && !commit_ready(ctl)) || (unknown && !(r->fwd_token && !commit_ready(ctl)))) {
+        /* Never applied and leadership moved meanwhile: the new leader takes it. Or perhaps
+         * applied: whoever leads now answers it, with the first result if it was. (A request
+         * forwarded here by a member that lost its leader too: that member cannot tell, answer
+         * it an error.) */
         flurm_buf_release(&r->cmd);
         flurm_buf_init(&r->cmd);
+        r->maybe_applied |= unknown;
         r->stage = RPC_VERIFY;
         route(ctl, r);
         return;
     }
-    if (res == &commit_outcome_unknown)
+    if (res && res->repeated)
+        flurm_info("%s from %s was applied before (a copy routed again): answered with its first result",
+                   flurm_msg_type_name(r->frame.hdr.msg_type) ? flurm_msg_type_name(r->frame.hdr.msg_type) : "?",
+                   r->peer);
+    if (unknown)
         rpc_reply_rc(r, 1 /* SLURM_ERROR: it may have been applied; never "try again" */);
     else if (res)
         rpc_applied(ctl, r, res);
@@ -211,21 +221,19 @@ static void forward_done(ctl_t *ctl, void *arg, peers_fwd_status_t status, const
         return;
     }
     ctl->forward_failures++;
-    if (status != PEERS_FWD_LOST) {
-        /* Nothing was applied: the member we asked no longer leads, or it never heard of the
-         * request (its link is down: it may be dead while we still think it leads). Wait for
-         * a leader we can reach. */
-        r->stage = RPC_VERIFY;
-        hold(ctl, r, status == PEERS_FWD_NOT_SENT ? RETRY_S : 0.);
-        return;
+    /* Not answered: the member we asked no longer leads, or never heard of the request (its
+     * link is down: it may be dead while we still think it leads), or it got the request and
+     * said nothing (LOST: it may have applied it before it died). Wait for a leader we can
+     * reach and send it again: a copy of a request already in the log is not applied again
+     * (its request id), the leader answers with the first result. */
+    if (status == PEERS_FWD_LOST) {
+        r->maybe_applied = true;
+        flurm_info("%s from %s: the leader did not answer; sending it to the next leader",
+                   flurm_msg_type_name(r->frame.hdr.msg_type) ? flurm_msg_type_name(r->frame.hdr.msg_type) : "?",
+                   r->peer);
     }
-    /* No answer: the leader may have applied it before it died. Answering "try again" could
-     * apply it twice; answer an error the client does not retry on its own. */
-    flurm_warn("request %s from %s: the leader did not answer; its outcome is unknown",
-               flurm_msg_type_name(r->frame.hdr.msg_type) ? flurm_msg_type_name(r->frame.hdr.msg_type) : "?",
-               r->peer);
-    rpc_reply_rc(r, 1 /* SLURM_ERROR */);
-    server_send_reply(ctl, r);
+    r->stage = RPC_VERIFY;
+    hold(ctl, r, status == PEERS_FWD_ANSWERED ? 0. : RETRY_S);
 }
 
 static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents);
@@ -266,6 +274,14 @@ static void on_hold_expired(struct ev_loop *loop, ev_timer *w, int revents)
     if (ev_now(ctl->loop) < r->hold_until) {   /* a retry: route it again */
         r->stage = RPC_VERIFY;
         route(ctl, r);
+        return;
+    }
+    if (r->maybe_applied) {   /* a leader may have applied it: "try again" could apply it twice */
+        flurm_warn("no leader within %.0f s for a request from %s that may have been applied; its outcome "
+                   "is unknown", HOLD_S(ctl), r->peer);
+        r->stage = RPC_HANDLE;
+        rpc_reply_rc(r, 1 /* SLURM_ERROR */);
+        server_send_reply(ctl, r);
         return;
     }
     flurm_warn("no leader within %.0f s for a request from %s; asking it to retry", HOLD_S(ctl), r->peer);
@@ -551,7 +567,11 @@ static void sign_done(pool_task_t *t)
         return;
     }
     if (r->fwd_token) {
-        peers_forward_reply(ctl, r->fwd_token, r->out.data, r->out.size);
+        bool drop = ctl->fault_drop_forward_replies && r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB;
+        if (drop)
+            flurm_warn("FLURMCTLD_FAULT: the reply to a forwarded %s from %s dropped",
+                       flurm_msg_type_name(r->frame.hdr.msg_type), r->peer);
+        peers_forward_reply(ctl, r->fwd_token, drop ? NULL : r->out.data, drop ? 0 : r->out.size);
         r->fwd_token = NULL;
         uint16_t type = r->frame.hdr.msg_type;
         ctl->rpc_by_type[type].count++;

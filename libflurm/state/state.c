@@ -1,6 +1,7 @@
 /* libflurm/state/state.c — see state.h. Pure: no clock, no I/O; time comes in with commands. */
 #include "state/state.h"
 #include "state/depend.h"
+#include "state/requests.h"
 
 #include <math.h>
 #include <signal.h>
@@ -62,6 +63,7 @@ struct flurm_state {
     size_t nusage, usage_cap;
     time_t usage_time;            /* 0 = no command applied yet */
     bool deps_pending;            /* some job may hold a dependency text (deps_settle looks) */
+    req_table_t reqs;             /* client requests applied recently (requests.h) */
 };
 
 /* Defined further down, used by the appliers above them. */
@@ -382,6 +384,7 @@ void flurm_state_free(flurm_state_t *st)
     free(st->parts);
     free(st->usage);
     free(st->effects);
+    req_table_free(&st->reqs);
     free(st);
 }
 
@@ -626,6 +629,14 @@ int flurm_parse_job_id_str(const char *s, uint32_t *job_id, uint64_t **tasks, ui
 int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
                     uint32_t job_id, const char *host, const void *body, size_t body_len)
 {
+    return flurm_cmd_build_request(out, kind, now, uid, gid, job_id, host, NULL, body, body_len);
+}
+
+int flurm_cmd_build_request(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
+                            uint32_t job_id, const char *host, const uint8_t *request_id, const void *body,
+                            size_t body_len)
+{
+    static const uint8_t none[FLURM_REQUEST_ID_LEN];
     flurm_pack8(out, FLURM_CMD_VERSION);
     flurm_pack16(out, kind);
     flurm_pack_time(out, now);
@@ -633,6 +644,7 @@ int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, u
     flurm_pack32(out, gid);
     flurm_pack32(out, job_id);
     flurm_packstr(out, host);
+    flurm_pack_raw(out, request_id ? request_id : none, FLURM_REQUEST_ID_LEN);
     if (body_len > FLURM_MAX_PACK_LEN)
         return out->err ? out->err : (out->err = FLURM_ERANGE);
     flurm_packmem(out, body, (uint32_t)body_len);
@@ -644,6 +656,8 @@ typedef struct cmd {
     time_t now;
     uint32_t uid, gid, job_id;
     char host[256];
+    uint8_t req_id[FLURM_REQUEST_ID_LEN];
+    bool has_req;                 /* REQ_ID is not all zero */
     const uint8_t *body;
     uint32_t body_len;
 } cmd_t;
@@ -651,7 +665,7 @@ typedef struct cmd {
 uint16_t flurm_cmd_kind(const void *cmd, size_t len)
 {
     const uint8_t *p = cmd;
-    if (!cmd || len < 3 || p[0] != FLURM_CMD_VERSION)
+    if (!cmd || len < 3 || (p[0] != FLURM_CMD_VERSION && p[0] != 1))
         return 0;
     return (uint16_t)((p[1] << 8) | p[2]);
 }
@@ -678,14 +692,35 @@ static int cmd_parse(const void *data, size_t len, cmd_t *c)
         c->host[n - 1] = '\0';
         flurm_unpack_skip(&b, hlen);
     }
+    if (ver != FLURM_CMD_VERSION && ver != 1)   /* 1: no request id */
+        return FLURM_EPROTO;
+    memset(c->req_id, 0, sizeof c->req_id);
+    c->has_req = false;
+    if (ver >= 2 && !b.err) {
+        if (flurm_buf_remaining(&b) < FLURM_REQUEST_ID_LEN)
+            return FLURM_ETRUNC;
+        memcpy(c->req_id, b.data + b.pos, FLURM_REQUEST_ID_LEN);
+        flurm_unpack_skip(&b, FLURM_REQUEST_ID_LEN);
+        for (size_t i = 0; i < FLURM_REQUEST_ID_LEN; i++)
+            c->has_req |= c->req_id[i] != 0;
+    }
     flurm_unpack32(&b, &c->body_len);
     if (b.err)
         return b.err;
-    if (ver != FLURM_CMD_VERSION)
-        return FLURM_EPROTO;
     if (c->body_len > flurm_buf_remaining(&b))
         return FLURM_ETRUNC;
     c->body = b.data + b.pos;
+    return FLURM_OK;
+}
+
+int flurm_cmd_body(const void *cmd, size_t len, const void **body, uint32_t *body_len)
+{
+    cmd_t c;
+    int rc = cmd_parse(cmd, len, &c);
+    if (rc != FLURM_OK)
+        return rc;
+    *body = c.body;
+    *body_len = c.body_len;
     return FLURM_OK;
 }
 
@@ -2639,6 +2674,15 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     st->neffects = 0;
     if (cmd_parse(data, len, &c) != FLURM_OK)
         return FLURM_EPROTO;
+    req_table_expire(&st->reqs, (int64_t)c.now);
+    const req_rec_t *seen = c.has_req ? req_table_find(&st->reqs, c.req_id) : NULL;
+    if (seen) {   /* the same client request again: it was applied once, its result stands */
+        res->rc = seen->rc;
+        res->job_id = seen->job_id;
+        res->repeated = true;
+        res->effects = st->effects;
+        return FLURM_OK;
+    }
     if (c.kind == FLURM_CMD_PURGE_JOBS)
         deps_settle(st, c.now, NULL);   /* dependents keep the verdict on a job before it goes */
     switch (c.kind) {
@@ -2668,6 +2712,9 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     }
     res->effects = st->effects;
     res->neffects = st->neffects;
+    /* Out of memory, the request is not remembered: a second copy would apply again (logged). */
+    if (c.has_req && req_table_add(&st->reqs, c.req_id, (int64_t)c.now, res->rc, res->job_id) != FLURM_OK)
+        flurm_error("no memory to remember a request's id: a copy of it routed again would apply twice");
     return FLURM_OK;
 }
 
@@ -3134,9 +3181,9 @@ void flurm_state_schedule_changed(flurm_state_t *st, time_t now)
 /* ---------------------------------------------------------------- snapshot */
 
 /* 3: per job preempt_time, suspend_time, pre_sus_time, tot_sus_time, sus_released after
- * ran_on, and the fair-share usage after the partitions. Version 2 snapshots are still read
- * (those fields zero, no usage). */
-#define SNAP_VERSION 3
+ * ran_on, and the fair-share usage after the partitions. 4: the recent request ids after the
+ * usage (requests.h). Versions 2 and 3 are still read (missing fields zero or empty). */
+#define SNAP_VERSION 4
 
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
 {
@@ -3230,6 +3277,7 @@ int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out)
         flurm_pack32(out, st->usage[i].uid);
         flurm_pack64(out, bits);
     }
+    req_table_pack(&st->reqs, out);
     return out->err;
 }
 
@@ -3241,7 +3289,7 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
     uint32_t njobs;
     flurm_buf_view(&b, data, len);
     flurm_unpack8(&b, &ver);
-    if (!b.err && ver != SNAP_VERSION && ver != 2)
+    if (!b.err && (ver < 2 || ver > SNAP_VERSION))
         return FLURM_EPROTO;
     /* Build into a fresh state and swap, so a bad snapshot leaves ST untouched. */
     flurm_state_t *ns = flurm_state_new(c);
@@ -3385,6 +3433,8 @@ int flurm_state_restore(flurm_state_t *st, const void *data, size_t len)
         ns->usage_cap = ns->nusage;
         usage_sort(ns->usage, 0, ns->nusage);
     }
+    if (ver >= 4 && !b.err)
+        req_table_unpack(&ns->reqs, &b);
     if (b.err) {
         int err = b.err;
         flurm_state_free(ns);

@@ -25,7 +25,8 @@
 #include <flurm/msg.h>
 #include <flurm/sched.h>
 
-#define FLURM_CMD_VERSION 1
+#define FLURM_CMD_VERSION 2   /* 2: a request id after the host (1: none; still applied) */
+#define FLURM_REQUEST_ID_LEN 16
 /* Internal command kinds live above every SLURM message type in use. */
 enum flurm_cmd_kind {
     FLURM_CMD_PURGE_JOBS = 0xF001,    /* body: u32 count + u32 job ids; drop finished records */
@@ -199,6 +200,8 @@ typedef struct flurm_apply_result {
     const flurm_effect_t *effects;   /* in the order they arose; owned by the state, valid until
                                       * the next apply */
     size_t neffects;
+    bool repeated;               /* its request id was applied before: RC and JOB_ID are that
+                                  * first result, nothing changed (requests.h) */
 } flurm_apply_result_t;
 
 /* A new state for CONF (borrowed: it must outlive the state). Nodes start UNKNOWN|NO_RESPOND. */
@@ -210,9 +213,17 @@ void flurm_state_free(flurm_state_t *st);
  * holding one cannot be replayed faithfully, so recovery must stop there. */
 int flurm_state_apply(flurm_state_t *st, const void *cmd, size_t len, flurm_apply_result_t *res);
 
-/* Builds a command into OUT (appended). */
+/* Builds a command into OUT (appended), with no request id. */
 int flurm_cmd_build(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
                     uint32_t job_id, const char *host, const void *body, size_t body_len);
+/* The same for a client's request: REQUEST_ID (FLURM_REQUEST_ID_LEN bytes, K12 of the request
+ * frame; NULL = none) makes it at-most-once (libflurm/state/requests.h). */
+int flurm_cmd_build_request(flurm_buf_t *out, uint16_t kind, time_t now, uint32_t uid, uint32_t gid,
+                            uint32_t job_id, const char *host, const uint8_t *request_id, const void *body,
+                            size_t body_len);
+/* The body of command CMD (pointing into it). FLURM_OK, or FLURM_EPROTO/ETRUNC for bytes that
+ * are no command of a version this build applies. */
+int flurm_cmd_body(const void *cmd, size_t len, const void **body, uint32_t *body_len);
 
 /* Snapshot of everything apply() depends on; restore replaces ST's contents. */
 int flurm_state_snapshot(const flurm_state_t *st, flurm_buf_t *out);

@@ -653,8 +653,9 @@ class HACluster(Cluster):
     def stdout_of(self, name):
         return os.path.join(self.dir, "log", "ctld-%s.stdout" % name)
 
-    def start_controller(self, name, extra_args=()):
-        """Start member NAME (it must not be running) on the shared conf and its own state."""
+    def start_controller(self, name, extra_args=(), extra_env=None):
+        """Start member NAME (it must not be running) on the shared conf and its own state, with
+        EXTRA_ENV ({var: value}) added to its environment."""
         p = self.procs.get(name)
         if p is not None and p.poll() is None:
             raise HarnessError("controller %s is already running (pid %d)" % (name, p.pid))
@@ -665,8 +666,10 @@ class HACluster(Cluster):
                        % (name, time.time(), " ".join(argv))).encode())
             out.flush()
             self.log_start[name] = out.tell()
+            env = self.env()
+            env.update(extra_env or {})
             self.procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                                stderr=subprocess.STDOUT, env=self.env(),
+                                                stderr=subprocess.STDOUT, env=env,
                                                 start_new_session=True)
         return self.procs[name]
 

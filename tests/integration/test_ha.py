@@ -274,6 +274,41 @@ class ThreeMembersTest(HACase):
         jid = self.submit("after-takeover")
         self.assert_jobs_present({jid: "after-takeover"})
 
+    def test_forward_lost_with_its_leader_is_answered_once_by_the_next(self):
+        """A follower forwarded sbatch to a leader that applied it and died before answering: the
+        follower sends it to the next leader, which finds its request id in the log and answers
+        with the job the first leader made. Exactly one job, the id sbatch printed."""
+        self.c.settled()
+        self.c.terminate_controller("c2")
+        self.c.start_controller("c2", extra_env={"FLURMCTLD_FAULT": "drop-forward-replies"})
+        self.c.settled()
+        rc, out, err = self.c.takeover("c2")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.c.settled(exclude=("c1", "c3")), "c2")
+        conf = os.path.join(self.c.dir, "client-c3.conf")
+        p = subprocess.Popen(["sbatch", "--parsable", "--hold", "-J", "lost-reply", "-o", "/dev/null",
+                              "--wrap", "true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=self.c.env(conf), cwd=os.path.join(self.c.dir, "work"))
+        log = self.c.stdout_of("c2")
+        deadline = time.monotonic() + 10
+        def dropped():
+            with open(log) as f:
+                return "the reply to a forwarded" in f.read()
+        while not dropped():
+            if p.poll() is not None:
+                self.fail("sbatch ended before the fault: %s" % (p.communicate(),))
+            self.assertLess(time.monotonic(), deadline, "c2 never dropped a reply")
+            time.sleep(0.02)
+        self.c.kill9_controller("c2")
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, out + err)
+        jid = out.strip().split(";")[0]
+        self.assertRegex(jid, r"^\d+$", out + err)
+        lead = self.c.settled(exclude=("c2",))
+        self.assert_jobs_present({jid: "lost-reply"})
+        with open(self.c.stdout_of(lead)) as f:
+            self.assertIn("was applied before", f.read())
+
     def test_reconfigure_reaches_every_member(self):
         """scontrol reconfigure goes through the log: every member switches to the new slurm.conf
         at the same index, so a member that leads later serves the new configuration."""

@@ -183,13 +183,6 @@ static void check_conf_step(world_t *w, const char *what, const flurm_raft_snaps
     }
 }
 
-/* The command kind (u16 after the version byte), 0 if too short. */
-static uint16_t cmd_kind(const void *data, size_t len)
-{
-    const uint8_t *b = data;
-    return len >= 3 ? (uint16_t)(b[1] << 8 | b[2]) : 0;
-}
-
 /* The state machine's snapshot of node I into OUT (reset first). */
 static void sm_snapshot(world_t *w, uint32_t i, flurm_buf_t *out)
 {
@@ -445,25 +438,15 @@ static void mark_purged(world_t *w, uint32_t id)
     w->purged[id] = 1;
 }
 
-/* The job ids a PURGE command names (its body: u32 count + u32 ids), after the command header
- * (u8 version, u16 kind, time, u32 uid, gid, job id, string host, u32 body length). */
+/* The job ids a PURGE command names (its body: u32 count + u32 ids). */
 static size_t purge_ids(const void *data, size_t len, uint32_t *ids, size_t max)
 {
+    const void *body;
+    uint32_t blen, n = 0;
+    if (flurm_cmd_body(data, len, &body, &blen) != FLURM_OK)
+        return 0;
     flurm_buf_t b;
-    uint8_t v8;
-    uint16_t v16;
-    time_t t;
-    uint32_t v32, hlen = 0, blen = 0, n = 0;
-    flurm_buf_view(&b, data, len);
-    flurm_unpack8(&b, &v8);
-    flurm_unpack16(&b, &v16);
-    flurm_unpack_time(&b, &t);
-    flurm_unpack32(&b, &v32);
-    flurm_unpack32(&b, &v32);
-    flurm_unpack32(&b, &v32);
-    flurm_unpack32(&b, &hlen);
-    flurm_unpack_skip(&b, hlen);
-    flurm_unpack32(&b, &blen);
+    flurm_buf_view(&b, body, blen);
     flurm_unpack32(&b, &n);
     size_t k = 0;
     for (; k < n && k < max && !b.err; k++) flurm_unpack32(&b, &ids[k]);
@@ -507,7 +490,7 @@ static void apply_flurm(world_t *w, uint32_t i, const flurm_raft_entry_t *e)
     size_t npurge = 0;
     bool existed[64] = { false };
     if (e->type == FLURM_RAFT_ENTRY_COMMAND) {
-        kind = cmd_kind(e->data, e->len);
+        kind = flurm_cmd_kind(e->data, e->len);
         if (kind == FLURM_CMD_PURGE_JOBS) {
             npurge = purge_ids(e->data, e->len, purge, 64);
             for (size_t k = 0; k < npurge; k++) existed[k] = flurm_state_find_job(nd->st, purge[k]) != NULL;

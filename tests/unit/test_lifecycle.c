@@ -1963,16 +1963,17 @@ static void test_lifecycle_fairshare_usage_halves_every_half_life(void **s)
     assert_true(usage_at(r, UID_ALICE, T0 + 5000) == usage_at(st, UID_ALICE, T0 + 5000));
     assert_true(usage_at(r, UID_BOB, T0 + 5000) == usage_at(st, UID_BOB, T0 + 5000));
     assert_int_equal(job(r, id)->job_state, FLURM_JOB_RUNNING);
-    /* v3 ends with: time usage_time, u32 count, count x (u32 uid, u64 usage bits). A v2 image
-     * (no usage; per-job preemption fields absent, so take one without jobs) still loads. */
+    /* v4 ends with: time usage_time, u32 count, count x (u32 uid, u64 usage bits), then the
+     * request ids (u32 count, none here). A v2 image (no usage, no ids; per-job preemption
+     * fields absent, so take one without jobs) still loads. */
     flurm_state_t *empty = flurm_state_new(c);
     flurm_buf_t snap_e;
     snap(empty, &snap_e);
     snap_e.data[0] = 2;
     flurm_state_t *old = flurm_state_new(c);
-    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4)), FLURM_OK);
+    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4) - 4), FLURM_OK);
     assert_true(usage_at(old, UID_ALICE, T0 + 5000) == 0.0);
-    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4) - 1), FLURM_ETRUNC);
+    assert_int_equal(flurm_state_restore(old, snap_e.data, snap_e.size - (8 + 4) - 4 - 1), FLURM_ETRUNC);
     flurm_buf_release(&snap_e);
     flurm_state_free(empty);
     flurm_buf_release(&snap3);

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "state_fixtures.h"
+#include "state/requests.h"
 
 /* ------------------------------------------------------------------ fixtures */
 
@@ -1443,6 +1444,125 @@ static void test_state_nice_moves_basic_priority(void **s)
     flurm_state_free(st);
 }
 
+/* ---------------------------------------------------------------- at-most-once requests */
+
+/* The submit command of D as UID at NOW carrying request id ID (NULL: none). */
+static void submit_cmd_id(flurm_buf_t *cmd, flurm_state_t *st, time_t now, uint32_t uid, const uint8_t *id)
+{
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, uid);
+    flurm_buf_t body;
+    flurm_buf_init(&body);
+    assert_int_equal(flurm_msg_pack(FLURM_REQUEST_SUBMIT_BATCH_JOB, &d, &body), FLURM_OK);
+    flurm_buf_init(cmd);
+    assert_int_equal(flurm_cmd_build_request(cmd, FLURM_REQUEST_SUBMIT_BATCH_JOB, now, uid, uid,
+                                             flurm_state_next_job_id(st), "login1", id, body.data, body.size),
+                     FLURM_OK);
+    flurm_buf_release(&body);
+}
+
+static size_t live_jobs(const flurm_state_t *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < flurm_state_job_slots(st); i++)
+        n += flurm_state_job_at(st, i) != NULL;
+    return n;
+}
+
+/* A request that reaches the log twice (routed again after its leader died) is applied once:
+ * the second copy hears the first one's result, whatever job id its proposer reserved. */
+static void test_state_request_applied_once_by_id(void **state)
+{
+    (void)state;
+    flurm_state_t *st = new_state();
+    uint8_t id[FLURM_REQUEST_ID_LEN], other[FLURM_REQUEST_ID_LEN];
+    memset(id, 0xA5, sizeof id);
+    memset(other, 0x5A, sizeof other);
+    flurm_buf_t a, again, b, none1, none2;
+    submit_cmd_id(&a, st, T0, UID_ALICE, id);
+    flurm_apply_result_t res;
+    assert_int_equal(flurm_state_apply(st, a.data, a.size, &res), FLURM_OK);
+    assert_int_equal(res.rc, 0);
+    assert_false(res.repeated);
+    uint32_t first = res.job_id;
+
+    submit_cmd_id(&again, st, T0 + 5, UID_ALICE, id);   /* the same request, a new reservation */
+    flurm_buf_t before;
+    snap(st, &before);
+    assert_int_equal(flurm_state_apply(st, again.data, again.size, &res), FLURM_OK);
+    assert_true(res.repeated);
+    assert_int_equal(res.rc, 0);
+    assert_int_equal(res.job_id, first);
+    assert_int_equal(res.neffects, 0);
+    assert_int_equal(live_jobs(st), 1);
+    flurm_buf_t after;
+    snap(st, &after);
+    assert_true(snap_equal(&before, &after));   /* nothing changed */
+    flurm_buf_release(&before);
+    flurm_buf_release(&after);
+
+    /* another id, or none at all (internal and old commands), is a request of its own */
+    submit_cmd_id(&b, st, T0 + 6, UID_ALICE, other);
+    assert_int_equal(flurm_state_apply(st, b.data, b.size, &res), FLURM_OK);
+    assert_false(res.repeated);
+    assert_int_not_equal(res.job_id, first);
+    submit_cmd_id(&none1, st, T0 + 7, UID_ALICE, NULL);
+    assert_int_equal(flurm_state_apply(st, none1.data, none1.size, &res), FLURM_OK);
+    submit_cmd_id(&none2, st, T0 + 7, UID_ALICE, NULL);
+    assert_int_equal(flurm_state_apply(st, none2.data, none2.size, &res), FLURM_OK);
+    assert_false(res.repeated);
+    assert_int_equal(live_jobs(st), 4);
+
+    /* the ids travel in the snapshot: a replica restored from it refuses the copy too */
+    flurm_buf_t image;
+    snap(st, &image);
+    flurm_state_t *r = new_state();
+    assert_int_equal(flurm_state_restore(r, image.data, image.size), FLURM_OK);
+    assert_int_equal(flurm_state_apply(r, again.data, again.size, &res), FLURM_OK);
+    assert_true(res.repeated);
+    assert_int_equal(res.job_id, first);
+
+    /* forgotten once a command stamped FLURM_REQUESTS_WINDOW_S later applies */
+    flurm_buf_t late;
+    submit_cmd_id(&late, r, T0 + FLURM_REQUESTS_WINDOW_S + 1, UID_BOB, NULL);
+    assert_int_equal(flurm_state_apply(r, late.data, late.size, &res), FLURM_OK);
+    assert_int_equal(flurm_state_apply(r, again.data, again.size, &res), FLURM_OK);
+    assert_false(res.repeated);
+    assert_int_equal(live_jobs(r), 6);
+
+    flurm_buf_t *bufs[] = { &a, &again, &b, &none1, &none2, &image, &late };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        flurm_buf_release(bufs[i]);
+    flurm_state_free(r);
+    flurm_state_free(st);
+}
+
+/* A version 1 command (no request id) still applies. */
+static void test_state_command_version_1_still_applies(void **state)
+{
+    (void)state;
+    flurm_state_t *st = new_state();
+    flurm_buf_t cmd;
+    submit_cmd_id(&cmd, st, T0, UID_ALICE, NULL);
+    /* v2 = v1 + 16 id bytes after the host ("login1": u32 length 7 + bytes) */
+    size_t at = 1 + 2 + 8 + 4 + 4 + 4 + 4 + 7;
+    flurm_buf_t v1;
+    flurm_buf_init(&v1);
+    flurm_pack_raw(&v1, cmd.data, at);
+    flurm_pack_raw(&v1, cmd.data + at + FLURM_REQUEST_ID_LEN, cmd.size - at - FLURM_REQUEST_ID_LEN);
+    v1.data[0] = 1;
+    assert_int_equal(flurm_cmd_kind(v1.data, v1.size), FLURM_REQUEST_SUBMIT_BATCH_JOB);
+    flurm_apply_result_t res;
+    assert_int_equal(flurm_state_apply(st, v1.data, v1.size, &res), FLURM_OK);
+    assert_int_equal(res.rc, 0);
+    assert_non_null(flurm_state_find_job(st, res.job_id));
+    v1.data[0] = 3;   /* a version from the future is refused */
+    assert_int_equal(flurm_state_apply(st, v1.data, v1.size, &res), FLURM_EPROTO);
+    flurm_buf_release(&v1);
+    flurm_buf_release(&cmd);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1483,6 +1603,8 @@ int main(void)
         cmocka_unit_test(test_state_restore_truncated_snapshot_fails_untouched),
         cmocka_unit_test(test_state_apply_is_deterministic_and_recoverable),
         cmocka_unit_test(test_state_apply_malformed_command_is_eproto),
+        cmocka_unit_test(test_state_request_applied_once_by_id),
+        cmocka_unit_test(test_state_command_version_1_still_applies),
         cmocka_unit_test(test_state_apply_undecodable_body_is_error_rc),
         cmocka_unit_test(test_state_parse_job_id_str_edge_cases),
         cmocka_unit_test(test_state_parse_array_spec_edge_cases),
