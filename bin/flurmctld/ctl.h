@@ -122,10 +122,11 @@ struct ctl {
     struct rpc *held;               /* requests waiting for a leader */
     uint64_t next_fwd_id;
     uint64_t forwarded_out, forwarded_in, forward_failures;
-    /* Failure injection for the failover tests (environment FLURMCTLD_FAULT, logged at start):
-     * "drop-forward-replies" = apply a forwarded sbatch but never answer it, as a leader that
-     * dies between the two would. */
-    bool fault_drop_forward_replies;
+    /* Failure injection for the failover tests (environment FLURMCTLD_FAULT=NAME[,NAME],
+     * logged at start), each what a leader that dies at the wrong moment leaves undone:
+     *   drop-forward-replies  a forwarded sbatch is applied and never answered;
+     *   drop-launches         a started job's launch never leaves for its node. */
+    bool fault_drop_forward_replies, fault_drop_launches;
 
     /* statistics for sdiag and /metrics */
     rpc_stat_t rpc_by_type[65536];    /* indexed by msg_type */

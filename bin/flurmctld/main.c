@@ -139,6 +139,25 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
     commit_internal(&g_ctl, FLURM_CMD_RECONFIGURE, NULL, 0, NULL, NULL);
 }
 
+/* FLURMCTLD_FAULT (ctl.h): 0, or -1 for a name that is no fault (logged). */
+static int set_faults(ctl_t *ctl, const char *list)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", list ? list : "");
+    for (char *save = NULL, *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (strcmp(f, "drop-forward-replies") == 0)
+            ctl->fault_drop_forward_replies = true;
+        else if (strcmp(f, "drop-launches") == 0)
+            ctl->fault_drop_launches = true;
+        else {
+            flurm_error("FLURMCTLD_FAULT: no fault named '%s' (drop-forward-replies, drop-launches)", f);
+            return -1;
+        }
+        flurm_warn("FLURMCTLD_FAULT: %s (failover tests only)", f);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *conf_path = getenv("SLURM_CONF");
@@ -168,15 +187,8 @@ int main(int argc, char **argv)
 
     ctl_t *ctl = &g_ctl;
     ctl->conf_path = conf_path;
-    const char *fault = getenv("FLURMCTLD_FAULT");
-    if (fault && strcmp(fault, "drop-forward-replies") == 0) {
-        ctl->fault_drop_forward_replies = true;
-        flurm_warn("FLURMCTLD_FAULT=%s: forwarded sbatch requests are applied and never answered "
-                   "(failover tests only)", fault);
-    } else if (fault && *fault) {
-        flurm_error("FLURMCTLD_FAULT=%s: no such fault (drop-forward-replies)", fault);
+    if (set_faults(ctl, getenv("FLURMCTLD_FAULT")) != 0)
         return 2;
-    }
     char *err = NULL;
     if (flurm_conf_load(conf_path, &ctl->conf, &err) != FLURM_OK) {
         flurm_error("%s", err ? err : "cannot load configuration");

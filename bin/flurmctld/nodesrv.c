@@ -398,7 +398,12 @@ void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n)
         if (!j || !j->nodes)
             continue;   /* a later effect of the same command changed it again */
         switch (effects[i].kind) {
-        case FLURM_EFFECT_LAUNCH: nodesrv_launch(ctl, j); break;
+        case FLURM_EFFECT_LAUNCH:
+            if (ctl->fault_drop_launches)
+                flurm_warn("FLURMCTLD_FAULT: the launch of job %u dropped", j->job_id);
+            else
+                nodesrv_launch(ctl, j);
+            break;
         case FLURM_EFFECT_KILL: nodesrv_kill(ctl, j); break;
         case FLURM_EFFECT_SUSPEND: nodesrv_suspend(ctl, j, true); break;
         case FLURM_EFFECT_RESUME: nodesrv_suspend(ctl, j, false); break;

@@ -227,7 +227,7 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->group_id = j->group_id;
     rec->job_state = j->job_state;
     rec->batch_flag = 1;
-    rec->state_reason = j->state_reason;
+    rec->state_reason = flurm_job_reason(j);
     rec->state_desc = (char *)j->state_desc;
     rec->show_flags = show_flags;
     rec->deadline = d->deadline;

@@ -50,7 +50,10 @@ struct flurm_state {
     uint32_t lowest_prio;
     flurm_node_rt_t *nodes;
     flurm_part_rt_t *parts;
-    time_t jobs_changed, nodes_changed, parts_changed;
+    time_t jobs_changed, nodes_changed, parts_changed;   /* by commands (replicated) */
+    time_t jobs_seen, nodes_seen;  /* by the scheduler's derived fields (flurm_job_t.shown_reason,
+                                    * factors, planned nodes): readers' update times count both */
+    bool any_shown;                /* some job's shown_reason is set */
     uint64_t jobs_gen;            /* bumped by every change to any job record */
     flurm_state_stats_t stats;
     struct flurm_env_blob **envs; /* interned job environments, chained by hash */
@@ -273,9 +276,15 @@ const flurm_conf_t *flurm_state_conf(const flurm_state_t *st) { return st->conf;
 void flurm_state_set_scheduler(flurm_state_t *st, flurm_sched_host_t *h) { st->sched_host = h; }
 flurm_node_rt_t *flurm_state_node(const flurm_state_t *st, size_t i) { return i < st->conf->node_count ? &st->nodes[i] : NULL; }
 flurm_part_rt_t *flurm_state_part(const flurm_state_t *st, size_t i) { return i < st->conf->partition_count ? &st->parts[i] : NULL; }
-time_t flurm_state_jobs_changed(const flurm_state_t *st) { return st->jobs_changed; }
+time_t flurm_state_jobs_changed(const flurm_state_t *st)
+{
+    return st->jobs_changed > st->jobs_seen ? st->jobs_changed : st->jobs_seen;
+}
 uint64_t flurm_state_jobs_gen(const flurm_state_t *st) { return st->jobs_gen; }
-time_t flurm_state_nodes_changed(const flurm_state_t *st) { return st->nodes_changed; }
+time_t flurm_state_nodes_changed(const flurm_state_t *st)
+{
+    return st->nodes_changed > st->nodes_seen ? st->nodes_changed : st->nodes_seen;
+}
 time_t flurm_state_parts_changed(const flurm_state_t *st) { return st->parts_changed; }
 
 void flurm_state_stats(const flurm_state_t *st, flurm_state_stats_t *out)
@@ -735,13 +744,33 @@ static void mark_dirty(flurm_state_t *st, uint32_t id)
 }
 
 /* A change that can move any job's reason (node, partition, a job others may depend on). */
-static void mark_all(flurm_state_t *st) { st->ndirty = st->ndirty_cap + 1; }
+/* Every job may have changed: the next pass looks at all of them, and until it has, readers
+ * see the reasons the commands left (a job requeued, held or released shows its own). */
+static void mark_all(flurm_state_t *st)
+{
+    st->ndirty = st->ndirty_cap + 1;
+    if (!st->any_shown)
+        return;   /* always so on a follower: it runs no scheduler */
+    for (size_t i = 0; i < st->njobs; i++)
+        if (st->jobs[i])
+            st->jobs[i]->shown = false;
+    st->any_shown = false;
+}
 
 static void touch_jobs(flurm_state_t *st, time_t now)
 {
     st->jobs_gen++;
     if (now > st->jobs_changed)
         st->jobs_changed = now;
+}
+
+/* A derived field of a job changed (the scheduler's): readers must see it, the replicated
+ * state has not changed. */
+static void touch_shown(flurm_state_t *st, time_t now)
+{
+    st->jobs_gen++;
+    if (now > st->jobs_seen)
+        st->jobs_seen = now;
 }
 
 static uint32_t apply_submit(flurm_state_t *st, const cmd_t *c, flurm_apply_result_t *res)
@@ -2437,8 +2466,9 @@ static void plan_result(flurm_state_t *st, flurm_job_t *j, const flurm_sched_job
     }
     j->sched_reason = reason;
     j->sched_desc = desc;
-    if (reason && (j->state_reason != reason || j->state_desc != desc)) {
-        j->state_reason = reason;
+    if (reason && (flurm_job_reason(j) != reason || j->state_desc != desc)) {
+        j->shown_reason = reason;
+        j->shown = st->any_shown = true;
         j->state_desc = desc;
         changed = true;
     }
@@ -2455,7 +2485,7 @@ static void plan_result(flurm_state_t *st, flurm_job_t *j, const flurm_sched_job
         changed = true;
     }
     if (changed)
-        touch_jobs(st, now);
+        touch_shown(st, now);
 }
 
 /* Keeps each pending job's multifactor priority and factors of this cycle (sprio, and the
@@ -2470,7 +2500,7 @@ static void plan_factors(flurm_state_t *st, const flurm_sched_input_t *in,
         uint32_t before = j->factors.priority;
         flurm_sched_job_factors(in, out, k, &j->factors);
         if (j->factors.priority != before)
-            touch_jobs(st, now);
+            touch_shown(st, now);
     }
 }
 
@@ -2496,8 +2526,8 @@ static void plan_nodes(flurm_state_t *st, const flurm_sched_input_t *in, const f
         st->nodes[i].planned = planned[i];
     }
     free(planned);
-    if (changed && now > st->nodes_changed)
-        st->nodes_changed = now;
+    if (changed && now > st->nodes_seen)
+        st->nodes_seen = now;
 }
 
 int flurm_state_job_factors(const flurm_state_t *st, uint32_t job_id, flurm_sched_factors_t *out)
@@ -3113,41 +3143,49 @@ static uint32_t *usable_per_partition(const flurm_state_t *st)
 
 static void schedule_job(flurm_state_t *st, flurm_job_t *j, const uint32_t *usable, time_t now)
 {
-    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING || (j->job_state & FLURM_JOB_COMPLETING))
-        return;   /* (a requeue still completing shows no reason, as in slurmctld) */
-    uint16_t old = j->state_reason;
+    if ((j->job_state & 0xFF) != FLURM_JOB_PENDING || (j->job_state & FLURM_JOB_COMPLETING)) {
+        j->shown = false;   /* (a requeue still completing shows no reason, as in slurmctld) */
+        return;
+    }
+    uint16_t old = flurm_job_reason(j), reason;
     const char *old_desc = j->state_desc;
     j->last_sched_eval = now;
     j->state_desc = NULL;
-    if (j->priority == 0)
-        return;   /* held: the reason says who held it */
+    if (j->priority == 0) {
+        j->shown = false;   /* held: the reason says who held it */
+        if (old != j->state_reason || old_desc)
+            touch_shown(st, now);
+        return;
+    }
     dep_result_t dep = dep_test(st, j, now, false, NULL);
     if (j->eligible_time > now) {
         /* job_independent(): a begin time in the future comes first (BeginTime), also for a
          * requeued job held back 121 s */
-        j->state_reason = FLURM_WAIT_TIME;
+        reason = FLURM_WAIT_TIME;
     } else if (dep != DEP_MET) {
-        j->state_reason = dep == DEP_NEVER ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
+        reason = dep == DEP_NEVER ? FLURM_WAIT_DEP_INVALID : FLURM_WAIT_DEPENDENCY;
     } else if (j->part_index < 0) {
-        j->state_reason = FLURM_FAIL_DOWN_PARTITION;
+        reason = FLURM_FAIL_DOWN_PARTITION;
     } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_DOWN) {
-        j->state_reason = FLURM_WAIT_PART_DOWN;
+        reason = FLURM_WAIT_PART_DOWN;
     } else if (st->parts[j->part_index].state_up == FLURM_PARTITION_INACTIVE) {
-        j->state_reason = FLURM_WAIT_PART_INACTIVE;
+        reason = FLURM_WAIT_PART_INACTIVE;
     } else {
         uint32_t need = j->desc && j->desc->min_nodes != FLURM_NO_VAL ? j->desc->min_nodes : 1;
         /* What the last scheduler cycle found (flurm_state_plan) stands until the next. */
-        j->state_reason = j->sched_reason ? j->sched_reason : FLURM_WAIT_RESOURCES;
+        reason = j->sched_reason ? j->sched_reason : FLURM_WAIT_RESOURCES;
         j->state_desc = j->sched_reason ? j->sched_desc : NULL;
         /* As slurmctld's scheduler words it when the partition lacks usable nodes. */
         if (!usable || usable[j->part_index] < need) {
-            j->state_reason = FLURM_WAIT_RESOURCES;
+            reason = FLURM_WAIT_RESOURCES;
             j->state_desc = "Nodes required for job are DOWN, DRAINED or reserved for jobs in "
                             "higher priority partitions";
         }
     }
-    if (j->state_reason != old || j->state_desc != old_desc)
-        touch_jobs(st, now);
+    j->shown_reason = reason;
+    j->shown = st->any_shown = true;
+    if (reason != old || j->state_desc != old_desc)
+        touch_shown(st, now);
 }
 
 void flurm_state_schedule(flurm_state_t *st, time_t now)
@@ -3492,6 +3530,7 @@ int flurm_state_reconfigure(flurm_state_t *st, const flurm_conf_t *conf)
             st->jobs_gen = gen + 1;
             st->sched_host = host;
             st->sched = ns->sched;   /* sdiag counts since the daemon started */
+            mark_all(st);            /* the next pass derives every reason afresh */
             (void)old;
         }
         flurm_state_free(ns);

@@ -110,7 +110,8 @@ typedef struct flurm_job {
     uint32_t job_id;
     uint32_t user_id, group_id;
     uint32_t job_state;          /* base | flags */
-    uint16_t state_reason;
+    uint16_t state_reason;       /* as the commands left it (replicated); readers show
+                                  * flurm_job_reason() */
     uint32_t priority;           /* 0 = held */
     time_t submit_time, eligible_time, start_time, end_time, last_sched_eval;
     uint32_t exit_code;
@@ -124,6 +125,11 @@ typedef struct flurm_job {
     char *alloc_node;            /* host the request came from */
     const char *state_desc;      /* detail shown instead of the reason (static text; derived by
                                   * flurm_state_schedule, not replicated) */
+    /* a pending job's reason as the last scheduler pass found it, shown instead of state_reason
+     * while SHOWN (derived on the leader by flurm_state_schedule/plan: not replicated, not in
+     * snapshots, never read by apply) */
+    uint16_t shown_reason;
+    bool shown;
     flurm_job_desc_msg_t *desc;  /* the description as submitted (and updated); owned */
     bool purged;
     /* allocation (running or completing); NULL while pending */
@@ -154,6 +160,13 @@ typedef struct flurm_job {
     bool sus_released;           /* SUSPENDED by preemption: holds nothing (nodes = where it
                                   * resumes); else a suspended job keeps its allocation */
 } flurm_job_t;
+
+/* The reason readers show for J: the scheduler's while it is pending and one was found, else
+ * the one the commands left. */
+static inline uint16_t flurm_job_reason(const flurm_job_t *j)
+{
+    return j->shown && (j->job_state & 0xFF) == 0 /* JOB_PENDING */ ? j->shown_reason : j->state_reason;
+}
 
 typedef struct flurm_node_rt {
     uint32_t state;              /* SLURM node_state: base | flags */

@@ -222,6 +222,42 @@ class ThreeMembersTest(HACase):
         with open(runs) as f:
             self.assertEqual(f.read(), "started\n", "the job ran more than once")
 
+    def test_launch_lost_with_its_leader_is_sent_by_the_next(self):
+        """The leader committed a job's start and died before its launch left: the next leader
+        sends it when the node registers (the node neither runs it nor reported its end). The
+        job runs once, with its exit status."""
+        c = self.c
+        c.settled()
+        c.terminate_controller("c2")
+        c.start_controller("c2", extra_env={"FLURMCTLD_FAULT": "drop-launches"})
+        c.settled()
+        rc, out, err = c.takeover("c2")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(c.settled(exclude=("c1", "c3")), "c2")
+        c.start_node("n1")
+        c.wait_for("n1 idle", lambda: c.run("sinfo", "-h", "-N", "-n", "n1", "-o", "%t",
+                                            check=False)[1].strip() == "idle", timeout=30)
+        runs = os.path.join(c.dir, "work", "runs-lost.txt")
+        _, out, _ = c.run("sbatch", "--parsable", "-w", "n1", "-o", "/dev/null",
+                          "--wrap", "echo started >> %s; exit 3" % runs)
+        jid = out.strip().split(";")[0]
+
+        def dropped():
+            with open(c.stdout_of("c2")) as f:
+                return "the launch of job %s dropped" % jid in f.read()
+        c.wait_for("c2 dropping job %s's launch" % jid, dropped, timeout=30)
+        self.assertFalse(os.path.exists(runs))
+        c.kill9_controller("c2")
+        lead = c.settled(exclude=("c2",))
+        rec = c.wait_for("job %s ended" % jid,
+                         lambda: (lambda r: r if r.get("JobState") in ("COMPLETED", "FAILED") else None)(
+                             self.job(jid)), timeout=60)
+        self.assertEqual((rec["JobState"], rec["ExitCode"], rec["NodeList"]), ("FAILED", "3:0", "n1"))
+        with open(runs) as f:
+            self.assertEqual(f.read(), "started\n", "the job ran more than once")
+        with open(c.stdout_of(lead)) as f:
+            self.assertIn("does not know job %s: sending its launch again" % jid, f.read())
+
     def test_old_leader_restarts_catches_up_and_leads_with_every_job(self):
         c = self.c
         want = {}

@@ -6,9 +6,9 @@
  *        seeds FIRST .. FIRST+COUNT-1, each with 3 and 5 nodes (or N) (built with -DSIM_SOAK)
  *
  * --flurm: the nodes run FLURM's state machine (flurm_state_t, flsm.c) instead of the toy;
- * --host-schedule also runs the scheduler passes flurmctld runs on its replica's own state
- * (flurm_state_schedule_changed after applied batches, the leader's flurm_state_plan and
- * flurm_state_schedule).
+ * --host-schedule (what the suite runs) also runs the scheduler passes flurmctld runs on its
+ * replica's own state (flurm_state_schedule_changed after applied batches, the leader's
+ * flurm_state_plan and flurm_state_schedule): what they derive must stay out of the snapshots.
  *
  * A run: 15 s of simulated chaos (client proposals through whoever leads; crashes with
  * restarts from what was durable; partitions, including of the leader; message loss,

@@ -148,7 +148,7 @@ static void test_depend_state_submit_stores_slurmctld_form(void **s)
     flurm_job_t *old = submit_dep(st, T0, UID_ALICE, "x", F("%u", a->job_id));
     assert_dep(old, F("afterany:%u(unfulfilled)", a->job_id));
     flurm_state_schedule(st, T0 + 1);
-    assert_int_equal(j->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEPENDENCY);
     flurm_state_free(st);
 }
 
@@ -164,14 +164,14 @@ static void test_depend_state_afterok_met_clears_text_and_starts(void **s)
     assert_int_equal(plan_apply(st, T0 + 1), 2);   /* a and b, not j */
     assert_int_equal(base(j), FLURM_JOB_PENDING);
     flurm_state_schedule(st, T0 + 1);
-    assert_int_equal(j->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEPENDENCY);
     end_job(st, T0 + 2, aid, 0);
     /* the fulfilled item is no longer shown */
     assert_dep(j, F("afterok:%u(unfulfilled)", bid));
     end_job(st, T0 + 3, bid, 0);
     assert_dep(j, NULL);   /* scontrol: Dependency=(null) */
     flurm_state_schedule(st, T0 + 3);
-    assert_int_not_equal(j->state_reason, WAIT_DEPENDENCY);
+    assert_int_not_equal(flurm_job_reason(j), WAIT_DEPENDENCY);
     assert_int_equal(plan_apply(st, T0 + 4), 1);
     assert_int_equal(base(j), FLURM_JOB_RUNNING);
     flurm_state_free(st);
@@ -187,17 +187,17 @@ static void test_depend_state_afterok_on_failed_job_never_satisfied_and_kept_aft
     assert_int_equal(plan_apply(st, T0 + 1), 1);
     end_job(st, T0 + 2, aid, 1);
     assert_dep(j, F("afterok:%u(failed)", aid));
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(base(j), FLURM_JOB_PENDING);
     flurm_state_schedule(st, T0 + 3);
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(plan_apply(st, T0 + 3), 0);
     /* the failed job's record goes; the verdict stays */
     assert_int_equal(apply_ids(st, FLURM_CMD_PURGE_JOBS, T0 + 400, &aid, 1), 0);
     assert_null(flurm_state_find_job(st, aid));
     assert_dep(j, F("afterok:%u(failed)", aid));
     flurm_state_schedule(st, T0 + 401);
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(plan_apply(st, T0 + 401), 0);
     flurm_state_free(st);
 }
@@ -221,7 +221,7 @@ static void test_depend_state_afternotok_and_afterany(void **s)
     end_job(st, T0 + 3, ok, 0);
     /* as the real slurmctld shows it: the fulfilled item goes, the failed one stays */
     assert_dep(notok_both, F("afternotok:%u(failed)", ok));
-    assert_int_equal(notok_both->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(notok_both), WAIT_DEP_INVALID);
     assert_int_equal(plan_apply(st, T0 + 4), 2);
     assert_int_equal(base(notok_bad), FLURM_JOB_RUNNING);
     assert_int_equal(base(any), FLURM_JOB_RUNNING);
@@ -238,7 +238,7 @@ static void test_depend_state_after_waits_for_start_plus_minutes(void **s)
     flurm_job_t *now = submit_dep(st, T0, UID_ALICE, "x", F("after:%u", aid));
     flurm_job_t *later = submit_dep(st, T0, UID_ALICE, "x", F("after:%u+2", aid));
     flurm_state_schedule(st, T0);
-    assert_int_equal(now->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(now), WAIT_DEPENDENCY);
     assert_int_equal(plan_apply(st, T0 + 10), 1);   /* only a */
     assert_dep(now, NULL);                            /* a started: fulfilled */
     assert_dep(later, F("after:%u+2(unfulfilled)", aid));
@@ -246,7 +246,7 @@ static void test_depend_state_after_waits_for_start_plus_minutes(void **s)
     assert_int_equal(base(now), FLURM_JOB_RUNNING);
     assert_int_equal(plan_apply(st, T0 + 10 + 119), 0);
     flurm_state_schedule(st, T0 + 10 + 119);
-    assert_int_equal(later->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(later), WAIT_DEPENDENCY);
     assert_int_equal(plan_apply(st, T0 + 10 + 120), 1);
     assert_int_equal(base(later), FLURM_JOB_RUNNING);
     assert_dep(later, NULL);
@@ -267,13 +267,13 @@ static void test_depend_state_or_list(void **s)
     /* one failed, one still owed: waits */
     assert_dep(one, F("afterok:%u(failed)?afterok:%u(unfulfilled)", a, b));
     flurm_state_schedule(st, T0 + 2);
-    assert_int_equal(one->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(one), WAIT_DEPENDENCY);
     assert_dep(none, NULL);   /* a failed: afternotok met, the whole OR list is */
     end_job(st, T0 + 3, b, 0);
     assert_dep(one, NULL);
     flurm_job_t *never = submit_dep(st, T0 + 4, UID_ALICE, "x", F("afterok:%u?afternotok:%u", a, b));
     assert_dep(never, F("afterok:%u(failed)?afternotok:%u(failed)", a, b));
-    assert_int_equal(never->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(never), WAIT_DEP_INVALID);
     flurm_state_free(st);
 }
 
@@ -292,7 +292,7 @@ static void test_depend_state_kill_on_invalid_dep(void **s)
     end_job(st, T0 + 2, a, 1);
     /* slurmctld's _kill_dependent: CANCELLED, reason DependencyNeverSatisfied, text kept */
     assert_int_equal(base(j), FLURM_JOB_CANCELLED);
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(j->end_time, T0 + 2);
     assert_dep(j, F("afterok:%u(failed)", a));
     flurm_state_free(st);
@@ -316,7 +316,7 @@ static void test_depend_state_dependency_parameters_kill_invalid_depend(void **s
     end_job(st, T0 + 2, a, 1);
     assert_int_equal(base(killed), FLURM_JOB_CANCELLED);
     assert_int_equal(base(kept), FLURM_JOB_PENDING);
-    assert_int_equal(kept->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(kept), WAIT_DEP_INVALID);
     flurm_state_free(st);
     flurm_conf_free(c);
 }
@@ -337,8 +337,8 @@ static void test_depend_state_singleton(void **s)
     assert_int_equal(base(bobs), FLURM_JOB_RUNNING);
     assert_int_equal(base(other), FLURM_JOB_RUNNING);
     flurm_state_schedule(st, T0 + 1);
-    assert_int_equal(second->state_reason, WAIT_DEPENDENCY);
-    assert_int_equal(third->state_reason, WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(second), WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(third), WAIT_DEPENDENCY);
     end_job(st, T0 + 2, first->job_id, 0);
     /* second goes next; third still waits for the earlier pending one */
     assert_dep(second, NULL);
@@ -375,7 +375,7 @@ static void test_depend_state_array_whole_and_one_task(void **s)
     end_job(st, T0 + 4, task_rec(st, arr, 3)->job_id, 0);
     assert_dep(any, NULL);
     assert_dep(all, F("afterok:%u_*(failed)", arr));
-    assert_int_equal(all->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(all), WAIT_DEP_INVALID);
     flurm_state_free(st);
 }
 
@@ -405,7 +405,7 @@ static void test_depend_state_aftercorr_runs_task_after_its_counterpart(void **s
     /* only task 2 is left, and its counterpart failed */
     flurm_job_t *meta = flurm_state_find_job(st, cid);
     assert_dep(meta, F("aftercorr:%u_*(failed)", arr));
-    assert_int_equal(meta->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(meta), WAIT_DEP_INVALID);
     assert_int_equal(plan_apply(st, T0 + 7), 0);
     flurm_state_free(st);
 }
@@ -466,10 +466,10 @@ static void test_depend_state_update_clears_never_satisfied(void **s)
     flurm_job_t *j = submit_dep(st, T0, UID_ALICE, "x", F("afterok:%u", a));
     assert_int_equal(plan_apply(st, T0 + 1), 1);
     end_job(st, T0 + 2, a, 1);
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(update_dep(st, T0 + 3, UID_ALICE, j->job_id, F("afternotok:%u", a)), 0);
     assert_dep(j, NULL);
-    assert_int_not_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_not_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     assert_int_equal(plan_apply(st, T0 + 4), 1);
     assert_int_equal(base(j), FLURM_JOB_RUNNING);
     flurm_state_free(st);
@@ -496,7 +496,7 @@ static void test_depend_state_snapshot_keeps_item_states(void **s)
     assert_dep(r, F("afterok:%u(failed)?afterok:%u(unfulfilled)", a, b));
     end_job(st2, T0 + 4, b, 1);
     assert_dep(r, F("afterok:%u(failed)?afterok:%u(failed)", a, b));
-    assert_int_equal(r->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(r), WAIT_DEP_INVALID);
     flurm_state_free(st2);
     flurm_state_free(st);
 }
@@ -517,7 +517,7 @@ static void test_depend_state_held_job_is_tested_once_released(void **s)
     end_job(st, T0 + 2, a, 1);
     /* as the real slurmctld shows a held job: untested, still JobHeldUser */
     assert_dep(j, F("afterok:%u(unfulfilled)", a));
-    assert_int_equal(j->state_reason, FLURM_WAIT_HELD_USER);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_HELD_USER);
     assert_int_equal(base(j), FLURM_JOB_PENDING);
     flurm_job_desc_msg_t u;
     char id[16];
@@ -528,7 +528,7 @@ static void test_depend_state_held_job_is_tested_once_released(void **s)
     assert_int_equal(apply_msg(st, FLURM_REQUEST_UPDATE_JOB, T0 + 3, UID_ALICE, 0, &u, NULL), 0);
     assert_dep(j, F("afterok:%u(failed)", a));
     assert_int_equal(base(j), FLURM_JOB_CANCELLED);
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     flurm_state_free(st);
 }
 
@@ -543,12 +543,12 @@ static void test_depend_state_never_satisfied_job_is_no_longer_tested(void **s)
     assert_int_equal(plan_apply(st, T0 + 1), 2);
     end_job(st, T0 + 2, ok, 0);
     assert_dep(j, F("afternotok:%u(failed),afternotok:%u(unfulfilled)", ok, bad));
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     /* as the real slurmctld 22.05.8 shows it: once it can never run, it is not tested again,
      * so the item still owed stays "unfulfilled" after bad failed */
     end_job(st, T0 + 3, bad, 1);
     assert_dep(j, F("afternotok:%u(failed),afternotok:%u(unfulfilled)", ok, bad));
-    assert_int_equal(j->state_reason, WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), WAIT_DEP_INVALID);
     flurm_state_free(st);
 }
 

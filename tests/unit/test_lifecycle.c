@@ -128,6 +128,7 @@ static size_t plan_apply(flurm_state_t *st, time_t now)
     for (size_t i = 0; i < n; i++)
         assert_int_equal(apply_start(st, now, &starts[i]), 0);
     flurm_state_starts_free(starts, n);
+    flurm_state_schedule_changed(st, now);   /* as the leader does after a batch applied */
     return n;
 }
 
@@ -360,7 +361,7 @@ static void test_lifecycle_plan_start_allocates_and_runs(void **s)
     flurm_state_starts_free(starts, n);
     const flurm_job_t *j = job(st, id);
     assert_int_equal(j->job_state, FLURM_JOB_RUNNING);
-    assert_int_equal(j->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_NO_REASON);
     assert_int_equal(j->start_time, T0 + 3);
     assert_int_equal(j->end_time, T0 + 3 + 10 * 60);
     assert_int_equal(j->nnodes, 1);
@@ -534,7 +535,7 @@ static void test_lifecycle_plan_exclusive_needs_whole_idle_node(void **s)
     assert_node(st, N3, ALLOC, 1, 0, 1);
     assert_node(st, N4, ALLOC, 2, 0, 1);
     assert_int_equal(job(st, x2)->job_state, FLURM_JOB_PENDING);
-    assert_int_equal(job(st, x2)->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(job(st, x2)), FLURM_WAIT_RESOURCES);
     /* Once n3 is empty, x2 gets it. */
     assert_int_equal(apply_end(st, T0 + 10, small, N3, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(plan_apply(st, T0 + 11), 1);
@@ -613,11 +614,11 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
 
     uint64_t gen = flurm_state_jobs_gen(st);
     assert_int_equal(plan_count(st, T0 + 4), 0);
-    assert_int_equal(job(st, big)->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(job(st, big)), FLURM_WAIT_RESOURCES);
     assert_null(job(st, big)->state_desc);
-    assert_int_equal(job(st, small)->state_reason, FLURM_WAIT_PRIORITY);
+    assert_int_equal(flurm_job_reason(job(st, small)), FLURM_WAIT_PRIORITY);
     /* The block is per partition: the job in "long" waits for resources, not priority... */
-    assert_int_equal(job(st, other)->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(job(st, other)), FLURM_WAIT_RESOURCES);
     /* ...and readers caching the job list see that the reasons changed. */
     assert_true(flurm_state_jobs_gen(st) != gen);
 
@@ -625,7 +626,7 @@ static void test_lifecycle_plan_fifo_blocks_lower_priority_jobs(void **s)
      * fill jobs end at T0 + 601), so backfill keeps it behind big. */
     assert_int_equal(apply_end(st, T0 + 10, fill[0], N1, FLURM_END_COMPLETED, 0), 0);
     assert_int_equal(plan_count(st, T0 + 11), 0);
-    assert_int_equal(job(st, small)->state_reason, FLURM_WAIT_PRIORITY);
+    assert_int_equal(flurm_job_reason(job(st, small)), FLURM_WAIT_PRIORITY);
     /* Three free nodes: big starts on two of them, small and the job in "long" share the
      * third in the same pass. */
     assert_int_equal(apply_end(st, T0 + 12, fill[1], N2, FLURM_END_COMPLETED, 0), 0);
@@ -678,11 +679,11 @@ static void test_lifecycle_plan_backfills_around_a_reservation(void **s)
     assert_int_equal(starts[0].job_id, shorter);
     flurm_state_starts_free(starts, n);
     const flurm_job_t *b = job(st, big);
-    assert_int_equal(b->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(b), FLURM_WAIT_RESOURCES);
     /* when the fill jobs' limits end (T0 + 1 + 100 min), in bf_resolution (60 s) steps from now */
     assert_int_equal(b->planned_start, T0 + 4 + 100 * 60);
     assert_int_equal(b->nplanned_nodes, 4);
-    assert_int_equal(job(st, longer)->state_reason, FLURM_WAIT_PRIORITY);
+    assert_int_equal(flurm_job_reason(job(st, longer)), FLURM_WAIT_PRIORITY);
     assert_int_equal(job(st, shorter)->planned_start, 0);
 
     flurm_state_sched_stats_t ss;
@@ -742,7 +743,7 @@ static void test_lifecycle_plan_too_few_usable_nodes_blocks_no_one(void **s)
     uint32_t big = submit(st, T0 + 2, UID_ALICE, &d)->job_id;
     uint32_t small = submit_plain(st, T0 + 2, UID_ALICE)->job_id;
     flurm_state_schedule(st, T0 + 3);
-    assert_int_equal(job(st, big)->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(job(st, big)), FLURM_WAIT_RESOURCES);
     assert_string_equal(job(st, big)->state_desc, DOWN_DESC);
 
     flurm_cmd_start_t starts[8];
@@ -751,7 +752,7 @@ static void test_lifecycle_plan_too_few_usable_nodes_blocks_no_one(void **s)
     assert_int_equal(starts[0].job_id, small);
     assert_int_equal(starts[0].nodes[0], N4);   /* the unusable nodes are passed over */
     flurm_state_starts_free(starts, n);
-    assert_int_equal(job(st, big)->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(job(st, big)), FLURM_WAIT_RESOURCES);
     assert_string_equal(job(st, big)->state_desc, DOWN_DESC);
     flurm_state_free(st);
 }
@@ -856,7 +857,7 @@ static void test_lifecycle_end_completed_releases_node(void **s)
     assert_int_equal(apply_end(st, T0 + 100, id, N1, FLURM_END_COMPLETED, 0), 0);
     const flurm_job_t *j = job(st, id);
     assert_int_equal(j->job_state, FLURM_JOB_COMPLETE);
-    assert_int_equal(j->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_NO_REASON);
     assert_int_equal(j->exit_code, 0);
     assert_int_equal(j->start_time, T0 + 1);
     assert_int_equal(j->end_time, T0 + 99);   /* when the node saw it end */
@@ -880,7 +881,7 @@ static void test_lifecycle_end_failed_exit_code(void **s)
     flurm_state_t *st = one_running(&id);
     assert_int_equal(apply_end(st, T0 + 100, id, N1, FLURM_END_FAILED, 768), 0);   /* exit 3 */
     assert_int_equal(job(st, id)->job_state, FLURM_JOB_FAILED);
-    assert_int_equal(job(st, id)->state_reason, FAIL_EXIT_CODE);
+    assert_int_equal(flurm_job_reason(job(st, id)), FAIL_EXIT_CODE);
     assert_int_equal(job(st, id)->exit_code, 768);
     assert_node(st, N1, IDLE, 0, 0, 0);
     flurm_state_stats_t stats;
@@ -897,7 +898,7 @@ static void test_lifecycle_end_timeout(void **s)
     flurm_state_t *st = one_running(&id);
     assert_int_equal(apply_end(st, T0 + 602, id, N1, FLURM_END_TIMEOUT, SIGKILL), 0);
     assert_int_equal(job(st, id)->job_state, FLURM_JOB_TIMEOUT);
-    assert_int_equal(job(st, id)->state_reason, FAIL_TIMEOUT);
+    assert_int_equal(flurm_job_reason(job(st, id)), FAIL_TIMEOUT);
     assert_int_equal(job(st, id)->end_time, T0 + 601);
     assert_node(st, N1, IDLE, 0, 0, 0);
     flurm_state_free(st);
@@ -1083,7 +1084,7 @@ static void test_lifecycle_admin_down_without_requeue_is_node_fail(void **s)
         assert_int_equal(update_node(st, T0 + 5, 0, "n2", FLURM_NODE_STATE_DOWN, "maint"), 0);
         const flurm_job_t *j = job(st, id);
         assert_int_equal(j->job_state, FLURM_JOB_NODE_FAIL | FLURM_JOB_COMPLETING);
-        assert_int_equal(j->state_reason, FAIL_DOWN_NODE);
+        assert_int_equal(flurm_job_reason(j), FAIL_DOWN_NODE);
         assert_int_equal(j->end_time, T0 + 5);
         assert_int_equal(j->restart_cnt, 0);
         if (lost)
@@ -1187,7 +1188,7 @@ static void test_lifecycle_node_death_without_requeue_is_node_fail(void **s)
     assert_int_equal(node_not_responding(st, T0 + 300, N1), 0);
     const flurm_job_t *j = job(st, id);
     assert_int_equal(j->job_state, FLURM_JOB_NODE_FAIL);
-    assert_int_equal(j->state_reason, FAIL_DOWN_NODE);
+    assert_int_equal(flurm_job_reason(j), FAIL_DOWN_NODE);
     assert_int_equal(j->end_time, T0 + 300);
     assert_int_equal(j->restart_cnt, 0);
     assert_null(j->nodes);

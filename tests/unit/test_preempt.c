@@ -139,14 +139,14 @@ static void test_preempt_requeue_pends_again_with_begin_time_after_the_kill(void
     /* a second cycle while it completes chooses nothing new */
     cycle(st, T0 + 12, &cy);
     assert_int_equal(cy.npre + cy.nstarts, 0);
-    assert_int_equal(hi->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(hi), FLURM_WAIT_RESOURCES);
     /* the node reports the kill: PENDING, submitted anew, eligible 121 s later, no nodes */
     assert_int_equal(report_end(st, T0 + 14, lo_id, FLURM_END_CANCELLED, SIGTERM), 0);
     lo = flurm_state_find_job(st, lo_id);
     assert_int_equal(lo->job_state, FLURM_JOB_PENDING);
     assert_int_equal(lo->submit_time, T0 + 14);
     assert_int_equal(lo->eligible_time, T0 + 14 + 121);
-    assert_int_equal(lo->state_reason, 9);   /* BeginTime */
+    assert_int_equal(flurm_job_reason(lo), 9);   /* BeginTime */
     assert_null(lo->nodes);
     assert_int_equal(lo->restart_cnt, 1);
     assert_int_equal(flurm_state_node(st, 0)->alloc_cpus, 0);
@@ -158,7 +158,7 @@ static void test_preempt_requeue_pends_again_with_begin_time_after_the_kill(void
     assert_int_equal(report_end(st, T0 + 30, hi->job_id, FLURM_END_COMPLETED, 0), 0);
     cycle(st, T0 + 31, &cy);
     assert_int_equal(cy.nstarts, 0);
-    assert_int_equal(lo->state_reason, 9);
+    assert_int_equal(flurm_job_reason(lo), 9);
     cycle(st, T0 + 14 + 121, &cy);
     assert_int_equal(cy.nstarts, 1);
     assert_int_equal(BASE(lo), FLURM_JOB_RUNNING);
@@ -410,7 +410,7 @@ static void test_preempt_scontrol_requeue_running_and_finished_jobs(void **s)
     assert_int_equal(lo->eligible_time, T0 + 6 + 121);
     /* the per-second reason pass keeps BeginTime until then (it said Resources) */
     flurm_state_schedule(st, T0 + 7);
-    assert_int_equal(lo->state_reason, FLURM_WAIT_TIME);
+    assert_int_equal(flurm_job_reason(lo), FLURM_WAIT_TIME);
     /* the other job runs, completes, and is requeued held from its finished state */
     cycle_t cy;
     cycle(st, T0 + 7, &cy);
@@ -421,7 +421,7 @@ static void test_preempt_scontrol_requeue_running_and_finished_jobs(void **s)
     assert_int_equal(pend->job_state, FLURM_JOB_PENDING);
     assert_int_equal(pend->restart_cnt, 1);
     assert_int_equal(pend->priority, 0);
-    assert_int_equal(pend->state_reason, FLURM_WAIT_HELD);
+    assert_int_equal(flurm_job_reason(pend), FLURM_WAIT_HELD);
     assert_null(pend->ran_on);
     /* --no-requeue: disabled */
     flurm_job_t *nr = submit_to(st, T0 + 10, "low", 0, 0);

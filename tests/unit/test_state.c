@@ -123,11 +123,11 @@ static void test_state_submit_hold_is_user_hold(void **s)
     d.priority = 0;   /* sbatch --hold */
     flurm_job_t *j = submit(st, T0, UID_ALICE, &d);
     assert_int_equal(j->priority, 0);
-    assert_int_equal(j->state_reason, FLURM_WAIT_HELD_USER);
-    assert_int_equal(j->state_reason, 16);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_HELD_USER);
+    assert_int_equal(flurm_job_reason(j), 16);
     /* The scheduler leaves a held job's reason alone. */
     flurm_state_schedule(st, T0 + 5);
-    assert_int_equal(j->state_reason, FLURM_WAIT_HELD_USER);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_HELD_USER);
     flurm_state_free(st);
 }
 
@@ -305,7 +305,7 @@ static void test_state_kill_sigkill_cancels_at_command_time(void **s)
     assert_int_equal(j->job_state, FLURM_JOB_CANCELLED);
     assert_int_equal(j->end_time, T0 + 42);
     assert_int_equal(j->start_time, T0 + 42);   /* slurmctld: a pending job "starts" as it ends */
-    assert_int_equal(j->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_NO_REASON);
     assert_int_equal(other->job_state, FLURM_JOB_PENDING);
     assert_int_equal(flurm_state_jobs_changed(st), T0 + 42);
     flurm_state_stats_t stats;
@@ -357,12 +357,12 @@ static void test_state_update_hold_by_root_is_admin_hold(void **s)
      * NO_VAL) are both admin holds; only ALLOC_SID_USER_HOLD (scontrol uhold) is a user hold. */
     assert_int_equal(update_job_priority(st, T0 + 1, 0, a->job_id, 0, ALLOC_SID_ADMIN_HOLD), 0);
     assert_int_equal(a->priority, 0);
-    assert_int_equal(a->state_reason, FLURM_WAIT_HELD);
-    assert_int_equal(a->state_reason, 8);
+    assert_int_equal(flurm_job_reason(a), FLURM_WAIT_HELD);
+    assert_int_equal(flurm_job_reason(a), 8);
     assert_int_equal(update_job_priority(st, T0 + 1, 0, b->job_id, 0, FLURM_NO_VAL), 0);
-    assert_int_equal(b->state_reason, FLURM_WAIT_HELD);
+    assert_int_equal(flurm_job_reason(b), FLURM_WAIT_HELD);
     assert_int_equal(update_job_priority(st, T0 + 1, 0, c->job_id, 0, ALLOC_SID_USER_HOLD), 0);
-    assert_int_equal(c->state_reason, FLURM_WAIT_HELD_USER);
+    assert_int_equal(flurm_job_reason(c), FLURM_WAIT_HELD_USER);
 
     /* The owner cannot release an admin hold... */
     flurm_buf_t before;
@@ -374,18 +374,18 @@ static void test_state_update_hold_by_root_is_admin_hold(void **s)
     /* ...nor turn it into a user hold it could then release (slurmctld: same priority, not an
      * operator: nothing changes). */
     assert_int_equal(update_job_priority(st, T0 + 2, UID_ALICE, a->job_id, 0, ALLOC_SID_USER_HOLD), 0);
-    assert_int_equal(a->state_reason, FLURM_WAIT_HELD);
+    assert_int_equal(flurm_job_reason(a), FLURM_WAIT_HELD);
     assert_int_equal(update_job_priority(st, T0 + 2, UID_ALICE, a->job_id, FLURM_INFINITE, FLURM_NO_VAL),
                      RC_ACCESS_DENIED);
     /* ...but may release its own user hold. */
     assert_int_equal(update_job_priority(st, T0 + 2, UID_ALICE, c->job_id, FLURM_INFINITE, FLURM_NO_VAL), 0);
     assert_true(c->priority != 0);
-    assert_int_equal(c->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(c), FLURM_WAIT_NO_REASON);
 
     /* Root releases the admin hold: a fresh priority below every earlier one. */
     assert_int_equal(update_job_priority(st, T0 + 3, 0, a->job_id, FLURM_INFINITE, FLURM_NO_VAL), 0);
     assert_int_equal(a->priority, TOP_PRIORITY - 5);
-    assert_int_equal(a->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(a), FLURM_WAIT_NO_REASON);
     flurm_state_free(st);
 }
 
@@ -396,13 +396,13 @@ static void test_state_update_owner_hold_and_release(void **s)
     flurm_job_t *j = submit_plain(st, T0, UID_ALICE);
     assert_int_equal(update_job_priority(st, T0 + 1, UID_ALICE, j->job_id, 0, ALLOC_SID_USER_HOLD), 0);
     assert_int_equal(j->priority, 0);
-    assert_int_equal(j->state_reason, FLURM_WAIT_HELD_USER);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_HELD_USER);
     /* Another user may neither release nor hold it. */
     assert_int_equal(update_job_priority(st, T0 + 1, UID_BOB, j->job_id, FLURM_INFINITE, FLURM_NO_VAL),
                      RC_ACCESS_DENIED);
     assert_int_equal(update_job_priority(st, T0 + 2, UID_ALICE, j->job_id, FLURM_INFINITE, FLURM_NO_VAL), 0);
     assert_int_equal(j->priority, TOP_PRIORITY - 2);
-    assert_int_equal(j->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_NO_REASON);
     /* Releasing a job that is not held is a no-op. */
     assert_int_equal(update_job_priority(st, T0 + 3, UID_ALICE, j->job_id, FLURM_INFINITE, FLURM_NO_VAL), 0);
     assert_int_equal(j->priority, TOP_PRIORITY - 2);
@@ -430,7 +430,7 @@ static void test_state_update_user_explicit_priority_is_refused(void **s)
     /* The operator sets it, and that also releases a hold. */
     assert_int_equal(update_job_priority(st, T0 + 3, 0, h->job_id, 100, FLURM_NO_VAL), 0);
     assert_int_equal(h->priority, 100);
-    assert_int_equal(h->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(h), FLURM_WAIT_NO_REASON);
     flurm_state_free(st);
 }
 
@@ -609,13 +609,13 @@ static void test_state_update_partition_down_gives_part_down_reason(void **s)
     assert_int_equal(flurm_state_part(st, PART_DEBUG)->state_up, FLURM_PARTITION_DOWN);
     assert_int_equal(flurm_state_parts_changed(st), T0 + 1);
     flurm_state_schedule(st, T0 + 2);
-    assert_int_equal(dj->state_reason, FLURM_WAIT_PART_DOWN);
-    assert_int_equal(dj->state_reason, 6);
-    assert_int_equal(lj->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(dj), FLURM_WAIT_PART_DOWN);
+    assert_int_equal(flurm_job_reason(dj), 6);
+    assert_int_equal(flurm_job_reason(lj), FLURM_WAIT_RESOURCES);
 
     assert_int_equal(update_part_state(st, T0 + 3, "debug", FLURM_PARTITION_UP), 0);
     flurm_state_schedule(st, T0 + 4);
-    assert_int_equal(dj->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(dj), FLURM_WAIT_RESOURCES);
     flurm_state_free(st);
 }
 
@@ -657,9 +657,9 @@ static void test_state_schedule_without_nodes_waits_for_resources(void **s)
     (void)s;
     flurm_state_t *st = new_state();
     flurm_job_t *j = submit_plain(st, T0, UID_ALICE);
-    assert_int_equal(j->state_reason, FLURM_WAIT_NO_REASON);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_NO_REASON);
     flurm_state_schedule(st, T0 + 7);
-    assert_int_equal(j->state_reason, FLURM_WAIT_RESOURCES);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_RESOURCES);
     assert_non_null(j->state_desc);
     assert_string_equal(j->state_desc, "Nodes required for job are DOWN, DRAINED or reserved for "
                                        "jobs in higher priority partitions");
@@ -679,8 +679,8 @@ static void test_state_schedule_dependency_on_pending_job_waits(void **s)
     d.dependency = dep;
     flurm_job_t *j = submit(st, T0, UID_ALICE, &d);
     flurm_state_schedule(st, T0 + 1);
-    assert_int_equal(j->state_reason, FLURM_WAIT_DEPENDENCY);
-    assert_int_equal(j->state_reason, 2);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_DEPENDENCY);
+    assert_int_equal(flurm_job_reason(j), 2);
     assert_null(j->state_desc);
     flurm_state_free(st);
 }
@@ -698,8 +698,8 @@ static void test_state_schedule_afterok_on_cancelled_job_is_never_satisfied(void
     flurm_job_t *j = submit(st, T0, UID_ALICE, &d);
     assert_int_equal(kill_id(st, T0 + 1, UID_ALICE, first->job_id, SIGKILL), 0);
     flurm_state_schedule(st, T0 + 2);
-    assert_int_equal(j->state_reason, FLURM_WAIT_DEP_INVALID);
-    assert_int_equal(j->state_reason, 39);
+    assert_int_equal(flurm_job_reason(j), FLURM_WAIT_DEP_INVALID);
+    assert_int_equal(flurm_job_reason(j), 39);
     flurm_state_free(st);
 }
 
