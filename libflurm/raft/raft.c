@@ -585,7 +585,7 @@ static void maybe_commit(flurm_raft_t *r)
     if (n > r->commit && term_at(r, n, &t) && t == r->term) {
         r->commit = n;
         /* Tell caught-up followers at once instead of at the next heartbeat. */
-        for (uint32_t i = 0; i < r->n_members; i++) {
+        for (uint32_t i = 0; i < r->n_members && !(r->cfg.flags & FLURM_RAFT_CONFIG_LAZY_COMMIT); i++) {
             progress_t *p = &r->pr[i];
             if ((int)i == r->self || p->state != PR_REPLICATE || p->next <= last_index(r)) continue;
             uint64_t pt;

@@ -2417,6 +2417,10 @@ static int view_build(flurm_state_t *st, time_t now, arena_t *a, flurm_sched_inp
                 s->gres = g;
                 s->ngres = parse_gres(a, j->desc->tres_per_node, true, g);
             }
+        } else if (!j->priority) {
+            /* held: the scheduler looks no further than that (its reason is the hold's), so
+             * neither its request nor its dependency is worked out for it */
+            s->state = FLURM_SCHED_JOB_PENDING;
         } else {
             s->state = FLURM_SCHED_JOB_PENDING;
             view_request(st, a, j->desc, s);

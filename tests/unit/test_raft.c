@@ -175,6 +175,41 @@ static void test_raft_leader_counts_itself_once_persisted(void **state)
     flurm_raft_free(r);
 }
 
+/* Commit news: at once by an empty append to each caught-up follower, or (LAZY_COMMIT) with the
+ * next heartbeat only. */
+static size_t empty_appends_with_commit(uint64_t commit)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < u.n_msgs; i++)
+        n += u.msgs[i].type == FLURM_RAFT_MSG_APPEND && u.msgs[i].n_entries == 0 && u.msgs[i].commit == commit;
+    return n;
+}
+
+static void test_raft_lazy_commit_waits_for_the_heartbeat(void **state)
+{
+    (void)state;
+    for (int lazy = 0; lazy <= 1; lazy++) {
+        flurm_raft_config_t c = { .size = sizeof c, .id = 1, .n_voters = 5, .voters = ids5,
+                                  .election_timeout_min_ms = 100, .election_timeout_max_ms = 200,
+                                  .heartbeat_ms = 10, .seed = 7,
+                                  .flags = lazy ? FLURM_RAFT_CONFIG_LAZY_COMMIT : 0 };
+        flurm_err_t err;
+        flurm_raft_t *r = flurm_raft_new(&c, NULL, &err);
+        assert_non_null(r);
+        uint64_t now = make_leader(r);
+        persisted(r, now, 1, 1);
+        recv_msg(r, now, (flurm_raft_msg_t){ .type = FLURM_RAFT_MSG_APPEND_REPLY, .from = 2, .term = 1,
+                                             .flags = FLURM_RAFT_MSGF_SUCCESS, .match = 1 });
+        recv_msg(r, now, (flurm_raft_msg_t){ .type = FLURM_RAFT_MSG_APPEND_REPLY, .from = 3, .term = 1,
+                                             .flags = FLURM_RAFT_MSGF_SUCCESS, .match = 1 });
+        assert_int_equal(flurm_raft_commit_index(r), 1);
+        assert_int_equal(empty_appends_with_commit(1), lazy ? 0 : 2);   /* followers 2 and 3 */
+        tick(r, now + 10);   /* the heartbeat tells everyone */
+        assert_true(empty_appends_with_commit(1) >= 2);
+        flurm_raft_free(r);
+    }
+}
+
 /* D4: a heartbeat reply vouches only for what the heartbeat verified, never for an unverified
  * tail from an older term. */
 static void test_raft_append_reply_matches_only_verified_prefix(void **state)
@@ -1071,6 +1106,7 @@ int main(void)
         cmocka_unit_test(test_raft_follower_with_live_leader_ignores_votes_unless_transfer),
         cmocka_unit_test(test_raft_leader_commits_only_its_own_term_by_counting),
         cmocka_unit_test(test_raft_leader_counts_itself_once_persisted),
+        cmocka_unit_test(test_raft_lazy_commit_waits_for_the_heartbeat),
         cmocka_unit_test(test_raft_append_reply_matches_only_verified_prefix),
         cmocka_unit_test(test_raft_reject_carries_conflict_term_for_fast_backtracking),
         cmocka_unit_test(test_raft_leader_steps_down_without_quorum),
