@@ -669,6 +669,33 @@ typedef struct flurm_job_alloc_info_msg {
     char *req_cluster;
 } flurm_job_alloc_info_msg_t;
 
+/* RESPONSE_RESOURCE_ALLOCATION (4002) and RESPONSE_JOB_ALLOCATION_INFO (4015):
+ * resource_allocation_response_msg (docs/slurm-22.05-protocol.md 4.19). NODE_CNT 0: the job is
+ * pending (ERROR_CODE its reason) and the allocation is pushed to the client later. Node
+ * addresses and the working cluster record serve cross-cluster requests (-M) only: never
+ * packed, and a body holding either is refused (FLURM_ENOTSUP). */
+typedef struct flurm_resource_allocation_response_msg {
+    char *account;
+    char *alias_list;             /* NULL (the "TBD" of cloud nodes is not used) */
+    char *batch_host;
+    char **environment;
+    uint32_t env_size;
+    uint32_t error_code;
+    char *job_submit_user_msg;
+    uint32_t job_id;
+    uint32_t node_cnt;
+    char *node_list;
+    uint16_t ntasks_per_board, ntasks_per_core, ntasks_per_tres, ntasks_per_socket;
+    uint32_t num_cpu_groups;      /* run-length groups of CPUs per node: */
+    uint16_t *cpus_per_node;      /*   NUM_CPU_GROUPS counts */
+    uint32_t *cpu_count_reps;     /*   NUM_CPU_GROUPS repetitions */
+    char *partition;
+    uint64_t pn_min_memory;       /* 0 unless the job asked for memory */
+    char *qos;
+    char *resv_name;
+    uint32_t select_plugin_id;    /* select jobinfo: the plugin id alone */
+} flurm_resource_allocation_response_msg_t;
+
 /* REQUEST_COMPLETE_JOB_ALLOCATION (5017). */
 typedef struct flurm_complete_job_allocation_msg {
     uint32_t job_id;

@@ -632,6 +632,98 @@ static const flurm_field_t prio_factors_response_fields[] = {
 static FLURM_TABLE(prio_factors_response_table, flurm_priority_factors_response_msg_t,
                    prio_factors_response_fields);
 
+/* ---- _pack_resource_allocation_response_msg ---- */
+
+/* A presence flag of a cross-cluster part (node addresses, working cluster record): FLURM packs
+ * 0 and refuses 1 (what follows is not modelled). */
+static int absent_pack(flurm_buf_t *b, const void *obj)
+{
+    (void)obj;
+    return flurm_pack8(b, 0);
+}
+
+static int absent_unpack(flurm_buf_t *b, void *obj)
+{
+    (void)obj;
+    uint8_t flag = 0;
+    if (flurm_unpack8(b, &flag))
+        return b->err;
+    return flag ? fail(b, FLURM_ENOTSUP) : FLURM_OK;
+}
+
+/* u32 groups; when nonzero, the CPUs per node (u16 array) and their repetitions (u32 array),
+ * each of exactly that many values. */
+static int cpu_groups_pack(flurm_buf_t *b, const void *obj)
+{
+    const flurm_resource_allocation_response_msg_t *m = obj;
+    flurm_pack32(b, m->num_cpu_groups);
+    if (m->num_cpu_groups) {
+        flurm_pack16_array(b, m->cpus_per_node, m->num_cpu_groups);
+        flurm_pack32_array(b, m->cpu_count_reps, m->num_cpu_groups);
+    }
+    return b->err;
+}
+
+static int cpu_groups_unpack(flurm_buf_t *b, void *obj)
+{
+    flurm_resource_allocation_response_msg_t *m = obj;
+    uint32_t n1 = 0, n2 = 0;
+    if (flurm_unpack32(b, &m->num_cpu_groups) || !m->num_cpu_groups)
+        return b->err;
+    if (flurm_unpack16_array(b, &m->cpus_per_node, &n1) || flurm_unpack32_array(b, &m->cpu_count_reps, &n2))
+        return b->err;
+    return n1 == m->num_cpu_groups && n2 == m->num_cpu_groups ? FLURM_OK : fail(b, FLURM_EPROTO);
+}
+
+static void cpu_groups_free(void *obj)
+{
+    flurm_resource_allocation_response_msg_t *m = obj;
+    free(m->cpus_per_node);
+    free(m->cpu_count_reps);
+    m->cpus_per_node = NULL;
+    m->cpu_count_reps = NULL;
+}
+
+static int alloc_select_unpack(flurm_buf_t *b, void *obj)
+{
+    flurm_resource_allocation_response_msg_t *m = obj;
+    if (flurm_unpack32(b, &m->select_plugin_id))
+        return b->err;
+    return select_plugin_known(m->select_plugin_id) ? FLURM_OK : fail(b, FLURM_EPROTO);
+}
+
+static int alloc_select_pack(flurm_buf_t *b, const void *obj)
+{
+    return flurm_pack32(b, ((const flurm_resource_allocation_response_msg_t *)obj)->select_plugin_id);
+}
+
+#define RA flurm_resource_allocation_response_msg_t
+static const flurm_field_t alloc_response_fields[] = {
+    FLD_STR(RA, account),
+    FLD_STR(RA, alias_list),
+    FLD_STR(RA, batch_host),
+    FLD_STR_ARRAY(RA, environment, env_size),
+    FLD_U32(RA, error_code),
+    FLD_STR(RA, job_submit_user_msg),
+    FLD_U32(RA, job_id),
+    FLD_U32(RA, node_cnt),
+    FLD_CUSTOM(absent_pack, absent_unpack, NULL, "node_addr present"),
+    FLD_STR(RA, node_list),
+    FLD_U16(RA, ntasks_per_board),
+    FLD_U16(RA, ntasks_per_core),
+    FLD_U16(RA, ntasks_per_tres),
+    FLD_U16(RA, ntasks_per_socket),
+    FLD_CUSTOM(cpu_groups_pack, cpu_groups_unpack, cpu_groups_free, "cpu groups"),
+    FLD_STR(RA, partition),
+    FLD_U64(RA, pn_min_memory),
+    FLD_STR(RA, qos),
+    FLD_STR(RA, resv_name),
+    FLD_CUSTOM(alloc_select_pack, alloc_select_unpack, NULL, "select_jobinfo"),
+    FLD_CUSTOM(absent_pack, absent_unpack, NULL, "working_cluster_rec present"),
+};
+#undef RA
+static FLURM_TABLE(alloc_response_table, flurm_resource_allocation_response_msg_t, alloc_response_fields);
+
 /* Message type -> layout, from the pack_msg() switch of slurm_protocol_pack.c. */
 const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
 {
@@ -670,6 +762,9 @@ const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
         return &job_desc_table;
     case FLURM_RESPONSE_SUBMIT_BATCH_JOB:
         return &submit_response_table;
+    case FLURM_RESPONSE_RESOURCE_ALLOCATION:
+    case FLURM_RESPONSE_JOB_ALLOCATION_INFO:
+        return &alloc_response_table;
     case FLURM_REQUEST_KILL_JOB:
     case FLURM_REQUEST_CANCEL_JOB_STEP:
     case FLURM_SRUN_STEP_SIGNAL:

@@ -108,7 +108,7 @@ static void test_req_every_fixture_body_decodes_and_repacks(void **state)
         FLURM_REQUEST_SUBMIT_BATCH_JOB, FLURM_REQUEST_JOB_READY, FLURM_REQUEST_KILL_JOB,
         FLURM_REQUEST_COMPLETE_JOB_ALLOCATION, FLURM_MESSAGE_EPILOG_COMPLETE,
         FLURM_RESPONSE_SLURM_RC, FLURM_RESPONSE_SLURM_RC_MSG, FLURM_RESPONSE_SUBMIT_BATCH_JOB,
-        FLURM_RESPONSE_FED_INFO, FLURM_RESPONSE_JOB_READY,
+        FLURM_RESPONSE_FED_INFO, FLURM_RESPONSE_JOB_READY, FLURM_RESPONSE_RESOURCE_ALLOCATION,
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!seen[want[i]])
@@ -270,6 +270,54 @@ static void test_req_sbatch_job_desc_matches_command(void **state)
     (void)state;
     check_sbatch_case("sbatch/request.bin", "sbatch/command.txt");
     check_sbatch_case("sbatch-run/01-request.bin", "sbatch-run/command.txt");
+}
+
+/* The grant slurmctld sent srun (one node, one CPU group) and the one it sent for two nodes. */
+static void test_req_allocation_response_fields(void **state)
+{
+    (void)state;
+    flurm_frame_t f = frame_of(fixture_find(&fixtures_all, "srun/01-response.bin"));
+    assert_int_equal(f.hdr.msg_type, FLURM_RESPONSE_RESOURCE_ALLOCATION);
+    flurm_resource_allocation_response_msg_t *m = NULL;
+    assert_int_equal(unpack_copy(f.hdr.msg_type, f.body, f.hdr.body_length, (void **)&m), FLURM_OK);
+    assert_true(m->job_id > 0);
+    assert_int_equal(m->node_cnt, 1);
+    assert_string_equal(m->node_list, "n1");
+    assert_int_equal(m->num_cpu_groups, 1);
+    assert_int_equal(m->cpu_count_reps[0], 1);
+    assert_true(m->cpus_per_node[0] >= 1);
+    assert_int_equal(m->error_code, 0);
+    assert_int_equal(m->select_plugin_id, FLURM_SELECT_PLUGIN_CONS_TRES);
+    flurm_msg_free(f.hdr.msg_type, m);
+    f = frame_of(fixture_find(&fixtures_all, "srun-2nodes/01-response.bin"));
+    assert_int_equal(unpack_copy(f.hdr.msg_type, f.body, f.hdr.body_length, (void **)&m), FLURM_OK);
+    assert_int_equal(m->node_cnt, 2);
+    uint32_t nodes = 0;
+    for (uint32_t g = 0; g < m->num_cpu_groups; g++)
+        nodes += m->cpu_count_reps[g];
+    assert_int_equal(nodes, 2);
+    flurm_msg_free(f.hdr.msg_type, m);
+
+    /* a pending answer (no nodes, no groups) round-trips; cross-cluster parts are refused */
+    flurm_resource_allocation_response_msg_t p = { .job_id = 7, .error_code = 3 /* Resources */,
+                                                   .ntasks_per_board = 0xFFFE, .ntasks_per_core = 0xFFFE,
+                                                   .ntasks_per_tres = 0xFFFE, .ntasks_per_socket = 0xFFFE,
+                                                   .select_plugin_id = FLURM_SELECT_PLUGIN_CONS_TRES };
+    flurm_buf_t bytes;
+    flurm_resource_allocation_response_msg_t *back = round_trip(FLURM_RESPONSE_JOB_ALLOCATION_INFO, &p, &bytes);
+    assert_int_equal(back->job_id, 7);
+    assert_int_equal(back->node_cnt, 0);
+    assert_null(back->cpus_per_node);
+    flurm_msg_free(FLURM_RESPONSE_JOB_ALLOCATION_INFO, back);
+    /* node_addr present: byte after account, alias_list, batch_host (3 NULL strings: u32 0
+     * each), environment (u32 0), error_code, job_submit_user_msg (u32 0), job_id, node_cnt */
+    size_t at = 4 * 3 + 4 + 4 + 4 + 4 + 4;
+    assert_int_equal(bytes.data[at], 0);
+    bytes.data[at] = 1;
+    void *bad = NULL;
+    assert_int_equal(unpack_copy(FLURM_RESPONSE_JOB_ALLOCATION_INFO, bytes.data, bytes.size, &bad), FLURM_ENOTSUP);
+    assert_null(bad);
+    flurm_buf_release(&bytes);
 }
 
 static void test_req_srun_allocation_request_fields(void **state)
@@ -776,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_req_random_byte_flips_never_crash),
         cmocka_unit_test(test_req_sbatch_job_desc_matches_command),
         cmocka_unit_test(test_req_srun_allocation_request_fields),
+        cmocka_unit_test(test_req_allocation_response_fields),
         cmocka_unit_test(test_req_small_request_fixtures_have_expected_fields),
         cmocka_unit_test(test_req_reply_fixtures_have_expected_fields),
         cmocka_unit_test(test_req_return_code_bytes),
