@@ -122,6 +122,7 @@ struct ctl {
     struct rpc *held;               /* requests waiting for a leader */
     uint64_t next_fwd_id;
     uint64_t forwarded_out, forwarded_in, forward_failures;
+    uint64_t forwarding_to;    /* the member requests were last forwarded to (0: none) */
     /* Failure injection for the failover tests (environment FLURMCTLD_FAULT=NAME[,NAME],
      * logged at start), each what a leader that dies at the wrong moment leaves undone:
      *   drop-forward-replies  a forwarded sbatch is applied and never answered;

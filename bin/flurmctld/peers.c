@@ -139,6 +139,7 @@ struct fwd {
     peers_forward_done_fn done;
     void *arg;
     flurm_buf_t plain;             /* the encoded Forward (sealed when it goes out) */
+    bool left;                     /* abandoned after it left: completes as LOST */
     fwd_t *next;
 };
 
@@ -801,6 +802,12 @@ static void req_done(rctx_t *c)
     c->fwd = NULL;
     c->next_free = m->fwd_free;
     m->fwd_free = c;
+    if (!f) {   /* abandoned (peers_forward_abandon): its outcome was told already */
+        flurm_buf_release(&plain);
+        if (!p->stopping)
+            fwd_pump(m);
+        return;
+    }
     flurm_raft_wire_msg_t *w = NULL;
     if (opened) {
         int rc = flurm_raft_peer_decode(plain.data, plain.size, p->cluster, &w);
@@ -1135,7 +1142,7 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
         p->failed_head = f->next;
         if (!p->failed_head)
             p->failed_tail = NULL;
-        fwd_complete(p, f, NULL, 0, false);
+        fwd_complete(p, f, NULL, 0, f->left);
     }
 }
 
@@ -1255,6 +1262,34 @@ void peers_forward(ctl_t *ctl, uint64_t to, uint64_t request_id, uid_t uid, gid_
         m->q_tail = f;
         m->q_len++;
     }
+}
+
+void peers_forward_abandon(ctl_t *ctl, uint64_t to)
+{
+    peers_t *p = ctl->peers;
+    member_t *m = p ? member_by_id(p, to) : NULL;
+    if (!m || m->self)
+        return;
+    size_t n = 0;
+    for (size_t k = 0; k < FWD_CTXS; k++) {
+        rctx_t *c = &m->fwdc[k];
+        if (c->fwd) {   /* the context stays busy until nng is done with it */
+            c->fwd->left = true;
+            fail_later(p, c->fwd);
+            c->fwd = NULL;
+            n++;
+        }
+    }
+    while (m->q_head) {
+        fwd_t *f = m->q_head;
+        m->q_head = f->next;
+        fail_later(p, f);
+        n++;
+    }
+    m->q_tail = NULL;
+    m->q_len = 0;
+    if (n)
+        flurm_info("controller %s no longer leads: %zu forwarded request(s) routed again", m->name, n);
 }
 
 void peers_forward_reply(ctl_t *ctl, void *token, const void *reply, size_t len)

@@ -63,6 +63,11 @@ typedef void (*peers_forward_done_fn)(ctl_t *ctl, void *arg, peers_fwd_status_t 
 void peers_forward(ctl_t *ctl, uint64_t to, uint64_t request_id, uid_t uid, gid_t gid, const char *addr,
                    const void *frame, size_t len, peers_forward_done_fn done, void *arg);
 
+/* Gives up on every forward to member TO (it no longer leads: it may be hung rather than dead,
+ * so no answer would ever come): each completes on the next loop turn, LOST if it had left,
+ * NOT_SENT if it was still queued. A late answer is dropped. */
+void peers_forward_abandon(ctl_t *ctl, uint64_t to);
+
 /* Serving side of a forward: rpc_forwarded() (server.c) got TOKEN with the request; it calls
  * this exactly once with the reply frame (""/0: an empty answer, "handled nothing"; NULL/0:
  * answer nothing, the follower times out), possibly from within rpc_forwarded(). After

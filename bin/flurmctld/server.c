@@ -318,6 +318,7 @@ static void route(ctl_t *ctl, rpc_t *r)
         r->stage = RPC_FORWARDED;
         r->fwd_id = ++ctl->next_fwd_id;
         ctl->forwarded_out++;
+        ctl->forwarding_to = leader;
         peers_forward(ctl, leader, r->fwd_id, r->uid, r->gid, r->peer, r->in, r->need, forward_done, r);
         return;
     }
@@ -327,6 +328,14 @@ static void route(ctl_t *ctl, rpc_t *r)
 
 void server_leader_changed(ctl_t *ctl)
 {
+    /* The member we forwarded to no longer leads as far as we know: it may be hung (a stopped
+     * process, a host gone silent without closing its connections), so its answers may never
+     * come. Its forwards are routed again (their request ids make a second copy harmless). */
+    if (ctl->forwarding_to && ctl->forwarding_to != commit_leader(ctl)) {
+        uint64_t old = ctl->forwarding_to;
+        ctl->forwarding_to = 0;
+        peers_forward_abandon(ctl, old);
+    }
     rpc_t *list = ctl->held;
     ctl->held = NULL;
     while (list) {

@@ -42,6 +42,7 @@ backups taking over after SlurmctldTimeout, not a consensus cluster).
 import os
 import pwd
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -221,6 +222,24 @@ class ThreeMembersTest(HACase):
         self.assertEqual((rec["JobState"], rec["ExitCode"], rec["NodeList"]), ("FAILED", "3:0", "n1"))
         with open(runs) as f:
             self.assertEqual(f.read(), "started\n", "the job ran more than once")
+
+    def test_forward_to_a_hung_leader_goes_to_the_next(self):
+        """The leader hangs (SIGSTOP) with its connections open, so a follower's forward gets no
+        answer. As soon as the others elect a new leader the follower sends it there (not only
+        once the link to the hung one is declared dead), and sbatch through that follower
+        succeeds. The job exists once after the old leader resumes."""
+        c = self.c
+        lead = c.settled()
+        via = [m for m in c.members if m != lead][0]
+        os.killpg(c.procs[lead].pid, signal.SIGSTOP)
+        try:
+            jid = self.submit("hung-leader", via=via)
+        finally:
+            os.killpg(c.procs[lead].pid, signal.SIGCONT)
+        self.assertNotEqual(c.settled(), None)
+        self.assert_jobs_present({jid: "hung-leader"})
+        with open(c.stdout_of(via)) as f:
+            self.assertIn("forwarded request(s) routed again", f.read())
 
     def test_launch_lost_with_its_leader_is_sent_by_the_next(self):
         """The leader committed a job's start and died before its launch left: the next leader

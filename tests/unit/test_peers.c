@@ -399,6 +399,32 @@ static bool held_token(void)
     return forwarded.token != NULL;
 }
 
+/* A member that stops leading may be hung: its forwards complete at once (LOST: they left), a
+ * late answer is dropped, and the link keeps working. */
+static void test_peers_abandoned_forward_completes_once(void **state)
+{
+    (void)state;
+    memset(&out, 0, sizeof out);
+    memset(&forwarded, 0, sizeof forwarded);
+    forwarded.mode = HOLD;
+    peers_forward(A, 2, 91, 0, 0, NULL, "held", 4, forward_done, &out);
+    assert_true(run_until(held_token, 5));
+    peers_forward_abandon(A, 2);
+    assert_int_equal(out.n, 0);   /* on the next loop turn, not inside the call */
+    assert_true(run_until(forward_done_once, 1));
+    assert_true(out.null);
+    assert_int_equal(out.status, PEERS_FWD_LOST);
+    peers_forward_reply(B, forwarded.token, "late", 4);
+    run_until(never, 0.3);
+    assert_int_equal(out.n, 1);   /* the late answer changed nothing */
+    forwarded.mode = ANSWER_NOW;
+    memset(&out, 0, sizeof out);
+    peers_forward(A, 2, 92, 0, 0, NULL, "again", 5, forward_done, &out);
+    assert_true(run_until(forward_done_once, 5));
+    assert_int_equal(out.status, PEERS_FWD_ANSWERED);
+    assert_string_equal(out.reply, "reply to it");
+}
+
 static void test_peers_stop_completes_forwards_and_is_noticed(void **state)
 {
     (void)state;
@@ -515,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_peers_forward_round_trip),
         cmocka_unit_test(test_peers_forward_empty_answer_is_not_null),
         cmocka_unit_test(test_peers_forward_to_no_member_fails_after_the_call),
+        cmocka_unit_test(test_peers_abandoned_forward_completes_once),
         cmocka_unit_test(test_peers_stop_completes_forwards_and_is_noticed),
         cmocka_unit_test(test_peers_restarted_member_is_found_again),
         cmocka_unit_test(test_peers_listener_admits_other_members_only),
