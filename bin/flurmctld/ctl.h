@@ -67,6 +67,8 @@ typedef struct rpc {
     struct rpc *held_next;
 
     uint32_t job_id;           /* the job a kill/update refers to, for what follows its apply */
+    uint16_t alloc_port;       /* REQUEST_RESOURCE_ALLOCATION: the client's alloc_resp_port */
+    uint16_t other_port;       /*   and its message port (SRUN_JOB_COMPLETE) */
     flurm_buf_t cmd;           /* command to commit (RPC_COMMIT); commit_propose() takes it */
 
     uint16_t reply_type;
@@ -137,8 +139,11 @@ struct ctl {
 /* rpc.c: handle a verified request on the loop thread. Either fills rpc->reply/reply_type and
  * returns 0 (reply now) or fills rpc->cmd and returns 1 (commit first, then ctl_applied). */
 int rpc_handle(ctl_t *ctl, rpc_t *rpc);
-/* rpc.c: the command of RPC was applied with RESULT; build its reply. */
-void rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
+/* rpc.c: the command of RPC was applied with RESULT; build its reply and return 1 (the caller
+ * sends it), or 0: the reply comes later (an allocation waits for its job to start, alloc.c). */
+int rpc_applied(ctl_t *ctl, rpc_t *rpc, const flurm_apply_result_t *result);
+/* rpc.c: build a reply of TYPE with body MSG. */
+void rpc_reply_msg(rpc_t *rpc, uint16_t type, const void *msg);
 /* rpc.c: release reply caches (at shutdown). */
 void rpc_cleanup(void);
 /* rpc.c: build an RC reply. */

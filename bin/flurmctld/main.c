@@ -9,6 +9,7 @@
  * leaves. */
 #include "ctl.h"
 #include "adminsrv.h"
+#include "alloc.h"
 #include "commit.h"
 #include "nodesrv.h"
 #include "peers.h"
@@ -56,6 +57,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
     /* Node daemons: expired long polls, nodes silent for SlurmdTimeout. */
     nodesrv_tick(ctl);
+    alloc_tick(ctl);
     ctl_schedule(ctl);
     const flurm_conf_t *c = ctl->conf;
 
@@ -275,6 +277,7 @@ int main(int argc, char **argv)
     double stop_by = ev_time() + 5.0;   /* a leader without its majority waits no longer */
     while (commit_busy(ctl) && ev_time() < stop_by)
         ev_run(ctl->loop, EVRUN_ONCE);
+    alloc_stop(ctl);
     pool_stop(ctl->workers);   /* handshakes in flight answer through nodesrv's contexts */
     peers_stop(ctl);
     adminsrv_stop(ctl);

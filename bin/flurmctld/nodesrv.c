@@ -36,6 +36,7 @@
 #include <flurm/msg.h>
 
 #include "chansrv.h"
+#include "alloc.h"
 #include "commit.h"
 #include "node.pb-c.h"
 #include "nodesrv.h"
@@ -395,6 +396,10 @@ void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const flurm_job_t *j = flurm_state_find_job(ctl->state, effects[i].job_id);
+        if (j && effects[i].kind == FLURM_EFFECT_REVOKED) {
+            alloc_revoked(ctl, j);   /* it holds nothing any more */
+            continue;
+        }
         if (!j || !j->nodes)
             continue;   /* a later effect of the same command changed it again */
         switch (effects[i].kind) {
@@ -407,6 +412,8 @@ void nodesrv_effects(ctl_t *ctl, const flurm_effect_t *effects, size_t n)
         case FLURM_EFFECT_KILL: nodesrv_kill(ctl, j); break;
         case FLURM_EFFECT_SUSPEND: nodesrv_suspend(ctl, j, true); break;
         case FLURM_EFFECT_RESUME: nodesrv_suspend(ctl, j, false); break;
+        case FLURM_EFFECT_ALLOCATED: alloc_started(ctl, j); break;
+        case FLURM_EFFECT_REVOKED: break;   /* above */
         }
     }
 }
@@ -547,8 +554,8 @@ static void register_applied(ctl_t *ctl, void *arg, const flurm_apply_result_t *
      * cancelled one is over. */
     for (size_t i = 0; i < flurm_state_job_slots(ctl->state); i++) {
         const flurm_job_t *j = flurm_state_job_at(ctl->state, i);
-        if (!j || !j->nodes || j->nodes[0] != rc->node)
-            continue;
+        if (!j || !j->nodes || j->nodes[0] != rc->node || !flurm_job_is_batch(j))
+            continue;   /* (an interactive allocation runs nothing there) */
         bool known = false;
         for (size_t k = 0; k < reg->n_running && !known; k++)
             known = reg->running[k]->job_id == j->job_id;

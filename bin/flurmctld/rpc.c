@@ -5,6 +5,7 @@
  * by rpc_applied() once the command is durable and applied. SLURM semantics follow
  * src/slurmctld/proc_req.c of 22.05 (return codes, who may do what). */
 #include "ctl.h"
+#include "alloc.h"
 #include "commit.h"
 #include "peers.h"
 
@@ -114,6 +115,13 @@ static void reply_rc_msg(rpc_t *r, uint32_t rc, const char *text)
     r->reply_type = FLURM_RESPONSE_SLURM_RC_MSG;
     flurm_pack32(&r->reply, rc);
     flurm_packstr(&r->reply, text);
+}
+
+static void reply_msg(rpc_t *r, uint16_t type, const void *msg);
+
+void rpc_reply_msg(rpc_t *r, uint16_t type, const void *msg)
+{
+    reply_msg(r, type, msg);
 }
 
 static void reply_msg(rpc_t *r, uint16_t type, const void *msg)
@@ -226,7 +234,7 @@ static void job_record(const ctl_t *ctl, const flurm_job_t *j, uint16_t show_fla
     rec->user_id = j->user_id;
     rec->group_id = j->group_id;
     rec->job_state = j->job_state;
-    rec->batch_flag = 1;
+    rec->batch_flag = flurm_job_is_batch(j);
     rec->state_reason = flurm_job_reason(j);
     rec->state_desc = (char *)j->state_desc;
     rec->show_flags = show_flags;
@@ -524,7 +532,9 @@ static int handle_batch_script(ctl_t *ctl, rpc_t *r)
 }
 
 /* Checks slurmctld makes before accepting a batch job (job_mgr.c _job_create/_valid_job_*). */
-static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, const char **why)
+/* A submission (BATCH: sbatch) or an interactive allocation (salloc, srun: no script, no
+ * environment, no array). */
+static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, bool batch, const char **why)
 {
     *why = NULL;
     bool admin = privileged(ctl, r->uid);
@@ -535,10 +545,12 @@ static uint32_t validate_submit(ctl_t *ctl, rpc_t *r, flurm_job_desc_msg_t *d, c
         return FLURM_ESLURM_USER_ID_MISSING;
     if (d->group_id != FLURM_NO_VAL && d->group_id != r->gid && !admin)
         return FLURM_ESLURM_GROUP_ID_MISSING;
-    if (!d->script || !*d->script)
+    if (batch && (!d->script || !*d->script))
         return FLURM_ESLURM_JOB_SCRIPT_MISSING;
-    if (!d->env_size || !d->environment)
+    if (batch && (!d->env_size || !d->environment))
         return FLURM_ESLURM_ENVIRONMENT_MISSING;
+    if (!batch && d->array_inx && *d->array_inx)
+        return FLURM_ESLURM_INVALID_ARRAY;
     int32_t pi = flurm_state_resolve_partition(ctl->conf, d->partition);
     if (pi < 0 && d->partition) {
         static __thread char msg[300];
@@ -596,7 +608,7 @@ static int handle_submit(ctl_t *ctl, rpc_t *r)
     if (decode(r, (void **)&d))
         return 0;
     const char *why;
-    uint32_t rc = validate_submit(ctl, r, d, &why);
+    uint32_t rc = validate_submit(ctl, r, d, true, &why);
     flurm_msg_free(r->frame.hdr.msg_type, d);
     if (rc) {
         flurm_verbose("submit from uid %u rejected: %u", (unsigned)r->uid, rc);
@@ -615,7 +627,7 @@ static int handle_will_run(ctl_t *ctl, rpc_t *r)
     if (decode(r, (void **)&d))
         return 0;
     const char *why;
-    uint32_t rc = validate_submit(ctl, r, d, &why);
+    uint32_t rc = validate_submit(ctl, r, d, true, &why);
     uint32_t *nodes = NULL, nnodes = 0, cpus = 0;
     int32_t pi = flurm_state_resolve_partition(ctl->conf, d->partition);
     int fit = rc ? FLURM_EINVAL : flurm_state_fit_now(ctl->state, d, pi, &nodes, &nnodes, &cpus);
@@ -1303,6 +1315,100 @@ static int handle_priority_factors(ctl_t *ctl, rpc_t *r)
 
 /* ------------------------------------------------------------------ dispatch */
 
+/* REQUEST_RESOURCE_ALLOCATION (salloc, srun outside a job): a job without a script, proposed
+ * like a submission; alloc.c answers it once applied (granted, or pending and pushed later). */
+static int handle_allocate(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_desc_msg_t *d;
+    if (decode(r, (void **)&d))
+        return 0;
+    const char *why;
+    uint32_t rc = validate_submit(ctl, r, d, false, &why);
+    r->alloc_port = d->alloc_resp_port;
+    r->other_port = d->other_port;
+    flurm_msg_free(r->frame.hdr.msg_type, d);
+    if (rc) {
+        flurm_verbose("allocation for uid %u refused: %u", (unsigned)r->uid, rc);
+        if (why)
+            reply_rc_msg(r, rc, why);
+        else
+            rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, reserve_job_id(ctl));
+}
+
+/* The job of an allocation request: it must exist and be the user's (or the user privileged). */
+static const flurm_job_t *own_job(ctl_t *ctl, rpc_t *r, uint32_t job_id, uint32_t *rc)
+{
+    const flurm_job_t *j = flurm_state_find_job(ctl->state, job_id);
+    *rc = !j ? FLURM_ESLURM_INVALID_JOB_ID
+        : j->user_id != r->uid && !privileged(ctl, r->uid) ? FLURM_ESLURM_ACCESS_DENIED : 0;
+    return *rc ? NULL : j;
+}
+
+/* REQUEST_JOB_READY (srun/salloc before using an allocation): READY_NODE|JOB|PROLOG once it
+ * runs (FLURM boots no nodes and runs no prolog: ready as soon as it starts). */
+static int handle_job_ready(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_id_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    uint32_t rc;
+    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    if (!j) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+    flurm_return_code_msg_t ready = { .return_code = 0 };
+    if (base == FLURM_JOB_RUNNING || base == FLURM_JOB_SUSPENDED)
+        ready.return_code = FLURM_READY_NODE_STATE | FLURM_READY_JOB_STATE | FLURM_READY_PROLOG_STATE;
+    else if (base != FLURM_JOB_PENDING)
+        ready.return_code = (uint32_t)FLURM_READY_JOB_FATAL;
+    reply_msg(r, FLURM_RESPONSE_JOB_READY, &ready);
+    return 0;
+}
+
+/* REQUEST_JOB_ALLOCATION_INFO: the grant of a running job, as RESPONSE_JOB_ALLOCATION_INFO. */
+static int handle_alloc_info(ctl_t *ctl, rpc_t *r)
+{
+    flurm_job_alloc_info_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    uint32_t rc;
+    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    if (!j || !j->nodes || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_RUNNING) {
+        /* job_alloc_info(): ESLURM_JOB_PENDING while it waits, ESLURM_ALREADY_DONE once over */
+        rpc_reply_rc(r, !j ? rc : (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING ? FLURM_ESLURM_JOB_PENDING
+                                                                                 : FLURM_ESLURM_ALREADY_DONE);
+        return 0;
+    }
+    flurm_resource_allocation_response_msg_t g;
+    alloc_grant(ctl, j, &g);
+    reply_msg(r, FLURM_RESPONSE_JOB_ALLOCATION_INFO, &g);
+    alloc_grant_release(&g);
+    return 0;
+}
+
+/* REQUEST_COMPLETE_JOB_ALLOCATION (salloc's command or srun ended): a command. */
+static int handle_complete_allocation(ctl_t *ctl, rpc_t *r)
+{
+    flurm_complete_job_allocation_msg_t *m;
+    if (decode(r, (void **)&m))
+        return 0;
+    uint32_t rc;
+    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
+    flurm_msg_free(r->frame.hdr.msg_type, m);
+    if (!j) {
+        rpc_reply_rc(r, rc);
+        return 0;
+    }
+    return propose(ctl, r, 0);
+}
+
 int rpc_handle(ctl_t *ctl, rpc_t *r)
 {
     uint16_t type = r->frame.hdr.msg_type;
@@ -1331,6 +1437,10 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_NODE_INFO_SINGLE: return handle_node_info_single(ctl, r);
     case FLURM_REQUEST_PARTITION_INFO: return handle_part_info(ctl, r);
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: return handle_submit(ctl, r);
+    case FLURM_REQUEST_RESOURCE_ALLOCATION: return handle_allocate(ctl, r);
+    case FLURM_REQUEST_JOB_READY: return handle_job_ready(ctl, r);
+    case FLURM_REQUEST_JOB_ALLOCATION_INFO: return handle_alloc_info(ctl, r);
+    case FLURM_REQUEST_COMPLETE_JOB_ALLOCATION: return handle_complete_allocation(ctl, r);
     case FLURM_REQUEST_JOB_WILL_RUN: return handle_will_run(ctl, r);
     case FLURM_REQUEST_KILL_JOB: return handle_kill(ctl, r);
     case FLURM_REQUEST_SUSPEND:
@@ -1357,13 +1467,27 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
  * requeued before) is harmless: the node keeps the first. */
 /* What the command does to jobs on nodes (kills, suspends) was carried out from its effects
  * (commit.c -> nodesrv_effects); here only the requester's answer is built. */
-void rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
+int rpc_applied(ctl_t *ctl, rpc_t *r, const flurm_apply_result_t *res)
 {
-    (void)ctl;
     if (r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB && res->rc == 0) {
         flurm_submit_response_msg_t s = { .job_id = res->job_id, .step_id = SLURM_BATCH_SCRIPT };
         reply_msg(r, FLURM_RESPONSE_SUBMIT_BATCH_JOB, &s);
-        return;
+        return 1;
+    }
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_RESOURCE_ALLOCATION && res->rc == 0) {
+        const flurm_job_t *j = flurm_state_find_job(ctl->state, res->job_id);
+        if (j && !res->repeated && (j->job_state & FLURM_JOB_STATE_BASE) < FLURM_JOB_COMPLETE) {
+            alloc_wait(ctl, r, res->job_id);   /* answers R itself */
+            return 0;
+        }
+        if (j) {   /* a copy routed again: the grant as it stands */
+            flurm_resource_allocation_response_msg_t g;
+            alloc_grant(ctl, j, &g);
+            reply_msg(r, FLURM_RESPONSE_RESOURCE_ALLOCATION, &g);
+            alloc_grant_release(&g);
+            return 1;
+        }
     }
     rpc_reply_rc(r, res->rc);
+    return 1;
 }

@@ -170,10 +170,10 @@ static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res
                    r->peer);
     if (unknown)
         rpc_reply_rc(r, 1 /* SLURM_ERROR: it may have been applied; never "try again" */);
-    else if (res)
-        rpc_applied(ctl, r, res);
-    else
+    else if (!res)
         rpc_reply_rc(r, 2019 /* ESLURM_WRITING_TO_FILE */);
+    else if (!rpc_applied(ctl, r, res))
+        return;   /* answered later */
     server_send_reply(ctl, r);
 }
 

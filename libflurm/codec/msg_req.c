@@ -765,6 +765,8 @@ const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
     case FLURM_RESPONSE_RESOURCE_ALLOCATION:
     case FLURM_RESPONSE_JOB_ALLOCATION_INFO:
         return &alloc_response_table;
+    case FLURM_SRUN_JOB_COMPLETE:
+        return &step_id_table;
     case FLURM_REQUEST_KILL_JOB:
     case FLURM_REQUEST_CANCEL_JOB_STEP:
     case FLURM_SRUN_STEP_SIGNAL:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include <flurm/hostlist.h>
 #include <flurm/sched.h>
@@ -856,6 +857,52 @@ static void finish_job(flurm_state_t *st, flurm_job_t *j, uint32_t base, time_t 
         st->stats.jobs_failed++;
 }
 
+static void end_job(flurm_state_t *st, const flurm_cmd_end_t *e, time_t now);
+
+/* Interactive allocation J ends as STATE (enum flurm_job_end_state) with WAIT_STATUS: its nodes
+ * are free at once (nothing of it runs there), as a node's report frees a batch job's. */
+static void end_allocation(flurm_state_t *st, flurm_job_t *j, uint8_t state, uint32_t wait_status, time_t now)
+{
+    if (!j->nodes)
+        return;
+    flurm_cmd_end_t e = { .job_id = j->job_id, .node = j->nodes[0], .state = state,
+                          .wait_status = wait_status, .end_time = now };
+    end_job(st, &e, now);
+}
+
+/* REQUEST_COMPLETE_JOB_ALLOCATION (salloc's command or srun ended; slurmctld job_complete()):
+ * JOB_RC is a wait status (salloc: its command's; srun: its tasks' worst), NO_VAL: cancelled. A pending allocation is
+ * cancelled. */
+static uint32_t apply_complete_allocation(flurm_state_t *st, const cmd_t *c)
+{
+    flurm_complete_job_allocation_msg_t *m = NULL;
+    if (flurm_msg_unpack(FLURM_REQUEST_COMPLETE_JOB_ALLOCATION, c->body, c->body_len, (void **)&m))
+        return RC_ERROR;
+    uint32_t rc = RC_OK, job_rc = m->job_rc;
+    flurm_job_t *j = flurm_state_find_job(st, m->job_id);
+    flurm_msg_free(FLURM_REQUEST_COMPLETE_JOB_ALLOCATION, m);
+    if (!j)
+        return RC_INVALID_JOB_ID;
+    if (j->user_id != c->uid && !privileged(st, c->uid))
+        return RC_ACCESS_DENIED;
+    if (job_finished(j) || (j->job_state & FLURM_JOB_COMPLETING))
+        return RC_ALREADY_DONE;
+    if (flurm_job_is_batch(j))
+        return RC_ERROR;   /* a batch job ends when its script does */
+    if (!j->nodes) {
+        finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+    } else if (job_rc == FLURM_NO_VAL) {
+        finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+        end_allocation(st, j, FLURM_END_CANCELLED, 0, c->now);
+    } else {
+        /* JOB_RC is the command's wait status: FAILED when it exited nonzero or was killed */
+        bool failed = WIFSIGNALED(job_rc) || (WIFEXITED(job_rc) && WEXITSTATUS(job_rc));
+        end_allocation(st, j, failed ? FLURM_END_FAILED : FLURM_END_COMPLETED, job_rc, c->now);
+    }
+    touch_jobs(st, c->now);
+    return rc;
+}
+
 static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
 {
     flurm_job_step_kill_msg_t *k = NULL;
@@ -908,6 +955,11 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         /* A signal for a running job: the node delivers it; no job record changes, so neither
          * does the time clients compare their last_update with. */
         goto out;
+    } else if (j->nodes && !flurm_job_is_batch(j)) {
+        /* An interactive allocation: nothing of it runs on the nodes, they are free at once. */
+        finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+        end_allocation(st, j, FLURM_END_CANCELLED, 0, c->now);
+        effect(st, FLURM_EFFECT_REVOKED, j->job_id);
     } else if (j->nodes) {
         /* Running: CANCELLED at once, COMPLETING (holding its nodes) until the node reports
          * that the processes are gone. */
@@ -917,6 +969,8 @@ static uint32_t apply_kill(flurm_state_t *st, const cmd_t *c)
         effect(st, FLURM_EFFECT_KILL, j->job_id);
     } else {
         finish_job(st, j, FLURM_JOB_CANCELLED, c->now);
+        if (!flurm_job_is_batch(j))
+            effect(st, FLURM_EFFECT_REVOKED, j->job_id);   /* its client still waits */
     }
     touch_jobs(st, c->now);
 out:
@@ -1482,7 +1536,11 @@ static uint32_t apply_job_end(flurm_state_t *st, const cmd_t *c)
     flurm_cmd_end_t e;
     if (unpack_body(&end_table, c, &e))
         return RC_ERROR;
+    flurm_job_t *j = flurm_state_find_job(st, e.job_id);
+    bool revoke = j && j->nodes && !flurm_job_is_batch(j);   /* an allocation's time limit */
     end_job(st, &e, c->now);
+    if (revoke && !j->nodes)
+        effect(st, FLURM_EFFECT_REVOKED, j->job_id);
     return RC_OK;
 }
 
@@ -1812,7 +1870,8 @@ static uint32_t apply_job_start(flurm_state_t *st, const cmd_t *c)
     j->mem_per_node = m.mem_per_node;
     job_hold_nodes(st, j, c->now);
     st->stats.jobs_started++;
-    effect(st, FLURM_EFFECT_LAUNCH, j->job_id);   /* an array task: the split-off task's id */
+    /* an array task: the split-off task's id */
+    effect(st, flurm_job_is_batch(j) ? FLURM_EFFECT_LAUNCH : FLURM_EFFECT_ALLOCATED, j->job_id);
     touch_jobs(st, c->now);
 out:
     flurm_table_free(&start_table, &m);
@@ -2720,7 +2779,9 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     if (c.kind == FLURM_CMD_PURGE_JOBS)
         deps_settle(st, c.now, NULL);   /* dependents keep the verdict on a job before it goes */
     switch (c.kind) {
-    case FLURM_REQUEST_SUBMIT_BATCH_JOB: res->rc = apply_submit(st, &c, res); break;
+    case FLURM_REQUEST_SUBMIT_BATCH_JOB:
+    case FLURM_REQUEST_RESOURCE_ALLOCATION: res->rc = apply_submit(st, &c, res); break;
+    case FLURM_REQUEST_COMPLETE_JOB_ALLOCATION: res->rc = apply_complete_allocation(st, &c); mark_all(st); break;
     /* These can change other jobs' reasons (dependents, whole partitions): full pass next. */
     case FLURM_REQUEST_KILL_JOB: res->rc = apply_kill(st, &c); mark_all(st); break;
     case FLURM_REQUEST_UPDATE_JOB: res->rc = apply_update_job(st, &c); mark_all(st); break;
@@ -2737,7 +2798,7 @@ int flurm_state_apply(flurm_state_t *st, const void *data, size_t len, flurm_app
     default:
         return FLURM_EPROTO;
     }
-    if (c.kind == FLURM_REQUEST_SUBMIT_BATCH_JOB) {
+    if (c.kind == FLURM_REQUEST_SUBMIT_BATCH_JOB || c.kind == FLURM_REQUEST_RESOURCE_ALLOCATION) {
         flurm_job_t *j = res->rc == RC_OK ? flurm_state_find_job(st, res->job_id) : NULL;
         if (j)
             deps_settle(st, c.now, j);

@@ -161,6 +161,14 @@ typedef struct flurm_job {
                                   * resumes); else a suspended job keeps its allocation */
 } flurm_job_t;
 
+/* A batch job (sbatch: its script runs on the first node), or an interactive allocation
+ * (salloc, srun: REQUEST_RESOURCE_ALLOCATION, no script; nothing runs on its nodes until a step
+ * does, and it ends by REQUEST_COMPLETE_JOB_ALLOCATION, a cancel or its time limit). */
+static inline bool flurm_job_is_batch(const flurm_job_t *j)
+{
+    return j->desc && j->desc->script;
+}
+
 /* The reason readers show for J: the scheduler's while it is pending and one was found, else
  * the one the commands left. */
 static inline uint16_t flurm_job_reason(const flurm_job_t *j)
@@ -200,6 +208,10 @@ typedef enum flurm_effect_kind {
                                   * the node reports the processes gone) */
     FLURM_EFFECT_SUSPEND = 3,    /* stop JOB's processes (SIGSTOP) */
     FLURM_EFFECT_RESUME = 4,     /* continue JOB's processes (SIGCONT) */
+    FLURM_EFFECT_ALLOCATED = 5,  /* JOB, an interactive allocation (salloc, srun: no batch
+                                  * script), started: tell its client (nothing runs on the nodes) */
+    FLURM_EFFECT_REVOKED = 6,    /* JOB, an interactive allocation, was cancelled or timed out:
+                                  * tell its client (SRUN_JOB_COMPLETE) */
 } flurm_effect_kind_t;
 
 typedef struct flurm_effect {

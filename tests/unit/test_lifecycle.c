@@ -2054,6 +2054,79 @@ static void test_lifecycle_apply_is_deterministic_and_recoverable(void **s)
     check_lifecycle_determinism(test_seed());
 }
 
+/* ---------------------------------------------------------------- interactive allocations */
+
+/* An allocation (salloc: REQUEST_RESOURCE_ALLOCATION, no script) of NODES nodes by Alice. */
+static uint32_t allocate(flurm_state_t *st, time_t now, uint32_t nodes)
+{
+    flurm_job_desc_msg_t d;
+    batch_desc(&d, UID_ALICE);
+    d.script = NULL;
+    d.min_nodes = nodes;
+    d.time_limit = 10;
+    uint32_t reserved = flurm_state_next_job_id(st), got = 0;
+    assert_int_equal(apply_msg(st, FLURM_REQUEST_RESOURCE_ALLOCATION, now, UID_ALICE, reserved, &d, &got), 0);
+    assert_int_equal(got, reserved);
+    assert_false(flurm_job_is_batch(job(st, got)));
+    return got;
+}
+
+static uint32_t complete_allocation(flurm_state_t *st, time_t now, uint32_t uid, uint32_t id, uint32_t job_rc)
+{
+    flurm_complete_job_allocation_msg_t m = { .job_id = id, .job_rc = job_rc };
+    return apply_msg(st, FLURM_REQUEST_COMPLETE_JOB_ALLOCATION, now, uid, 0, &m, NULL);
+}
+
+/* An allocation starts with nothing to launch (its client hears: ALLOCATED), holds its nodes
+ * until its client completes it, and ends as its command did; the nodes are free at once. */
+static void test_lifecycle_allocation_granted_then_completed_by_its_client(void **state)
+{
+    (void)state;
+    flurm_state_t *st = new_state();
+    register_all(st, T0);
+    uint32_t a = allocate(st, T0 + 1, 2), b = allocate(st, T0 + 1, 1);
+    assert_int_equal(plan_apply(st, T0 + 2), 2);
+    assert_int_equal(g_neffects, 1);
+    assert_int_equal(g_effects[0].kind, FLURM_EFFECT_ALLOCATED);   /* never LAUNCH: no script */
+    assert_int_equal(job(st, a)->job_state, FLURM_JOB_RUNNING);
+    assert_int_equal(job(st, a)->nnodes, 2);
+
+    assert_int_equal(complete_allocation(st, T0 + 3, UID_BOB, a, 0), RC_ACCESS_DENIED);
+    assert_int_equal(complete_allocation(st, T0 + 3, UID_ALICE, a, 3 << 8), 0);   /* exit 3 */
+    assert_int_equal(job(st, a)->job_state, FLURM_JOB_FAILED);
+    assert_int_equal(job(st, a)->exit_code, 3 << 8);
+    assert_null(job(st, a)->nodes);
+    assert_int_equal(complete_allocation(st, T0 + 4, UID_ALICE, a, 0), RC_ALREADY_DONE);
+    assert_int_equal(complete_allocation(st, T0 + 4, UID_ALICE, b, 0), 0);
+    assert_int_equal(job(st, b)->job_state, FLURM_JOB_COMPLETE);
+    for (uint32_t n = 0; n < 4; n++)
+        assert_int_equal(flurm_state_node(st, n)->alloc_cpus, 0);
+
+    /* cancelled: by its client (NO_VAL), or scancel, running or pending: nothing to wait for */
+    uint32_t c = allocate(st, T0 + 5, 1), d = allocate(st, T0 + 5, 1), e = allocate(st, T0 + 5, 9);
+    assert_int_equal(plan_apply(st, T0 + 6), 2);   /* 9 nodes: never */
+    assert_int_equal(complete_allocation(st, T0 + 7, UID_ALICE, c, FLURM_NO_VAL), 0);
+    assert_int_equal(job(st, c)->job_state, FLURM_JOB_CANCELLED);
+    assert_int_equal(kill_id(st, T0 + 7, UID_ALICE, d, SIGKILL), 0);
+    assert_int_equal(g_neffects, 1);   /* no KILL (nothing runs there): its client is told */
+    assert_int_equal(g_effects[0].kind, FLURM_EFFECT_REVOKED);
+    assert_int_equal(job(st, d)->job_state, FLURM_JOB_CANCELLED);   /* not COMPLETING */
+    assert_null(job(st, d)->nodes);
+    assert_int_equal(complete_allocation(st, T0 + 8, UID_ALICE, e, 0), 0);
+    assert_int_equal(job(st, e)->job_state, FLURM_JOB_CANCELLED);
+    uint32_t f = allocate(st, T0 + 8, 9);   /* pending, cancelled: its waiting client is told */
+    assert_int_equal(kill_id(st, T0 + 8, UID_ALICE, f, SIGKILL), 0);
+    assert_int_equal(g_neffects, 1);
+    assert_int_equal(g_effects[0].kind, FLURM_EFFECT_REVOKED);
+    assert_int_equal(job(st, f)->job_state, FLURM_JOB_CANCELLED);
+    for (uint32_t n = 0; n < 4; n++)
+        assert_int_equal(flurm_state_node(st, n)->alloc_cpus, 0);
+    /* a batch job is not completed this way */
+    uint32_t batch = submit_plain(st, T0 + 9, UID_ALICE)->job_id;
+    assert_int_equal(complete_allocation(st, T0 + 9, UID_ALICE, batch, 0), 1 /* SLURM_ERROR */);
+    flurm_state_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2071,6 +2144,7 @@ int main(void)
         cmocka_unit_test(test_lifecycle_plan_memory_keeps_jobs_apart),
         cmocka_unit_test(test_lifecycle_plan_def_mem_per_cpu_applies_without_mem),
         cmocka_unit_test(test_lifecycle_plan_exclusive_needs_whole_idle_node),
+        cmocka_unit_test(test_lifecycle_allocation_granted_then_completed_by_its_client),
         cmocka_unit_test(test_lifecycle_plan_skips_held_dependent_and_part_down_jobs),
         cmocka_unit_test(test_lifecycle_plan_fifo_blocks_lower_priority_jobs),
         cmocka_unit_test(test_lifecycle_plan_backfills_around_a_reservation),
