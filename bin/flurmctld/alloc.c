@@ -333,15 +333,16 @@ void alloc_revoked(ctl_t *ctl, const flurm_job_t *j)
             answer(ctl, w, j);   /* still in its first second: "pending" */
             break;
         }
-    /* a client still waiting for its grant listens on its alloc_resp_port (slurmctld's
-     * srun_allocate_abort), one that has it on its message port */
+    /* its message port hears it (srun_job_complete), and a client still waiting for its grant
+     * also on its alloc_resp_port (srun_allocate_abort), where it listens meanwhile */
     target_t *pending = take(&targets, j->job_id), *cl = take(&clients, j->job_id);
-    target_t *to = pending ? pending : cl;
-    if (to) {
+    flurm_step_id_t done = { .job_id = j->job_id, .step_id = FLURM_NO_VAL, .step_het_comp = FLURM_NO_VAL };
+    if (pending || cl)
         flurm_info("job %u: allocation revoked, telling its client", j->job_id);
-        flurm_step_id_t done = { .job_id = j->job_id, .step_id = FLURM_NO_VAL, .step_het_comp = FLURM_NO_VAL };
-        push(ctl, to, FLURM_SRUN_JOB_COMPLETE, &done);
-    }
+    if (pending)
+        push(ctl, pending, FLURM_SRUN_JOB_COMPLETE, &done);
+    if (cl)
+        push(ctl, cl, FLURM_SRUN_JOB_COMPLETE, &done);
     free(pending);
     free(cl);
 }

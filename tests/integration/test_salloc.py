@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Interactive allocations with the real salloc 22.05.8: flurmctld + flurmnd on loopback.
 
-What salloc prints and what the job shows afterwards, as the 22.05.8 sources have slurmctld and
-salloc behave (src/salloc/salloc.c, src/api/allocate.c, src/slurmctld/srun_comm.c, job_mgr.c
-job_complete); not yet compared with a run of the real slurmctld (that needs slurmd nodes):
+What salloc prints, its exit code and what the job shows afterwards, as recorded by hand against
+the real slurmctld + slurmd 22.05.8 (../shared/tools/slurm-peer, two nodes of 2 CPUs). This file
+runs against flurmctld and flurmnd only (the harness starts no slurmd):
 
 * granted at once: "salloc: Granted job allocation N", the command runs with SLURM_JOB_ID=N and
   SLURM_JOB_NODELIST set, then "salloc: Relinquishing job allocation N"; the job ends COMPLETED
@@ -11,10 +11,11 @@ job_complete); not yet compared with a run of the real slurmctld (that needs slu
 * resources busy: "salloc: Pending job allocation N", "salloc: job N queued and waiting for
   resources", later "salloc: job N has been allocated resources" and "Granted job allocation N";
 * scancel of a pending allocation ends it CANCELLED; salloc, told on the port it waits for its
-  grant on (SRUN_JOB_COMPLETE), prints "Job has been cancelled" and fails ("Job/step already
-  completing or completed", after asking for the allocation once more);
-* scancel of a running one: salloc, told on its message port, prints "Job allocation N has been
-  revoked." and with -K ends its command.
+  grant on and on its message port (SRUN_JOB_COMPLETE), prints "Job has been cancelled", "Job
+  allocation N has been revoked." and "error: Job submit/allocate failed: Job/step already
+  completing or completed", exit code 1;
+* scancel of a running one: "Job allocation N has been revoked.", and with -K salloc ends its
+  command; exit code 1.
 """
 import os
 import subprocess
@@ -92,8 +93,9 @@ class SallocTest(NodeTestCase):
         reader.join(timeout=10)
         err = "".join(lines)
         self.assertIn("Job has been cancelled", err)
+        self.assertIn("Job allocation %s has been revoked." % jid, err)
         self.assertIn("Job/step already completing or completed", err)
-        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.returncode, 1)
         self.cl("scancel", busy)
 
     def test_scancel_of_a_running_allocation_ends_its_command(self):
@@ -108,7 +110,8 @@ class SallocTest(NodeTestCase):
                 self.cl("squeue", "-h", "-n", "alloc-revoke", "-t", "R", "-o", "%i", check=False)[1]), timeout=30)
         self.cl("scancel", jid)
         out, err = p.communicate(timeout=30)
-        self.assertIn("Job allocation %s has been revoked" % jid, err)
+        self.assertIn("Job allocation %s has been revoked." % jid, err)
+        self.assertEqual(p.returncode, 1)
         self.assertEqual(self.wait_state(jid, "CANCELLED")["NodeList"], "n1")
         self.assertEqual(self.idle_count(), 2)
 
