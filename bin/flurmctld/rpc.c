@@ -10,6 +10,7 @@
 #include "peers.h"
 
 #include <pwd.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1338,29 +1339,37 @@ static int handle_allocate(ctl_t *ctl, rpc_t *r)
     return propose(ctl, r, reserve_job_id(ctl));
 }
 
-/* The job of an allocation request: it must exist and be the user's (or the user privileged). */
-static const flurm_job_t *own_job(ctl_t *ctl, rpc_t *r, uint32_t job_id, uint32_t *rc)
+/* The job a request names in its first member (REQUEST_JOB_READY, REQUEST_JOB_ALLOCATION_INFO,
+ * REQUEST_COMPLETE_JOB_ALLOCATION), when it is the requester's own or the requester is
+ * privileged. NULL: R is answered already (undecodable, no such job, not theirs). */
+static const flurm_job_t *requested_own_job(ctl_t *ctl, rpc_t *r)
 {
+    _Static_assert(offsetof(flurm_job_id_msg_t, job_id) == 0 &&
+                       offsetof(flurm_job_alloc_info_msg_t, job_id) == 0 &&
+                       offsetof(flurm_complete_job_allocation_msg_t, job_id) == 0,
+                   "each of these messages starts with its job id");
+    void *m;
+    if (decode(r, &m))
+        return NULL;
+    uint32_t job_id = *(const uint32_t *)m;
+    flurm_msg_free(r->frame.hdr.msg_type, m);
     const flurm_job_t *j = flurm_state_find_job(ctl->state, job_id);
-    *rc = !j ? FLURM_ESLURM_INVALID_JOB_ID
-        : j->user_id != r->uid && !privileged(ctl, r->uid) ? FLURM_ESLURM_ACCESS_DENIED : 0;
-    return *rc ? NULL : j;
+    uint32_t rc = !j ? FLURM_ESLURM_INVALID_JOB_ID
+                : j->user_id != r->uid && !privileged(ctl, r->uid) ? FLURM_ESLURM_ACCESS_DENIED : 0;
+    if (rc) {
+        rpc_reply_rc(r, rc);
+        return NULL;
+    }
+    return j;
 }
 
 /* REQUEST_JOB_READY (srun/salloc before using an allocation): READY_NODE|JOB|PROLOG once it
  * runs (FLURM boots no nodes and runs no prolog: ready as soon as it starts). */
 static int handle_job_ready(ctl_t *ctl, rpc_t *r)
 {
-    flurm_job_id_msg_t *m;
-    if (decode(r, (void **)&m))
+    const flurm_job_t *j = requested_own_job(ctl, r);
+    if (!j)
         return 0;
-    uint32_t rc;
-    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
-    flurm_msg_free(r->frame.hdr.msg_type, m);
-    if (!j) {
-        rpc_reply_rc(r, rc);
-        return 0;
-    }
     uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
     flurm_return_code_msg_t ready = { .return_code = 0 };
     if (base == FLURM_JOB_RUNNING || base == FLURM_JOB_SUSPENDED)
@@ -1371,19 +1380,16 @@ static int handle_job_ready(ctl_t *ctl, rpc_t *r)
     return 0;
 }
 
-/* REQUEST_JOB_ALLOCATION_INFO: the grant of a running job, as RESPONSE_JOB_ALLOCATION_INFO. */
+/* REQUEST_JOB_ALLOCATION_INFO: the grant of a running job, as RESPONSE_JOB_ALLOCATION_INFO;
+ * ESLURM_JOB_PENDING while it waits, ESLURM_ALREADY_DONE once over (job_alloc_info()). */
 static int handle_alloc_info(ctl_t *ctl, rpc_t *r)
 {
-    flurm_job_alloc_info_msg_t *m;
-    if (decode(r, (void **)&m))
+    const flurm_job_t *j = requested_own_job(ctl, r);
+    if (!j)
         return 0;
-    uint32_t rc;
-    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
-    flurm_msg_free(r->frame.hdr.msg_type, m);
-    if (!j || !j->nodes || (j->job_state & FLURM_JOB_STATE_BASE) != FLURM_JOB_RUNNING) {
-        /* job_alloc_info(): ESLURM_JOB_PENDING while it waits, ESLURM_ALREADY_DONE once over */
-        rpc_reply_rc(r, !j ? rc : (j->job_state & FLURM_JOB_STATE_BASE) == FLURM_JOB_PENDING ? FLURM_ESLURM_JOB_PENDING
-                                                                                 : FLURM_ESLURM_ALREADY_DONE);
+    uint32_t base = j->job_state & FLURM_JOB_STATE_BASE;
+    if (!j->nodes || base != FLURM_JOB_RUNNING) {
+        rpc_reply_rc(r, base == FLURM_JOB_PENDING ? FLURM_ESLURM_JOB_PENDING : FLURM_ESLURM_ALREADY_DONE);
         return 0;
     }
     flurm_resource_allocation_response_msg_t g;
@@ -1396,17 +1402,7 @@ static int handle_alloc_info(ctl_t *ctl, rpc_t *r)
 /* REQUEST_COMPLETE_JOB_ALLOCATION (salloc's command or srun ended): a command. */
 static int handle_complete_allocation(ctl_t *ctl, rpc_t *r)
 {
-    flurm_complete_job_allocation_msg_t *m;
-    if (decode(r, (void **)&m))
-        return 0;
-    uint32_t rc;
-    const flurm_job_t *j = own_job(ctl, r, m->job_id, &rc);
-    flurm_msg_free(r->frame.hdr.msg_type, m);
-    if (!j) {
-        rpc_reply_rc(r, rc);
-        return 0;
-    }
-    return propose(ctl, r, 0);
+    return requested_own_job(ctl, r) ? propose(ctl, r, 0) : 0;
 }
 
 int rpc_handle(ctl_t *ctl, rpc_t *r)
