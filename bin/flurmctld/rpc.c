@@ -1380,8 +1380,9 @@ static int handle_job_ready(ctl_t *ctl, rpc_t *r)
     return 0;
 }
 
-/* REQUEST_JOB_ALLOCATION_INFO: the grant of a running job, as RESPONSE_JOB_ALLOCATION_INFO;
- * ESLURM_JOB_PENDING while it waits, ESLURM_ALREADY_DONE once over (job_alloc_info()). */
+/* REQUEST_JOB_ALLOCATION_INFO and REQUEST_HET_JOB_ALLOC_INFO (srun inside an allocation): the
+ * grant of a running job, as RESPONSE_JOB_ALLOCATION_INFO or a RESPONSE_HET_JOB_ALLOCATION list
+ * of one; ESLURM_JOB_PENDING while it waits, ESLURM_ALREADY_DONE once over (job_alloc_info()). */
 static int handle_alloc_info(ctl_t *ctl, rpc_t *r)
 {
     const flurm_job_t *j = requested_own_job(ctl, r);
@@ -1394,8 +1395,23 @@ static int handle_alloc_info(ctl_t *ctl, rpc_t *r)
     }
     flurm_resource_allocation_response_msg_t g;
     alloc_grant(ctl, j, &g);
-    reply_msg(r, FLURM_RESPONSE_JOB_ALLOCATION_INFO, &g);
+    if (r->frame.hdr.msg_type == FLURM_REQUEST_HET_JOB_ALLOC_INFO) {
+        flurm_het_job_allocation_msg_t list = { .count = 1, .jobs = &g };
+        reply_msg(r, FLURM_RESPONSE_HET_JOB_ALLOCATION, &list);
+    } else {
+        reply_msg(r, FLURM_RESPONSE_JOB_ALLOCATION_INFO, &g);
+    }
     alloc_grant_release(&g);
+    return 0;
+}
+
+/* REQUEST_JOB_STEP_CREATE: job steps are not built yet (issue 16); srun prints this and stops,
+ * instead of a bare "Invalid argument". */
+static int handle_step_create(rpc_t *r)
+{
+    reply_rc_msg(r, FLURM_ESLURM_NOT_SUPPORTED,
+                 "job steps (srun) are not supported by this controller yet: run the work in the batch "
+                 "script or salloc's command itself");
     return 0;
 }
 
@@ -1435,7 +1451,9 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_SUBMIT_BATCH_JOB: return handle_submit(ctl, r);
     case FLURM_REQUEST_RESOURCE_ALLOCATION: return handle_allocate(ctl, r);
     case FLURM_REQUEST_JOB_READY: return handle_job_ready(ctl, r);
-    case FLURM_REQUEST_JOB_ALLOCATION_INFO: return handle_alloc_info(ctl, r);
+    case FLURM_REQUEST_JOB_ALLOCATION_INFO:
+    case FLURM_REQUEST_HET_JOB_ALLOC_INFO: return handle_alloc_info(ctl, r);
+    case FLURM_REQUEST_JOB_STEP_CREATE: return handle_step_create(r);
     case FLURM_REQUEST_COMPLETE_JOB_ALLOCATION: return handle_complete_allocation(ctl, r);
     case FLURM_REQUEST_JOB_WILL_RUN: return handle_will_run(ctl, r);
     case FLURM_REQUEST_KILL_JOB: return handle_kill(ctl, r);

@@ -696,6 +696,13 @@ typedef struct flurm_resource_allocation_response_msg {
     uint32_t select_plugin_id;    /* select jobinfo: the plugin id alone */
 } flurm_resource_allocation_response_msg_t;
 
+/* RESPONSE_HET_JOB_ALLOCATION (4026, _pack_job_info_list_msg): u16 count, then that many grants
+ * (one for a job that is no heterogeneous job). */
+typedef struct flurm_het_job_allocation_msg {
+    uint16_t count;
+    flurm_resource_allocation_response_msg_t *jobs;
+} flurm_het_job_allocation_msg_t;
+
 /* REQUEST_COMPLETE_JOB_ALLOCATION (5017). */
 typedef struct flurm_complete_job_allocation_msg {
     uint32_t job_id;

@@ -724,6 +724,49 @@ static const flurm_field_t alloc_response_fields[] = {
 #undef RA
 static FLURM_TABLE(alloc_response_table, flurm_resource_allocation_response_msg_t, alloc_response_fields);
 
+/* ---- _pack_job_info_list_msg (RESPONSE_HET_JOB_ALLOCATION) ---- */
+
+static int het_alloc_pack(flurm_buf_t *b, const void *obj)
+{
+    const flurm_het_job_allocation_msg_t *m = obj;
+    flurm_pack16(b, m->count);
+    for (uint16_t i = 0; i < m->count && !b->err; i++)
+        flurm_table_pack(&alloc_response_table, &m->jobs[i], b);
+    return b->err;
+}
+
+static int het_alloc_unpack(flurm_buf_t *b, void *obj)
+{
+    flurm_het_job_allocation_msg_t *m = obj;
+    uint16_t n = 0;
+    if (flurm_unpack16(b, &n) || !n)
+        return b->err;
+    /* each grant takes dozens of bytes at the least: a count beyond the body is a lie */
+    if (n > flurm_buf_remaining(b) / 16)
+        return fail(b, FLURM_ETRUNC);
+    if (!(m->jobs = calloc(n, sizeof *m->jobs)))
+        return fail(b, FLURM_ENOMEM);
+    for (; m->count < n; m->count++)
+        if (flurm_table_unpack(&alloc_response_table, &m->jobs[m->count], b))
+            return b->err;
+    return FLURM_OK;
+}
+
+static void het_alloc_free(void *obj)
+{
+    flurm_het_job_allocation_msg_t *m = obj;
+    for (uint16_t i = 0; m->jobs && i < m->count; i++)
+        flurm_table_free(&alloc_response_table, &m->jobs[i]);
+    free(m->jobs);
+    m->jobs = NULL;
+    m->count = 0;
+}
+
+static const flurm_field_t het_alloc_fields[] = {
+    FLD_CUSTOM(het_alloc_pack, het_alloc_unpack, het_alloc_free, "grants"),
+};
+static FLURM_TABLE(het_alloc_table, flurm_het_job_allocation_msg_t, het_alloc_fields);
+
 /* Message type -> layout, from the pack_msg() switch of slurm_protocol_pack.c. */
 const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
 {
@@ -767,6 +810,8 @@ const flurm_table_t *flurm_msg_req_table(uint16_t msg_type)
         return &alloc_response_table;
     case FLURM_SRUN_JOB_COMPLETE:
         return &step_id_table;
+    case FLURM_RESPONSE_HET_JOB_ALLOCATION:
+        return &het_alloc_table;
     case FLURM_REQUEST_KILL_JOB:
     case FLURM_REQUEST_CANCEL_JOB_STEP:
     case FLURM_SRUN_STEP_SIGNAL:

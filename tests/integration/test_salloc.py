@@ -116,5 +116,16 @@ class SallocTest(NodeTestCase):
         self.assertEqual(self.idle_count(), 2)
 
 
+class SrunNotYetTest(NodeTestCase):
+    NODES = ("n1",)
+
+    def test_srun_inside_an_allocation_says_steps_are_not_supported(self):
+        # srun confirms the allocation (REQUEST_HET_JOB_ALLOC_INFO), then asks for a step
+        rc, out, err = self.cl("salloc", "-N", "1", "srun", "hostname", check=False, timeout=60)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("job steps (srun) are not supported by this controller yet", err)
+        self.assertNotIn("Unable to confirm allocation", err)
+
+
 if __name__ == "__main__":
     unittest.main()

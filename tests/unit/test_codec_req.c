@@ -318,6 +318,22 @@ static void test_req_allocation_response_fields(void **state)
     assert_int_equal(unpack_copy(FLURM_RESPONSE_JOB_ALLOCATION_INFO, bytes.data, bytes.size, &bad), FLURM_ENOTSUP);
     assert_null(bad);
     flurm_buf_release(&bytes);
+
+    /* RESPONSE_HET_JOB_ALLOCATION: u16 count, then the grants */
+    flurm_resource_allocation_response_msg_t two[2] = { p, p };
+    two[1].job_id = 8;
+    flurm_het_job_allocation_msg_t list = { .count = 2, .jobs = two };
+    flurm_het_job_allocation_msg_t *l = round_trip(FLURM_RESPONSE_HET_JOB_ALLOCATION, &list, &bytes);
+    assert_int_equal(l->count, 2);
+    assert_int_equal(l->jobs[1].job_id, 8);
+    assert_int_equal(bytes.data[0] << 8 | bytes.data[1], 2);
+    flurm_msg_free(FLURM_RESPONSE_HET_JOB_ALLOCATION, l);
+    for (size_t len = 0; len < bytes.size; len++) {   /* every truncation fails, nothing leaks */
+        void *cut = NULL;
+        assert_int_not_equal(unpack_copy(FLURM_RESPONSE_HET_JOB_ALLOCATION, bytes.data, len, &cut), FLURM_OK);
+        assert_null(cut);
+    }
+    flurm_buf_release(&bytes);
 }
 
 static void test_req_srun_allocation_request_fields(void **state)
