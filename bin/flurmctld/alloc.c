@@ -53,9 +53,20 @@ typedef struct push {
     ev_timer timer;
 } push_t;
 
-static waiter_t *waiters;
-static target_t *targets;      /* grants to push */
-static target_t *clients;      /* message ports of the allocations answered here */
+/* ctl->alloc: what this controller owes the clients of allocations it answered. */
+struct alloc {
+    waiter_t *waiters;
+    target_t *targets;         /* grants to push */
+    target_t *clients;         /* message ports of the allocations answered here */
+};
+
+/* CTL's lists, made at first use (NULL: out of memory). */
+static struct alloc *lists(ctl_t *ctl)
+{
+    if (!ctl->alloc)
+        ctl->alloc = calloc(1, sizeof *ctl->alloc);
+    return ctl->alloc;
+}
 
 /* A target for JOB_ID's user at R's address with PORT; NULL when there is none to make. */
 static target_t *target_new(const rpc_t *r, uint32_t job_id, uid_t uid, uint16_t port)
@@ -129,9 +140,9 @@ void alloc_grant_release(flurm_resource_allocation_response_msg_t *m)
 
 /* ------------------------------------------------------------------ answering the request */
 
-static void unlink_waiter(waiter_t *w)
+static void unlink_waiter(ctl_t *ctl, waiter_t *w)
 {
-    for (waiter_t **pp = &waiters; *pp; pp = &(*pp)->next)
+    for (waiter_t **pp = &ctl->alloc->waiters; *pp; pp = &(*pp)->next)
         if (*pp == w) {
             *pp = w->next;
             return;
@@ -141,7 +152,7 @@ static void unlink_waiter(waiter_t *w)
 static void answer(ctl_t *ctl, waiter_t *w, const flurm_job_t *j)
 {
     ev_timer_stop(ctl->loop, &w->timer);
-    unlink_waiter(w);
+    unlink_waiter(ctl, w);
     if (j && (j->job_state & FLURM_JOB_STATE_BASE) >= FLURM_JOB_COMPLETE) {
         rpc_reply_rc(w->r, FLURM_ESLURM_ALREADY_DONE);   /* cancelled before its answer */
     } else if (j) {
@@ -166,21 +177,22 @@ static void on_wait_expired(struct ev_loop *loop, ev_timer *t, int revents)
     const flurm_job_t *j = flurm_state_find_job(ctl->state, w->job_id);
     target_t *tg = j ? target_new(w->r, w->job_id, j->user_id, w->r->alloc_port) : NULL;
     if (tg) {
-        tg->next = targets;
-        targets = tg;
+        tg->next = ctl->alloc->targets;
+        ctl->alloc->targets = tg;
     }
     answer(ctl, w, j);
 }
 
 void alloc_wait(ctl_t *ctl, rpc_t *r, uint32_t job_id)
 {
+    struct alloc *a = lists(ctl);
     const flurm_job_t *j = flurm_state_find_job(ctl->state, job_id);
-    target_t *cl = j ? target_new(r, job_id, j->user_id, r->other_port) : NULL;
+    target_t *cl = a && j ? target_new(r, job_id, j->user_id, r->other_port) : NULL;
     if (cl) {
-        cl->next = clients;
-        clients = cl;
+        cl->next = a->clients;
+        a->clients = cl;
     }
-    waiter_t *w = calloc(1, sizeof *w);
+    waiter_t *w = a ? calloc(1, sizeof *w) : NULL;
     if (!w) {
         rpc_reply_rc(r, FLURM_ESLURM_INTERNAL);
         server_send_reply(ctl, r);
@@ -189,8 +201,8 @@ void alloc_wait(ctl_t *ctl, rpc_t *r, uint32_t job_id)
     w->ctl = ctl;
     w->r = r;
     w->job_id = job_id;
-    w->next = waiters;
-    waiters = w;
+    w->next = a->waiters;
+    a->waiters = w;
     ev_timer_init(&w->timer, on_wait_expired, ALLOC_WAIT_S, 0.);
     ev_timer_start(ctl->loop, &w->timer);
     ctl_schedule(ctl);   /* whether it can start now */
@@ -310,12 +322,15 @@ static void push(ctl_t *ctl, const target_t *tg, uint16_t type, const void *msg)
 
 void alloc_started(ctl_t *ctl, const flurm_job_t *j)
 {
-    for (waiter_t *w = waiters; w; w = w->next)
+    struct alloc *a = ctl->alloc;
+    if (!a)
+        return;   /* no client waits here (another leader answered it) */
+    for (waiter_t *w = a->waiters; w; w = w->next)
         if (w->job_id == j->job_id) {
             answer(ctl, w, j);
             return;
         }
-    target_t *tg = take(&targets, j->job_id);
+    target_t *tg = take(&a->targets, j->job_id);
     if (tg) {
         flurm_info("job %u: allocated %u node(s), telling its client", j->job_id, j->nnodes);
         flurm_resource_allocation_response_msg_t m;
@@ -328,14 +343,17 @@ void alloc_started(ctl_t *ctl, const flurm_job_t *j)
 
 void alloc_revoked(ctl_t *ctl, const flurm_job_t *j)
 {
-    for (waiter_t *w = waiters; w; w = w->next)
+    struct alloc *a = ctl->alloc;
+    if (!a)
+        return;
+    for (waiter_t *w = a->waiters; w; w = w->next)
         if (w->job_id == j->job_id) {
             answer(ctl, w, j);   /* still in its first second: "pending" */
             break;
         }
     /* its message port hears it (srun_job_complete), and a client still waiting for its grant
      * also on its alloc_resp_port (srun_allocate_abort), where it listens meanwhile */
-    target_t *pending = take(&targets, j->job_id), *cl = take(&clients, j->job_id);
+    target_t *pending = take(&a->targets, j->job_id), *cl = take(&a->clients, j->job_id);
     flurm_step_id_t done = { .job_id = j->job_id, .step_id = FLURM_NO_VAL, .step_het_comp = FLURM_NO_VAL };
     if (pending || cl)
         flurm_info("job %u: allocation revoked, telling its client", j->job_id);
@@ -353,7 +371,7 @@ void alloc_tick(ctl_t *ctl)
 {
     time_t now = (time_t)ev_now(ctl->loop);
     /* the message ports of allocations that ended otherwise (their clients completed them) */
-    for (target_t **pp = &clients; *pp;) {
+    for (target_t **pp = ctl->alloc ? &ctl->alloc->clients : NULL; pp && *pp;) {
         const flurm_job_t *j = flurm_state_find_job(ctl->state, (*pp)->job_id);
         if (j && (j->job_state & FLURM_JOB_STATE_BASE) < FLURM_JOB_COMPLETE) {
             pp = &(*pp)->next;
@@ -379,18 +397,28 @@ void alloc_tick(ctl_t *ctl)
     }
 }
 
+static void free_targets(target_t *tg)
+{
+    while (tg) {
+        target_t *next = tg->next;
+        free(tg);
+        tg = next;
+    }
+}
+
 void alloc_stop(ctl_t *ctl)
 {
-    while (waiters) {   /* their connections close with the process */
-        waiter_t *w = waiters;
-        waiters = w->next;
+    struct alloc *a = ctl->alloc;
+    if (!a)
+        return;
+    while (a->waiters) {   /* their connections close with the process */
+        waiter_t *w = a->waiters;
+        a->waiters = w->next;
         ev_timer_stop(ctl->loop, &w->timer);
         free(w);
     }
-    for (target_t **list = &targets; list; list = list == &targets ? &clients : NULL)
-        while (*list) {
-            target_t *tg = *list;
-            *list = tg->next;
-            free(tg);
-        }
+    free_targets(a->targets);
+    free_targets(a->clients);
+    free(a);
+    ctl->alloc = NULL;
 }

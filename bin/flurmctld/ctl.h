@@ -116,6 +116,7 @@ struct ctl {
     struct commit *commit;          /* the commit pipeline (commit.c) */
     int nconns;
     struct nodesrv *nodesrv;
+    struct alloc *alloc;            /* alloc.c: the clients of interactive allocations */
     uint32_t starts_in_flight;      /* JOB_START commands proposed, not yet applied */
     ev_timer sched_timer;           /* armed by ctl_schedule_soon() */
     time_t start_time;
