@@ -898,17 +898,20 @@ static void lsend_frame_cb(void *token, const flurm_buf_t *frame)
     lsend_frame(token, frame);
 }
 
-/* Seals PLAIN for C's connection and answers it (nobody to answer: receive again). */
-static void lreply(lctx_t *c, const void *plain, size_t len)
+/* Seals PLAIN for C's connection and answers it; false: its session is gone, C receives again
+ * with nothing answered. */
+static bool lreply(lctx_t *c, const void *plain, size_t len)
 {
     static const uint8_t none[1];
     flurm_buf_t sealed;
     flurm_buf_init(&sealed);
-    if (chansrv_seal(c->p->chan, c->pipe, len ? plain : none, len, &sealed) == FLURM_OK)
+    bool ok = chansrv_seal(c->p->chan, c->pipe, len ? plain : none, len, &sealed) == FLURM_OK;
+    if (ok)
         lsend_frame(c, &sealed);
     else
         ldrop(c);
     flurm_buf_release(&sealed);
+    return ok;
 }
 
 static void lrefuse(lctx_t *c, const char *text)
@@ -959,18 +962,9 @@ static lctx_t *unpark(member_t *m)
 static bool answer_parked(member_t *m, const flurm_buf_t *plain)
 {
     lctx_t *c;
-    while ((c = unpark(m))) {
-        flurm_buf_t sealed;
-        flurm_buf_init(&sealed);
-        bool ok = chansrv_seal(m->p->chan, c->pipe, plain->data, plain->size, &sealed) == FLURM_OK;
-        if (ok)
-            lsend_frame(c, &sealed);
-        else
-            ldrop(c);
-        flurm_buf_release(&sealed);
-        if (ok)
+    while ((c = unpark(m)))
+        if (lreply(c, plain->data, plain->size))
             return true;
-    }
     return false;
 }
 

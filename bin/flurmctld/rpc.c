@@ -603,16 +603,22 @@ static uint32_t reserve_job_id(ctl_t *ctl)
     return g_reserved_job_id++;
 }
 
-static int handle_submit(ctl_t *ctl, rpc_t *r)
+/* REQUEST_SUBMIT_BATCH_JOB (sbatch) and REQUEST_RESOURCE_ALLOCATION (salloc, srun outside a
+ * job: no script; alloc.c answers it once applied, granted or pending and pushed later): a
+ * job, validated and proposed with a reserved id. */
+static int handle_new_job(ctl_t *ctl, rpc_t *r)
 {
+    bool batch = r->frame.hdr.msg_type == FLURM_REQUEST_SUBMIT_BATCH_JOB;
     flurm_job_desc_msg_t *d;
     if (decode(r, (void **)&d))
         return 0;
     const char *why;
-    uint32_t rc = validate_submit(ctl, r, d, true, &why);
+    uint32_t rc = validate_submit(ctl, r, d, batch, &why);
+    r->alloc_port = d->alloc_resp_port;   /* 0 for sbatch */
+    r->other_port = d->other_port;
     flurm_msg_free(r->frame.hdr.msg_type, d);
     if (rc) {
-        flurm_verbose("submit from uid %u rejected: %u", (unsigned)r->uid, rc);
+        flurm_verbose("%s from uid %u rejected: %u", batch ? "submit" : "allocation", (unsigned)r->uid, rc);
         if (why)
             reply_rc_msg(r, rc, why);
         else
@@ -1316,29 +1322,6 @@ static int handle_priority_factors(ctl_t *ctl, rpc_t *r)
 
 /* ------------------------------------------------------------------ dispatch */
 
-/* REQUEST_RESOURCE_ALLOCATION (salloc, srun outside a job): a job without a script, proposed
- * like a submission; alloc.c answers it once applied (granted, or pending and pushed later). */
-static int handle_allocate(ctl_t *ctl, rpc_t *r)
-{
-    flurm_job_desc_msg_t *d;
-    if (decode(r, (void **)&d))
-        return 0;
-    const char *why;
-    uint32_t rc = validate_submit(ctl, r, d, false, &why);
-    r->alloc_port = d->alloc_resp_port;
-    r->other_port = d->other_port;
-    flurm_msg_free(r->frame.hdr.msg_type, d);
-    if (rc) {
-        flurm_verbose("allocation for uid %u refused: %u", (unsigned)r->uid, rc);
-        if (why)
-            reply_rc_msg(r, rc, why);
-        else
-            rpc_reply_rc(r, rc);
-        return 0;
-    }
-    return propose(ctl, r, reserve_job_id(ctl));
-}
-
 /* The job a request names in its first member (REQUEST_JOB_READY, REQUEST_JOB_ALLOCATION_INFO,
  * REQUEST_COMPLETE_JOB_ALLOCATION), when it is the requester's own or the requester is
  * privileged. NULL: R is answered already (undecodable, no such job, not theirs). */
@@ -1448,8 +1431,8 @@ int rpc_handle(ctl_t *ctl, rpc_t *r)
     case FLURM_REQUEST_NODE_INFO: return handle_node_info_req(ctl, r);
     case FLURM_REQUEST_NODE_INFO_SINGLE: return handle_node_info_single(ctl, r);
     case FLURM_REQUEST_PARTITION_INFO: return handle_part_info(ctl, r);
-    case FLURM_REQUEST_SUBMIT_BATCH_JOB: return handle_submit(ctl, r);
-    case FLURM_REQUEST_RESOURCE_ALLOCATION: return handle_allocate(ctl, r);
+    case FLURM_REQUEST_SUBMIT_BATCH_JOB:
+    case FLURM_REQUEST_RESOURCE_ALLOCATION: return handle_new_job(ctl, r);
     case FLURM_REQUEST_JOB_READY: return handle_job_ready(ctl, r);
     case FLURM_REQUEST_JOB_ALLOCATION_INFO:
     case FLURM_REQUEST_HET_JOB_ALLOC_INFO: return handle_alloc_info(ctl, r);

@@ -151,12 +151,13 @@ static void hold(ctl_t *ctl, rpc_t *r, double retry_s);
 static void rpc_committed(ctl_t *ctl, void *arg, const flurm_apply_result_t *res)
 {
     rpc_t *r = arg;
-    bool unknown = res == &commit_outcome_unknown;
-    if ((!res && !commit_ready(ctl)) || (unknown && !(r->fwd_token && !commit_ready(ctl)))) {
-        /* Never applied and leadership moved meanwhile: the new leader takes it. Or perhaps
-         * applied: whoever leads now answers it, with the first result if it was. (A request
-         * forwarded here by a member that lost its leader too: that member cannot tell, answer
-         * it an error.) */
+    bool unknown = res == &commit_outcome_unknown, ready = commit_ready(ctl);
+    /* Never applied and leadership moved meanwhile: the new leader takes it. Or perhaps
+     * applied: whoever leads now answers it, with the first result if it was; except a request
+     * another member forwarded here once we no longer lead: that member cannot tell, it gets
+     * an error. */
+    bool route_again = (!res && !ready) || (unknown && (ready || !r->fwd_token));
+    if (route_again) {
         flurm_buf_release(&r->cmd);
         flurm_buf_init(&r->cmd);
         r->maybe_applied |= unknown;
